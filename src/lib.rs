@@ -1,0 +1,9 @@
+//! Cubby: a private folder in Amazon S3, in the browser only.
+//!
+//! See ARCHITECTURE.md for the code map and the invariants between `core`
+//! (pure protocol), `web` (browser adapters) and `ui` (Leptos components).
+
+pub mod config;
+pub mod core;
+pub mod ui;
+pub mod web;

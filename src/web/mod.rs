@@ -1,0 +1,8 @@
+//! Browser adapters: thin wrappers over web APIs (clock, randomness, storage, HTTP).
+//!
+//! Invariant: adapters move bytes and values; they never parse protocol data. That
+//! belongs to `core`.
+
+pub mod clock;
+pub mod config_loader;
+pub mod random;

@@ -1,0 +1,226 @@
+//! Project tasks: `cargo xtask setup | dev | test | dist`.
+//!
+//! Every task that needs tools runs `setup` first. Tools are installed at pinned
+//! versions into a per-user cache outside the clone (`$CUBBY_TOOLS_DIR`, default
+//! `~/.cache/cubby/tools`), so fresh clones on the same machine reuse them.
+
+mod setup;
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use setup::Tools;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+  setup   install the pinned tools into the per-user cache (idempotent)
+  dev     run the local emulator and the app at http://127.0.0.1:8080, rebuilding on change
+  test    formatting, clippy (host and wasm), release build, host tests, browser tests
+  dist    build the release app into dist/, ready to upload
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = project_root();
+    env::set_current_dir(&root).expect("cannot enter the project root");
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => Tools::setup().map(|_| ()),
+        Some("dev") => dev(&args[1..]),
+        Some("test") => test(),
+        Some("dist") => dist(),
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the project root")
+        .to_path_buf()
+}
+
+/// Runs a command to completion, echoing it first; `Err` names it on failure.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start `{}`: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+pub fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cargo(tools: &Tools) -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    tools.apply(&mut cmd);
+    cmd
+}
+
+fn trunk_build(tools: &Tools, release: bool) -> Result<(), String> {
+    let mut cmd = tools.command("trunk");
+    cmd.arg("build");
+    if release {
+        cmd.arg("--release");
+    }
+    run(&mut cmd)
+}
+
+fn dist() -> Result<(), String> {
+    let tools = Tools::setup()?;
+    trunk_build(&tools, true)?;
+    eprintln!("dist/ is ready. Add a config.json for your deployment next to index.html (see README, \"Deploy to AWS\").");
+    Ok(())
+}
+
+fn dev(extra: &[String]) -> Result<(), String> {
+    let tools = Tools::setup()?;
+    trunk_build(&tools, false)?;
+    run(cargo(&tools).args(["build", "--quiet", "-p", "cubby-emulator"]))?;
+    // Trunk rebuilds dist/ on every change under src/, style/ and index.html; the
+    // emulator serves dist/ as the app's origin together with a generated config.json.
+    let mut watch = tools.command("trunk");
+    watch.args([
+        "watch",
+        "--watch",
+        "src",
+        "--watch",
+        "style",
+        "--watch",
+        "index.html",
+    ]);
+    eprintln!("$ {}", describe(&watch));
+    let mut watcher = watch
+        .spawn()
+        .map_err(|e| format!("could not start trunk watch: {e}"))?;
+    let mut emulator = Command::new("target/debug/cubby-emulator");
+    emulator.args(["--dev", "--app-dir", "dist"]).args(extra);
+    let result = run(&mut emulator);
+    let _ = watcher.kill();
+    result
+}
+
+/// One step of `cargo xtask test`.
+struct Step {
+    name: &'static str,
+    command: Command,
+}
+
+fn test() -> Result<(), String> {
+    let started = Instant::now();
+    let tools = Tools::setup()?;
+    let wasm = "wasm32-unknown-unknown";
+
+    let mut steps = Vec::new();
+    let mut add = |name: &'static str, command: Command| steps.push(Step { name, command });
+
+    let mut fmt = cargo(&tools);
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    add("format", fmt);
+
+    let mut clippy_host = cargo(&tools);
+    clippy_host.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    add("clippy (host)", clippy_host);
+
+    let mut clippy_wasm = cargo(&tools);
+    clippy_wasm.args([
+        "clippy", "-p", "cubby", "--target", wasm, "--lib", "--bins", "--", "-D", "warnings",
+    ]);
+    add("clippy (wasm)", clippy_wasm);
+
+    // The release build comes before the tests: the end-to-end tests serve dist/.
+    let mut build = tools.command("trunk");
+    build.args(["build", "--release"]);
+    add("release build", build);
+
+    let mut host = cargo(&tools);
+    host.args(["test", "--workspace"]);
+    host.env("CUBBY_DIST", project_root().join("dist"));
+    add("host tests", host);
+
+    let mut browser = cargo(&tools);
+    browser.args(["test", "-p", "cubby", "--target", wasm]);
+    for test in wasm_test_targets()? {
+        browser.args(["--test", &test]);
+    }
+    add("browser tests (wasm, headless Chromium)", browser);
+
+    let mut failed = Vec::new();
+    let total = steps.len();
+    for mut step in steps {
+        eprintln!("\n== {}", step.name);
+        let t = Instant::now();
+        match run(&mut step.command) {
+            Ok(()) => eprintln!("== {}: ok in {:.1}s", step.name, t.elapsed().as_secs_f64()),
+            Err(e) => {
+                eprintln!("== {}: FAILED: {e}", step.name);
+                failed.push(step.name);
+            }
+        }
+    }
+    let passed = total - failed.len();
+    println!(
+        "\nxtask test: {passed} passed, {} failed in {:.0}s{}",
+        failed.len(),
+        started.elapsed().as_secs_f64(),
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!(" (failed: {})", failed.join(", "))
+        }
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err("some steps failed".into())
+    }
+}
+
+/// The browser test targets: `tests/wasm_*.rs`.
+fn wasm_test_targets() -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir("tests").map_err(|e| format!("cannot read tests/: {e}"))? {
+        let name = entry.map_err(|e| e.to_string())?.file_name();
+        let name = name.to_string_lossy();
+        if let Some(stem) = name
+            .strip_prefix("wasm_")
+            .and_then(|n| n.strip_suffix(".rs"))
+        {
+            names.push(format!("wasm_{stem}"));
+        }
+    }
+    if names.is_empty() {
+        return Err("no browser tests found (tests/wasm_*.rs)".into());
+    }
+    names.sort();
+    Ok(names)
+}

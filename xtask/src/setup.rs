@@ -1,0 +1,220 @@
+//! `cargo xtask setup`: every tool the project needs, at a pinned version, in a
+//! per-user cache outside the clone. A second run with everything present only
+//! checks that files exist, so it takes well under a second.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::run;
+
+const TRUNK_VERSION: &str = "0.21.14";
+/// npm's `binaryen` package ships `wasm-opt`; Debian's is too old for current Rust output.
+const BINARYEN_VERSION: &str = "132";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub struct Tools {
+    /// Folders put first on PATH for every child process.
+    bin_dirs: Vec<PathBuf>,
+}
+
+impl Tools {
+    /// Installs what is missing and returns the tool paths.
+    pub fn setup() -> Result<Tools, String> {
+        let started = Instant::now();
+        let cache = tools_dir()?;
+        std::fs::create_dir_all(&cache)
+            .map_err(|e| format!("cannot create the tools cache {}: {e}", cache.display()))?;
+        eprintln!("setup: tools cache {}", cache.display());
+
+        ensure_wasm_target()?;
+
+        let bindgen_version = locked_version("wasm-bindgen")?;
+        let bindgen_root = cache.join(format!("wasm-bindgen-{bindgen_version}"));
+        ensure_cargo_tool(
+            &bindgen_root,
+            "wasm-bindgen",
+            &["wasm-bindgen-cli", "--version", &bindgen_version],
+        )?;
+
+        let trunk_root = cache.join(format!("trunk-{TRUNK_VERSION}"));
+        // `--locked`: without it `lightningcss` fails to compile (see shared/toolchain.md).
+        ensure_cargo_tool(
+            &trunk_root,
+            "trunk",
+            &[&format!("trunk@{TRUNK_VERSION}"), "--locked"],
+        )?;
+
+        let binaryen_root = cache.join(format!("binaryen-{BINARYEN_VERSION}"));
+        ensure_binaryen(&binaryen_root)?;
+
+        ensure_chromium()?;
+
+        eprintln!(
+            "setup: all tools present ({:.1}s)",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(Tools {
+            bin_dirs: vec![
+                bindgen_root.join("bin"),
+                trunk_root.join("bin"),
+                binaryen_root.join("node_modules/.bin"),
+            ],
+        })
+    }
+
+    /// Puts the pinned tools first on PATH and points the wasm test runner at
+    /// ChromeDriver.
+    pub fn apply(&self, cmd: &mut Command) {
+        let mut paths = self.bin_dirs.clone();
+        if let Some(path) = env::var_os("PATH") {
+            paths.extend(env::split_paths(&path));
+        }
+        cmd.env(
+            "PATH",
+            env::join_paths(paths).expect("tool paths contain no separator"),
+        );
+        cmd.env("CHROMEDRIVER", CHROMEDRIVER);
+        cmd.env("CUBBY_CHROMIUM", CHROMIUM);
+        cmd.env("CUBBY_CHROMEDRIVER", CHROMEDRIVER);
+        // The test runner starts ChromeDriver with the flags in webdriver.json.
+        cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    }
+
+    /// A command for one of the cached tools (found through PATH).
+    pub fn command(&self, program: &str) -> Command {
+        let found = self
+            .bin_dirs
+            .iter()
+            .map(|d| d.join(program))
+            .find(|p| p.exists());
+        let mut cmd = Command::new(found.unwrap_or_else(|| PathBuf::from(program)));
+        self.apply(&mut cmd);
+        cmd
+    }
+}
+
+fn tools_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = env::var_os("CUBBY_TOOLS_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let cache = match env::var_os("XDG_CACHE_HOME") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            PathBuf::from(env::var_os("HOME").ok_or("neither CUBBY_TOOLS_DIR nor HOME is set")?)
+                .join(".cache")
+        }
+    };
+    Ok(cache.join("cubby").join("tools"))
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let out = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("cannot run rustc: {e}"))?;
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(WASM_TARGET)
+        .exists()
+    {
+        return Ok(());
+    }
+    eprintln!("setup: installing the {WASM_TARGET} target with rustup");
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET])).map_err(|e| {
+        format!("{e}\n  Install it by hand: rustup target add {WASM_TARGET} (see shared/toolchain.md for a fallback)")
+    })
+}
+
+/// The version of `crate_name` in Cargo.lock: wasm-bindgen's CLI must match it exactly.
+fn locked_version(crate_name: &str) -> Result<String, String> {
+    let lock = std::fs::read_to_string("Cargo.lock").map_err(|e| {
+        format!("cannot read Cargo.lock ({e}); it is committed, so this clone is incomplete")
+    })?;
+    let needle = format!("name = \"{crate_name}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .ok_or(format!("{crate_name} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').ok_or("Cargo.lock is malformed")?;
+    Ok(lock[start..start + end].to_string())
+}
+
+fn ensure_cargo_tool(root: &Path, binary: &str, install_args: &[&str]) -> Result<(), String> {
+    if root.join("bin").join(binary).exists() {
+        return Ok(());
+    }
+    eprintln!(
+        "setup: installing {} into {} (a few minutes, once per machine)",
+        install_args.join(" "),
+        root.display()
+    );
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.arg("install")
+        .args(install_args)
+        .arg("--root")
+        .arg(root);
+    run(&mut cmd).map_err(|e| {
+        format!(
+            "{e}\n  Install it by hand: cargo install {} --root {}",
+            install_args.join(" "),
+            root.display()
+        )
+    })
+}
+
+fn ensure_binaryen(root: &Path) -> Result<(), String> {
+    if root.join("node_modules/.bin/wasm-opt").exists() {
+        return Ok(());
+    }
+    eprintln!(
+        "setup: installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into {}",
+        root.display()
+    );
+    std::fs::create_dir_all(root).map_err(|e| e.to_string())?;
+    run(Command::new("npm")
+        .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+        .arg(root)
+        .arg(format!("binaryen@{BINARYEN_VERSION}")))
+    .map_err(|e| {
+        format!(
+            "{e}\n  Install it by hand: npm install --prefix {} binaryen@{BINARYEN_VERSION} (needs Node.js and npm)",
+            root.display()
+        )
+    })
+}
+
+fn ensure_chromium() -> Result<(), String> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    let hint = "Install them by hand: sudo apt-get update && sudo apt-get install -y chromium chromium-driver";
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !is_root {
+        return Err(format!("Chromium and ChromeDriver are missing. {hint}"));
+    }
+    eprintln!("setup: installing Chromium and ChromeDriver from Debian (apt-get)");
+    run(Command::new("apt-get")
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .and_then(|_| {
+        run(Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    })
+    .map_err(|e| format!("{e}\n  {hint}"))
+}
