@@ -5,5 +5,6 @@
 //! random source. Time (`SystemTime` values or epoch seconds) and random bytes are
 //! arguments. That keeps every step testable on the host with fixed vectors.
 
+pub mod credentials;
 pub mod encoding;
 pub mod secret;

@@ -1,0 +1,20 @@
+//! Temporary AWS credentials, as Cognito Identity and STS hand them out.
+
+use crate::core::secret::Secret;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    /// Present for temporary credentials (always, for Cognito and STS).
+    pub session_token: Option<Secret>,
+    /// Expiry in seconds since the Unix epoch, when known.
+    pub expiration: Option<u64>,
+}
+
+impl Credentials {
+    /// Seconds of life left at `now` (epoch seconds); `None` when there is no expiry.
+    pub fn seconds_left(&self, now: u64) -> Option<u64> {
+        self.expiration.map(|exp| exp.saturating_sub(now))
+    }
+}
