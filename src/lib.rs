@@ -5,5 +5,6 @@
 
 pub mod config;
 pub mod core;
+pub mod model;
 pub mod ui;
 pub mod web;

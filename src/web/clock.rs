@@ -12,3 +12,16 @@ pub fn now_millis() -> f64 {
 pub fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(now_millis() as u64)
 }
+
+/// Waits `millis` milliseconds (setTimeout), without blocking the page.
+pub async fn sleep(millis: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                millis.min(i32::MAX as u32) as i32,
+            );
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

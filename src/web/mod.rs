@@ -5,4 +5,6 @@
 
 pub mod clock;
 pub mod config_loader;
+pub mod http;
 pub mod random;
+pub mod storage;

@@ -1,0 +1,288 @@
+//! What the file browser shows: entries of one folder, sorted and filtered, the
+//! breadcrumb trail, and the window of rows to render. Pure and host-tested.
+
+use std::cmp::Ordering;
+use std::ops::Range;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    Folder,
+    File,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The name shown: the last path segment, without the folder's trailing `/`.
+    pub name: String,
+    /// The full S3 key (a folder's ends with `/`).
+    pub key: String,
+    pub kind: EntryKind,
+    pub size: u64,
+    /// ISO-8601 as S3 gives it (sorts correctly as text).
+    pub last_modified: Option<String>,
+}
+
+impl Entry {
+    pub fn is_folder(&self) -> bool {
+        self.kind == EntryKind::Folder
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Size,
+    Modified,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub ascending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            key: SortKey::Name,
+            ascending: true,
+        }
+    }
+}
+
+/// Case-insensitive natural-ish order: by lower-cased name, ties by the exact name.
+fn by_name(a: &Entry, b: &Entry) -> Ordering {
+    a.name
+        .to_lowercase()
+        .cmp(&b.name.to_lowercase())
+        .then_with(|| a.name.cmp(&b.name))
+}
+
+/// Folders first, then files; each group in the chosen order.
+pub fn sort_entries(entries: &mut [Entry], sort: Sort) {
+    entries.sort_by(|a, b| {
+        let group = b.is_folder().cmp(&a.is_folder());
+        let within = match sort.key {
+            SortKey::Name => by_name(a, b),
+            SortKey::Size => a.size.cmp(&b.size).then_with(|| by_name(a, b)),
+            SortKey::Modified => a
+                .last_modified
+                .cmp(&b.last_modified)
+                .then_with(|| by_name(a, b)),
+        };
+        group.then(if sort.ascending {
+            within
+        } else {
+            within.reverse()
+        })
+    });
+}
+
+/// Indices of the entries whose name contains `query`, ignoring case.
+pub fn filter_indices(entries: &[Entry], query: &str) -> Vec<usize> {
+    let query = query.trim().to_lowercase();
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| query.is_empty() || e.name.to_lowercase().contains(&query))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The breadcrumb trail from the user's root to `prefix`: (label, prefix) pairs.
+/// The root is labelled "My files".
+pub fn breadcrumbs(root: &str, prefix: &str) -> Vec<(String, String)> {
+    let mut trail = vec![("My files".to_string(), root.to_string())];
+    let Some(rest) = prefix.strip_prefix(root) else {
+        return trail;
+    };
+    let mut current = root.to_string();
+    for segment in rest.split('/').filter(|s| !s.is_empty()) {
+        current.push_str(segment);
+        current.push('/');
+        trail.push((segment.to_string(), current.clone()));
+    }
+    trail
+}
+
+/// The rows of a virtual list to render: those in view plus `overscan` on each side.
+pub fn visible_rows(
+    scroll_top: f64,
+    viewport_height: f64,
+    row_height: f64,
+    total: usize,
+    overscan: usize,
+) -> Range<usize> {
+    if total == 0 || row_height <= 0.0 {
+        return 0..0;
+    }
+    let first = (scroll_top.max(0.0) / row_height).floor() as usize;
+    let count = (viewport_height.max(0.0) / row_height).ceil() as usize + 1;
+    let start = first.saturating_sub(overscan).min(total);
+    let end = (first + count + overscan).min(total);
+    start..end
+}
+
+/// Bytes for people: `999 B`, `1.5 KB`, `12 MB`, `3.4 GB` (powers of 1024, as file
+/// managers show them).
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// Checks a file or folder name typed by the user.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("The name is empty.".into());
+    }
+    if name.contains('/') {
+        return Err("A name cannot contain \"/\".".into());
+    }
+    if name == "." || name == ".." {
+        return Err("\".\" and \"..\" are not allowed as names.".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("The name contains control characters.".into());
+    }
+    if name.len() > 512 {
+        return Err("The name is longer than 512 bytes.".into());
+    }
+    Ok(())
+}
+
+/// A name like `report (2).pdf` that is not in `taken`, for "keep both".
+pub fn keep_both_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let (stem, ext) = match name.rfind('.') {
+        Some(dot) if dot > 0 => (&name[..dot], &name[dot..]),
+        _ => (name, ""),
+    };
+    (1..)
+        .map(|n| format!("{stem} ({n}){ext}"))
+        .find(|candidate| !taken(candidate))
+        .expect("an unbounded range always yields a free name")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, size: u64, modified: &str) -> Entry {
+        Entry {
+            name: name.into(),
+            key: format!("p/{name}"),
+            kind: EntryKind::File,
+            size,
+            last_modified: Some(modified.into()),
+        }
+    }
+
+    fn folder(name: &str) -> Entry {
+        Entry {
+            name: name.into(),
+            key: format!("p/{name}/"),
+            kind: EntryKind::Folder,
+            size: 0,
+            last_modified: None,
+        }
+    }
+
+    fn names(entries: &[Entry]) -> Vec<&str> {
+        entries.iter().map(|e| e.name.as_str()).collect()
+    }
+
+    #[test]
+    fn folders_come_first_in_every_order() {
+        let mut entries = vec![
+            file("b.txt", 5, "2024-01-02T00:00:00.000Z"),
+            folder("zeta"),
+            file("A.txt", 50, "2024-01-01T00:00:00.000Z"),
+            folder("alpha"),
+        ];
+        sort_entries(&mut entries, Sort::default());
+        assert_eq!(names(&entries), ["alpha", "zeta", "A.txt", "b.txt"]);
+        sort_entries(
+            &mut entries,
+            Sort {
+                key: SortKey::Size,
+                ascending: false,
+            },
+        );
+        assert_eq!(names(&entries), ["zeta", "alpha", "A.txt", "b.txt"]);
+        sort_entries(
+            &mut entries,
+            Sort {
+                key: SortKey::Modified,
+                ascending: true,
+            },
+        );
+        assert_eq!(names(&entries), ["alpha", "zeta", "A.txt", "b.txt"]);
+        sort_entries(
+            &mut entries,
+            Sort {
+                key: SortKey::Modified,
+                ascending: false,
+            },
+        );
+        assert_eq!(names(&entries), ["zeta", "alpha", "b.txt", "A.txt"]);
+    }
+
+    #[test]
+    fn filter_ignores_case() {
+        let entries = vec![file("Report.PDF", 1, "x"), file("notes.txt", 1, "x")];
+        assert_eq!(filter_indices(&entries, "pdf"), vec![0]);
+        assert_eq!(filter_indices(&entries, "  "), vec![0, 1]);
+        assert!(filter_indices(&entries, "zzz").is_empty());
+    }
+
+    #[test]
+    fn breadcrumbs_walk_down_from_the_root() {
+        let root = "private/us-east-1:abc/";
+        assert_eq!(
+            breadcrumbs(root, "private/us-east-1:abc/photos/2024/"),
+            vec![
+                ("My files".to_string(), root.to_string()),
+                ("photos".to_string(), format!("{root}photos/")),
+                ("2024".to_string(), format!("{root}photos/2024/")),
+            ]
+        );
+        assert_eq!(breadcrumbs(root, root).len(), 1);
+    }
+
+    #[test]
+    fn visible_rows_stay_bounded_for_huge_folders() {
+        assert_eq!(visible_rows(0.0, 400.0, 40.0, 100_000, 5), 0..16);
+        let r = visible_rows(40_000.0, 400.0, 40.0, 100_000, 5);
+        assert_eq!(r, 995..1016);
+        assert_eq!(
+            visible_rows(3_999_960.0, 400.0, 40.0, 100_000, 5),
+            99_994..100_000
+        );
+        assert_eq!(visible_rows(0.0, 400.0, 40.0, 0, 5), 0..0);
+    }
+
+    #[test]
+    fn sizes_and_names() {
+        assert_eq!(format_size(999), "999 B");
+        assert_eq!(format_size(1536), "1.5 KB");
+        assert_eq!(format_size(12 * 1024 * 1024), "12 MB");
+        assert!(validate_name("a/b").is_err());
+        assert!(validate_name("..").is_err());
+        assert!(validate_name("ok name + #%.txt").is_ok());
+        let taken = ["r.pdf", "r (1).pdf"];
+        assert_eq!(keep_both_name("r.pdf", |n| taken.contains(&n)), "r (2).pdf");
+        assert_eq!(keep_both_name(".env", |_| false), ".env (1)");
+    }
+}

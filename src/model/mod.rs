@@ -1,0 +1,4 @@
+//! The app's state and rules, apart from components: what the UI shows and how user
+//! actions turn into protocol calls. No DOM here.
+
+pub mod listing;

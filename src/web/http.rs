@@ -1,0 +1,74 @@
+//! The HTTP transport: sends an `http::Request<Vec<u8>>` built by the core with
+//! `fetch` and hands back the raw `http::Response<Vec<u8>>` for the core to parse.
+
+use std::fmt;
+
+/// A request that got no HTTP response at all (offline, DNS, CORS refusal, reset).
+/// Browsers do not say which; CORS failures look the same as network failures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkError(pub String);
+
+impl fmt::Display for NetworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "network error: {}", self.0)
+    }
+}
+
+impl std::error::Error for NetworkError {}
+
+/// Headers the browser sets itself and refuses from scripts.
+pub(crate) fn is_forbidden_header(name: &str) -> bool {
+    matches!(name, "host" | "content-length" | "connection")
+}
+
+/// Sends the request with `fetch`; any HTTP status is a response, not an error.
+pub async fn send(
+    request: http::Request<Vec<u8>>,
+) -> Result<http::Response<Vec<u8>>, NetworkError> {
+    let (parts, body) = request.into_parts();
+    let mut builder = gloo_net::http::RequestBuilder::new(&parts.uri.to_string())
+        .method(to_gloo_method(&parts.method)?)
+        // Never send the user's cookies to AWS, never follow redirects silently.
+        .credentials(web_sys::RequestCredentials::Omit)
+        .cache(web_sys::RequestCache::NoStore);
+    for (name, value) in &parts.headers {
+        if is_forbidden_header(name.as_str()) {
+            continue;
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| NetworkError(format!("header {name} is not text")))?;
+        builder = builder.header(name.as_str(), value);
+    }
+    let request = if body.is_empty() {
+        builder.build()
+    } else {
+        builder.body(js_sys::Uint8Array::from(body.as_slice()))
+    }
+    .map_err(|e| NetworkError(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| NetworkError(e.to_string()))?;
+    let mut out = http::Response::builder().status(response.status());
+    for (name, value) in response.headers().entries() {
+        out = out.header(name, value);
+    }
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|e| NetworkError(e.to_string()))?;
+    out.body(bytes).map_err(|e| NetworkError(e.to_string()))
+}
+
+fn to_gloo_method(method: &http::Method) -> Result<gloo_net::http::Method, NetworkError> {
+    use gloo_net::http::Method as M;
+    Ok(match *method {
+        http::Method::GET => M::GET,
+        http::Method::HEAD => M::HEAD,
+        http::Method::POST => M::POST,
+        http::Method::PUT => M::PUT,
+        http::Method::DELETE => M::DELETE,
+        ref other => return Err(NetworkError(format!("unsupported method {other}"))),
+    })
+}
