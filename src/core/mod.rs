@@ -7,4 +7,6 @@
 
 pub mod credentials;
 pub mod encoding;
+pub mod id_token;
+pub mod oauth;
 pub mod secret;
