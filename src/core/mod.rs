@@ -8,5 +8,6 @@
 pub mod credentials;
 pub mod encoding;
 pub mod id_token;
+pub mod identity;
 pub mod oauth;
 pub mod secret;
