@@ -1,4 +1,6 @@
 //! The app's state and rules, apart from components: what the UI shows and how user
 //! actions turn into protocol calls. No DOM here.
 
+pub mod auth;
 pub mod listing;
+pub mod transport;

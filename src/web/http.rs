@@ -1,20 +1,17 @@
 //! The HTTP transport: sends an `http::Request<Vec<u8>>` built by the core with
 //! `fetch` and hands back the raw `http::Response<Vec<u8>>` for the core to parse.
 
-use std::fmt;
+use crate::model::transport::{HttpResult, LocalFuture, NetworkError, Transport};
 
-/// A request that got no HTTP response at all (offline, DNS, CORS refusal, reset).
-/// Browsers do not say which; CORS failures look the same as network failures.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NetworkError(pub String);
+/// The browser's `fetch` as the model's [`Transport`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fetch;
 
-impl fmt::Display for NetworkError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "network error: {}", self.0)
+impl Transport for Fetch {
+    fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+        Box::pin(send(request))
     }
 }
-
-impl std::error::Error for NetworkError {}
 
 /// Headers the browser sets itself and refuses from scripts.
 pub(crate) fn is_forbidden_header(name: &str) -> bool {
@@ -22,9 +19,7 @@ pub(crate) fn is_forbidden_header(name: &str) -> bool {
 }
 
 /// Sends the request with `fetch`; any HTTP status is a response, not an error.
-pub async fn send(
-    request: http::Request<Vec<u8>>,
-) -> Result<http::Response<Vec<u8>>, NetworkError> {
+pub async fn send(request: http::Request<Vec<u8>>) -> HttpResult {
     let (parts, body) = request.into_parts();
     let mut builder = gloo_net::http::RequestBuilder::new(&parts.uri.to_string())
         .method(to_gloo_method(&parts.method)?)

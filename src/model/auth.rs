@@ -1,0 +1,400 @@
+//! Sign-in and session steps, composed from the core's protocol functions and an
+//! injected transport: start the Hosted UI sign-in, finish it from the callback,
+//! refresh tokens, get the identity id and AWS credentials.
+//!
+//! Storage keys and the JSON kept in storage live here too; the browser adapter
+//! only stores the strings.
+
+use crate::config::Config;
+use crate::core::credentials::Credentials;
+use crate::core::id_token::{self, IdTokenClaims, IdTokenError};
+use crate::core::identity::{self, IdentityError};
+use crate::core::oauth::{self, OAuthError, PkceVerifier};
+use crate::core::secret::Secret;
+use crate::model::transport::{NetworkError, Transport};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// sessionStorage key of the sign-in in progress (verifier, state, nonce).
+pub const PENDING_KEY: &str = "cubby.pending-sign-in";
+/// Key of the stored tokens (sessionStorage, or localStorage with "keep me signed in").
+pub const TOKENS_KEY: &str = "cubby.tokens";
+/// Clock leeway for id token times, in seconds.
+pub const LEEWAY: u64 = 300;
+/// Refresh tokens this long before they expire.
+pub const REFRESH_MARGIN: u64 = 300;
+
+/// The localStorage key caching a user's identity id, so a reload skips GetId.
+pub fn identity_cache_key(config: &Config, sub: &str) -> String {
+    format!("cubby.identity.{}.{sub}", config.identity_pool_id)
+}
+
+/// The sign-in in progress, kept in sessionStorage across the Hosted UI round trip.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub verifier: String,
+    pub state: String,
+    pub nonce: String,
+    pub keep_signed_in: bool,
+}
+
+impl fmt::Debug for PendingSignIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingSignIn")
+            .field("keep_signed_in", &self.keep_signed_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingSignIn {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain strings serialise")
+    }
+
+    pub fn from_json(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// Starts a sign-in: the Hosted UI URL to go to and what to keep until the callback.
+/// `random` supplies the PKCE verifier (32 bytes), state (16) and nonce (16).
+pub fn begin_sign_in(
+    config: &Config,
+    random: &[u8; 64],
+    keep_signed_in: bool,
+) -> Result<(String, PendingSignIn), AuthError> {
+    let verifier = PkceVerifier::from_random_bytes(&random[..32]).map_err(AuthError::Callback)?;
+    let state = oauth::state_from_random_bytes(&random[32..48]).map_err(AuthError::Callback)?;
+    let nonce = oauth::nonce_from_random_bytes(&random[48..64]).map_err(AuthError::Callback)?;
+    let challenge = verifier.challenge();
+    let url = oauth::authorize_url(&oauth::AuthorizeParams {
+        hosted_ui: &config.hosted_ui_url,
+        client_id: &config.client_id,
+        redirect_uri: &config.redirect_uri,
+        scopes: &config.scopes,
+        state: &state,
+        nonce: &nonce,
+        code_challenge: &challenge,
+        identity_provider: None,
+        lang: None,
+    });
+    let pending = PendingSignIn {
+        verifier: verifier.secret().expose().to_string(),
+        state,
+        nonce,
+        keep_signed_in,
+    };
+    Ok((url, pending))
+}
+
+/// Whether a page load is the Hosted UI's redirect back (it carries `code` or `error`).
+pub fn is_callback(query: &str) -> bool {
+    crate::core::encoding::parse_query(query.trim_start_matches('?'))
+        .unwrap_or_default()
+        .iter()
+        .any(|(k, _)| k == "code" || k == "error")
+}
+
+/// The user's tokens and what the id token says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tokens {
+    pub id_token: Secret,
+    pub access_token: Secret,
+    pub refresh_token: Secret,
+    pub claims: IdTokenClaims,
+    /// Tokens live in localStorage (true) or sessionStorage (false).
+    pub keep_signed_in: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredTokens {
+    id_token: String,
+    access_token: String,
+    refresh_token: String,
+    keep_signed_in: bool,
+}
+
+impl Tokens {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&StoredTokens {
+            id_token: self.id_token.expose().into(),
+            access_token: self.access_token.expose().into(),
+            refresh_token: self.refresh_token.expose().into(),
+            keep_signed_in: self.keep_signed_in,
+        })
+        .expect("plain strings serialise")
+    }
+
+    /// Reads stored tokens back. The id token's claims are checked again except for
+    /// expiry: an expired id token is refreshed, not thrown away.
+    pub fn from_json(config: &Config, text: &str) -> Option<Tokens> {
+        let stored: StoredTokens = serde_json::from_str(text).ok()?;
+        let claims = id_token::decode(&stored.id_token).ok()?;
+        let issuer = config.issuer();
+        if claims.iss != issuer || !claims.aud.iter().any(|a| *a == config.client_id) {
+            return None;
+        }
+        Some(Tokens {
+            id_token: Secret::new(stored.id_token),
+            access_token: Secret::new(stored.access_token),
+            refresh_token: Secret::new(stored.refresh_token),
+            claims,
+            keep_signed_in: stored.keep_signed_in,
+        })
+    }
+
+    /// Whether the id token should be refreshed at `now` (epoch seconds).
+    pub fn needs_refresh(&self, now: u64) -> bool {
+        self.claims.expires_within(now, REFRESH_MARGIN)
+    }
+
+    /// Who is signed in, for the header.
+    pub fn display_name(&self) -> String {
+        self.claims
+            .email
+            .clone()
+            .or_else(|| self.claims.username.clone())
+            .unwrap_or_else(|| self.claims.sub.clone())
+    }
+}
+
+/// Finishes the sign-in from the callback's query: checks state, trades the code,
+/// validates the id token (issuer, audience, expiry, nonce).
+pub async fn complete_sign_in(
+    config: &Config,
+    transport: &dyn Transport,
+    query: &str,
+    pending: &PendingSignIn,
+    now: u64,
+) -> Result<Tokens, AuthError> {
+    let code = oauth::parse_callback(query, &pending.state).map_err(AuthError::Callback)?;
+    let verifier = PkceVerifier::new(pending.verifier.clone()).map_err(AuthError::Callback)?;
+    let request = oauth::build_code_exchange(
+        &config.hosted_ui_url,
+        &config.client_id,
+        &code,
+        &config.redirect_uri,
+        &verifier,
+    )
+    .map_err(AuthError::Token)?;
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|e| AuthError::Network("sign-in", e))?;
+    let set = oauth::parse_token_response(response).map_err(AuthError::Token)?;
+    let refresh_token = set.refresh_token.ok_or(AuthError::NoRefreshToken)?;
+    let claims = check_id_token(config, set.id_token.expose(), Some(&pending.nonce), now)?;
+    Ok(Tokens {
+        id_token: set.id_token,
+        access_token: set.access_token,
+        refresh_token,
+        claims,
+        keep_signed_in: pending.keep_signed_in,
+    })
+}
+
+fn check_id_token(
+    config: &Config,
+    token: &str,
+    nonce: Option<&str>,
+    now: u64,
+) -> Result<IdTokenClaims, AuthError> {
+    let issuer = config.issuer();
+    id_token::validate(
+        token,
+        &id_token::Expected {
+            issuer: &issuer,
+            client_id: &config.client_id,
+            nonce,
+        },
+        now,
+        LEEWAY,
+    )
+    .map_err(AuthError::IdToken)
+}
+
+/// Gets fresh id and access tokens with the refresh token. Keeps the old refresh
+/// token unless the server rotated it.
+pub async fn refresh(
+    config: &Config,
+    transport: &dyn Transport,
+    tokens: &Tokens,
+    now: u64,
+) -> Result<Tokens, AuthError> {
+    let request = oauth::build_refresh(
+        &config.hosted_ui_url,
+        &config.client_id,
+        &tokens.refresh_token,
+    )
+    .map_err(AuthError::Token)?;
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|e| AuthError::Network("session refresh", e))?;
+    let set = oauth::parse_token_response(response).map_err(AuthError::Token)?;
+    let claims = check_id_token(config, set.id_token.expose(), None, now)?;
+    Ok(Tokens {
+        id_token: set.id_token,
+        access_token: set.access_token,
+        refresh_token: set
+            .refresh_token
+            .unwrap_or_else(|| tokens.refresh_token.clone()),
+        claims,
+        keep_signed_in: tokens.keep_signed_in,
+    })
+}
+
+fn logins_key(config: &Config) -> String {
+    config.issuer().trim_start_matches("https://").to_string()
+}
+
+/// GetId: the user's identity id in the identity pool (their folder's name).
+pub async fn get_identity_id(
+    config: &Config,
+    transport: &dyn Transport,
+    tokens: &Tokens,
+) -> Result<String, AuthError> {
+    let request = identity::build_get_id(
+        &config.cognito_identity_url(),
+        &config.identity_pool_id,
+        &logins_key(config),
+        &tokens.id_token,
+    )
+    .map_err(AuthError::Identity)?;
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|e| AuthError::Network("identity lookup", e))?;
+    identity::parse_get_id(response).map_err(AuthError::Identity)
+}
+
+/// GetCredentialsForIdentity: temporary AWS credentials for the identity.
+pub async fn get_credentials(
+    config: &Config,
+    transport: &dyn Transport,
+    identity_id: &str,
+    tokens: &Tokens,
+) -> Result<Credentials, AuthError> {
+    let request = identity::build_get_credentials_for_identity(
+        &config.cognito_identity_url(),
+        identity_id,
+        &logins_key(config),
+        &tokens.id_token,
+    )
+    .map_err(AuthError::Identity)?;
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|e| AuthError::Network("getting AWS credentials", e))?;
+    identity::parse_get_credentials_for_identity(response).map_err(AuthError::Identity)
+}
+
+/// The Hosted UI sign-out URL.
+pub fn sign_out_url(config: &Config) -> String {
+    oauth::logout_url(
+        &config.hosted_ui_url,
+        &config.client_id,
+        &config.sign_out_uri,
+    )
+}
+
+/// Revokes the refresh token (best effort: sign-out goes on either way).
+pub async fn revoke(
+    config: &Config,
+    transport: &dyn Transport,
+    tokens: &Tokens,
+) -> Result<(), AuthError> {
+    let request = oauth::build_revoke(
+        &config.hosted_ui_url,
+        &tokens.refresh_token,
+        &config.client_id,
+    )
+    .map_err(AuthError::Token)?;
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|e| AuthError::Network("sign-out", e))?;
+    oauth::parse_revoke_response(response).map_err(AuthError::Token)
+}
+
+/// Why signing in, or keeping the session, failed.
+#[derive(Clone, Debug)]
+pub enum AuthError {
+    /// The redirect back from the Hosted UI: cancelled, an error, or a state mismatch.
+    Callback(OAuthError),
+    /// The token endpoint refused.
+    Token(OAuthError),
+    IdToken(IdTokenError),
+    Identity(IdentityError),
+    /// No response at all; the string says which step.
+    Network(&'static str, NetworkError),
+    NoRefreshToken,
+    /// The callback arrived but this tab has no sign-in in progress.
+    NoPendingSignIn,
+}
+
+impl AuthError {
+    /// Only an invalid (revoked or expired) refresh token ends a session; anything
+    /// else is worth retrying later.
+    pub fn ends_session(&self) -> bool {
+        match self {
+            AuthError::Token(e) => e.is_invalid_grant(),
+            AuthError::IdToken(_) | AuthError::NoRefreshToken => true,
+            AuthError::Identity(e) => e.is_not_authorized(),
+            _ => false,
+        }
+    }
+
+    pub fn is_network(&self) -> bool {
+        matches!(self, AuthError::Network(..))
+    }
+
+    /// A message for people: what failed and what to do.
+    pub fn user_message(&self) -> String {
+        match self {
+            AuthError::Callback(e) if e.is_access_denied() => {
+                "Sign-in was cancelled. You can try again whenever you like.".into()
+            }
+            AuthError::Callback(e) if e.is_state_mismatch() || e.is_missing_state() => {
+                "This sign-in response does not belong to a sign-in started here, so it was \
+                 refused (it may be stale or forged). Please sign in again."
+                    .into()
+            }
+            AuthError::Callback(e) => format!("The sign-in page reported a problem: {e}."),
+            AuthError::Token(e) if e.is_invalid_grant() => {
+                "The sign-in code was refused (it expired or was already used). Please sign in again."
+                    .into()
+            }
+            AuthError::Token(e) => format!("The sign-in service refused the request: {e}."),
+            AuthError::IdToken(e) => format!(
+                "The sign-in service returned an identity token that failed a check ({e}). \
+                 Check the app's configuration."
+            ),
+            AuthError::Identity(e) => format!(
+                "Could not get access to your folder from the identity pool: {e}. \
+                 Check the identity pool's configuration."
+            ),
+            AuthError::Network(step, e) => format!(
+                "Could not reach the server during {step} ({e}). Check your connection and try \
+                 again; if it keeps failing, the service's CORS settings may not allow this site."
+            ),
+            AuthError::NoRefreshToken => {
+                "The sign-in service did not return a refresh token. Check the app client settings."
+                    .into()
+            }
+            AuthError::NoPendingSignIn => {
+                "This page was opened with a sign-in response, but no sign-in was started in this \
+                 tab. Please sign in again."
+                    .into()
+            }
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.user_message())
+    }
+}
+
+impl std::error::Error for AuthError {}
