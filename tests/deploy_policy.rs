@@ -1,0 +1,991 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Checks the security-relevant parts of `deploy/cubby.yaml`, the CloudFormation
+//! template for a real AWS deployment: the authenticated role's S3 policy and trust
+//! policy, the data bucket's CORS and lifecycle rules, the app's Content-Security-
+//! Policy and the `ConfigJson` output.
+//!
+//! The template uses CloudFormation's short tags (`!Sub`, `!Ref`, `!GetAtt`, `!If`);
+//! `serde_yaml` keeps them as tagged values. Strings are compared as CloudFormation
+//! sees them before substitution: `!Sub` templates with `${!x}` unescaped to `${x}`,
+//! `!Ref X` as `${X}` and `!GetAtt X.Y` as `${X.Y}`.
+//!
+//! [`s3_access_rule`] reduces the role's S3 permissions to one small value, so a test
+//! can compare it with the access rule the emulator enforces.
+
+use serde_yaml::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+const TEMPLATE: &str = include_str!("../deploy/cubby.yaml");
+
+/// The IAM policy variable for the caller's identity id.
+const SUB: &str = "${cognito-identity.amazonaws.com:sub}";
+
+/// The object-level actions the app needs, and the only ones the role may have.
+const OBJECT_ACTIONS: [&str; 5] = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+];
+
+/// The fields `src/config.rs` reads that a deployment on AWS sets.
+const CONFIG_FIELDS: [&str; 9] = [
+    "region",
+    "userPoolId",
+    "clientId",
+    "hostedUiUrl",
+    "identityPoolId",
+    "bucket",
+    "redirectUri",
+    "signOutUri",
+    "scopes",
+];
+
+// ------------------------------------------------------------------ YAML helpers
+
+fn load(text: &str) -> Result<Value, String> {
+    serde_yaml::from_str(text).map_err(|e| format!("template is not valid YAML: {e}"))
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_mapping()?.get(key)
+}
+
+fn path<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(v, |v, k| get(v, k))
+}
+
+/// The intrinsic function a value calls, from either the short tag (`!Sub x`) or
+/// the long form (`{"Fn::Sub": x}`, `{"Ref": x}`), and its argument.
+fn intrinsic(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => {
+            let name = t.tag.to_string();
+            Some((name.trim_start_matches('!').to_string(), &t.value))
+        }
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, arg) = m.iter().next()?;
+            let k = k.as_str()?;
+            if k == "Ref" {
+                Some(("Ref".into(), arg))
+            } else {
+                k.strip_prefix("Fn::").map(|f| (f.to_string(), arg))
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A string as CloudFormation sees it before substitution (see the module docs), or
+/// `None` for anything that is not a string or a string-valued `Sub`/`Ref`/`GetAtt`.
+fn text_of(v: &Value) -> Option<String> {
+    // Checked first: serde_yaml's `as_str` looks through tags.
+    let Some((f, arg)) = intrinsic(v) else {
+        return v.as_str().map(str::to_string);
+    };
+    match f.as_str() {
+        "Sub" => {
+            let template = match arg {
+                Value::Sequence(items) => items.first()?.as_str()?,
+                other => other.as_str()?,
+            };
+            Some(template.replace("${!", "${"))
+        }
+        "Ref" => Some(format!("${{{}}}", arg.as_str()?)),
+        "GetAtt" => match arg {
+            Value::Sequence(items) => Some(format!(
+                "${{{}.{}}}",
+                items.first()?.as_str()?,
+                items.get(1)?.as_str()?
+            )),
+            other => Some(format!("${{{}}}", other.as_str()?)),
+        },
+        _ => None,
+    }
+}
+
+/// One string or a list of strings, each through [`text_of`]; unreadable items are
+/// kept as `<?>` so that a check comparing them fails rather than skipping them.
+fn texts_of(v: &Value) -> Vec<String> {
+    match v {
+        Value::Sequence(items) => items
+            .iter()
+            .map(|i| text_of(i).unwrap_or_else(|| "<?>".into()))
+            .collect(),
+        other => vec![text_of(other).unwrap_or_else(|| "<?>".into())],
+    }
+}
+
+/// Every `Sub` template in the document, as written (escapes not undone).
+fn raw_sub_templates(v: &Value, out: &mut Vec<String>) {
+    if let Some(("Sub", arg)) = intrinsic(v).as_ref().map(|(f, a)| (f.as_str(), *a)) {
+        match arg {
+            Value::Sequence(items) => {
+                if let Some(s) = items.first().and_then(Value::as_str) {
+                    out.push(s.to_string());
+                }
+                for item in items.iter().skip(1) {
+                    raw_sub_templates(item, out);
+                }
+            }
+            other => {
+                if let Some(s) = other.as_str() {
+                    out.push(s.to_string());
+                }
+            }
+        }
+        return;
+    }
+    match v {
+        Value::Tagged(t) => raw_sub_templates(&t.value, out),
+        Value::Sequence(items) => items.iter().for_each(|i| raw_sub_templates(i, out)),
+        Value::Mapping(m) => m.values().for_each(|i| raw_sub_templates(i, out)),
+        _ => {}
+    }
+}
+
+/// The resources of one type, as (logical id, properties).
+fn resources<'a>(template: &'a Value, ty: &str) -> Vec<(String, &'a Value)> {
+    let Some(Value::Mapping(all)) = get(template, "Resources") else {
+        return Vec::new();
+    };
+    all.iter()
+        .filter(|(_, r)| get(r, "Type").and_then(Value::as_str) == Some(ty))
+        .filter_map(|(id, r)| Some((id.as_str()?.to_string(), get(r, "Properties")?)))
+        .collect()
+}
+
+fn resource<'a>(template: &'a Value, id: &str) -> Option<&'a Value> {
+    path(template, &["Resources", id, "Properties"])
+}
+
+/// The logical id a `!Ref X` / `!GetAtt X.Attr` points at.
+fn referenced_id(v: &Value) -> Option<String> {
+    let t = text_of(v)?;
+    let inner = t.strip_prefix("${")?.strip_suffix('}')?;
+    Some(inner.split('.').next()?.to_string())
+}
+
+// ------------------------------------------------------------------ IAM documents
+
+/// One IAM policy statement, with every field normalised to lists of strings.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Statement {
+    effect: String,
+    actions: Vec<String>,
+    not_actions: Vec<String>,
+    resources: Vec<String>,
+    not_resources: Vec<String>,
+    /// (principal kind, value), e.g. ("Federated", "cognito-identity.amazonaws.com").
+    principals: Vec<(String, String)>,
+    /// operator -> condition key -> values.
+    conditions: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+impl Statement {
+    fn allows(&self) -> bool {
+        self.effect == "Allow"
+    }
+
+    fn condition(&self, op: &str, key: &str) -> Option<&Vec<String>> {
+        self.conditions.get(op)?.get(key)
+    }
+}
+
+/// The statements of a policy document (a mapping with `Statement`).
+fn statements(doc: &Value) -> Result<Vec<Statement>, String> {
+    if path(doc, &["Version"]).and_then(Value::as_str) != Some("2012-10-17") {
+        return Err(
+            "policy document must have Version \"2012-10-17\" (policy variables need it)".into(),
+        );
+    }
+    let raw = match get(doc, "Statement") {
+        Some(Value::Sequence(items)) => items.iter().collect::<Vec<_>>(),
+        Some(one @ Value::Mapping(_)) => vec![one],
+        _ => return Err("policy document has no Statement".into()),
+    };
+    raw.into_iter().map(statement).collect()
+}
+
+fn statement(v: &Value) -> Result<Statement, String> {
+    let list = |key: &str| get(v, key).map(texts_of).unwrap_or_default();
+    let mut s = Statement {
+        effect: get(v, "Effect")
+            .and_then(Value::as_str)
+            .ok_or("statement without Effect")?
+            .to_string(),
+        actions: list("Action"),
+        not_actions: list("NotAction"),
+        resources: list("Resource"),
+        not_resources: list("NotResource"),
+        ..Statement::default()
+    };
+    match get(v, "Principal") {
+        None => {}
+        Some(Value::Mapping(m)) => {
+            for (kind, values) in m {
+                let kind = kind.as_str().unwrap_or("<?>").to_string();
+                for value in texts_of(values) {
+                    s.principals.push((kind.clone(), value));
+                }
+            }
+        }
+        Some(other) => s
+            .principals
+            .push(("*".into(), text_of(other).unwrap_or_default())),
+    }
+    if let Some(Value::Mapping(ops)) = get(v, "Condition") {
+        for (op, keys) in ops {
+            let op = op.as_str().ok_or("condition operator is not a string")?;
+            let Value::Mapping(keys) = keys else {
+                return Err(format!("condition {op} is not a mapping"));
+            };
+            let entry = s.conditions.entry(op.to_string()).or_default();
+            for (key, values) in keys {
+                let key = key.as_str().ok_or("condition key is not a string")?;
+                entry.insert(key.to_string(), texts_of(values));
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// The logical id of the role the identity pool gives signed-in users.
+fn authenticated_role_id(template: &Value) -> Result<String, String> {
+    let attachments = resources(template, "AWS::Cognito::IdentityPoolRoleAttachment");
+    let [(_, attachment)] = attachments.as_slice() else {
+        return Err(format!(
+            "expected one IdentityPoolRoleAttachment, found {}",
+            attachments.len()
+        ));
+    };
+    path(attachment, &["Roles", "authenticated"])
+        .and_then(referenced_id)
+        .ok_or_else(|| "Roles.authenticated is not a !GetAtt of a role in the template".into())
+}
+
+/// Every permission statement attached to a role: inline policies and
+/// `AWS::IAM::Policy` / `AWS::IAM::ManagedPolicy` resources that name the role.
+fn role_permission_statements(template: &Value, role_id: &str) -> Result<Vec<Statement>, String> {
+    let role = resource(template, role_id).ok_or(format!("no resource {role_id}"))?;
+    let mut docs = Vec::new();
+    if let Some(Value::Sequence(policies)) = get(role, "Policies") {
+        docs.extend(policies.iter().filter_map(|p| get(p, "PolicyDocument")));
+    }
+    for ty in ["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"] {
+        for (_, props) in resources(template, ty) {
+            let roles = get(props, "Roles").map(texts_of).unwrap_or_default();
+            if roles.contains(&format!("${{{role_id}}}")) {
+                docs.extend(get(props, "PolicyDocument"));
+            }
+        }
+    }
+    if let Some(managed) = get(role, "ManagedPolicyArns") {
+        for arn in texts_of(managed) {
+            let local = arn.trim_start_matches("${").trim_end_matches('}');
+            match resource(template, local).and_then(|p| get(p, "PolicyDocument")) {
+                Some(doc) => docs.push(doc),
+                None => {
+                    return Err(format!(
+                        "role {role_id} has an outside managed policy {arn}"
+                    ))
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for doc in docs {
+        out.extend(statements(doc)?);
+    }
+    Ok(out)
+}
+
+fn trust_statements(template: &Value, role_id: &str) -> Result<Vec<Statement>, String> {
+    let doc = resource(template, role_id)
+        .and_then(|r| get(r, "AssumeRolePolicyDocument"))
+        .ok_or(format!("role {role_id} has no AssumeRolePolicyDocument"))?;
+    statements(doc)
+}
+
+/// The S3 permissions of signed-in users, reduced to what the emulator must enforce.
+#[derive(Debug, PartialEq)]
+struct S3AccessRule {
+    /// The bucket ARN the rule is on, as written (`${DataBucket.Arn}`).
+    bucket: String,
+    /// `s3:prefix` patterns ListBucket is limited to, sorted.
+    list_prefixes: Vec<String>,
+    /// Object actions allowed, sorted.
+    object_actions: Vec<String>,
+    /// The key pattern object actions are limited to, after `<bucket>/`.
+    object_key_pattern: String,
+}
+
+/// Reduces the authenticated role's S3 permissions to an [`S3AccessRule`], or says
+/// why it cannot (more than one shape of access, wildcards, conditions it does not know).
+fn s3_access_rule(template: &Value) -> Result<S3AccessRule, String> {
+    let role = authenticated_role_id(template)?;
+    let stmts = role_permission_statements(template, &role)?;
+    let mut list: Option<(String, Vec<String>)> = None;
+    let mut object: Option<(String, String)> = None;
+    let mut object_actions = BTreeSet::new();
+    for s in stmts.iter().filter(|s| s.allows()) {
+        if !s.not_actions.is_empty() || !s.not_resources.is_empty() {
+            return Err("Allow with NotAction/NotResource".into());
+        }
+        for a in &s.actions {
+            if a.contains(['*', '?']) {
+                return Err(format!("wildcard action {a}"));
+            }
+        }
+        for r in &s.resources {
+            if r == "*" || r.starts_with("arn:aws:s3:::*") {
+                return Err(format!("actions {:?} on resource {r}", s.actions));
+            }
+        }
+        if s.actions.iter().any(|a| a == "s3:ListBucket") {
+            if s.actions.len() != 1 {
+                return Err("s3:ListBucket shares a statement with other actions".into());
+            }
+            let [bucket] = s.resources.as_slice() else {
+                return Err("s3:ListBucket must be on exactly one bucket".into());
+            };
+            let prefixes = s
+                .condition("StringLike", "s3:prefix")
+                .ok_or("s3:ListBucket has no s3:prefix condition")?;
+            let ops: Vec<&String> = s.conditions.keys().collect();
+            if ops != ["StringLike"] || s.conditions["StringLike"].len() != 1 {
+                return Err(format!(
+                    "s3:ListBucket must have only the StringLike s3:prefix condition, has {:?}",
+                    s.conditions
+                ));
+            }
+            let mut prefixes = prefixes.clone();
+            prefixes.sort();
+            if list.replace((bucket.clone(), prefixes)).is_some() {
+                return Err("more than one s3:ListBucket statement".into());
+            }
+            continue;
+        }
+        let unknown: Vec<&String> = s
+            .actions
+            .iter()
+            .filter(|a| !OBJECT_ACTIONS.contains(&a.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(format!("unexpected actions {unknown:?}"));
+        }
+        if !s.conditions.is_empty() {
+            return Err("object statement with conditions".into());
+        }
+        for r in &s.resources {
+            let Some((bucket, key)) = r.split_once('/') else {
+                return Err(format!("object resource {r} names no key"));
+            };
+            if bucket.contains('*') {
+                return Err(format!("object resource {r} has a wildcard bucket"));
+            }
+            match &object {
+                Some(prev) if prev != &(bucket.to_string(), key.to_string()) => {
+                    return Err(format!("object resources differ: {prev:?} and {r}"));
+                }
+                _ => object = Some((bucket.to_string(), key.to_string())),
+            }
+        }
+        object_actions.extend(s.actions.iter().cloned());
+    }
+    let (list_bucket, list_prefixes) = list.ok_or("no s3:ListBucket statement")?;
+    let (object_bucket, object_key_pattern) = object.ok_or("no object statement")?;
+    if list_bucket.trim_end_matches(".Arn}") != object_bucket.trim_end_matches(".Arn}") {
+        return Err(format!(
+            "ListBucket on {list_bucket} but objects on {object_bucket}"
+        ));
+    }
+    Ok(S3AccessRule {
+        bucket: object_bucket,
+        list_prefixes,
+        object_actions: object_actions.into_iter().collect(),
+        object_key_pattern,
+    })
+}
+
+// ------------------------------------------------------------------ checks
+
+/// Problems with the role's S3 access; empty when it is exactly "own folder only".
+fn s3_policy_problems(template: &Value) -> Vec<String> {
+    let rule = match s3_access_rule(template) {
+        Ok(rule) => rule,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    let want_prefixes = vec![format!("private/{SUB}/"), format!("private/{SUB}/*")];
+    if rule.list_prefixes != want_prefixes {
+        problems.push(format!(
+            "ListBucket s3:prefix is {:?}, want exactly {want_prefixes:?}",
+            rule.list_prefixes
+        ));
+    }
+    let want_key = format!("private/{SUB}/*");
+    if rule.object_key_pattern != want_key {
+        problems.push(format!(
+            "object actions are on key pattern {:?}, want {want_key:?}",
+            rule.object_key_pattern
+        ));
+    }
+    let mut want_actions: Vec<String> = OBJECT_ACTIONS.iter().map(|a| a.to_string()).collect();
+    want_actions.sort();
+    if rule.object_actions != want_actions {
+        problems.push(format!(
+            "object actions are {:?}, want {want_actions:?}",
+            rule.object_actions
+        ));
+    }
+    problems
+}
+
+/// IAM policy variables inside `!Sub` must be escaped as `${!...}`, or CloudFormation
+/// tries to resolve them itself and rejects the template.
+fn unescaped_policy_variables(template: &Value) -> Vec<String> {
+    let mut subs = Vec::new();
+    raw_sub_templates(template, &mut subs);
+    subs.into_iter()
+        .filter(|s| s.contains("${cognito-identity.amazonaws.com:") || s.contains("${aws:"))
+        .map(|s| format!("unescaped IAM policy variable in !Sub {s:?}"))
+        .collect()
+}
+
+fn trust_problems(template: &Value) -> Vec<String> {
+    let stmts = match authenticated_role_id(template).and_then(|r| trust_statements(template, &r)) {
+        Ok(s) => s,
+        Err(e) => return vec![e],
+    };
+    let pool = resources(template, "AWS::Cognito::IdentityPool");
+    let [(pool_id, _)] = pool.as_slice() else {
+        return vec![format!("expected one identity pool, found {}", pool.len())];
+    };
+    let mut problems = Vec::new();
+    let allows: Vec<&Statement> = stmts.iter().filter(|s| s.allows()).collect();
+    if allows.is_empty() {
+        problems.push("trust policy allows nothing".into());
+    }
+    for s in allows {
+        if s.actions != ["sts:AssumeRoleWithWebIdentity"] {
+            problems.push(format!("trust policy allows {:?}", s.actions));
+        }
+        if s.principals != [("Federated".into(), "cognito-identity.amazonaws.com".into())] {
+            problems.push(format!("trust policy principal is {:?}", s.principals));
+        }
+        let aud = s.condition("StringEquals", "cognito-identity.amazonaws.com:aud");
+        if aud != Some(&vec![format!("${{{pool_id}}}")]) {
+            problems.push(format!(
+                "trust policy aud condition is {aud:?}, want StringEquals ${{{pool_id}}}"
+            ));
+        }
+        let amr = s.condition(
+            "ForAnyValue:StringLike",
+            "cognito-identity.amazonaws.com:amr",
+        );
+        if amr != Some(&vec!["authenticated".to_string()]) {
+            problems.push(format!(
+                "trust policy amr condition is {amr:?}, want ForAnyValue:StringLike authenticated"
+            ));
+        }
+    }
+    for (_, p) in resources(template, "AWS::Cognito::IdentityPool") {
+        if get(p, "AllowUnauthenticatedIdentities").and_then(Value::as_bool) != Some(false) {
+            problems.push("identity pool must set AllowUnauthenticatedIdentities: false".into());
+        }
+        if get(p, "AllowClassicFlow").and_then(Value::as_bool) != Some(false) {
+            problems.push("identity pool must set AllowClassicFlow: false".into());
+        }
+    }
+    problems
+}
+
+/// The data bucket: the one the role's object statement is on.
+fn data_bucket(template: &Value) -> Result<(String, &Value), String> {
+    let rule = s3_access_rule(template)?;
+    let id = rule
+        .bucket
+        .trim_start_matches("${")
+        .trim_end_matches('}')
+        .trim_end_matches(".Arn")
+        .to_string();
+    let props = resource(template, &id).ok_or(format!("no bucket resource {id}"))?;
+    Ok((id, props))
+}
+
+fn bucket_problems(template: &Value) -> Vec<String> {
+    let (id, bucket) = match data_bucket(template) {
+        Ok(b) => b,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    let rules = match path(bucket, &["CorsConfiguration", "CorsRules"]) {
+        Some(Value::Sequence(rules)) if !rules.is_empty() => rules.as_slice(),
+        _ => {
+            problems.push(format!("{id} has no CORS rules"));
+            &[]
+        }
+    };
+    for rule in rules {
+        let exposed = get(rule, "ExposedHeaders")
+            .map(texts_of)
+            .unwrap_or_default();
+        if !exposed.iter().any(|h| h.eq_ignore_ascii_case("etag")) {
+            problems.push(format!("{id} CORS rule does not expose ETag: {exposed:?}"));
+        }
+        let origins = get(rule, "AllowedOrigins")
+            .map(texts_of)
+            .unwrap_or_default();
+        if origins.is_empty() || origins.iter().any(|o| o.contains('*')) {
+            problems.push(format!(
+                "{id} CORS origins must be the app's, not {origins:?}"
+            ));
+        }
+    }
+    let lifecycle = match path(bucket, &["LifecycleConfiguration", "Rules"]) {
+        Some(Value::Sequence(rules)) => rules.as_slice(),
+        _ => &[],
+    };
+    let aborts = lifecycle.iter().any(|r| {
+        get(r, "Status").and_then(Value::as_str) == Some("Enabled")
+            && path(
+                r,
+                &["AbortIncompleteMultipartUpload", "DaysAfterInitiation"],
+            )
+            .and_then(Value::as_u64)
+            .is_some_and(|d| d >= 1)
+            && get(r, "Prefix")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            && get(r, "Filter").is_none()
+    });
+    if !aborts {
+        problems.push(format!(
+            "{id} has no enabled bucket-wide lifecycle rule aborting incomplete multipart uploads"
+        ));
+    }
+    let blocked = [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ]
+    .iter()
+    .all(|k| {
+        path(bucket, &["PublicAccessBlockConfiguration", k]).and_then(Value::as_bool) == Some(true)
+    });
+    if !blocked {
+        problems.push(format!("{id} does not block all public access"));
+    }
+    problems
+}
+
+/// The CSP directives of the app's response headers policy, as name -> sources.
+fn csp_directives(template: &Value) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let policies = resources(template, "AWS::CloudFront::ResponseHeadersPolicy");
+    let [(_, policy)] = policies.as_slice() else {
+        return Err(format!(
+            "expected one ResponseHeadersPolicy, found {}",
+            policies.len()
+        ));
+    };
+    let csp = path(
+        policy,
+        &[
+            "ResponseHeadersPolicyConfig",
+            "SecurityHeadersConfig",
+            "ContentSecurityPolicy",
+        ],
+    )
+    .ok_or("no ContentSecurityPolicy")?;
+    if get(csp, "Override").and_then(Value::as_bool) != Some(true) {
+        return Err("ContentSecurityPolicy must set Override: true".into());
+    }
+    let text = get(csp, "ContentSecurityPolicy")
+        .and_then(text_of)
+        .ok_or("ContentSecurityPolicy is not a string")?;
+    let mut out = BTreeMap::new();
+    for directive in text.split(';') {
+        let mut words = directive.split_whitespace();
+        if let Some(name) = words.next() {
+            let sources = words.map(str::to_string).collect();
+            if out.insert(name.to_ascii_lowercase(), sources).is_some() {
+                return Err(format!("CSP directive {name} appears twice"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn csp_problems(template: &Value) -> Vec<String> {
+    let d = match csp_directives(template) {
+        Ok(d) => d,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    let is = |name: &str, want: &[&str]| d.get(name).is_some_and(|s| s == want);
+    if !is("frame-ancestors", &["'none'"]) {
+        problems.push(format!(
+            "CSP frame-ancestors is {:?}, want 'none'",
+            d.get("frame-ancestors")
+        ));
+    }
+    if !is("object-src", &["'none'"]) {
+        problems.push("CSP object-src must be 'none'".into());
+    }
+    if !is("base-uri", &["'none'"]) {
+        problems.push("CSP base-uri must be 'none'".into());
+    }
+    if !is("script-src", &["'self'", "'wasm-unsafe-eval'"]) {
+        problems.push(format!(
+            "CSP script-src is {:?}, want exactly 'self' 'wasm-unsafe-eval'",
+            d.get("script-src")
+        ));
+    }
+    if !is("default-src", &["'self'"]) {
+        problems.push("CSP default-src must be 'self'".into());
+    }
+    for (name, sources) in &d {
+        for s in sources {
+            let lower = s.to_ascii_lowercase();
+            if lower == "'unsafe-inline'"
+                || lower == "'unsafe-eval'"
+                || s == "*"
+                || lower == "data:" && name == "script-src"
+            {
+                problems.push(format!("CSP {name} allows {s}"));
+            }
+        }
+    }
+    problems
+}
+
+/// The `ConfigJson` output's template, parsed as JSON (placeholders sit inside strings).
+fn config_json(template: &Value) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let text = path(template, &["Outputs", "ConfigJson", "Value"])
+        .and_then(text_of)
+        .ok_or("no ConfigJson output")?;
+    match serde_json::from_str(&text) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err("ConfigJson is not a JSON object".into()),
+        Err(e) => Err(format!("ConfigJson is not JSON: {e}")),
+    }
+}
+
+fn all_problems(template: &Value) -> Vec<String> {
+    let mut p = s3_policy_problems(template);
+    p.extend(unescaped_policy_variables(template));
+    p.extend(trust_problems(template));
+    p.extend(bucket_problems(template));
+    p.extend(csp_problems(template));
+    p
+}
+
+// ------------------------------------------------------------------ tests
+
+fn template() -> Value {
+    load(TEMPLATE).unwrap()
+}
+
+/// The template with one exact piece of text replaced (which must occur once).
+fn mutated(from: &str, to: &str) -> Value {
+    assert_eq!(
+        TEMPLATE.matches(from).count(),
+        1,
+        "the mutation target {from:?} must occur exactly once in deploy/cubby.yaml"
+    );
+    load(&TEMPLATE.replace(from, to)).unwrap()
+}
+
+fn assert_caught(t: &Value, needle: &str) {
+    let problems = all_problems(t);
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "expected a problem mentioning {needle:?}, got {problems:?}"
+    );
+}
+
+#[test]
+fn template_passes_all_checks() {
+    let problems = all_problems(&template());
+    assert!(problems.is_empty(), "deploy/cubby.yaml: {problems:#?}");
+}
+
+#[test]
+fn s3_access_rule_is_own_folder_only() {
+    let rule = s3_access_rule(&template()).unwrap();
+    let mut actions: Vec<String> = OBJECT_ACTIONS.iter().map(|a| a.to_string()).collect();
+    actions.sort();
+    assert_eq!(
+        rule,
+        S3AccessRule {
+            bucket: "${DataBucket.Arn}".into(),
+            list_prefixes: vec![format!("private/{SUB}/"), format!("private/{SUB}/*")],
+            object_actions: actions,
+            object_key_pattern: format!("private/{SUB}/*"),
+        }
+    );
+}
+
+#[test]
+fn csp_bucket_and_hosted_ui_match_the_resources() {
+    let t = template();
+    let (_, bucket) = data_bucket(&t).unwrap();
+    let bucket_name = get(bucket, "BucketName").and_then(text_of).unwrap();
+    let (_, policy) = resources(&t, "AWS::CloudFront::ResponseHeadersPolicy")[0];
+    let csp = path(
+        policy,
+        &[
+            "ResponseHeadersPolicyConfig",
+            "SecurityHeadersConfig",
+            "ContentSecurityPolicy",
+            "ContentSecurityPolicy",
+        ],
+    )
+    .unwrap();
+    let (_, arg) = intrinsic(csp).unwrap();
+    let vars = arg.as_sequence().unwrap()[1].clone();
+    assert_eq!(
+        get(&vars, "DataBucketName").and_then(text_of),
+        Some(bucket_name)
+    );
+    let (_, domain) = resources(&t, "AWS::Cognito::UserPoolDomain")[0];
+    let prefix = get(domain, "Domain").and_then(text_of).unwrap();
+    assert_eq!(
+        get(&vars, "HostedUiDomain").and_then(text_of),
+        Some(format!("{prefix}.auth.${{AWS::Region}}.amazoncognito.com"))
+    );
+    let d = csp_directives(&t).unwrap();
+    for host in [
+        "https://${DataBucketName}.s3.${AWS::Region}.amazonaws.com",
+        "https://cognito-identity.${AWS::Region}.amazonaws.com",
+        "https://${HostedUiDomain}",
+    ] {
+        assert!(
+            d["connect-src"].iter().any(|s| s == host),
+            "connect-src lacks {host}"
+        );
+    }
+}
+
+#[test]
+fn config_json_output_has_exactly_the_config_fields_and_parses() {
+    let t = template();
+    let fields = config_json(&t).unwrap();
+    let keys: BTreeSet<&str> = fields.keys().map(String::as_str).collect();
+    assert_eq!(keys, CONFIG_FIELDS.into_iter().collect::<BTreeSet<_>>());
+    // Fill the placeholders with values of the shape AWS returns and let the app's own
+    // parser judge the result.
+    let text = text_of(path(&t, &["Outputs", "ConfigJson", "Value"]).unwrap()).unwrap();
+    let filled = text
+        .replace("${AWS::Region}", "eu-west-1")
+        .replace("${UserPoolClient}", "4abc123def456ghi789jkl0mno")
+        .replace("${UserPool}", "eu-west-1_AbC123xyz")
+        .replace("${HostedUiDomainPrefix}", "cubby-test")
+        .replace(
+            "${IdentityPool}",
+            "eu-west-1:0f0e1d2c-3b4a-5968-7766-554433221100",
+        )
+        .replace("${DataBucket}", "cubby-data-123456789012-eu-west-1")
+        .replace("${RedirectUri}", "https://d111111abcdef8.cloudfront.net/")
+        .replace("${SignOutUri}", "https://d111111abcdef8.cloudfront.net/");
+    assert!(!filled.contains("${"), "unfilled placeholder in {filled}");
+    let config = cubby::config::Config::parse(&filled).unwrap();
+    assert_eq!(
+        config.hosted_ui_url,
+        "https://cubby-test.auth.eu-west-1.amazoncognito.com"
+    );
+    assert_eq!(config.scopes, ["openid", "email", "profile"]);
+}
+
+#[test]
+fn app_client_is_public_code_flow() {
+    let t = template();
+    let (_, client) = resources(&t, "AWS::Cognito::UserPoolClient")[0];
+    assert_eq!(
+        get(client, "GenerateSecret").and_then(Value::as_bool),
+        Some(false)
+    );
+    assert_eq!(
+        texts_of(get(client, "AllowedOAuthFlows").unwrap()),
+        ["code"]
+    );
+    assert_eq!(
+        texts_of(get(client, "AllowedOAuthScopes").unwrap()),
+        ["openid", "email", "profile"]
+    );
+    assert_eq!(
+        get(client, "EnableTokenRevocation").and_then(Value::as_bool),
+        Some(true)
+    );
+    assert_eq!(
+        get(client, "PreventUserExistenceErrors").and_then(Value::as_str),
+        Some("ENABLED")
+    );
+}
+
+/// A small hand-written template around one role policy, for the negative checks.
+fn broken_policy(list_condition: &str) -> String {
+    format!(
+        r#"
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {{ Federated: cognito-identity.amazonaws.com }}
+            Action: sts:AssumeRoleWithWebIdentity
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: s3:ListBucket
+                Resource: arn:aws:s3:::b
+                {list_condition}
+              - Effect: Allow
+                Action: [s3:GetObject, s3:PutObject]
+                Resource: arn:aws:s3:::b/*
+  Pool:
+    Type: AWS::Cognito::IdentityPool
+    Properties: {{ AllowUnauthenticatedIdentities: true }}
+  Attach:
+    Type: AWS::Cognito::IdentityPoolRoleAttachment
+    Properties:
+      Roles: {{ authenticated: !GetAtt Role.Arn }}
+"#
+    )
+}
+
+#[test]
+fn a_broken_policy_string_is_caught() {
+    // The classic mistakes: an unconditioned ListBucket, objects on the whole bucket,
+    // a trust policy without aud/amr, guests allowed.
+    let t = load(&broken_policy("")).unwrap();
+    let s3 = s3_policy_problems(&t);
+    assert!(
+        s3.iter().any(|p| p.contains("no s3:prefix condition")),
+        "{s3:?}"
+    );
+    let trust = trust_problems(&t);
+    assert!(
+        trust.iter().any(|p| p.contains("aud condition")),
+        "{trust:?}"
+    );
+    assert!(
+        trust.iter().any(|p| p.contains("amr condition")),
+        "{trust:?}"
+    );
+    assert!(
+        trust
+            .iter()
+            .any(|p| p.contains("AllowUnauthenticatedIdentities")),
+        "{trust:?}"
+    );
+
+    // With ListBucket right, the object resource on the whole bucket is what is left.
+    let t = load(&broken_policy(
+        r#"Condition: { StringLike: { "s3:prefix": ["private/${cognito-identity.amazonaws.com:sub}/", "private/${cognito-identity.amazonaws.com:sub}/*"] } }"#,
+    ))
+    .unwrap();
+    let s3 = s3_policy_problems(&t);
+    assert!(s3.iter().any(|p| p.contains("key pattern \"*\"")), "{s3:?}");
+    assert!(!s3.iter().any(|p| p.contains("ListBucket")), "{s3:?}");
+}
+
+#[test]
+fn a_star_resource_on_object_actions_is_caught() {
+    let t = mutated(
+        r#"Resource: !Sub "${DataBucket.Arn}/private/${!cognito-identity.amazonaws.com:sub}/*""#,
+        r#"Resource: "*""#,
+    );
+    assert_caught(&t, "on resource *");
+}
+
+#[test]
+fn a_wider_key_pattern_is_caught() {
+    let t = mutated(
+        r#"${DataBucket.Arn}/private/${!cognito-identity.amazonaws.com:sub}/*"#,
+        r#"${DataBucket.Arn}/private/*"#,
+    );
+    assert_caught(&t, "key pattern \"private/*\"");
+}
+
+#[test]
+fn an_unescaped_policy_variable_in_sub_is_caught() {
+    let t = mutated(
+        "private/${!cognito-identity.amazonaws.com:sub}/*",
+        "private/${cognito-identity.amazonaws.com:sub}/*",
+    );
+    assert_caught(&t, "unescaped IAM policy variable");
+}
+
+#[test]
+fn a_wider_list_prefix_is_caught() {
+    let t = mutated(
+        r#"- "private/${cognito-identity.amazonaws.com:sub}/*""#,
+        r#"- "private/*""#,
+    );
+    assert_caught(&t, "ListBucket s3:prefix");
+}
+
+#[test]
+fn an_extra_action_is_caught() {
+    let t = mutated(
+        "- s3:ListMultipartUploadParts\n",
+        "- s3:ListMultipartUploadParts\n                  - s3:PutObjectAcl\n",
+    );
+    assert_caught(&t, "unexpected actions");
+    let t = mutated("- s3:AbortMultipartUpload\n", "- s3:*\n");
+    assert_caught(&t, "wildcard action s3:*");
+}
+
+#[test]
+fn a_trust_policy_without_amr_or_aud_is_caught() {
+    let t = mutated(
+        r#""cognito-identity.amazonaws.com:amr": authenticated"#,
+        r#""cognito-identity.amazonaws.com:amr": unauthenticated"#,
+    );
+    assert_caught(&t, "amr condition");
+    let t = mutated(
+        r#""cognito-identity.amazonaws.com:aud": !Ref IdentityPool"#,
+        r#""cognito-identity.amazonaws.com:aud": "us-east-1:other""#,
+    );
+    assert_caught(&t, "aud condition");
+}
+
+#[test]
+fn cors_without_etag_is_caught() {
+    let t = mutated("              - ETag\n", "");
+    assert_caught(&t, "does not expose ETag");
+}
+
+#[test]
+fn a_missing_multipart_abort_rule_is_caught() {
+    let t = mutated(
+        "AbortIncompleteMultipartUpload:\n              DaysAfterInitiation: 1",
+        "ExpirationInDays: 365",
+    );
+    assert_caught(&t, "aborting incomplete multipart uploads");
+}
+
+#[test]
+fn a_weak_csp_is_caught() {
+    let t = mutated("frame-ancestors 'none';", "frame-ancestors 'self';");
+    assert_caught(&t, "frame-ancestors");
+    let t = mutated("style-src 'self';", "style-src 'self' 'unsafe-inline';");
+    assert_caught(&t, "style-src allows 'unsafe-inline'");
+    let t = mutated(
+        "script-src 'self' 'wasm-unsafe-eval';",
+        "script-src 'self' 'wasm-unsafe-eval' 'unsafe-inline';",
+    );
+    assert_caught(&t, "script-src allows 'unsafe-inline'");
+    assert_caught(&t, "want exactly 'self' 'wasm-unsafe-eval'");
+}
