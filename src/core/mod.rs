@@ -6,8 +6,13 @@
 //! arguments. That keeps every step testable on the host with fixed vectors.
 
 pub mod credentials;
+pub mod datetime;
 pub mod encoding;
 pub mod id_token;
 pub mod identity;
 pub mod oauth;
+pub mod retry;
+pub mod s3;
 pub mod secret;
+pub mod sts;
+pub mod xml;

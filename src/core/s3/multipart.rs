@@ -1,0 +1,397 @@
+//! Multipart uploads: create, upload part, complete, abort, list parts, list uploads.
+//!
+//! Uploads are created with `x-amz-checksum-algorithm: CRC32`, so every part carries
+//! its CRC32 and S3 checks each one; Complete repeats the part checksums.
+
+use http::{Method, Request, Response};
+
+use super::{
+    check_status, crc32_checksum, header, parse_body, signed_request, with_query, PayloadSigning,
+    RequestContext, S3Error,
+};
+use crate::core::datetime::parse_iso8601;
+use crate::core::encoding::percent_decode;
+use crate::core::xml::escape;
+
+// ------------------------------------------------------ CreateMultipartUpload
+
+pub fn build_create_multipart_upload(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    content_type: Option<&str>,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let url = with_query(ctx.bucket.object_url(key), &[("uploads", None)]);
+    let mut headers = vec![("x-amz-checksum-algorithm", "CRC32".to_string())];
+    if let Some(content_type) = content_type {
+        headers.push(("content-type", content_type.to_string()));
+    }
+    signed_request(
+        ctx,
+        Method::POST,
+        &url,
+        &headers,
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+/// Returns the upload id.
+pub fn parse_create_multipart_upload(response: Response<Vec<u8>>) -> Result<String, S3Error> {
+    check_status(&response)?;
+    let root = parse_body(&response)?;
+    if root.name() != "InitiateMultipartUploadResult" {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "expected InitiateMultipartUploadResult",
+        ));
+    }
+    match root.child_text("UploadId") {
+        Some(id) if !id.is_empty() => Ok(id.to_string()),
+        _ => Err(S3Error::unexpected_response(&response, "no UploadId")),
+    }
+}
+
+// ------------------------------------------------------------------ UploadPart
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadPartOutput {
+    pub etag: String,
+    pub checksum_crc32: Option<String>,
+}
+
+/// Uploads part `part_number` (1..=10000). Large parts are sent with
+/// `UNSIGNED-PAYLOAD` (`unsigned_payload`) to skip hashing them in the browser;
+/// the CRC32 header still protects the bytes.
+pub fn build_upload_part(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    body: Vec<u8>,
+    unsigned_payload: bool,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    if !(1..=super::MAX_PARTS).contains(&part_number) {
+        return Err(S3Error::invalid_input("part number must be 1 to 10000"));
+    }
+    let number = part_number.to_string();
+    let url = with_query(
+        ctx.bucket.object_url(key),
+        &[("partNumber", Some(&number)), ("uploadId", Some(upload_id))],
+    );
+    let headers = [
+        ("x-amz-checksum-crc32", crc32_checksum(&body)),
+        ("x-amz-sdk-checksum-algorithm", "CRC32".to_string()),
+    ];
+    let payload = if unsigned_payload {
+        PayloadSigning::Unsigned
+    } else {
+        PayloadSigning::Sha256
+    };
+    signed_request(ctx, Method::PUT, &url, &headers, body, payload)
+}
+
+/// The part's ETag comes in a header (the bucket's CORS must expose `ETag`).
+pub fn parse_upload_part(response: Response<Vec<u8>>) -> Result<UploadPartOutput, S3Error> {
+    check_status(&response)?;
+    let etag = header(&response, "etag").ok_or_else(|| {
+        S3Error::unexpected_response(&response, "no ETag header (is it exposed by CORS?)")
+    })?;
+    Ok(UploadPartOutput {
+        etag: etag.to_string(),
+        checksum_crc32: header(&response, "x-amz-checksum-crc32").map(str::to_string),
+    })
+}
+
+// ----------------------------------------------------- CompleteMultipartUpload
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompletedPart {
+    pub part_number: u32,
+    pub etag: String,
+    pub checksum_crc32: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompleteMultipartUploadOutput {
+    pub etag: String,
+    pub location: Option<String>,
+    pub checksum_crc32: Option<String>,
+}
+
+/// Completes an upload. Parts must be in ascending order. With `if_none_match`,
+/// an object that appeared meanwhile gives 412 rather than being overwritten.
+pub fn build_complete_multipart_upload(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    upload_id: &str,
+    parts: &[CompletedPart],
+    if_none_match: bool,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    if parts.is_empty() || parts.len() > super::MAX_PARTS as usize {
+        return Err(S3Error::invalid_input("an upload has 1 to 10000 parts"));
+    }
+    if parts
+        .windows(2)
+        .any(|w| w[0].part_number >= w[1].part_number)
+    {
+        return Err(S3Error::invalid_input("parts must be in ascending order"));
+    }
+    let mut body = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+    );
+    for part in parts {
+        body.push_str(&format!(
+            "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag>",
+            part.part_number,
+            escape(&part.etag)
+        ));
+        if let Some(checksum) = &part.checksum_crc32 {
+            body.push_str(&format!(
+                "<ChecksumCRC32>{}</ChecksumCRC32>",
+                escape(checksum)
+            ));
+        }
+        body.push_str("</Part>");
+    }
+    body.push_str("</CompleteMultipartUpload>");
+    let url = with_query(ctx.bucket.object_url(key), &[("uploadId", Some(upload_id))]);
+    let mut headers = vec![("content-type", "application/xml".to_string())];
+    if if_none_match {
+        headers.push(("if-none-match", "*".to_string()));
+    }
+    signed_request(
+        ctx,
+        Method::POST,
+        &url,
+        &headers,
+        body.into_bytes(),
+        PayloadSigning::Sha256,
+    )
+}
+
+/// A 200 may carry an `<Error>` (S3 failed while it was sending whitespace to keep
+/// the connection open); that is an error here.
+pub fn parse_complete_multipart_upload(
+    response: Response<Vec<u8>>,
+) -> Result<CompleteMultipartUploadOutput, S3Error> {
+    check_status(&response)?;
+    let root = parse_body(&response)?;
+    if root.name() != "CompleteMultipartUploadResult" {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "expected CompleteMultipartUploadResult",
+        ));
+    }
+    let etag = root.child_text("ETag").ok_or_else(|| {
+        S3Error::unexpected_response(&response, "CompleteMultipartUploadResult without ETag")
+    })?;
+    Ok(CompleteMultipartUploadOutput {
+        etag: etag.to_string(),
+        location: root.child_text("Location").map(str::to_string),
+        checksum_crc32: root.child_text("ChecksumCRC32").map(str::to_string),
+    })
+}
+
+// -------------------------------------------------------- AbortMultipartUpload
+
+pub fn build_abort_multipart_upload(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    upload_id: &str,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let url = with_query(ctx.bucket.object_url(key), &[("uploadId", Some(upload_id))]);
+    signed_request(
+        ctx,
+        Method::DELETE,
+        &url,
+        &[],
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+pub fn parse_abort_multipart_upload(response: Response<Vec<u8>>) -> Result<(), S3Error> {
+    check_status(&response)
+}
+
+// ------------------------------------------------------------------- ListParts
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartSummary {
+    pub part_number: u32,
+    pub etag: String,
+    pub size: u64,
+    pub checksum_crc32: Option<String>,
+    /// Epoch seconds.
+    pub last_modified: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListPartsPage {
+    pub parts: Vec<PartSummary>,
+    pub is_truncated: bool,
+    /// Pass as `part_number_marker` for the next page.
+    pub next_part_number_marker: Option<u32>,
+}
+
+pub fn build_list_parts(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    upload_id: &str,
+    part_number_marker: Option<u32>,
+    max_parts: Option<u32>,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let marker = part_number_marker.map(|n| n.to_string());
+    let max = max_parts.map(|n| n.to_string());
+    let mut query = vec![("uploadId", Some(upload_id))];
+    if let Some(m) = &max {
+        query.push(("max-parts", Some(m)));
+    }
+    if let Some(m) = &marker {
+        query.push(("part-number-marker", Some(m)));
+    }
+    let url = with_query(ctx.bucket.object_url(key), &query);
+    signed_request(
+        ctx,
+        Method::GET,
+        &url,
+        &[],
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+fn parse_number<T: std::str::FromStr>(
+    response: &Response<Vec<u8>>,
+    text: Option<&str>,
+    what: &str,
+) -> Result<T, S3Error> {
+    text.and_then(|t| t.trim().parse().ok())
+        .ok_or_else(|| S3Error::unexpected_response(response, what))
+}
+
+pub fn parse_list_parts(response: Response<Vec<u8>>) -> Result<ListPartsPage, S3Error> {
+    check_status(&response)?;
+    let root = parse_body(&response)?;
+    if root.name() != "ListPartsResult" {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "expected ListPartsResult",
+        ));
+    }
+    let mut page = ListPartsPage {
+        is_truncated: root.child_text("IsTruncated").map(str::trim) == Some("true"),
+        next_part_number_marker: root
+            .child_text("NextPartNumberMarker")
+            .and_then(|t| t.trim().parse().ok()),
+        ..ListPartsPage::default()
+    };
+    for part in root.children_named("Part") {
+        page.parts.push(PartSummary {
+            part_number: parse_number(
+                &response,
+                part.child_text("PartNumber"),
+                "part without PartNumber",
+            )?,
+            etag: part.child_text("ETag").unwrap_or_default().to_string(),
+            size: parse_number(&response, part.child_text("Size"), "part without Size")?,
+            checksum_crc32: part.child_text("ChecksumCRC32").map(str::to_string),
+            last_modified: part.child_text("LastModified").and_then(parse_iso8601),
+        });
+    }
+    if page.is_truncated && page.next_part_number_marker.is_none() {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "truncated ListParts without NextPartNumberMarker",
+        ));
+    }
+    Ok(page)
+}
+
+// -------------------------------------------------------- ListMultipartUploads
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadSummary {
+    pub key: String,
+    pub upload_id: String,
+    /// Epoch seconds.
+    pub initiated: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListUploadsPage {
+    pub uploads: Vec<UploadSummary>,
+    pub is_truncated: bool,
+    pub next_key_marker: Option<String>,
+    pub next_upload_id_marker: Option<String>,
+}
+
+/// Unfinished uploads under `prefix` (to clean up abandoned ones). Needs
+/// `s3:ListBucketMultipartUploads`, which the default Cubby policy does not grant.
+pub fn build_list_multipart_uploads(
+    ctx: &RequestContext<'_>,
+    prefix: &str,
+    key_marker: Option<&str>,
+    upload_id_marker: Option<&str>,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let mut query = vec![
+        ("uploads", None),
+        ("encoding-type", Some("url")),
+        ("prefix", Some(prefix)),
+    ];
+    if let Some(m) = key_marker {
+        query.push(("key-marker", Some(m)));
+    }
+    if let Some(m) = upload_id_marker {
+        query.push(("upload-id-marker", Some(m)));
+    }
+    let url = with_query(ctx.bucket.bucket_url(), &query);
+    signed_request(
+        ctx,
+        Method::GET,
+        &url,
+        &[],
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+pub fn parse_list_multipart_uploads(
+    response: Response<Vec<u8>>,
+) -> Result<ListUploadsPage, S3Error> {
+    check_status(&response)?;
+    let root = parse_body(&response)?;
+    if root.name() != "ListMultipartUploadsResult" {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "expected ListMultipartUploadsResult",
+        ));
+    }
+    let url_encoded = root.child_text("EncodingType").map(str::trim) == Some("url");
+    let decode = |text: &str| -> Result<String, S3Error> {
+        if url_encoded {
+            percent_decode(text, true)
+                .ok_or_else(|| S3Error::unexpected_response(&response, "bad URL encoding"))
+        } else {
+            Ok(text.to_string())
+        }
+    };
+    let mut page = ListUploadsPage {
+        is_truncated: root.child_text("IsTruncated").map(str::trim) == Some("true"),
+        next_key_marker: root.child_text("NextKeyMarker").map(&decode).transpose()?,
+        next_upload_id_marker: root.child_text("NextUploadIdMarker").map(str::to_string),
+        ..ListUploadsPage::default()
+    };
+    for upload in root.children_named("Upload") {
+        page.uploads.push(UploadSummary {
+            key: decode(upload.child_text("Key").unwrap_or_default())?,
+            upload_id: upload
+                .child_text("UploadId")
+                .unwrap_or_default()
+                .to_string(),
+            initiated: upload.child_text("Initiated").and_then(parse_iso8601),
+        });
+    }
+    Ok(page)
+}

@@ -1,0 +1,498 @@
+//! Object operations: list, head, get, put, copy, delete, delete many.
+
+use http::{Method, Request, Response};
+
+use super::{
+    check_status, crc32_checksum, encode_key, header, parse_body, signed_request, with_query,
+    PayloadSigning, RequestContext, S3Error,
+};
+use crate::core::datetime::{parse_http_date, parse_iso8601};
+use crate::core::encoding::percent_decode;
+use crate::core::xml::{escape, Element};
+
+/// DeleteObjects takes at most this many keys per request.
+pub const MAX_DELETE_KEYS: usize = 1000;
+
+// ---------------------------------------------------------------- ListObjectsV2
+
+/// One page of ListObjectsV2. Keys come back URL-encoded (`encoding-type=url`) so
+/// that any key survives XML; [`parse_list_objects`] decodes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListObjectsRequest<'a> {
+    pub prefix: &'a str,
+    /// `/` to list one "folder" level (sub-folders come back as common prefixes).
+    pub delimiter: Option<&'a str>,
+    /// 1..=1000; S3's default is 1000.
+    pub max_keys: Option<u32>,
+    /// `next_continuation_token` of the previous page.
+    pub continuation_token: Option<&'a str>,
+    pub start_after: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub key: String,
+    pub size: u64,
+    /// As S3 sends it, quotes included.
+    pub etag: String,
+    /// Epoch seconds.
+    pub last_modified: Option<u64>,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListObjectsPage {
+    pub objects: Vec<ObjectSummary>,
+    /// Sub-"folders" (with `delimiter`), decoded, each ending in the delimiter.
+    pub common_prefixes: Vec<String>,
+    pub is_truncated: bool,
+    /// Pass to the next request when `is_truncated`.
+    pub next_continuation_token: Option<String>,
+    pub key_count: Option<u64>,
+}
+
+pub fn build_list_objects(
+    ctx: &RequestContext<'_>,
+    request: &ListObjectsRequest<'_>,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let max_keys = request.max_keys.map(|n| n.to_string());
+    let mut query: Vec<(&str, Option<&str>)> = vec![("list-type", Some("2"))];
+    query.push(("encoding-type", Some("url")));
+    if !request.prefix.is_empty() {
+        query.push(("prefix", Some(request.prefix)));
+    }
+    if let Some(d) = request.delimiter {
+        query.push(("delimiter", Some(d)));
+    }
+    if let Some(n) = &max_keys {
+        query.push(("max-keys", Some(n)));
+    }
+    if let Some(t) = request.continuation_token {
+        query.push(("continuation-token", Some(t)));
+    }
+    if let Some(s) = request.start_after {
+        query.push(("start-after", Some(s)));
+    }
+    let url = with_query(ctx.bucket.bucket_url(), &query);
+    signed_request(
+        ctx,
+        Method::GET,
+        &url,
+        &[],
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+/// Decodes a value the response URL-encoded (`+` is a space, as S3 writes it).
+fn decoded(response: &Response<Vec<u8>>, text: &str, url_encoded: bool) -> Result<String, S3Error> {
+    if url_encoded {
+        percent_decode(text, true)
+            .ok_or_else(|| S3Error::unexpected_response(response, "bad URL encoding in listing"))
+    } else {
+        Ok(text.to_string())
+    }
+}
+
+fn number<T: std::str::FromStr>(
+    response: &Response<Vec<u8>>,
+    text: Option<&str>,
+    what: &str,
+) -> Result<T, S3Error> {
+    text.and_then(|t| t.trim().parse().ok())
+        .ok_or_else(|| S3Error::unexpected_response(response, what))
+}
+
+fn is_true(el: &Element, name: &str) -> bool {
+    el.child_text(name).map(str::trim) == Some("true")
+}
+
+pub fn parse_list_objects(response: Response<Vec<u8>>) -> Result<ListObjectsPage, S3Error> {
+    check_status(&response)?;
+    let root = parse_body(&response)?;
+    if root.name() != "ListBucketResult" {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "expected ListBucketResult",
+        ));
+    }
+    let url_encoded = root.child_text("EncodingType").map(str::trim) == Some("url");
+    let mut page = ListObjectsPage {
+        is_truncated: is_true(&root, "IsTruncated"),
+        next_continuation_token: root.child_text("NextContinuationToken").map(str::to_string),
+        key_count: root
+            .child_text("KeyCount")
+            .and_then(|t| t.trim().parse().ok()),
+        ..ListObjectsPage::default()
+    };
+    for item in root.children_named("Contents") {
+        let key = item
+            .child_text("Key")
+            .ok_or_else(|| S3Error::unexpected_response(&response, "listed object without Key"))?;
+        page.objects.push(ObjectSummary {
+            key: decoded(&response, key, url_encoded)?,
+            size: number(
+                &response,
+                item.child_text("Size"),
+                "listed object without Size",
+            )?,
+            etag: item.child_text("ETag").unwrap_or_default().to_string(),
+            last_modified: item.child_text("LastModified").and_then(parse_iso8601),
+            storage_class: item.child_text("StorageClass").map(str::to_string),
+        });
+    }
+    for prefix in root.children_named("CommonPrefixes") {
+        let text = prefix.child_text("Prefix").ok_or_else(|| {
+            S3Error::unexpected_response(&response, "common prefix without Prefix")
+        })?;
+        page.common_prefixes
+            .push(decoded(&response, text, url_encoded)?);
+    }
+    if page.is_truncated && page.next_continuation_token.is_none() {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "truncated listing without NextContinuationToken",
+        ));
+    }
+    Ok(page)
+}
+
+// ------------------------------------------------------------------- HeadObject
+
+/// What HEAD (and GET) tell about an object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectMetadata {
+    /// `Content-Length` (of the returned range, for a ranged GET).
+    pub size: u64,
+    pub etag: Option<String>,
+    /// Epoch seconds.
+    pub last_modified: Option<u64>,
+    pub content_type: Option<String>,
+    /// `x-amz-checksum-crc32` as stored (for multipart objects `<base64>-<parts>`).
+    pub checksum_crc32: Option<String>,
+}
+
+fn metadata(response: &Response<Vec<u8>>) -> Result<ObjectMetadata, S3Error> {
+    let size = match header(response, "content-length") {
+        Some(len) => len
+            .trim()
+            .parse()
+            .map_err(|_| S3Error::unexpected_response(response, "bad Content-Length"))?,
+        // A GET body in hand is its own length (fetch hides Content-Length sometimes).
+        None => response.body().len() as u64,
+    };
+    Ok(ObjectMetadata {
+        size,
+        etag: header(response, "etag").map(str::to_string),
+        last_modified: header(response, "last-modified").and_then(parse_http_date),
+        content_type: header(response, "content-type").map(str::to_string),
+        checksum_crc32: header(response, "x-amz-checksum-crc32").map(str::to_string),
+    })
+}
+
+pub fn build_head_object(ctx: &RequestContext<'_>, key: &str) -> Result<Request<Vec<u8>>, S3Error> {
+    let url = ctx.bucket.object_url(key);
+    // Ask for the stored checksum too.
+    let headers = [("x-amz-checksum-mode", "ENABLED".to_string())];
+    signed_request(
+        ctx,
+        Method::HEAD,
+        &url,
+        &headers,
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+/// HEAD errors have no body: a missing object is a 404 (or 403 without
+/// `s3:ListBucket`) with no code; see [`S3Error::is_not_found`].
+pub fn parse_head_object(response: Response<Vec<u8>>) -> Result<ObjectMetadata, S3Error> {
+    check_status(&response)?;
+    metadata(&response)
+}
+
+// -------------------------------------------------------------------- GetObject
+
+/// `Range: bytes=first-last` (inclusive), or `bytes=first-` without `last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteRange {
+    pub first: u64,
+    pub last: Option<u64>,
+}
+
+impl ByteRange {
+    fn header_value(&self) -> String {
+        match self.last {
+            Some(last) => format!("bytes={}-{last}", self.first),
+            None => format!("bytes={}-", self.first),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GetObjectOutput {
+    pub body: Vec<u8>,
+    pub metadata: ObjectMetadata,
+    /// `Content-Range` of a 206: (first, last, total size when known).
+    pub content_range: Option<(u64, u64, Option<u64>)>,
+}
+
+pub fn build_get_object(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    range: Option<ByteRange>,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    if let Some(ByteRange {
+        first,
+        last: Some(last),
+    }) = range
+    {
+        if last < first {
+            return Err(S3Error::invalid_input("range ends before it starts"));
+        }
+    }
+    let url = ctx.bucket.object_url(key);
+    let headers: Vec<(&'static str, String)> =
+        range.iter().map(|r| ("range", r.header_value())).collect();
+    signed_request(
+        ctx,
+        Method::GET,
+        &url,
+        &headers,
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
+    let (span, total) = value.trim().strip_prefix("bytes ")?.split_once('/')?;
+    let (first, last) = span.split_once('-')?;
+    let total = if total == "*" {
+        None
+    } else {
+        Some(total.parse().ok()?)
+    };
+    Some((first.parse().ok()?, last.parse().ok()?, total))
+}
+
+pub fn parse_get_object(response: Response<Vec<u8>>) -> Result<GetObjectOutput, S3Error> {
+    check_status(&response)?;
+    let metadata = metadata(&response)?;
+    let content_range = match header(&response, "content-range") {
+        Some(value) => Some(
+            parse_content_range(value)
+                .ok_or_else(|| S3Error::unexpected_response(&response, "bad Content-Range"))?,
+        ),
+        None => None,
+    };
+    Ok(GetObjectOutput {
+        body: response.into_body(),
+        metadata,
+        content_range,
+    })
+}
+
+// -------------------------------------------------------------------- PutObject
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PutObjectRequest<'a> {
+    pub key: &'a str,
+    pub body: Vec<u8>,
+    pub content_type: Option<&'a str>,
+    /// `If-None-Match: *`: fail with 412 instead of overwriting an existing object.
+    pub if_none_match: bool,
+    /// Sign with `UNSIGNED-PAYLOAD` instead of hashing the body (large bodies).
+    pub unsigned_payload: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PutObjectOutput {
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
+    pub checksum_crc32: Option<String>,
+}
+
+pub fn build_put_object(
+    ctx: &RequestContext<'_>,
+    request: PutObjectRequest<'_>,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let url = ctx.bucket.object_url(request.key);
+    let mut headers = vec![
+        ("x-amz-checksum-crc32", crc32_checksum(&request.body)),
+        ("x-amz-sdk-checksum-algorithm", "CRC32".to_string()),
+    ];
+    if let Some(content_type) = request.content_type {
+        headers.push(("content-type", content_type.to_string()));
+    }
+    if request.if_none_match {
+        headers.push(("if-none-match", "*".to_string()));
+    }
+    let payload = if request.unsigned_payload {
+        PayloadSigning::Unsigned
+    } else {
+        PayloadSigning::Sha256
+    };
+    signed_request(ctx, Method::PUT, &url, &headers, request.body, payload)
+}
+
+pub fn parse_put_object(response: Response<Vec<u8>>) -> Result<PutObjectOutput, S3Error> {
+    check_status(&response)?;
+    Ok(PutObjectOutput {
+        etag: header(&response, "etag").map(str::to_string),
+        version_id: header(&response, "x-amz-version-id").map(str::to_string),
+        checksum_crc32: header(&response, "x-amz-checksum-crc32").map(str::to_string),
+    })
+}
+
+// ------------------------------------------------------------------- CopyObject
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyObjectOutput {
+    pub etag: String,
+    /// Epoch seconds.
+    pub last_modified: Option<u64>,
+}
+
+/// Copies `source_key` to `destination_key` in the same bucket (rename = copy +
+/// delete). With `if_none_match`, an existing destination gives 412.
+pub fn build_copy_object(
+    ctx: &RequestContext<'_>,
+    source_key: &str,
+    destination_key: &str,
+    if_none_match: bool,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let url = ctx.bucket.object_url(destination_key);
+    let mut headers = vec![(
+        "x-amz-copy-source",
+        format!("{}/{}", ctx.bucket.name(), encode_key(source_key)),
+    )];
+    if if_none_match {
+        headers.push(("if-none-match", "*".to_string()));
+    }
+    signed_request(
+        ctx,
+        Method::PUT,
+        &url,
+        &headers,
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+/// A 200 can still carry an `<Error>` (the copy failed after S3 started answering).
+pub fn parse_copy_object(response: Response<Vec<u8>>) -> Result<CopyObjectOutput, S3Error> {
+    check_status(&response)?;
+    let root = parse_body(&response)?;
+    if root.name() != "CopyObjectResult" {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "expected CopyObjectResult",
+        ));
+    }
+    let etag = root
+        .child_text("ETag")
+        .ok_or_else(|| S3Error::unexpected_response(&response, "CopyObjectResult without ETag"))?;
+    Ok(CopyObjectOutput {
+        etag: etag.to_string(),
+        last_modified: root.child_text("LastModified").and_then(parse_iso8601),
+    })
+}
+
+// ----------------------------------------------------------------- DeleteObject
+
+pub fn build_delete_object(
+    ctx: &RequestContext<'_>,
+    key: &str,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let url = ctx.bucket.object_url(key);
+    signed_request(
+        ctx,
+        Method::DELETE,
+        &url,
+        &[],
+        Vec::new(),
+        PayloadSigning::Sha256,
+    )
+}
+
+/// 204 (also for a key that did not exist).
+pub fn parse_delete_object(response: Response<Vec<u8>>) -> Result<(), S3Error> {
+    check_status(&response)
+}
+
+// ---------------------------------------------------------------- DeleteObjects
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteFailure {
+    pub key: String,
+    pub code: String,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeleteObjectsOutput {
+    /// Empty in quiet mode (the default here): only failures are reported.
+    pub deleted: Vec<String>,
+    pub failed: Vec<DeleteFailure>,
+}
+
+/// Deletes up to [`MAX_DELETE_KEYS`] keys in quiet mode.
+pub fn build_delete_objects(
+    ctx: &RequestContext<'_>,
+    keys: &[&str],
+) -> Result<Request<Vec<u8>>, S3Error> {
+    if keys.is_empty() || keys.len() > MAX_DELETE_KEYS {
+        return Err(S3Error::invalid_input("DeleteObjects takes 1 to 1000 keys"));
+    }
+    let mut body = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>",
+    );
+    for key in keys {
+        body.push_str("<Object><Key>");
+        body.push_str(&escape(key));
+        body.push_str("</Key></Object>");
+    }
+    body.push_str("</Delete>");
+    let body = body.into_bytes();
+    // The service requires an integrity header; CRC32 replaces Content-MD5.
+    let headers = [
+        ("content-type", "application/xml".to_string()),
+        ("x-amz-checksum-crc32", crc32_checksum(&body)),
+        ("x-amz-sdk-checksum-algorithm", "CRC32".to_string()),
+    ];
+    let url = with_query(ctx.bucket.bucket_url(), &[("delete", None)]);
+    signed_request(
+        ctx,
+        Method::POST,
+        &url,
+        &headers,
+        body,
+        PayloadSigning::Sha256,
+    )
+}
+
+pub fn parse_delete_objects(response: Response<Vec<u8>>) -> Result<DeleteObjectsOutput, S3Error> {
+    check_status(&response)?;
+    let root = parse_body(&response)?;
+    if root.name() != "DeleteResult" {
+        return Err(S3Error::unexpected_response(
+            &response,
+            "expected DeleteResult",
+        ));
+    }
+    let mut output = DeleteObjectsOutput::default();
+    for deleted in root.children_named("Deleted") {
+        if let Some(key) = deleted.child_text("Key") {
+            output.deleted.push(key.to_string());
+        }
+    }
+    for error in root.children_named("Error") {
+        output.failed.push(DeleteFailure {
+            key: error.child_text("Key").unwrap_or_default().to_string(),
+            code: error.child_text("Code").unwrap_or_default().to_string(),
+            message: error.child_text("Message").map(str::to_string),
+        });
+    }
+    Ok(output)
+}
