@@ -458,7 +458,7 @@ fn token_response_oauth_errors() {
         assert!(!err.is_transient());
         assert_eq!(
             err.to_string(),
-            format!("token endpoint error {wire} (HTTP 400): why {wire}")
+            format!("OAuth endpoint error {wire} (HTTP 400): why {wire}")
         );
     }
 }
@@ -471,7 +471,7 @@ fn token_response_invalid_grant_without_description() {
     assert_eq!(err.description(), None);
     assert_eq!(
         err.to_string(),
-        "token endpoint error invalid_grant (HTTP 400)"
+        "OAuth endpoint error invalid_grant (HTTP 400)"
     );
     // 401 for invalid_client, as some servers do.
     let err =
@@ -493,7 +493,7 @@ fn token_response_non_json_and_5xx() {
     assert_eq!(err.oauth_error(), None);
     assert_eq!(
         err.to_string(),
-        "unexpected HTTP 502 from the token endpoint"
+        "unexpected HTTP 502 from the OAuth endpoint"
     );
 
     let err = oauth::parse_token_response(response(400, "")).unwrap_err();

@@ -244,14 +244,14 @@ impl fmt::Display for OAuthError {
                 description,
                 status,
             } => {
-                write!(f, "token endpoint error {code} (HTTP {status})")?;
+                write!(f, "OAuth endpoint error {code} (HTTP {status})")?;
                 if let Some(d) = description {
                     write!(f, ": {}", clipped(d))?;
                 }
                 Ok(())
             }
             Kind::UnexpectedStatus(status) => {
-                write!(f, "unexpected HTTP {status} from the token endpoint")
+                write!(f, "unexpected HTTP {status} from the OAuth endpoint")
             }
             Kind::MalformedResponse(what) => {
                 write!(f, "malformed token endpoint response: {what}")
