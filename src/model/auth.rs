@@ -131,7 +131,7 @@ impl Tokens {
         let stored: StoredTokens = serde_json::from_str(text).ok()?;
         let claims = id_token::decode(&stored.id_token).ok()?;
         let issuer = config.issuer();
-        if claims.iss != issuer || !claims.aud.iter().any(|a| *a == config.client_id) {
+        if claims.iss != issuer || !claims.aud.contains(&config.client_id) {
             return None;
         }
         Some(Tokens {

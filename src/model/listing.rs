@@ -18,8 +18,8 @@ pub struct Entry {
     pub key: String,
     pub kind: EntryKind,
     pub size: u64,
-    /// ISO-8601 as S3 gives it (sorts correctly as text).
-    pub last_modified: Option<String>,
+    /// Epoch seconds.
+    pub last_modified: Option<u64>,
 }
 
 impl Entry {
@@ -179,13 +179,13 @@ pub fn keep_both_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
 mod tests {
     use super::*;
 
-    fn file(name: &str, size: u64, modified: &str) -> Entry {
+    fn file(name: &str, size: u64, modified: u64) -> Entry {
         Entry {
             name: name.into(),
             key: format!("p/{name}"),
             kind: EntryKind::File,
             size,
-            last_modified: Some(modified.into()),
+            last_modified: Some(modified),
         }
     }
 
@@ -206,9 +206,9 @@ mod tests {
     #[test]
     fn folders_come_first_in_every_order() {
         let mut entries = vec![
-            file("b.txt", 5, "2024-01-02T00:00:00.000Z"),
+            file("b.txt", 5, 1_704_153_600),
             folder("zeta"),
-            file("A.txt", 50, "2024-01-01T00:00:00.000Z"),
+            file("A.txt", 50, 1_704_067_200),
             folder("alpha"),
         ];
         sort_entries(&mut entries, Sort::default());
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn filter_ignores_case() {
-        let entries = vec![file("Report.PDF", 1, "x"), file("notes.txt", 1, "x")];
+        let entries = vec![file("Report.PDF", 1, 0), file("notes.txt", 1, 0)];
         assert_eq!(filter_indices(&entries, "pdf"), vec![0]);
         assert_eq!(filter_indices(&entries, "  "), vec![0, 1]);
         assert!(filter_indices(&entries, "zzz").is_empty());

@@ -2,5 +2,7 @@
 //! actions turn into protocol calls. No DOM here.
 
 pub mod auth;
+pub mod files;
 pub mod listing;
+pub mod session;
 pub mod transport;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
@@ -26,4 +27,14 @@ pub trait Transport {
     /// Sends one request; every HTTP status is a response, only a missing response
     /// is an error.
     fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult>;
+
+    /// Like [`Transport::send`], reporting the bytes of the body sent so far.
+    fn send_with_progress(
+        &self,
+        request: http::Request<Vec<u8>>,
+        progress: Rc<dyn Fn(u64)>,
+    ) -> LocalFuture<'_, HttpResult> {
+        let _ = progress;
+        self.send(request)
+    }
 }

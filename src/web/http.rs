@@ -11,6 +11,14 @@ impl Transport for Fetch {
     fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
         Box::pin(send(request))
     }
+
+    fn send_with_progress(
+        &self,
+        request: http::Request<Vec<u8>>,
+        progress: std::rc::Rc<dyn Fn(u64)>,
+    ) -> LocalFuture<'_, HttpResult> {
+        Box::pin(super::xhr::send_with_progress(request, progress))
+    }
 }
 
 /// Headers the browser sets itself and refuses from scripts.

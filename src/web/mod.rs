@@ -8,3 +8,4 @@ pub mod config_loader;
 pub mod http;
 pub mod random;
 pub mod storage;
+pub mod xhr;

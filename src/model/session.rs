@@ -1,0 +1,309 @@
+//! A signed-in session: the user's tokens, identity id, in-memory AWS credentials
+//! and clock offset, and the one way every S3 call is made (sign, send, classify the
+//! failure, retry per the core's policy).
+
+use crate::config::Config;
+use crate::core::credentials::Credentials;
+use crate::core::retry::{self, Attempts, Failure, RetryDecision};
+use crate::core::s3::{self, Bucket, Endpoint, RequestContext, S3Error};
+use crate::model::auth::{self, AuthError, Tokens};
+use crate::model::transport::{LocalFuture, NetworkError, Transport};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Renew AWS credentials this long before they expire.
+pub const CREDENTIALS_MARGIN: u64 = 300;
+
+/// What the model needs from its surroundings besides HTTP: the clock, timers and
+/// randomness (the browser's in the app, fixed ones in tests).
+#[derive(Clone, Copy)]
+pub struct Env {
+    pub now: fn() -> SystemTime,
+    pub sleep: fn(u32) -> LocalFuture<'static, ()>,
+    /// A uniform random number in [0, 1), for backoff jitter.
+    pub random_fraction: fn() -> f64,
+}
+
+impl Env {
+    pub fn now_secs(&self) -> u64 {
+        epoch_secs((self.now)())
+    }
+}
+
+pub fn epoch_secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Called with the new tokens whenever they are refreshed, to persist them.
+pub type TokensSaver = Box<dyn Fn(&Tokens)>;
+
+pub struct Session {
+    pub config: Rc<Config>,
+    transport: Rc<dyn Transport>,
+    env: Env,
+    bucket: Bucket,
+    tokens: RefCell<Tokens>,
+    identity_id: String,
+    credentials: RefCell<Option<Credentials>>,
+    /// Server time minus device time, learnt from RequestTimeTooSkewed.
+    clock_offset: Cell<i64>,
+    /// Set while a token or credential refresh is in flight, so concurrent calls
+    /// wait for it instead of starting their own.
+    refreshing: Cell<bool>,
+    save_tokens: TokensSaver,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("identity_id", &self.identity_id)
+            .field("clock_offset", &self.clock_offset.get())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The bucket as the config describes it: AWS virtual-hosted, or path style at a
+/// custom endpoint.
+pub fn bucket_for(config: &Config) -> Result<Bucket, S3Error> {
+    let endpoint = match &config.s3_endpoint {
+        Some(url) => Endpoint::PathStyle { url: url.clone() },
+        None => Endpoint::Aws,
+    };
+    Bucket::new(&config.bucket, &config.region, endpoint)
+}
+
+impl Session {
+    pub fn new(
+        config: Rc<Config>,
+        transport: Rc<dyn Transport>,
+        env: Env,
+        tokens: Tokens,
+        identity_id: String,
+        credentials: Option<Credentials>,
+        save_tokens: TokensSaver,
+    ) -> Result<Session, S3Error> {
+        Ok(Session {
+            bucket: bucket_for(&config)?,
+            config,
+            transport,
+            env,
+            tokens: RefCell::new(tokens),
+            identity_id,
+            credentials: RefCell::new(credentials),
+            clock_offset: Cell::new(0),
+            refreshing: Cell::new(false),
+            save_tokens,
+        })
+    }
+
+    pub fn identity_id(&self) -> &str {
+        &self.identity_id
+    }
+
+    /// The user's folder: `private/<identity id>/`.
+    pub fn root_prefix(&self) -> String {
+        format!("private/{}/", self.identity_id)
+    }
+
+    pub fn tokens(&self) -> Tokens {
+        self.tokens.borrow().clone()
+    }
+
+    pub fn env(&self) -> Env {
+        self.env
+    }
+
+    pub fn transport(&self) -> &dyn Transport {
+        self.transport.as_ref()
+    }
+
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.get()
+    }
+
+    /// The device clock corrected by what S3 told us.
+    pub fn signing_time(&self) -> SystemTime {
+        s3::signing_time((self.env.now)(), self.clock_offset.get())
+    }
+
+    /// Seconds the current credentials have left (for presigned URL lifetimes).
+    pub fn credentials_seconds_left(&self) -> Option<u64> {
+        let now = epoch_secs(self.signing_time());
+        self.credentials
+            .borrow()
+            .as_ref()
+            .and_then(|c| c.seconds_left(now))
+    }
+
+    /// Valid credentials: the cached ones, or fresh ones (refreshing the id token
+    /// first when it is about to expire). One refresh at a time.
+    pub async fn credentials(&self) -> Result<Credentials, AuthError> {
+        loop {
+            let now = epoch_secs(self.signing_time());
+            if let Some(c) = self.credentials.borrow().as_ref() {
+                if c.seconds_left(now).is_none_or(|left| left > CREDENTIALS_MARGIN) {
+                    return Ok(c.clone());
+                }
+            }
+            if !self.refreshing.get() {
+                break;
+            }
+            (self.env.sleep)(50).await;
+        }
+        self.refreshing.set(true);
+        let result = self.refresh_credentials().await;
+        self.refreshing.set(false);
+        result
+    }
+
+    async fn refresh_credentials(&self) -> Result<Credentials, AuthError> {
+        let now = self.env.now_secs();
+        let needs_refresh = self.tokens.borrow().needs_refresh(now);
+        if needs_refresh {
+            let current = self.tokens();
+            let fresh = auth::refresh(&self.config, self.transport.as_ref(), &current, now).await?;
+            (self.save_tokens)(&fresh);
+            *self.tokens.borrow_mut() = fresh;
+        }
+        let tokens = self.tokens();
+        let credentials = auth::get_credentials(
+            &self.config,
+            self.transport.as_ref(),
+            &self.identity_id,
+            &tokens,
+        )
+        .await?;
+        *self.credentials.borrow_mut() = Some(credentials.clone());
+        Ok(credentials)
+    }
+
+    /// Drops the cached credentials so the next call gets fresh ones.
+    pub fn forget_credentials(&self) {
+        *self.credentials.borrow_mut() = None;
+    }
+
+    /// One S3 operation with the shared retry policy: `build` signs a request from
+    /// the context (called again for each attempt), `parse` reads the answer.
+    pub async fn s3<T>(
+        &self,
+        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
+        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
+    ) -> Result<T, CallError> {
+        let mut attempts = Attempts::default();
+        loop {
+            let credentials = self.credentials().await.map_err(CallError::Auth)?;
+            let ctx = RequestContext {
+                bucket: &self.bucket,
+                credentials: &credentials,
+                time: self.signing_time(),
+            };
+            let request = build(&ctx).map_err(CallError::S3)?;
+            let (failure, error) = match self.transport.send(request).await {
+                Ok(response) => match parse(response) {
+                    Ok(value) => return Ok(value),
+                    Err(e) => (e.retry_failure(self.env.now_secs()), CallError::S3(e)),
+                },
+                Err(e) => (Failure::network(self.env.now_secs()), CallError::Network(e)),
+            };
+            attempts.made += 1;
+            match retry::classify(&failure, &attempts) {
+                RetryDecision::RetryWithBackoff => {
+                    let delay = retry::backoff_delay(attempts.made, (self.env.random_fraction)());
+                    (self.env.sleep)(delay.as_millis() as u32).await;
+                }
+                RetryDecision::RefreshCredentialsThenRetry => {
+                    attempts.credentials_refreshed = true;
+                    self.forget_credentials();
+                }
+                RetryDecision::CorrectClockThenRetry { offset_seconds } => {
+                    attempts.clock_corrected = true;
+                    self.clock_offset.set(offset_seconds);
+                }
+                RetryDecision::DoNotRetry => return Err(error),
+            }
+        }
+    }
+}
+
+/// Why an operation failed after the retry policy gave up.
+#[derive(Clone, Debug)]
+pub enum CallError {
+    S3(S3Error),
+    Network(NetworkError),
+    Auth(AuthError),
+    /// A multi-object operation that did part of its work; says what is left.
+    Incomplete(String),
+}
+
+impl CallError {
+    pub fn s3(&self) -> Option<&S3Error> {
+        match self {
+            CallError::S3(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// A message for people: what went wrong and what to do. `what` names the
+    /// operation ("upload report.pdf").
+    pub fn user_message(&self, what: &str) -> String {
+        match self {
+            CallError::Network(_) => format!(
+                "Could not {what}: S3 did not answer. Check your connection and try again. If \
+                 this keeps happening on a working connection, the bucket's CORS configuration \
+                 may not allow this site."
+            ),
+            CallError::Auth(e) => format!("Could not {what}: {}", e.user_message()),
+            CallError::Incomplete(detail) => format!("Could not fully {what}: {detail}."),
+            CallError::S3(e) => {
+                let code = e.code().unwrap_or("");
+                let advice = match code {
+                    "AccessDenied" => "You do not have permission for this. Cubby can only reach \
+                                       your own folder; if this is your folder, the bucket's IAM \
+                                       policy may be wrong."
+                        .to_string(),
+                    "NoSuchKey" => "It no longer exists; it may have been deleted or renamed \
+                                    elsewhere. Refresh the folder."
+                        .to_string(),
+                    "PreconditionFailed" => {
+                        "Something with that name already exists.".to_string()
+                    }
+                    "ExpiredToken" | "InvalidToken" => {
+                        "Your session's access expired. Sign in again.".to_string()
+                    }
+                    "RequestTimeTooSkewed" => "Your device's clock is far off. Set it to the \
+                                               correct time and try again."
+                        .to_string(),
+                    "SlowDown" | "ServiceUnavailable" | "InternalError" => {
+                        "S3 is busy or having trouble. Wait a moment and try again.".to_string()
+                    }
+                    "NoSuchBucket" => {
+                        "The bucket in config.json does not exist.".to_string()
+                    }
+                    "EntityTooLarge" => "The file is larger than S3 allows.".to_string(),
+                    _ if e.is_unexpected_response() && e.message().is_some_and(|m| m.contains("ETag")) => {
+                        "The bucket's CORS configuration does not expose the ETag header; add \
+                         \"ETag\" to ExposeHeaders."
+                            .to_string()
+                    }
+                    _ => format!("S3 said: {e}"),
+                };
+                format!("Could not {what}. {advice}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::S3(e) => write!(f, "{e}"),
+            CallError::Network(e) => write!(f, "{e}"),
+            CallError::Auth(e) => write!(f, "{e}"),
+            CallError::Incomplete(detail) => f.write_str(detail),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
