@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the code map and the invariants between `core`
 //! (pure protocol), `web` (browser adapters) and `ui` (Leptos components).
 
+pub mod app;
 pub mod config;
 pub mod core;
 pub mod model;

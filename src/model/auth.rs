@@ -331,6 +331,8 @@ pub enum AuthError {
     NoRefreshToken,
     /// The callback arrived but this tab has no sign-in in progress.
     NoPendingSignIn,
+    /// The configuration cannot work (e.g. the bucket settings); says why.
+    Config(String),
 }
 
 impl AuthError {
@@ -387,6 +389,7 @@ impl AuthError {
                  tab. Please sign in again."
                     .into()
             }
+            AuthError::Config(detail) => format!("The app's configuration cannot work: {detail}."),
         }
     }
 }

@@ -56,13 +56,18 @@ pub async fn list_page(
             last_modified: None,
         })
         .collect();
-    entries.extend(page.objects.iter().filter(|o| o.key != prefix).map(|o| Entry {
-        name: display_name(prefix, &o.key),
-        key: o.key.clone(),
-        kind: EntryKind::File,
-        size: o.size,
-        last_modified: o.last_modified,
-    }));
+    entries.extend(
+        page.objects
+            .iter()
+            .filter(|o| o.key != prefix)
+            .map(|o| Entry {
+                name: display_name(prefix, &o.key),
+                key: o.key.clone(),
+                kind: EntryKind::File,
+                size: o.size,
+                last_modified: o.last_modified,
+            }),
+    );
     Ok(FolderPage {
         entries,
         next: page.next_continuation_token.filter(|_| page.is_truncated),

@@ -5,4 +5,5 @@ pub mod auth;
 pub mod files;
 pub mod listing;
 pub mod session;
+pub mod transfers;
 pub mod transport;

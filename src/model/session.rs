@@ -33,7 +33,9 @@ impl Env {
 }
 
 pub fn epoch_secs(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Called with the new tokens whenever they are refreshed, to persist them.
@@ -143,7 +145,9 @@ impl Session {
         loop {
             let now = epoch_secs(self.signing_time());
             if let Some(c) = self.credentials.borrow().as_ref() {
-                if c.seconds_left(now).is_none_or(|left| left > CREDENTIALS_MARGIN) {
+                if c.seconds_left(now)
+                    .is_none_or(|left| left > CREDENTIALS_MARGIN)
+                {
                     return Ok(c.clone());
                 }
             }
@@ -191,6 +195,17 @@ impl Session {
         build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
         parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
     ) -> Result<T, CallError> {
+        self.s3_with_progress(build, parse, None).await
+    }
+
+    /// [`Session::s3`] for uploads: `progress` hears the bytes sent by the current
+    /// attempt (a retry starts again from zero).
+    pub async fn s3_with_progress<T>(
+        &self,
+        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
+        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
+        progress: Option<Rc<dyn Fn(u64)>>,
+    ) -> Result<T, CallError> {
         let mut attempts = Attempts::default();
         loop {
             let credentials = self.credentials().await.map_err(CallError::Auth)?;
@@ -200,7 +215,15 @@ impl Session {
                 time: self.signing_time(),
             };
             let request = build(&ctx).map_err(CallError::S3)?;
-            let (failure, error) = match self.transport.send(request).await {
+            let sent = match &progress {
+                Some(progress) => {
+                    self.transport
+                        .send_with_progress(request, progress.clone())
+                        .await
+                }
+                None => self.transport.send(request).await,
+            };
+            let (failure, error) = match sent {
                 Ok(response) => match parse(response) {
                     Ok(value) => return Ok(value),
                     Err(e) => (e.retry_failure(self.env.now_secs()), CallError::S3(e)),
@@ -266,9 +289,7 @@ impl CallError {
                     "NoSuchKey" => "It no longer exists; it may have been deleted or renamed \
                                     elsewhere. Refresh the folder."
                         .to_string(),
-                    "PreconditionFailed" => {
-                        "Something with that name already exists.".to_string()
-                    }
+                    "PreconditionFailed" => "Something with that name already exists.".to_string(),
                     "ExpiredToken" | "InvalidToken" => {
                         "Your session's access expired. Sign in again.".to_string()
                     }
@@ -278,11 +299,11 @@ impl CallError {
                     "SlowDown" | "ServiceUnavailable" | "InternalError" => {
                         "S3 is busy or having trouble. Wait a moment and try again.".to_string()
                     }
-                    "NoSuchBucket" => {
-                        "The bucket in config.json does not exist.".to_string()
-                    }
+                    "NoSuchBucket" => "The bucket in config.json does not exist.".to_string(),
                     "EntityTooLarge" => "The file is larger than S3 allows.".to_string(),
-                    _ if e.is_unexpected_response() && e.message().is_some_and(|m| m.contains("ETag")) => {
+                    _ if e.is_unexpected_response()
+                        && e.message().is_some_and(|m| m.contains("ETag")) =>
+                    {
                         "The bucket's CORS configuration does not expose the ETag header; add \
                          \"ETag\" to ExposeHeaders."
                             .to_string()

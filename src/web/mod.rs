@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod config_loader;
+pub mod files;
 pub mod http;
 pub mod random;
 pub mod storage;

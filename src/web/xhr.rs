@@ -12,7 +12,8 @@ pub async fn send_with_progress(
     progress: Rc<dyn Fn(u64)>,
 ) -> HttpResult {
     let (parts, body) = request.into_parts();
-    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| NetworkError("no XMLHttpRequest".into()))?;
+    let xhr =
+        web_sys::XmlHttpRequest::new().map_err(|_| NetworkError("no XMLHttpRequest".into()))?;
     xhr.open(parts.method.as_str(), &parts.uri.to_string())
         .map_err(|_| NetworkError("cannot open request".into()))?;
     xhr.set_response_type(web_sys::XmlHttpRequestResponseType::Arraybuffer);
@@ -27,9 +28,10 @@ pub async fn send_with_progress(
             .map_err(|_| NetworkError(format!("cannot set header {name}")))?;
     }
 
-    let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-        progress(e.loaded() as u64);
-    });
+    let on_progress =
+        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            progress(e.loaded() as u64);
+        });
     if let Ok(upload) = xhr.upload() {
         upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
     }
@@ -66,7 +68,9 @@ pub async fn send_with_progress(
 
     let status = xhr.status().unwrap_or(0);
     if status == 0 {
-        return Err(NetworkError("no response (offline, reset, or refused by CORS)".into()));
+        return Err(NetworkError(
+            "no response (offline, reset, or refused by CORS)".into(),
+        ));
     }
     let mut response = http::Response::builder().status(status);
     let raw_headers = xhr.get_all_response_headers().unwrap_or_default();
@@ -81,7 +85,5 @@ pub async fn send_with_progress(
         .filter(|v| !v.is_null() && !v.is_undefined())
         .map(|v| js_sys::Uint8Array::new(&v).to_vec())
         .unwrap_or_default();
-    response
-        .body(body)
-        .map_err(|e| NetworkError(e.to_string()))
+    response.body(body).map_err(|e| NetworkError(e.to_string()))
 }

@@ -1,0 +1,40 @@
+//! Reading the user's files (Blob slices) and starting downloads.
+
+use wasm_bindgen::JsCast;
+
+/// Bytes `start..end` of a file or blob; only that slice is held in memory.
+pub async fn read_slice(blob: &web_sys::Blob, start: u64, end: u64) -> Result<Vec<u8>, String> {
+    let slice = blob
+        .slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(|_| "the file could not be sliced".to_string())?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(slice.array_buffer())
+        .await
+        .map_err(|_| "the file could not be read (was it moved or deleted?)".to_string())?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Sends the browser to `url` through a temporary link, which downloads it when
+/// the server says `Content-Disposition: attachment`.
+pub fn open_download(url: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(link) = document.create_element("a") else {
+        return;
+    };
+    let link: web_sys::HtmlAnchorElement = link.unchecked_into();
+    link.set_href(url);
+    link.set_rel("noopener noreferrer");
+    let _ = document.body().map(|b| b.append_child(&link));
+    link.click();
+    link.remove();
+}
+
+/// Puts text on the clipboard; `false` when the browser refuses.
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
