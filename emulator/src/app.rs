@@ -1,0 +1,146 @@
+//! The app origin: the built app (SPA fallback to `index.html`), the generated
+//! `/config.json`, and the security headers a production host should also send.
+
+use crate::http_util::*;
+use crate::server::{BoxFuture, Handler};
+use crate::state::{State, Urls};
+use http::{header, HeaderValue, Method, Request, StatusCode};
+use hyper::body::Incoming;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// The Content-Security-Policy for the app. One place, so it can be tuned.
+pub fn content_security_policy(urls: &Urls) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+img-src 'self' blob: data:; connect-src 'self' {hosted} {identity} {sts} {s3}; \
+frame-ancestors 'none'; base-uri 'none'; form-action 'self' {hosted}; object-src 'none'",
+        hosted = urls.hosted_ui,
+        identity = urls.identity,
+        sts = urls.sts,
+        s3 = urls.s3,
+    )
+}
+
+/// The app's `config.json` for these URLs.
+pub fn app_config(state: &State) -> serde_json::Value {
+    serde_json::json!({
+        "region": state.config.region,
+        "userPoolId": state.config.user_pool_id,
+        "clientId": state.config.client_id,
+        "hostedUiUrl": state.urls.hosted_ui,
+        "identityPoolId": state.config.identity_pool_id,
+        "bucket": state.config.bucket,
+        "s3Endpoint": state.urls.s3,
+        "cognitoIdentityEndpoint": state.urls.identity,
+        "stsEndpoint": state.urls.sts,
+        "redirectUri": state.callback_urls[0],
+        "signOutUri": state.sign_out_urls[0],
+        "scopes": state.config.allowed_scopes,
+    })
+}
+
+pub fn handler(state: Arc<State>) -> Handler {
+    let csp = content_security_policy(&state.urls);
+    Arc::new(move |req| -> BoxFuture<Option<Resp>> {
+        let state = state.clone();
+        let csp = csp.clone();
+        Box::pin(async move {
+            let mut resp = route(&state, req).await;
+            let h = resp.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&csp) {
+                h.insert("content-security-policy", v);
+            }
+            h.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
+            h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+            h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+            Some(resp)
+        })
+    })
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "ico" => "image/x-icon",
+        "webmanifest" => "application/manifest+json",
+        "txt" => "text/plain; charset=utf-8",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// `url_path` under `root`, refusing anything that climbs out.
+fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_encoding::percent_decode_str(url_path)
+        .decode_utf8()
+        .ok()?;
+    let rel = Path::new(decoded.trim_start_matches('/'));
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    Some(root.join(rel))
+}
+
+async fn route(state: &State, req: Request<Incoming>) -> Resp {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "method not allowed",
+        );
+    }
+    let path = req.uri().path();
+    if path == "/config.json" {
+        let mut resp = json(StatusCode::OK, &app_config(state));
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return resp;
+    }
+    let Some(root) = state.config.app_dir.as_deref() else {
+        return response(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "No app directory configured (start with --app-dir dist).",
+        );
+    };
+    let file = match resolve(root, path) {
+        Some(p) if p.is_file() => Some(p),
+        Some(p) if p.is_dir() && p.join("index.html").is_file() => Some(p.join("index.html")),
+        Some(_) | None => None,
+    };
+    let looks_like_asset = Path::new(path).extension().is_some();
+    let file = match file {
+        Some(f) => f,
+        None if !looks_like_asset => root.join("index.html"),
+        None => return response(StatusCode::NOT_FOUND, "text/plain", "not found"),
+    };
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => {
+            let mut resp = response(StatusCode::OK, content_type(&file), bytes);
+            let cache = if file.extension().is_some_and(|e| e == "html") {
+                "no-cache"
+            } else {
+                "no-cache, max-age=0"
+            };
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            resp
+        }
+        Err(_) => response(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "The app is not built yet (no index.html in the app directory).",
+        ),
+    }
+}
