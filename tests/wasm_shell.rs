@@ -1,8 +1,9 @@
 //! Browser tests of the page frame (run by `cargo xtask test` in headless Chromium).
 #![cfg(target_arch = "wasm32")]
 
+use cubby::app::Phase;
 use cubby::config::Config;
-use cubby::ui::{Shell, Startup};
+use cubby::ui::Shell;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -10,7 +11,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// Mounts the shell into a fresh container and returns it.
-fn mount_shell(startup: Startup) -> web_sys::HtmlElement {
+fn mount_shell(phase: Phase) -> web_sys::HtmlElement {
     let document = web_sys::window().unwrap().document().unwrap();
     let container: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&container).unwrap();
@@ -26,7 +27,7 @@ fn mount_shell(startup: Startup) -> web_sys::HtmlElement {
 #[wasm_bindgen_test]
 fn invalid_config_names_the_field_in_the_page() {
     let error = Config::parse(r#"{"region": "us-east-1"}"#).unwrap_err();
-    let page = mount_shell(Startup::Failed(error.to_string()));
+    let page = mount_shell(Phase::ConfigFailed(error.to_string()));
     let alert = page
         .query_selector("[role=alert]")
         .unwrap()
@@ -43,7 +44,7 @@ fn invalid_config_names_the_field_in_the_page() {
 
 #[wasm_bindgen_test]
 fn shell_has_header_main_and_versioned_footer() {
-    let page = mount_shell(Startup::Loading);
+    let page = mount_shell(Phase::Loading);
     assert_eq!(
         page.query_selector(".brand")
             .unwrap()

@@ -44,7 +44,9 @@ pub enum UploadError {
 impl UploadError {
     pub fn user_message(&self, name: &str) -> String {
         match self {
-            UploadError::Cancelled => format!("Upload of {name} was cancelled; nothing was stored."),
+            UploadError::Cancelled => {
+                format!("Upload of {name} was cancelled; nothing was stored.")
+            }
             UploadError::Read(e) => format!("Could not read {name} from your device: {e}."),
             UploadError::Call(e) => e.user_message(&format!("upload {name}")),
         }
@@ -92,7 +94,7 @@ impl Progress {
 }
 
 /// Uploads `source` to `key`. `on_progress` is called with the bytes sent so far;
-/// `cancel` is polled between steps (an XHR in flight finishes its part first).
+/// `is_cancelled` is asked between steps (an XHR in flight finishes its part first).
 pub async fn upload(
     session: &Session,
     source: &dyn ByteSource,
@@ -100,12 +102,12 @@ pub async fn upload(
     content_type: Option<&str>,
     options: UploadOptions,
     on_progress: Rc<dyn Fn(u64)>,
-    cancel: Rc<Cell<bool>>,
+    is_cancelled: Rc<dyn Fn() -> bool>,
 ) -> Result<(), UploadError> {
     let size = source.size();
     if size < MULTIPART_THRESHOLD {
         let body = source.read(0, size).await.map_err(UploadError::Read)?;
-        if cancel.get() {
+        if is_cancelled() {
             return Err(UploadError::Cancelled);
         }
         let report = on_progress.clone();
@@ -131,7 +133,16 @@ pub async fn upload(
         on_progress(size);
         return Ok(());
     }
-    multipart(session, source, key, content_type, options, on_progress, cancel).await
+    multipart(
+        session,
+        source,
+        key,
+        content_type,
+        options,
+        on_progress,
+        is_cancelled,
+    )
+    .await
 }
 
 async fn multipart(
@@ -141,7 +152,7 @@ async fn multipart(
     content_type: Option<&str>,
     options: UploadOptions,
     on_progress: Rc<dyn Fn(u64)>,
-    cancel: Rc<Cell<bool>>,
+    is_cancelled: Rc<dyn Fn() -> bool>,
 ) -> Result<(), UploadError> {
     let plan = s3::plan_parts(source.size(), PREFERRED_PART_SIZE)
         .map_err(|e| UploadError::Call(CallError::S3(e)))?;
@@ -163,7 +174,7 @@ async fn multipart(
             if failure.borrow().is_some() {
                 return;
             }
-            if cancel.get() {
+            if is_cancelled() {
                 failure.borrow_mut().get_or_insert(UploadError::Cancelled);
                 return;
             }

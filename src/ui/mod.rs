@@ -1,11 +1,17 @@
-//! Leptos components. They hold no protocol logic: they call into the model and
-//! adapters and render what comes back.
+//! Leptos components, split by feature. They hold no protocol logic: they call
+//! `app` and `model` and render what comes back.
 
+mod dialog;
+mod folder;
 mod shell;
+mod signin;
+mod uploads;
 
-pub use shell::{Shell, Startup};
+pub use shell::Shell;
 
+use crate::app::{self, Phase};
 use leptos::prelude::*;
+use std::rc::Rc;
 
 /// Mounts the app into `<body>`.
 pub fn mount() {
@@ -14,12 +20,15 @@ pub fn mount() {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let startup = RwSignal::new(Startup::Loading);
+    let phase = RwSignal::new_local(Phase::Loading);
     leptos::task::spawn_local(async move {
-        startup.set(match crate::web::config_loader::load().await {
-            Ok(config) => Startup::Ready(Box::new(config)),
-            Err(message) => Startup::Failed(message),
-        });
+        match crate::web::config_loader::load().await {
+            Ok(config) => {
+                let next = app::resume(Rc::new(config), move |p| phase.set(p)).await;
+                phase.set(next);
+            }
+            Err(message) => phase.set(Phase::ConfigFailed(message)),
+        }
     });
-    view! { <Shell startup=startup.read_only() /> }
+    view! { <Shell phase=phase /> }
 }

@@ -1,41 +1,70 @@
-//! The page frame: header, main area, footer.
+//! The page frame: header (product, who is signed in), main area, footer.
 
-use crate::config::Config;
+use crate::app::{self, Phase};
+use crate::ui::folder::FolderView;
+use crate::ui::signin::{FailedPanel, SignInPanel};
 use leptos::prelude::*;
-
-/// Where start-up stands: loading `config.json`, failed to, or ready.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Startup {
-    Loading,
-    Failed(String),
-    Ready(Box<Config>),
-}
+use std::rc::Rc;
 
 #[component]
-pub fn Shell(startup: ReadSignal<Startup>) -> impl IntoView {
-    let ready = move || matches!(startup.get(), Startup::Ready(_));
+pub fn Shell(phase: RwSignal<Phase, LocalStorage>) -> impl IntoView {
+    let account = move || match phase.get() {
+        Phase::SignedIn(session) => {
+            let name = session.tokens().display_name();
+            let signing_out = RwSignal::new(false);
+            let out = session.clone();
+            view! {
+                <div class="account">
+                    <span class="who" title="Signed in">{name}</span>
+                    <button
+                        class="button"
+                        disabled=move || signing_out.get()
+                        on:click=move |_| {
+                            signing_out.set(true);
+                            let session = out.clone();
+                            leptos::task::spawn_local(async move { app::sign_out(&session).await });
+                        }
+                    >
+                        {move || if signing_out.get() { "Signing out…" } else { "Sign out" }}
+                    </button>
+                </div>
+            }
+            .into_any()
+        }
+        Phase::SignedOut(config) | Phase::Failed(config, _) => {
+            view! { <SignInButton config=config /> }.into_any()
+        }
+        _ => view! { <button class="button primary" disabled=true>"Sign in"</button> }.into_any(),
+    };
     view! {
         <header class="app-header">
             <span class="brand">"Cubby"</span>
-            <button class="button primary" disabled=move || !ready()>"Sign in"</button>
+            {account}
         </header>
         <main class="app-main" id="main">
-            {move || match startup.get() {
-                Startup::Loading => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
-                Startup::Failed(message) => view! {
+            {move || match phase.get() {
+                Phase::Loading => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
+                Phase::Working(step) => view! { <p class="status" role="status">{step}</p> }.into_any(),
+                Phase::ConfigFailed(message) => view! {
                     <section class="panel error" role="alert">
                         <h1>"Cubby cannot start"</h1>
                         <p class="config-error">{message}</p>
                     </section>
                 }.into_any(),
-                Startup::Ready(config) => view! {
-                    <section class="panel">
-                        <h1>"Your private folder in S3"</h1>
-                        <p>"Sign in to see your files in bucket " <code>{config.bucket}</code> "."</p>
-                    </section>
-                }.into_any(),
+                Phase::SignedOut(config) => view! { <SignInPanel config=config /> }.into_any(),
+                Phase::Failed(config, message) => view! { <FailedPanel config=config message=message /> }.into_any(),
+                Phase::SignedIn(session) => view! { <FolderView session=session /> }.into_any(),
             }}
         </main>
         <footer class="app-footer">"Cubby " {env!("CARGO_PKG_VERSION")}</footer>
+    }
+}
+
+#[component]
+fn SignInButton(config: Rc<crate::config::Config>) -> impl IntoView {
+    view! {
+        <button class="button primary" on:click=move |_| { let _ = app::start_sign_in(&config, false); }>
+            "Sign in"
+        </button>
     }
 }

@@ -38,3 +38,30 @@ pub async fn copy_text(text: &str) -> bool {
     let promise = window.navigator().clipboard().write_text(text);
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
+
+/// A browser `File` or `Blob` as an upload source: slices are read on demand.
+pub struct BlobSource(pub web_sys::Blob);
+
+impl crate::model::transfers::ByteSource for BlobSource {
+    fn size(&self) -> u64 {
+        self.0.size() as u64
+    }
+
+    fn read(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> crate::model::transport::LocalFuture<'_, Result<Vec<u8>, String>> {
+        Box::pin(read_slice(&self.0, start, end))
+    }
+}
+
+/// The path a file had inside a folder the user picked or dropped
+/// (`webkitRelativePath`), or just its name.
+pub fn relative_path(file: &web_sys::File) -> String {
+    js_sys::Reflect::get(file, &wasm_bindgen::JsValue::from_str("webkitRelativePath"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| file.name())
+}

@@ -145,12 +145,20 @@ impl Browser {
 
     /// Runs a script in the page and returns its value.
     pub fn execute(&self, script: &str, args: Value) -> Value {
-        self.cmd("POST", "/execute/sync", json!({ "script": script, "args": args }))
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({ "script": script, "args": args }),
+        )
     }
 
     /// Runs an async script; it finishes by calling `arguments[arguments.length - 1]`.
     pub fn execute_async(&self, script: &str, args: Value) -> Value {
-        self.cmd("POST", "/execute/async", json!({ "script": script, "args": args }))
+        self.cmd(
+            "POST",
+            "/execute/async",
+            json!({ "script": script, "args": args }),
+        )
     }
 
     /// Waits until `css` matches an element, up to `seconds`.
@@ -219,7 +227,15 @@ impl Browser {
         .iter()
         .map(|v| Element {
             browser: self,
-            id: v.as_object().unwrap().values().next().unwrap().as_str().unwrap().to_string(),
+            id: v
+                .as_object()
+                .unwrap()
+                .values()
+                .next()
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string(),
         })
         .collect()
     }
@@ -315,7 +331,11 @@ impl Element<'_> {
 
     pub fn attr(&self, name: &str) -> Option<String> {
         self.browser
-            .cmd("GET", &self.path(&format!("/attribute/{name}")), Value::Null)
+            .cmd(
+                "GET",
+                &self.path(&format!("/attribute/{name}")),
+                Value::Null,
+            )
             .as_str()
             .map(str::to_string)
     }

@@ -1,0 +1,279 @@
+//! The upload queue: one row per file with its own progress bar, an overall bar,
+//! cancel, and "replace or keep both" when a name is taken.
+
+use crate::model::files;
+use crate::model::listing::{self, Entry};
+use crate::model::session::Session;
+use crate::model::transfers::{self, UploadError, UploadOptions};
+use crate::ui::dialog::Modal;
+use crate::web::files::{relative_path, BlobSource};
+use futures::channel::oneshot;
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadState {
+    Waiting,
+    Uploading,
+    Done,
+    Failed(String),
+    Cancelled,
+    Skipped,
+}
+
+#[derive(Clone)]
+pub struct UploadItem {
+    id: u64,
+    /// The path below the current folder (a dropped folder keeps its structure).
+    path: String,
+    key: String,
+    size: u64,
+    sent: RwSignal<u64>,
+    state: RwSignal<UploadState>,
+    cancel: RwSignal<bool>,
+    file: StoredValue<web_sys::File, LocalStorage>,
+}
+
+/// The user's answer when a name is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Conflict {
+    Replace,
+    KeepBoth,
+    Skip,
+}
+
+type Ask = (String, Rc<RefCell<Option<oneshot::Sender<Conflict>>>>);
+
+#[derive(Clone, Copy)]
+pub struct Uploads {
+    session: StoredValue<Rc<Session>, LocalStorage>,
+    items: RwSignal<Vec<UploadItem>, LocalStorage>,
+    running: StoredValue<bool>,
+    next_id: StoredValue<u64>,
+    asking: RwSignal<Option<Ask>, LocalStorage>,
+    on_done: Callback<()>,
+}
+
+impl Uploads {
+    pub fn new(session: Rc<Session>, on_done: Callback<()>) -> Uploads {
+        Uploads {
+            session: StoredValue::new_local(session),
+            items: RwSignal::new_local(Vec::new()),
+            running: StoredValue::new(false),
+            next_id: StoredValue::new(0),
+            asking: RwSignal::new_local(None),
+            on_done,
+        }
+    }
+
+    /// Queues files for `prefix`; `entries` is what the folder shows now (to spot
+    /// taken names early; the upload itself refuses to overwrite regardless).
+    pub fn add_files(&self, list: web_sys::FileList, prefix: String, _entries: Vec<Entry>) {
+        let mut added = Vec::new();
+        for i in 0..list.length() {
+            let Some(file) = list.get(i) else { continue };
+            let path = relative_path(&file);
+            let id = self.next_id.get_value();
+            self.next_id.set_value(id + 1);
+            added.push(UploadItem {
+                id,
+                key: format!("{prefix}{path}"),
+                path,
+                size: file.size() as u64,
+                sent: RwSignal::new(0),
+                state: RwSignal::new(UploadState::Waiting),
+                cancel: RwSignal::new(false),
+                file: StoredValue::new_local(file),
+            });
+        }
+        self.items.update(|items| items.extend(added));
+        self.run();
+    }
+
+    /// Works through the queue, one file at a time (a big file is itself uploaded
+    /// several parts at once).
+    fn run(&self) {
+        if self.running.get_value() {
+            return;
+        }
+        self.running.set_value(true);
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            loop {
+                let next = this.items.with_untracked(|items| {
+                    items
+                        .iter()
+                        .find(|i| i.state.get_untracked() == UploadState::Waiting)
+                        .cloned()
+                });
+                let Some(item) = next else { break };
+                this.upload_one(item).await;
+            }
+            this.running.set_value(false);
+            this.on_done.run(());
+        });
+    }
+
+    async fn upload_one(&self, item: UploadItem) {
+        let session = self.session.get_value();
+        item.state.set(UploadState::Uploading);
+        let mut key = item.key.clone();
+        let mut overwrite = false;
+        match files::exists(&session, &key).await {
+            Ok(true) => match self.ask(&item.path).await {
+                Conflict::Replace => overwrite = true,
+                Conflict::KeepBoth => key = self.free_key(&session, &key).await,
+                Conflict::Skip => {
+                    item.state.set(UploadState::Skipped);
+                    return;
+                }
+            },
+            Ok(false) => {}
+            Err(e) => {
+                item.state.set(UploadState::Failed(
+                    e.user_message(&format!("upload {}", item.path)),
+                ));
+                return;
+            }
+        }
+        let file = item.file.get_value();
+        let content_type = Some(file.type_()).filter(|t| !t.is_empty());
+        let source = BlobSource(file.into());
+        let sent = item.sent;
+        let cancel = item.cancel;
+        let result = transfers::upload(
+            &session,
+            &source,
+            &key,
+            content_type.as_deref(),
+            UploadOptions { overwrite },
+            Rc::new(move |bytes| sent.set(bytes)),
+            Rc::new(move || cancel.get_untracked()),
+        )
+        .await;
+        item.state.set(match result {
+            Ok(()) => {
+                item.sent.set(item.size);
+                UploadState::Done
+            }
+            Err(UploadError::Cancelled) => UploadState::Cancelled,
+            Err(e) => UploadState::Failed(e.user_message(&item.path)),
+        });
+    }
+
+    /// A "name (n).ext" key that does not exist yet.
+    async fn free_key(&self, session: &Session, key: &str) -> String {
+        let (dir, name) = key
+            .rsplit_once('/')
+            .map(|(d, n)| (format!("{d}/"), n))
+            .unwrap_or_default();
+        let mut taken = HashSet::new();
+        loop {
+            let candidate = listing::keep_both_name(name, |n| taken.contains(n));
+            match files::exists(session, &format!("{dir}{candidate}")).await {
+                Ok(true) => {
+                    taken.insert(candidate);
+                }
+                _ => return format!("{dir}{candidate}"),
+            }
+        }
+    }
+
+    async fn ask(&self, path: &str) -> Conflict {
+        let (tx, rx) = oneshot::channel();
+        self.asking
+            .set(Some((path.to_string(), Rc::new(RefCell::new(Some(tx))))));
+        let answer = rx.await.unwrap_or(Conflict::Skip);
+        self.asking.set(None);
+        answer
+    }
+}
+
+#[component]
+pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
+    let totals = move || {
+        uploads.items.with(|items| {
+            let live: Vec<&UploadItem> = items
+                .iter()
+                .filter(|i| !matches!(i.state.get(), UploadState::Skipped | UploadState::Cancelled))
+                .collect();
+            let total: u64 = live.iter().map(|i| i.size).sum();
+            let sent: u64 = live.iter().map(|i| i.sent.get().min(i.size)).sum();
+            (sent, total)
+        })
+    };
+    let answer = move |choice: Conflict| {
+        if let Some((_, tx)) = uploads.asking.get_untracked() {
+            if let Some(tx) = tx.borrow_mut().take() {
+                let _ = tx.send(choice);
+            }
+        }
+    };
+    view! {
+        {move || (!uploads.items.with(Vec::is_empty)).then(|| view! {
+            <section class="uploads panel" aria-label="Uploads">
+                <div class="uploads-head">
+                    <h2>"Uploads"</h2>
+                    <progress class="overall" aria-label="All uploads"
+                        max=move || totals().1.max(1) as f64 value=move || totals().0 as f64></progress>
+                    <button class="button small" on:click=move |_| uploads.items.update(|items| {
+                        items.retain(|i| matches!(i.state.get_untracked(), UploadState::Waiting | UploadState::Uploading))
+                    })>"Clear finished"</button>
+                </div>
+                <ul class="upload-list">
+                    <For each=move || uploads.items.get() key=|i| i.id let:item>
+                        <UploadRow item=item />
+                    </For>
+                </ul>
+            </section>
+        })}
+        {move || uploads.asking.get().map(|(path, _)| view! {
+            <Modal title="A file with this name exists".to_string() on_close=Callback::new(move |_| answer(Conflict::Skip))>
+                <p><strong>{path}</strong>" already exists in this folder."</p>
+                <div class="dialog-actions">
+                    <button class="button" on:click=move |_| answer(Conflict::Skip)>"Skip"</button>
+                    <button class="button" id="keep-both" on:click=move |_| answer(Conflict::KeepBoth)>"Keep both"</button>
+                    <button class="button danger" id="replace" on:click=move |_| answer(Conflict::Replace)>"Replace"</button>
+                </div>
+            </Modal>
+        })}
+    }
+}
+
+#[component]
+fn UploadRow(item: UploadItem) -> impl IntoView {
+    let cancel = item.cancel;
+    let state = item.state;
+    let label = item.path.clone();
+    let status = move || match state.get() {
+        UploadState::Waiting => "Waiting".to_string(),
+        UploadState::Uploading => "Uploading".to_string(),
+        UploadState::Done => "Done".to_string(),
+        UploadState::Failed(m) => m,
+        UploadState::Cancelled => "Cancelled".to_string(),
+        UploadState::Skipped => "Skipped".to_string(),
+    };
+    let class = move || match state.get() {
+        UploadState::Done => "upload done",
+        UploadState::Failed(_) => "upload failed",
+        _ => "upload",
+    };
+    view! {
+        <li class=class data-state=move || format!("{:?}", state.get()).split('(').next().unwrap_or("").to_lowercase()>
+            <span class="upload-name">{label.clone()}</span>
+            <progress aria-label=format!("Upload of {label}") max=item.size.max(1) as f64
+                value=move || item.sent.get() as f64></progress>
+            <span class="upload-status" role="status">{status}</span>
+            {move || matches!(state.get(), UploadState::Waiting | UploadState::Uploading).then(|| {
+                view! {
+                    <button class="button small" on:click=move |_| {
+                        cancel.set(true);
+                        if state.get_untracked() == UploadState::Waiting { state.set(UploadState::Cancelled); }
+                    }>"Cancel"</button>
+                }
+            })}
+        </li>
+    }
+}
