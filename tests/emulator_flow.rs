@@ -1,0 +1,851 @@
+//! The whole sign-in and storage flow against the local emulator, with the app's own
+//! protocol core (`cubby::core`) as the client: authorize -> login form -> token ->
+//! GetId -> GetCredentialsForIdentity -> signed S3 requests. Over real HTTP on
+//! 127.0.0.1; the emulator verifies PKCE, tokens, SigV4 (s3s's implementation, not
+//! aws-sigv4's) and the per-identity policy.
+#![cfg(not(target_arch = "wasm32"))]
+
+use cubby::config::Config;
+use cubby::core::credentials::Credentials;
+use cubby::core::s3::{self, Bucket, Endpoint, RequestContext};
+use cubby::core::secret::Secret;
+use cubby::core::{id_token, identity, oauth, sts};
+use cubby_emulator::EmulatorConfig;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+struct Env {
+    emu: cubby_emulator::Emulator,
+    config: Config,
+    http: reqwest::Client,
+}
+
+struct Session {
+    identity_id: String,
+    credentials: Credentials,
+    tokens: oauth::TokenSet,
+}
+
+async fn env() -> Env {
+    let dir = std::env::temp_dir().join(format!(
+        "cubby-flow-{}-{}",
+        std::process::id(),
+        device_now().duration_since(UNIX_EPOCH).unwrap().as_nanos()
+    ));
+    let emu = cubby_emulator::start(EmulatorConfig::test(dir))
+        .await
+        .expect("emulator starts");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The app reads config.json from its own origin.
+    let text = http
+        .get(format!("{}/config.json", emu.urls().app))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let config = Config::parse(&text).expect("the emulator's config.json parses");
+    Env { emu, config, http }
+}
+
+/// The device clock. Host tests run against a live server, so they read the clock
+/// here (the one place), as `web::clock` does in the app.
+#[allow(clippy::disallowed_methods)]
+fn device_now() -> SystemTime {
+    SystemTime::now()
+}
+
+fn now_secs() -> u64 {
+    device_now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Sends a core-built request and hands the response back to the core.
+async fn send(http: &reqwest::Client, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+    let response = http
+        .execute(reqwest::Request::try_from(request).unwrap())
+        .await
+        .unwrap();
+    let mut builder = http::Response::builder().status(response.status().as_u16());
+    for (k, v) in response.headers() {
+        builder = builder.header(k.as_str(), v.as_bytes());
+    }
+    let body = response.bytes().await.unwrap().to_vec();
+    builder.body(body).unwrap()
+}
+
+/// The hidden and named inputs of the sign-in form, as a browser would submit them.
+fn form_fields(html: &str) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for input in html.split("<input").skip(1) {
+        let tag = &input[..input.find('>').unwrap()];
+        let attr = |name: &str| {
+            let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = tag[start..].find('"')? + start;
+            Some(
+                tag[start..end]
+                    .replace("&quot;", "\"")
+                    .replace("&#39;", "'")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&"),
+            )
+        };
+        if let Some(name) = attr("name") {
+            out.push((name, attr("value").unwrap_or_default()));
+        }
+    }
+    out
+}
+
+impl Env {
+    fn logins_key(&self) -> String {
+        identity::logins_key(&self.config.region, &self.config.user_pool_id)
+    }
+
+    fn identity_url(&self) -> String {
+        self.config.cognito_identity_url()
+    }
+
+    fn bucket(&self) -> Bucket {
+        Bucket::new(
+            &self.config.bucket,
+            &self.config.region,
+            Endpoint::PathStyle {
+                url: self.config.s3_endpoint.clone().unwrap(),
+            },
+        )
+        .unwrap()
+    }
+
+    /// Browser part: open the authorize URL, fill in the form, return the callback
+    /// query (what the Hosted UI redirected to).
+    async fn browser_sign_in(&self, authorize_url: &str, username: &str, password: &str) -> String {
+        let resp = self.http.get(authorize_url).send().await.unwrap();
+        assert_eq!(resp.status(), 302);
+        let login = resp.headers()["location"].to_str().unwrap().to_string();
+        let page = self
+            .http
+            .get(format!("{}{}", self.config.hosted_ui_url, login))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut fields = form_fields(&page);
+        for (name, value) in fields.iter_mut() {
+            match name.as_str() {
+                "username" => *value = username.to_string(),
+                "password" => *value = password.to_string(),
+                _ => {}
+            }
+        }
+        let resp = self
+            .http
+            .post(format!("{}/login", self.config.hosted_ui_url))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 302, "{}", resp.text().await.unwrap());
+        let location = resp.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            location.starts_with(&self.config.redirect_uri),
+            "{location}"
+        );
+        location.split_once('?').unwrap().1.to_string()
+    }
+
+    async fn sign_in(&self, username: &str, password: &str) -> Session {
+        let verifier = oauth::PkceVerifier::from_random_bytes(&[7u8; 32]).unwrap();
+        let state = oauth::state_from_random_bytes(&[9u8; 16]).unwrap();
+        let nonce = oauth::nonce_from_random_bytes(&[5u8; 16]).unwrap();
+        let challenge = verifier.challenge();
+        let url = oauth::authorize_url(&oauth::AuthorizeParams {
+            hosted_ui: &self.config.hosted_ui_url,
+            client_id: &self.config.client_id,
+            redirect_uri: &self.config.redirect_uri,
+            scopes: &self.config.scopes,
+            state: &state,
+            nonce: &nonce,
+            code_challenge: &challenge,
+            identity_provider: None,
+            lang: None,
+        });
+        let callback = self.browser_sign_in(&url, username, password).await;
+        let code = oauth::parse_callback(&callback, &state).unwrap();
+        let request = oauth::build_code_exchange(
+            &self.config.hosted_ui_url,
+            &self.config.client_id,
+            &code,
+            &self.config.redirect_uri,
+            &verifier,
+        )
+        .unwrap();
+        let tokens = oauth::parse_token_response(send(&self.http, request).await).unwrap();
+        let issuer = self.config.issuer();
+        let claims = id_token::validate(
+            tokens.id_token.expose(),
+            &id_token::Expected {
+                issuer: &issuer,
+                client_id: &self.config.client_id,
+                nonce: Some(&nonce),
+            },
+            now_secs(),
+            60,
+        )
+        .unwrap();
+        assert_eq!(claims.username.as_deref(), Some(username));
+
+        let request = identity::build_get_id(
+            &self.identity_url(),
+            &self.config.identity_pool_id,
+            &self.logins_key(),
+            &tokens.id_token,
+        )
+        .unwrap();
+        let identity_id = identity::parse_get_id(send(&self.http, request).await).unwrap();
+        let request = identity::build_get_credentials_for_identity(
+            &self.identity_url(),
+            &identity_id,
+            &self.logins_key(),
+            &tokens.id_token,
+        )
+        .unwrap();
+        let credentials =
+            identity::parse_get_credentials_for_identity(send(&self.http, request).await).unwrap();
+        Session {
+            identity_id,
+            credentials,
+            tokens,
+        }
+    }
+
+    async fn s3<T>(
+        &self,
+        request: Result<http::Request<Vec<u8>>, s3::S3Error>,
+        parse: impl FnOnce(http::Response<Vec<u8>>) -> Result<T, s3::S3Error>,
+    ) -> Result<T, s3::S3Error> {
+        parse(send(&self.http, request.unwrap()).await)
+    }
+}
+
+fn ctx<'a>(bucket: &'a Bucket, credentials: &'a Credentials) -> RequestContext<'a> {
+    RequestContext {
+        bucket,
+        credentials,
+        time: device_now(),
+    }
+}
+
+fn put<'a>(key: &'a str, body: &[u8]) -> s3::PutObjectRequest<'a> {
+    s3::PutObjectRequest {
+        key,
+        body: body.to_vec(),
+        content_type: Some("text/plain"),
+        if_none_match: false,
+        unsigned_payload: false,
+    }
+}
+
+#[tokio::test]
+async fn sign_in_then_put_list_get_delete() {
+    let env = env().await;
+    assert_eq!(
+        env.config.s3_endpoint.as_deref(),
+        Some(env.emu.urls().s3.as_str())
+    );
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    assert!(alice.identity_id.starts_with("us-east-1:"));
+    assert!(alice.credentials.access_key_id.starts_with("ASIA"));
+    assert!(alice.credentials.expiration.unwrap() > now_secs() + 3500);
+    let bucket = env.bucket();
+    let c = ctx(&bucket, &alice.credentials);
+    let prefix = format!("private/{}/", alice.identity_id);
+    let key = format!("{prefix}notes/hello wörld+$&.txt");
+
+    let out = env
+        .s3(
+            s3::build_put_object(&c, put(&key, b"Welcome to Amazon S3.")),
+            s3::parse_put_object,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out.etag.as_deref(),
+        Some("\"d447d0e8f289f16a12ff6027ce77c258\"")
+    );
+
+    let page = env
+        .s3(
+            s3::build_list_objects(
+                &c,
+                &s3::ListObjectsRequest {
+                    prefix: &prefix,
+                    delimiter: Some("/"),
+                    ..Default::default()
+                },
+            ),
+            s3::parse_list_objects,
+        )
+        .await
+        .unwrap();
+    assert!(page.objects.is_empty());
+    assert_eq!(page.common_prefixes, vec![format!("{prefix}notes/")]);
+    let page = env
+        .s3(
+            s3::build_list_objects(
+                &c,
+                &s3::ListObjectsRequest {
+                    prefix: &format!("{prefix}notes/"),
+                    ..Default::default()
+                },
+            ),
+            s3::parse_list_objects,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.objects.len(), 1);
+    assert_eq!(page.objects[0].key, key);
+    assert_eq!(page.objects[0].size, 21);
+
+    let got = env
+        .s3(s3::build_get_object(&c, &key, None), s3::parse_get_object)
+        .await
+        .unwrap();
+    assert_eq!(got.body, b"Welcome to Amazon S3.");
+    let part = env
+        .s3(
+            s3::build_get_object(
+                &c,
+                &key,
+                Some(s3::ByteRange {
+                    first: 0,
+                    last: Some(6),
+                }),
+            ),
+            s3::parse_get_object,
+        )
+        .await
+        .unwrap();
+    assert_eq!(part.body, b"Welcome");
+    assert_eq!(part.content_range, Some((0, 6, Some(21))));
+
+    // Conditional create refuses to overwrite.
+    let mut again = put(&key, b"other");
+    again.if_none_match = true;
+    let err = env
+        .s3(s3::build_put_object(&c, again), s3::parse_put_object)
+        .await
+        .unwrap_err();
+    assert!(err.is_precondition_failed(), "{err:?}");
+
+    let copy_key = format!("{prefix}copy.txt");
+    env.s3(
+        s3::build_copy_object(&c, &key, &copy_key, false),
+        s3::parse_copy_object,
+    )
+    .await
+    .unwrap();
+    let deleted = env
+        .s3(
+            s3::build_delete_objects(&c, &[key.as_str(), copy_key.as_str()]),
+            s3::parse_delete_objects,
+        )
+        .await
+        .unwrap();
+    assert!(deleted.failed.is_empty(), "{deleted:?}");
+    env.s3(s3::build_delete_object(&c, &key), s3::parse_delete_object)
+        .await
+        .unwrap();
+    // Gone: S3 answers 403 (not 404) without ListBucket on the key.
+    let err = env
+        .s3(s3::build_get_object(&c, &key, None), s3::parse_get_object)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AccessDenied"));
+}
+
+#[tokio::test]
+async fn another_users_prefix_is_access_denied() {
+    let env = env().await;
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    let bob = env.sign_in("bob", "Bob-Password-2").await;
+    assert_ne!(alice.identity_id, bob.identity_id);
+    let bucket = env.bucket();
+    let a = ctx(&bucket, &alice.credentials);
+    let b = ctx(&bucket, &bob.credentials);
+    let alice_key = format!("private/{}/secret.txt", alice.identity_id);
+    let bob_key = format!("private/{}/mine.txt", bob.identity_id);
+    env.s3(
+        s3::build_put_object(&a, put(&alice_key, b"alice's")),
+        s3::parse_put_object,
+    )
+    .await
+    .unwrap();
+    env.s3(
+        s3::build_put_object(&b, put(&bob_key, b"bob's")),
+        s3::parse_put_object,
+    )
+    .await
+    .unwrap();
+
+    let denied = |e: s3::S3Error| {
+        assert_eq!(e.status(), Some(403), "{e:?}");
+        assert_eq!(e.code(), Some("AccessDenied"), "{e:?}");
+        assert_eq!(e.message(), Some("Access Denied"));
+        assert!(e.request_id().is_some());
+    };
+    for prefix in [
+        format!("private/{}/", alice.identity_id),
+        "private/".into(),
+        String::new(),
+    ] {
+        denied(
+            env.s3(
+                s3::build_list_objects(
+                    &b,
+                    &s3::ListObjectsRequest {
+                        prefix: &prefix,
+                        ..Default::default()
+                    },
+                ),
+                s3::parse_list_objects,
+            )
+            .await
+            .unwrap_err(),
+        );
+    }
+    denied(
+        env.s3(
+            s3::build_get_object(&b, &alice_key, None),
+            s3::parse_get_object,
+        )
+        .await
+        .unwrap_err(),
+    );
+    // HEAD errors have no body: status only.
+    let err = env
+        .s3(s3::build_head_object(&b, &alice_key), s3::parse_head_object)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert!(err.is_access_denied());
+    denied(
+        env.s3(
+            s3::build_put_object(&b, put(&alice_key, b"overwrite")),
+            s3::parse_put_object,
+        )
+        .await
+        .unwrap_err(),
+    );
+    denied(
+        env.s3(
+            s3::build_copy_object(&b, &alice_key, &bob_key, false),
+            s3::parse_copy_object,
+        )
+        .await
+        .unwrap_err(),
+    );
+    denied(
+        env.s3(
+            s3::build_copy_object(&b, &bob_key, &alice_key, false),
+            s3::parse_copy_object,
+        )
+        .await
+        .unwrap_err(),
+    );
+    denied(
+        env.s3(
+            s3::build_delete_object(&b, &alice_key),
+            s3::parse_delete_object,
+        )
+        .await
+        .unwrap_err(),
+    );
+    let out = env
+        .s3(
+            s3::build_delete_objects(&b, &[alice_key.as_str(), bob_key.as_str()]),
+            s3::parse_delete_objects,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.failed.len(), 1, "{out:?}");
+    assert_eq!(out.failed[0].key, alice_key);
+    assert_eq!(out.failed[0].code, "AccessDenied");
+    // Alice's object survived all of it.
+    let got = env
+        .s3(
+            s3::build_get_object(&a, &alice_key, None),
+            s3::parse_get_object,
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.body, b"alice's");
+}
+
+#[tokio::test]
+async fn tampered_signature_is_signature_does_not_match() {
+    let env = env().await;
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    let bucket = env.bucket();
+    let c = ctx(&bucket, &alice.credentials);
+    let key = format!("private/{}/t.txt", alice.identity_id);
+    let mut request = s3::build_put_object(&c, put(&key, b"original")).unwrap();
+    let auth = request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let last = auth.chars().last().unwrap();
+    let swapped = if last == '0' { '1' } else { '0' };
+    let tampered = format!("{}{swapped}", &auth[..auth.len() - 1]);
+    request
+        .headers_mut()
+        .insert("authorization", tampered.parse().unwrap());
+    let err = s3::parse_put_object(send(&env.http, request).await).unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.code(), Some("SignatureDoesNotMatch"));
+
+    // A signed header changed after signing.
+    let mut request = s3::build_put_object(&c, put(&key, b"original")).unwrap();
+    request
+        .headers_mut()
+        .insert("content-type", "text/html".parse().unwrap());
+    let err = s3::parse_put_object(send(&env.http, request).await).unwrap_err();
+    assert_eq!(err.code(), Some("SignatureDoesNotMatch"));
+}
+
+#[tokio::test]
+async fn expired_credentials_give_expired_token() {
+    let env = env().await;
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    let bucket = env.bucket();
+    let key = format!("private/{}/e.txt", alice.identity_id);
+    // An hour and a bit later, on both clocks.
+    env.emu.control().shift_clock(3601);
+    let c = RequestContext {
+        bucket: &bucket,
+        credentials: &alice.credentials,
+        time: device_now() + Duration::from_secs(3601),
+    };
+    let err = env
+        .s3(
+            s3::build_put_object(&c, put(&key, b"late")),
+            s3::parse_put_object,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(err.code(), Some("ExpiredToken"));
+    assert_eq!(err.message(), Some("The provided token has expired."));
+
+    // So is the id token: GetCredentialsForIdentity refuses it until a refresh.
+    let request = identity::build_get_credentials_for_identity(
+        &env.identity_url(),
+        &alice.identity_id,
+        &env.logins_key(),
+        &alice.tokens.id_token,
+    )
+    .unwrap();
+    let err =
+        identity::parse_get_credentials_for_identity(send(&env.http, request).await).unwrap_err();
+    assert!(err.is_not_authorized(), "{err:?}");
+    assert!(err
+        .message()
+        .unwrap()
+        .starts_with("Invalid login token. Token expired: "));
+
+    let refresh = alice.tokens.refresh_token.clone().unwrap();
+    let request =
+        oauth::build_refresh(&env.config.hosted_ui_url, &env.config.client_id, &refresh).unwrap();
+    let tokens = oauth::parse_token_response(send(&env.http, request).await).unwrap();
+    let request = identity::build_get_credentials_for_identity(
+        &env.identity_url(),
+        &alice.identity_id,
+        &env.logins_key(),
+        &tokens.id_token,
+    )
+    .unwrap();
+    let fresh =
+        identity::parse_get_credentials_for_identity(send(&env.http, request).await).unwrap();
+    let c = RequestContext {
+        credentials: &fresh,
+        ..c
+    };
+    env.s3(
+        s3::build_put_object(&c, put(&key, b"late")),
+        s3::parse_put_object,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn skewed_clock_gives_request_time_too_skewed_and_server_time_fixes_it() {
+    let env = env().await;
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    let bucket = env.bucket();
+    let key = format!("private/{}/s.txt", alice.identity_id);
+    // The server's clock is 20 minutes ahead of this device.
+    env.emu.control().shift_clock(1200);
+    let c = ctx(&bucket, &alice.credentials);
+    let err = env
+        .s3(
+            s3::build_put_object(&c, put(&key, b"x")),
+            s3::parse_put_object,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.code(), Some("RequestTimeTooSkewed"));
+    let server_time = err.server_time().expect("ServerTime in the error");
+    let offset = server_time as i64 - now_secs() as i64;
+    assert!((1190..=1210).contains(&offset), "{offset}");
+    let c = RequestContext {
+        time: s3::signing_time(device_now(), offset),
+        ..c
+    };
+    env.s3(
+        s3::build_put_object(&c, put(&key, b"x")),
+        s3::parse_put_object,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn presigned_get_works_until_it_expires() {
+    let env = env().await;
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    let bucket = env.bucket();
+    let c = ctx(&bucket, &alice.credentials);
+    let key = format!("private/{}/share me.txt", alice.identity_id);
+    env.s3(
+        s3::build_put_object(&c, put(&key, b"shared")),
+        s3::parse_put_object,
+    )
+    .await
+    .unwrap();
+    let url = s3::presign_get(&c, &key, 60, Some("share me.txt")).unwrap();
+    assert_eq!(url.expires_in_seconds, 60);
+    let resp = env.http.get(&url.url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(resp.text().await.unwrap(), "shared");
+
+    env.emu.control().shift_clock(61);
+    let resp = env.http.get(&url.url).send().await.unwrap();
+    assert_eq!(resp.status(), 403);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+    assert!(
+        body.contains("<Message>Request has expired</Message>"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn multipart_upload_through_the_core() {
+    let env = env().await;
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    let bucket = env.bucket();
+    let c = ctx(&bucket, &alice.credentials);
+    let key = format!("private/{}/big.bin", alice.identity_id);
+    let upload_id = env
+        .s3(
+            s3::build_create_multipart_upload(&c, &key, Some("application/octet-stream")),
+            s3::parse_create_multipart_upload,
+        )
+        .await
+        .unwrap();
+    assert_eq!(env.emu.control().stats().multipart_uploads.len(), 1);
+    let first = vec![7u8; s3::MIN_PART_SIZE as usize];
+    let mut parts = vec![];
+    for (n, body, unsigned) in [(1u32, first.clone(), true), (2, b"end".to_vec(), false)] {
+        let out = env
+            .s3(
+                s3::build_upload_part(&c, &key, &upload_id, n, body, unsigned),
+                s3::parse_upload_part,
+            )
+            .await
+            .unwrap();
+        parts.push(s3::CompletedPart {
+            part_number: n,
+            etag: out.etag,
+            checksum_crc32: out.checksum_crc32,
+        });
+    }
+    // ListParts pages through what was uploaded, with the same ETags.
+    let page = env
+        .s3(
+            s3::build_list_parts(&c, &key, &upload_id, None, Some(1)),
+            s3::parse_list_parts,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.parts.len(), 1);
+    assert!(page.is_truncated);
+    assert_eq!(page.parts[0].etag, parts[0].etag);
+    assert_eq!(page.parts[0].size, s3::MIN_PART_SIZE);
+    let page = env
+        .s3(
+            s3::build_list_parts(&c, &key, &upload_id, page.next_part_number_marker, Some(1)),
+            s3::parse_list_parts,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.parts.len(), 1);
+    assert!(!page.is_truncated);
+    assert_eq!((page.parts[0].part_number, page.parts[0].size), (2, 3));
+    let done = env
+        .s3(
+            s3::build_complete_multipart_upload(&c, &key, &upload_id, &parts, false),
+            s3::parse_complete_multipart_upload,
+        )
+        .await
+        .unwrap();
+    assert!(done.etag.ends_with("-2\""), "{}", done.etag);
+    let meta = env
+        .s3(s3::build_head_object(&c, &key), s3::parse_head_object)
+        .await
+        .unwrap();
+    assert_eq!(meta.size, s3::MIN_PART_SIZE + 3);
+    assert!(env.emu.control().stats().multipart_uploads.is_empty());
+    assert_eq!(env.emu.control().stats().s3_requests["UploadPart"], 2);
+
+    // Abort leaves nothing behind.
+    let upload_id = env
+        .s3(
+            s3::build_create_multipart_upload(&c, &key, None),
+            s3::parse_create_multipart_upload,
+        )
+        .await
+        .unwrap();
+    env.s3(
+        s3::build_abort_multipart_upload(&c, &key, &upload_id),
+        s3::parse_abort_multipart_upload,
+    )
+    .await
+    .unwrap();
+    assert!(env.emu.control().stats().multipart_uploads.is_empty());
+    let err = env
+        .s3(
+            s3::build_upload_part(&c, &key, &upload_id, 1, b"late".to_vec(), false),
+            s3::parse_upload_part,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+}
+
+#[tokio::test]
+async fn basic_flow_through_sts() {
+    let env = env().await;
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    let request = identity::build_get_open_id_token(
+        &env.identity_url(),
+        &alice.identity_id,
+        &env.logins_key(),
+        &alice.tokens.id_token,
+    )
+    .unwrap();
+    let token = identity::parse_get_open_id_token(send(&env.http, request).await).unwrap();
+    assert_eq!(token.identity_id, alice.identity_id);
+    let sts_url = format!("{}/", env.config.sts_url());
+    let role = env.emu.config().authenticated_role_arn.clone();
+    let request = sts::build_assume_role_with_web_identity(&sts::AssumeRoleWithWebIdentity {
+        endpoint: &sts_url,
+        role_arn: &role,
+        role_session_name: "cubby-test",
+        web_identity_token: &token.token,
+        duration_seconds: Some(900),
+    })
+    .unwrap();
+    let creds = sts::parse_assume_role_with_web_identity(send(&env.http, request).await).unwrap();
+    let exp = creds.expiration.unwrap();
+    assert!(
+        (now_secs() + 890..=now_secs() + 910).contains(&exp),
+        "{exp}"
+    );
+    let bucket = env.bucket();
+    let c = ctx(&bucket, &creds);
+    let key = format!("private/{}/via-sts.txt", alice.identity_id);
+    env.s3(
+        s3::build_put_object(&c, put(&key, b"sts")),
+        s3::parse_put_object,
+    )
+    .await
+    .unwrap();
+
+    let forged = Secret::new(format!("{}x", token.token.expose()));
+    let request = sts::build_assume_role_with_web_identity(&sts::AssumeRoleWithWebIdentity {
+        endpoint: &sts_url,
+        role_arn: &role,
+        role_session_name: "cubby-test",
+        web_identity_token: &forged,
+        duration_seconds: None,
+    })
+    .unwrap();
+    let err = sts::parse_assume_role_with_web_identity(send(&env.http, request).await).unwrap_err();
+    assert_eq!(err.code(), Some("InvalidIdentityToken"));
+}
+
+#[tokio::test]
+async fn refresh_then_revoke() {
+    let env = env().await;
+    let alice = env.sign_in("alice", "Alice-Password-1").await;
+    let refresh = alice.tokens.refresh_token.clone().unwrap();
+    let ui = env.config.hosted_ui_url.clone();
+    let request = oauth::build_refresh(&ui, &env.config.client_id, &refresh).unwrap();
+    let tokens = oauth::parse_token_response(send(&env.http, request).await).unwrap();
+    assert_ne!(tokens.id_token, alice.tokens.id_token);
+    assert!(tokens.refresh_token.is_none());
+
+    let request = oauth::build_revoke(&ui, &refresh, &env.config.client_id).unwrap();
+    oauth::parse_revoke_response(send(&env.http, request).await).unwrap();
+    let request = oauth::build_refresh(&ui, &env.config.client_id, &refresh).unwrap();
+    let err = oauth::parse_token_response(send(&env.http, request).await).unwrap_err();
+    assert!(err.is_invalid_grant(), "{err:?}");
+}
+
+#[tokio::test]
+async fn code_is_bound_to_the_pkce_verifier() {
+    let env = env().await;
+    let verifier = oauth::PkceVerifier::from_random_bytes(&[1u8; 32]).unwrap();
+    let other = oauth::PkceVerifier::from_random_bytes(&[2u8; 32]).unwrap();
+    let challenge = verifier.challenge();
+    let url = oauth::authorize_url(&oauth::AuthorizeParams {
+        hosted_ui: &env.config.hosted_ui_url,
+        client_id: &env.config.client_id,
+        redirect_uri: &env.config.redirect_uri,
+        scopes: &env.config.scopes,
+        state: "s",
+        nonce: "n",
+        code_challenge: &challenge,
+        identity_provider: None,
+        lang: None,
+    });
+    let callback = env.browser_sign_in(&url, "bob", "Bob-Password-2").await;
+    let code = oauth::parse_callback(&callback, "s").unwrap();
+    let exchange = |v: &oauth::PkceVerifier| {
+        oauth::build_code_exchange(
+            &env.config.hosted_ui_url,
+            &env.config.client_id,
+            &code,
+            &env.config.redirect_uri,
+            v,
+        )
+        .unwrap()
+    };
+    let err = oauth::parse_token_response(send(&env.http, exchange(&other)).await).unwrap_err();
+    assert!(err.is_invalid_grant(), "{err:?}");
+    // Single use: the right verifier is too late now.
+    let err = oauth::parse_token_response(send(&env.http, exchange(&verifier)).await).unwrap_err();
+    assert!(err.is_invalid_grant(), "{err:?}");
+}
