@@ -657,9 +657,8 @@ async fn pre_checks(
             }
         }
     }
-    if operation == "DeleteObjects" {
-        check_delete_digest(info, &headers, &body)?;
-    }
+    // Digests are checked before s3s-fs, which writes first and checks after.
+    check_digests(info, &headers, &body, operation == "DeleteObjects")?;
     Ok(Request::from_parts(parts, s3s::Body::from(body)))
 }
 
@@ -667,8 +666,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// DeleteObjects needs `Content-MD5` or an `x-amz-checksum-*` header, and it must match.
-fn check_delete_digest(info: &ReqInfo, headers: &HeaderMap, body: &[u8]) -> Result<(), Resp> {
+/// `Content-MD5`, `x-amz-checksum-crc32` and `x-amz-checksum-sha256` must match the
+/// body; DeleteObjects (`required`) must carry `Content-MD5` or an `x-amz-checksum-*`.
+fn check_digests(
+    info: &ReqInfo,
+    headers: &HeaderMap,
+    body: &[u8],
+    required: bool,
+) -> Result<(), Resp> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let bad_digest = |what: &str| {
         error_response(
@@ -708,10 +713,10 @@ fn check_delete_digest(info: &ReqInfo, headers: &HeaderMap, body: &[u8]) -> Resu
         }
         checked = true;
     }
-    if !checked
-        && header(headers, "x-amz-checksum-crc32c").is_none()
-        && header(headers, "x-amz-checksum-crc64nvme").is_none()
-    {
+    let other_checksum = header(headers, "x-amz-checksum-crc32c").is_some()
+        || header(headers, "x-amz-checksum-crc64nvme").is_some()
+        || header(headers, "x-amz-checksum-sha1").is_some();
+    if required && !checked && !other_checksum {
         return Err(error_response(
             info,
             StatusCode::BAD_REQUEST,

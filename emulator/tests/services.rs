@@ -1680,3 +1680,155 @@ async fn app_origin_serves_config_spa_fallback_and_security_headers() {
         .unwrap();
     assert_ne!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn s3_multipart_complete_validates_before_touching_the_upload() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let key_url = env.s3_url(&format!("private/{alice}/gaps.bin"));
+    let (_, _, xml) = env
+        .s3(&ac, s3req("POST", format!("{key_url}?uploads")))
+        .await;
+    let upload_id = tag(&xml, "UploadId");
+    let small = b"small part".to_vec();
+    let big = vec![b'z'; 5 * 1024 * 1024];
+    let mut etags = HashMap::new();
+    // Parts 1 (small), 2 (big), 4 (tail): 3 is never sent.
+    for (n, body) in [(1, &small), (2, &big), (4, &big), (5, &small)] {
+        let mut req = s3req(
+            "PUT",
+            format!("{key_url}?partNumber={n}&uploadId={upload_id}"),
+        );
+        req.body = body.clone();
+        let (s, h, _) = env.s3(&ac, req).await;
+        assert_eq!(s, 200);
+        etags.insert(n, h["etag"].to_str().unwrap().to_string());
+    }
+    let complete = |parts: &[(i32, String)]| {
+        let mut xml = String::from("<CompleteMultipartUpload>");
+        for (n, etag) in parts {
+            xml.push_str(&format!(
+                "<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>"
+            ));
+        }
+        xml.push_str("</CompleteMultipartUpload>");
+        let mut req = s3req("POST", format!("{key_url}?uploadId={upload_id}"));
+        req.body = xml.into_bytes();
+        req
+    };
+    let e = |n: i32| etags[&n].clone();
+    let cases = [
+        (vec![(1, e(1)), (2, e(2))], 400, "EntityTooSmall"),
+        (vec![(2, e(2)), (3, e(2))], 400, "InvalidPart"),
+        (vec![(2, e(1))], 400, "InvalidPart"),
+        (vec![(4, e(4)), (2, e(2))], 400, "InvalidPartOrder"),
+    ];
+    for (parts, status, code) in cases {
+        let (s, _, xml) = env.s3(&ac, complete(&parts)).await;
+        assert_eq!((s, tag(&xml, "Code").as_str()), (status, code), "{parts:?}");
+    }
+    // The upload survived the failed attempts; gaps in part numbers are fine.
+    let (s, _, xml) = env
+        .s3(&ac, complete(&[(2, e(2)), (4, e(4)), (5, e(5))]))
+        .await;
+    assert_eq!(s, 200, "{xml}");
+    let (s, h, _) = env.s3(&ac, s3req("HEAD", key_url.clone())).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        h["content-length"],
+        (2 * big.len() + small.len()).to_string().as_str()
+    );
+    // Completing twice: the upload is gone.
+    let (s, _, xml) = env.s3(&ac, complete(&[(2, e(2))])).await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (404, "NoSuchUpload"));
+}
+
+#[tokio::test]
+async fn s3_uploads_are_bound_to_identity_and_key() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let (bob, bc) = env.signed_in("bob", "Bob-Password-2").await;
+    let alice_url = env.s3_url(&format!("private/{alice}/a.bin"));
+    let (_, _, xml) = env
+        .s3(&ac, s3req("POST", format!("{alice_url}?uploads")))
+        .await;
+    let upload_id = tag(&xml, "UploadId");
+    // Bob uses Alice's upload id on a key of his own.
+    let bob_url = env.s3_url(&format!("private/{bob}/b.bin"));
+    let mut req = s3req(
+        "PUT",
+        format!("{bob_url}?partNumber=1&uploadId={upload_id}"),
+    );
+    req.body = b"x".to_vec();
+    let (s, _, xml) = env.s3(&bc, req).await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (404, "NoSuchUpload"));
+    let (s, _, _) = env
+        .s3(&bc, s3req("GET", format!("{bob_url}?uploadId={upload_id}")))
+        .await;
+    assert_eq!(s, 404);
+    // Alice, on another key of hers.
+    let other = env.s3_url(&format!("private/{alice}/other.bin"));
+    let (s, _, _) = env
+        .s3(
+            &ac,
+            s3req("DELETE", format!("{other}?uploadId={upload_id}")),
+        )
+        .await;
+    assert_eq!(s, 404);
+    // ListMultipartUploads is not in the role's policy.
+    let (s, _, xml) = env
+        .s3(
+            &ac,
+            s3req(
+                "GET",
+                format!("{}?uploads", env.s3_url("").trim_end_matches('/')),
+            ),
+        )
+        .await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (403, "AccessDenied"));
+    assert_eq!(env.emu.control().stats().multipart_uploads.len(), 1);
+}
+
+#[tokio::test]
+async fn s3_checksums_and_conditional_complete() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let url = env.s3_url(&format!("private/{alice}/sum.txt"));
+    let mut put = s3req("PUT", url.clone());
+    put.body = b"Welcome to Amazon S3.".to_vec();
+    put.headers
+        .push(("x-amz-checksum-crc32", "Ox7nCg==".into()));
+    put.headers
+        .push(("x-amz-sdk-checksum-algorithm", "CRC32".into()));
+    let (s, h, xml) = env.s3(&ac, put).await;
+    assert_eq!(s, 200, "{xml}");
+    assert_eq!(h["x-amz-checksum-crc32"], "Ox7nCg==");
+    let mut put = s3req("PUT", url.clone());
+    put.body = b"Welcome to Amazon S3!".to_vec();
+    put.headers
+        .push(("x-amz-checksum-crc32", "Ox7nCg==".into()));
+    let (s, _, xml) = env.s3(&ac, put).await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (400, "BadDigest"), "{xml}");
+
+    // CompleteMultipartUpload with If-None-Match: * onto an existing key.
+    let (_, _, xml) = env.s3(&ac, s3req("POST", format!("{url}?uploads"))).await;
+    let upload_id = tag(&xml, "UploadId");
+    let mut req = s3req("PUT", format!("{url}?partNumber=1&uploadId={upload_id}"));
+    req.body = b"part".to_vec();
+    let (_, h, _) = env.s3(&ac, req).await;
+    let etag = h["etag"].to_str().unwrap().to_string();
+    let mut req = s3req("POST", format!("{url}?uploadId={upload_id}"));
+    req.body = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+    )
+    .into_bytes();
+    req.headers.push(("if-none-match", "*".into()));
+    let (s, _, xml) = env.s3(&ac, req).await;
+    assert_eq!(
+        (s, tag(&xml, "Code").as_str()),
+        (412, "PreconditionFailed"),
+        "{xml}"
+    );
+    let (_, _, body) = env.s3(&ac, s3req("GET", url)).await;
+    assert_eq!(body, "Welcome to Amazon S3.");
+}
