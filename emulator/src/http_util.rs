@@ -142,6 +142,16 @@ pub fn iso8601(epoch: u64) -> String {
     .unwrap_or_default()
 }
 
+/// `Tue, 02 Jan 2024 03:04:05 GMT` (IMF-fixdate, for the `Date` header).
+pub fn http_date(epoch: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    ))
+    .unwrap_or_default()
+}
+
 /// Adds CORS headers that reflect an allowed origin.
 pub fn allow_origin(resp: &mut Resp, origin: &str) {
     let h = resp.headers_mut();

@@ -68,7 +68,16 @@ pub async fn serve(
                             tokio::time::sleep(latency).await;
                         }
                     }
-                    handler(req).await.ok_or(Dropped)
+                    let mut resp = handler(req).await.ok_or(Dropped)?;
+                    if aws_service {
+                        // The server clock, shifted when a test shifts it (hyper's own
+                        // Date header would show real time).
+                        let date = crate::http_util::http_date(state.now());
+                        if let Ok(v) = http::HeaderValue::from_str(&date) {
+                            resp.headers_mut().insert(http::header::DATE, v);
+                        }
+                    }
+                    Ok(resp)
                 }
             });
             let conn = hyper::server::conn::http1::Builder::new()

@@ -291,6 +291,16 @@ fn signed(
     request
 }
 
+fn httpdate_secs(s: &str) -> u64 {
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(s, fmt)
+        .unwrap()
+        .assume_utc()
+        .unix_timestamp() as u64
+}
+
 fn tag(xml: &str, name: &str) -> String {
     let open = format!("<{name}>");
     let Some(start) = xml.find(&open) else {
@@ -1167,12 +1177,18 @@ async fn s3_rejects_bad_signatures_expired_credentials_and_skewed_clocks() {
     assert_eq!(tag(&xml, "MaxAllowedSkewMilliseconds"), "900000");
     assert!(tag(&xml, "ServerTime").ends_with('Z'));
     assert!(!tag(&xml, "RequestTime").is_empty());
-    // The server's clock moves instead: same answer.
+    // The server's clock moves instead: same answer, and Date shows the server clock.
     env.emu.control().shift_clock(-1200);
-    let (s, _, xml) = env.s3(&ac, s3req("GET", url.clone())).await;
+    let (s, h, xml) = env.s3(&ac, s3req("GET", url.clone())).await;
     assert_eq!(
         (s, tag(&xml, "Code").as_str()),
         (403, "RequestTimeTooSkewed")
+    );
+    let date = httpdate_secs(h["date"].to_str().unwrap());
+    assert!(
+        date.abs_diff(env.emu.control().now()) <= 2,
+        "{:?}",
+        h["date"]
     );
     env.emu.control().shift_clock(0);
     let (s, _, _) = env.s3(&ac, s3req("GET", url.clone())).await;
