@@ -1848,3 +1848,62 @@ async fn s3_checksums_and_conditional_complete() {
     let (_, _, body) = env.s3(&ac, s3req("GET", url)).await;
     assert_eq!(body, "Welcome to Amazon S3.");
 }
+
+#[tokio::test]
+async fn hosted_ui_session_cookie_signs_in_again_without_the_form() {
+    let env = env().await;
+    let resp = env.post_login("alice", "Alice-Password-1").await;
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let authorize = |extra: Option<(&'static str, String)>| {
+        let mut params = env.auth_params();
+        params.extend(extra);
+        env.http
+            .get(format!("{}/oauth2/authorize", env.ui()))
+            .query(&params)
+            .header("cookie", cookie.clone())
+            .send()
+    };
+    let resp = authorize(None).await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let loc = location(&resp);
+    assert!(loc.starts_with(env.emu.redirect_uri()), "{loc}");
+    let code = query_of(&loc)["code"].clone();
+    let (s, body) = env.exchange(&code, VERIFIER).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        claims(body["id_token"].as_str().unwrap())["cognito:username"],
+        "alice"
+    );
+    // prompt=login shows the form anyway.
+    let resp = authorize(Some(("prompt", "login".into()))).await.unwrap();
+    assert!(location(&resp).starts_with("/login?"));
+}
+
+#[tokio::test]
+async fn s3_wrong_region_and_expired_credentials_via_control() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let url = env.s3_url(&format!("private/{alice}/r.txt"));
+    let mut request = signed(&ac, &s3req("GET", url.clone()), SystemTime::now(), None);
+    let auth = request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .replace("/us-east-1/", "/eu-west-1/");
+    request
+        .headers_mut()
+        .insert("authorization", auth.parse().unwrap());
+    let (s, _, xml) = env.send(request).await;
+    assert_eq!(s, 400);
+    assert_eq!(tag(&xml, "Code"), "AuthorizationHeaderMalformed");
+    assert_eq!(tag(&xml, "Region"), "us-east-1");
+
+    env.emu.control().expire_credentials();
+    let (s, _, xml) = env.s3(&ac, s3req("GET", url)).await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (400, "ExpiredToken"));
+}
