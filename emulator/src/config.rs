@@ -40,6 +40,9 @@ pub struct EmulatorConfig {
     /// The built app to serve on the app port (SPA fallback to `index.html`); optional.
     #[serde(default)]
     pub app_dir: Option<PathBuf>,
+    /// Print one line per request (service, method, path without query, status).
+    #[serde(default)]
+    pub log_requests: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -174,6 +177,7 @@ impl EmulatorConfig {
             data_dir: data_dir.into(),
             ports: Ports::default(),
             app_dir: None,
+            log_requests: false,
         }
     }
 

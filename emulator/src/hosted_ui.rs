@@ -73,7 +73,7 @@ async fn route(state: &State, req: Request<Incoming>) -> Resp {
             cors_any(&mut resp);
             resp
         }
-        (Method::GET, "/logout") => logout(state, &query),
+        (Method::GET, "/logout") => logout(state, &query, &cookies),
         (Method::GET, p) if p == jwks_path || p == "/.well-known/jwks.json" => {
             let mut resp = json(StatusCode::OK, &state.keys.user_pool_jwks());
             cors_any(&mut resp);
@@ -771,7 +771,11 @@ fn user_info(state: &State, authorization: &str) -> Resp {
     )
 }
 
-fn logout(state: &State, query: &HashMap<String, String>) -> Resp {
+fn logout(
+    state: &State,
+    query: &HashMap<String, String>,
+    cookies: &HashMap<String, String>,
+) -> Resp {
     if query.get("client_id").map(String::as_str) != Some(state.config.client_id.as_str()) {
         return error_page("invalid_client");
     }
@@ -790,6 +794,9 @@ fn logout(state: &State, query: &HashMap<String, String>) -> Resp {
     } else {
         return error_page("invalid_request");
     };
+    if let Some(id) = cookies.get(SESSION_COOKIE) {
+        state.lock().sessions.remove(id);
+    }
     if let Ok(v) = HeaderValue::from_str(&clear) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -118,18 +118,19 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
     let control = Control {
         state: state.clone(),
     };
-    let services: Vec<(TcpListener, bool, server::Handler)> = vec![
-        (app_l, false, app::handler(state.clone())),
-        (ui_l, true, hosted_ui::handler(state.clone())),
-        (id_l, true, identity::handler(state.clone())),
-        (sts_l, true, sts::handler(state.clone())),
-        (s3_l, true, s3::handler(state.clone(), s3_service)),
-        (admin_l, false, admin::handler(control)),
+    let services: Vec<(&'static str, TcpListener, bool, server::Handler)> = vec![
+        ("app", app_l, false, app::handler(state.clone())),
+        ("hosted-ui", ui_l, true, hosted_ui::handler(state.clone())),
+        ("identity", id_l, true, identity::handler(state.clone())),
+        ("sts", sts_l, true, sts::handler(state.clone())),
+        ("s3", s3_l, true, s3::handler(state.clone(), s3_service)),
+        ("admin", admin_l, false, admin::handler(control)),
     ];
     let tasks = services
         .into_iter()
-        .map(|(listener, aws, handler)| {
+        .map(|(name, listener, aws, handler)| {
             tokio::spawn(server::serve(
+                name,
                 listener,
                 state.clone(),
                 aws,

@@ -1,16 +1,18 @@
-//! `cubby-emulator [--dev] [--config FILE] [--app-dir DIR] [--data-dir DIR]`
+//! `cubby-emulator [--dev] [--config FILE] [--app-dir DIR] [--data-dir DIR] [--log]`
 
 use cubby_emulator::{EmulatorConfig, Ports};
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: cubby-emulator [--dev] [--config FILE] [--app-dir DIR] [--data-dir DIR]
+const USAGE: &str =
+    "usage: cubby-emulator [--dev] [--config FILE] [--app-dir DIR] [--data-dir DIR] [--log]
 
   --dev           development defaults: app on http://127.0.0.1:8080, Hosted UI 9001,
                   Cognito Identity 9002, STS 9003, S3 9004, admin 9005, two demo users,
                   data in emulator-data/ (used when no --config is given)
   --config FILE   a JSON config file (see emulator/dev.json)
   --app-dir DIR   serve the built app from DIR (SPA fallback to index.html)
-  --data-dir DIR  where objects are stored";
+  --data-dir DIR  where objects are stored
+  --log           print one line per request (no query strings, no secrets)";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -18,9 +20,11 @@ fn main() {
     let mut app_dir: Option<PathBuf> = None;
     let mut data_dir: Option<PathBuf> = None;
     let mut dev = false;
+    let mut log = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--dev" => dev = true,
+            "--log" => log = true,
             "--config" => config_file = args.next().map(PathBuf::from),
             "--app-dir" => app_dir = args.next().map(PathBuf::from),
             "--data-dir" => data_dir = args.next().map(PathBuf::from),
@@ -61,6 +65,7 @@ fn main() {
     if let Some(d) = data_dir {
         config.data_dir = d;
     }
+    config.log_requests |= log;
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     runtime.block_on(async move {
         let emu = match cubby_emulator::start(config).await {

@@ -29,6 +29,7 @@ impl std::fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 pub async fn serve(
+    name: &'static str,
     listener: TcpListener,
     state: Arc<State>,
     aws_service: bool,
@@ -68,7 +69,16 @@ pub async fn serve(
                             tokio::time::sleep(latency).await;
                         }
                     }
-                    let mut resp = handler(req).await.ok_or(Dropped)?;
+                    // Path only: queries carry presigned signatures and tokens.
+                    let line = format!("{name:<9} {} {}", req.method(), req.uri().path());
+                    let resp = handler(req).await;
+                    if state.config.log_requests {
+                        match &resp {
+                            Some(r) => println!("{line} -> {}", r.status().as_u16()),
+                            None => println!("{line} -> connection reset"),
+                        }
+                    }
+                    let mut resp = resp.ok_or(Dropped)?;
                     if aws_service {
                         // The server clock, shifted when a test shifts it (hyper's own
                         // Date header would show real time).
