@@ -19,6 +19,12 @@ struct Env {
     http: reqwest::Client,
 }
 
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.emu.config().data_dir);
+    }
+}
+
 struct Session {
     identity_id: String,
     credentials: Credentials,

@@ -19,6 +19,12 @@ struct Env {
     http: reqwest::Client,
 }
 
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.emu.config().data_dir);
+    }
+}
+
 async fn env() -> Env {
     env_with(|_| {}).await
 }
@@ -1695,6 +1701,7 @@ async fn app_origin_serves_config_spa_fallback_and_security_headers() {
         .await
         .unwrap();
     assert_ne!(resp.status(), 200);
+    let _ = std::fs::remove_dir_all(&app_dir);
 }
 
 #[tokio::test]
