@@ -1059,6 +1059,42 @@ fn hide_missing<T>(r: S3Result<T>) -> S3Result<T> {
     })
 }
 
+/// s3s-fs maps keys to files, so a "folder" marker key (`photos/`) would be a
+/// directory that lists as nothing. It is stored as this file inside the folder and
+/// mapped back in every answer. `\u{1}` sorts before any real key in the folder,
+/// which keeps listings in S3's order.
+const MARKER: &str = "\u{1}cubby-folder-marker";
+
+fn fs_key(key: &str) -> String {
+    if key.ends_with('/') {
+        format!("{key}{MARKER}")
+    } else {
+        key.to_string()
+    }
+}
+
+fn s3_key(key: &str) -> String {
+    match key.strip_suffix(MARKER) {
+        Some(folder) if folder.ends_with('/') => folder.to_string(),
+        _ => key.to_string(),
+    }
+}
+
+fn fs_source(source: &CopySource) -> CopySource {
+    match source {
+        CopySource::Bucket {
+            bucket,
+            key,
+            version_id,
+        } => CopySource::Bucket {
+            bucket: bucket.clone(),
+            key: fs_key(key).into(),
+            version_id: version_id.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
 const URL_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
@@ -1098,6 +1134,9 @@ impl S3 for CubbyS3 {
             .is_some_and(|e| e.as_str() == EncodingType::URL);
         let mut resp = self.fs.list_objects_v2(req).await?;
         let out = &mut resp.output;
+        for o in out.contents.iter_mut().flatten() {
+            o.key = o.key.as_deref().map(s3_key);
+        }
         out.continuation_token = original_token;
         out.next_continuation_token = out
             .next_continuation_token
@@ -1121,34 +1160,43 @@ impl S3 for CubbyS3 {
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
-        self.fs.list_objects(self.stable(req)).await
+        let mut resp = self.fs.list_objects(self.stable(req)).await?;
+        for o in resp.output.contents.iter_mut().flatten() {
+            o.key = o.key.as_deref().map(s3_key);
+        }
+        Ok(resp)
     }
 
     async fn get_object(
         &self,
-        req: S3Request<GetObjectInput>,
+        mut req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
         hide_missing(self.fs.get_object(self.stable(req)).await)
     }
 
     async fn head_object(
         &self,
-        req: S3Request<HeadObjectInput>,
+        mut req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
         hide_missing(self.fs.head_object(self.stable(req)).await)
     }
 
     async fn put_object(
         &self,
-        req: S3Request<PutObjectInput>,
+        mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
         self.fs.put_object(self.stable(req)).await
     }
 
     async fn copy_object(
         &self,
-        req: S3Request<CopyObjectInput>,
+        mut req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
+        req.input.copy_source = fs_source(&req.input.copy_source);
         if req.input.copy_source_if_none_match.is_none() {
             // If-None-Match: * on the target (conditional copy).
             if let Some(cond) = req.headers.get("if-none-match") {
@@ -1180,8 +1228,9 @@ impl S3 for CubbyS3 {
 
     async fn delete_object(
         &self,
-        req: S3Request<DeleteObjectInput>,
+        mut req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
         self.fs.delete_object(self.stable(req)).await
     }
 
@@ -1200,9 +1249,18 @@ impl S3 for CubbyS3 {
         let mut output = if allowed.is_empty() {
             DeleteObjectsOutput::default()
         } else {
-            req.input.delete.objects = allowed;
+            req.input.delete.objects = allowed
+                .into_iter()
+                .map(|o| ObjectIdentifier {
+                    key: fs_key(&o.key),
+                    ..o
+                })
+                .collect();
             self.fs.delete_objects(req).await?.output
         };
+        for d in output.deleted.iter_mut().flatten() {
+            d.key = d.key.as_deref().map(s3_key);
+        }
         let mut errors = output.errors.take().unwrap_or_default();
         for o in denied {
             errors.push(s3s::dto::Error {
@@ -1225,7 +1283,10 @@ impl S3 for CubbyS3 {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let identity = self.identity(&req).unwrap_or_default();
         let key = req.input.key.clone();
-        let resp = self.fs.create_multipart_upload(self.stable(req)).await?;
+        let mut req = req;
+        req.input.key = fs_key(&key);
+        let mut resp = self.fs.create_multipart_upload(self.stable(req)).await?;
+        resp.output.key = Some(key.clone());
         if let Some(upload_id) = &resp.output.upload_id {
             let record = UploadRecord {
                 key: key.clone(),
@@ -1379,6 +1440,7 @@ impl S3 for CubbyS3 {
         if let Some(m) = req.input.multipart_upload.as_mut() {
             m.parts = Some(renumbered);
         }
+        req.input.key = fs_key(&req.input.key);
         let resp = self.fs.complete_multipart_upload(self.stable(req)).await?;
         self.forget_upload(&upload_id).await;
         Ok(resp)

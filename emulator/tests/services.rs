@@ -1914,3 +1914,69 @@ async fn s3_wrong_region_and_expired_credentials_via_control() {
     let (s, _, xml) = env.s3(&ac, s3req("GET", url)).await;
     assert_eq!((s, tag(&xml, "Code").as_str()), (400, "ExpiredToken"));
 }
+
+#[tokio::test]
+async fn s3_folder_markers_behave_like_objects() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let folder = format!("private/{alice}/photos/");
+    let mut put = s3req("PUT", env.s3_url(&folder));
+    put.headers.push(("if-none-match", "*".into()));
+    let (s, _, xml) = env.s3(&ac, put).await;
+    assert_eq!(s, 200, "{xml}");
+    // Created twice: the marker exists.
+    let mut put = s3req("PUT", env.s3_url(&folder));
+    put.headers.push(("if-none-match", "*".into()));
+    let (s, _, xml) = env.s3(&ac, put).await;
+    assert_eq!(s, 412, "{xml}");
+    let base = env.s3_url("").trim_end_matches('/').to_string();
+    let enc = |p: &str| p.replace(':', "%3A").replace('/', "%2F");
+    let (s, _, xml) = env
+        .s3(
+            &ac,
+            s3req(
+                "GET",
+                format!(
+                    "{base}?list-type=2&delimiter=%2F&prefix={}",
+                    enc(&format!("private/{alice}/"))
+                ),
+            ),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        xml.contains(&format!(
+            "<CommonPrefixes><Prefix>{folder}</Prefix></CommonPrefixes>"
+        )),
+        "{xml}"
+    );
+    let (s, _, xml) = env
+        .s3(
+            &ac,
+            s3req(
+                "GET",
+                format!("{base}?list-type=2&delimiter=%2F&prefix={}", enc(&folder)),
+            ),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(xml.contains(&format!("<Key>{folder}</Key>")), "{xml}");
+    assert!(xml.contains("<Size>0</Size>"), "{xml}");
+    // A file inside, then the marker deleted: the file stays.
+    let mut put = s3req("PUT", env.s3_url(&format!("{folder}cat.jpg")));
+    put.body = b"meow".to_vec();
+    assert_eq!(env.s3(&ac, put).await.0, 200);
+    let (s, _, _) = env.s3(&ac, s3req("DELETE", env.s3_url(&folder))).await;
+    assert_eq!(s, 204);
+    let (s, _, body) = env
+        .s3(&ac, s3req("GET", env.s3_url(&format!("{folder}cat.jpg"))))
+        .await;
+    assert_eq!((s, body.as_str()), (200, "meow"));
+    let (_, _, xml) = env
+        .s3(
+            &ac,
+            s3req("GET", format!("{base}?list-type=2&prefix={}", enc(&folder))),
+        )
+        .await;
+    assert_eq!(tag(&xml, "KeyCount"), "1", "{xml}");
+}
