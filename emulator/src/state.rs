@@ -304,7 +304,9 @@ impl State {
         self.lock().faults.latency
     }
 
-    /// Counts an S3 request and decides whether fault injection fails it.
+    /// Counts an S3 request and decides whether fault injection fails it. CORS
+    /// preflights are counted but never failed (a failed preflight shows up in the
+    /// browser as an opaque network error, not as the injected S3 error).
     pub fn s3_fault_for(&self, operation: &str) -> Option<FaultKind> {
         let mut inner = self.lock();
         *inner
@@ -312,6 +314,9 @@ impl State {
             .s3_requests
             .entry(operation.to_string())
             .or_insert(0) += 1;
+        if operation == "Preflight" {
+            return None;
+        }
         let pos = inner
             .faults
             .fail_next

@@ -1508,7 +1508,16 @@ async fn fault_injection_and_counters() {
     let control = env.emu.control();
     control.fail_next(2, FaultKind::SlowDown, Some("PutObject"));
     control.fail_next(1, FaultKind::InternalError, None);
-    // The unscoped fault hits the first request whatever it is.
+    // Preflights are never failed; the unscoped fault hits the next real request.
+    let resp = env
+        .http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", env.emu.urls().app.as_str())
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     let (s, _, xml) = env.s3(&ac, s3req("GET", url.clone())).await;
     assert_eq!((s, tag(&xml, "Code").as_str()), (500, "InternalError"));
     for _ in 0..2 {
@@ -1524,6 +1533,7 @@ async fn fault_injection_and_counters() {
     let stats = control.stats();
     assert_eq!(stats.s3_requests["PutObject"], 3);
     assert_eq!(stats.s3_requests["GetObject"], 1);
+    assert_eq!(stats.s3_requests["Preflight"], 1);
     assert_eq!(stats.faults_injected, 3);
 
     // Connection reset.
