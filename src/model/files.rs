@@ -104,16 +104,29 @@ pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<Strin
     }
 }
 
-/// Whether an object exists at `key`.
+/// Whether an object exists at `key`. Asked with ListObjectsV2, not HeadObject:
+/// the per-user policy grants ListBucket only with a prefix condition, and
+/// without ListBucket on the key S3 answers a HEAD of a missing key with 403,
+/// not 404.
 pub async fn exists(session: &Session, key: &str) -> Result<bool, CallError> {
-    match session
-        .s3(|ctx| s3::build_head_object(ctx, key), s3::parse_head_object)
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(CallError::S3(e)) if e.is_not_found() => Ok(false),
-        Err(e) => Err(e),
-    }
+    let page = session
+        .s3(
+            |ctx| {
+                s3::build_list_objects(
+                    ctx,
+                    &ListObjectsRequest {
+                        prefix: key,
+                        delimiter: None,
+                        max_keys: Some(1),
+                        continuation_token: None,
+                        start_after: None,
+                    },
+                )
+            },
+            s3::parse_list_objects,
+        )
+        .await?;
+    Ok(page.objects.first().is_some_and(|o| o.key == key))
 }
 
 /// Creates an empty folder (a zero-byte `name/` marker), refusing to overwrite.

@@ -22,7 +22,14 @@ pub const CHROMIUM_ARGS: &[&str] = &[
     "--window-size=1280,900",
 ];
 
+/// One browser at a time: two cores do not run several Chromiums well, and the
+/// tests' timings should not depend on each other.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub struct Browser {
+    _turn: std::sync::MutexGuard<'static, ()>,
+    /// Where the browser saves downloads.
+    pub downloads: PathBuf,
     driver: Child,
     base: String,
     session: String,
@@ -57,6 +64,7 @@ fn env_path(name: &str, default: &str) -> PathBuf {
 impl Browser {
     /// Starts ChromeDriver and a fresh headless Chromium session.
     pub fn start() -> Browser {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let chromedriver = env_path("CUBBY_CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = env_path("CUBBY_CHROMIUM", "/usr/bin/chromium");
         assert!(
@@ -83,12 +91,19 @@ impl Browser {
         let profile = std::env::temp_dir().join(format!("cubby-chromium-{port}"));
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        let downloads = profile.join("downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:chromeOptions": {"binary": chromium, "args": args, "prefs": {
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+            }},
             "goog:loggingPrefs": {"browser": "ALL"},
         }}});
         let mut browser = Browser {
+            _turn: turn,
+            downloads,
             driver,
             base,
             session: String::new(),
@@ -96,7 +111,7 @@ impl Browser {
             _profile: tempdir::Dir(profile),
         };
         let reply = browser.raw("POST", "/session", caps);
-        browser.session = reply["sessionId"]
+        browser.session = reply["value"]["sessionId"]
             .as_str()
             .expect("a WebDriver session id")
             .to_string();

@@ -1,0 +1,3 @@
+//! Shared by the host test targets that `mod support;` it.
+pub mod stack;
+pub mod webdriver;

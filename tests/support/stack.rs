@@ -1,0 +1,57 @@
+//! The end-to-end stack: the local emulator (serving the release build from
+//! `dist/`) on ephemeral loopback ports, in a tokio runtime of its own.
+#![allow(dead_code)]
+
+use cubby_emulator::{Emulator, EmulatorConfig};
+use std::path::PathBuf;
+
+pub struct Stack {
+    pub emulator: Emulator,
+    pub runtime: tokio::runtime::Runtime,
+    data: PathBuf,
+}
+
+/// The release build the tests drive: `$CUBBY_DIST`, else `dist/`.
+pub fn dist_dir() -> PathBuf {
+    let dir = std::env::var_os("CUBBY_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist"));
+    assert!(
+        dir.join("index.html").exists(),
+        "no app build in {} — run `cargo xtask test` (it builds dist/ first)",
+        dir.display()
+    );
+    dir
+}
+
+impl Stack {
+    pub fn start(name: &str) -> Stack {
+        let data = std::env::temp_dir().join(format!("cubby-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let mut config = EmulatorConfig::test(&data);
+        config.app_dir = Some(dist_dir());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = runtime
+            .block_on(cubby_emulator::start(config))
+            .expect("the emulator starts");
+        Stack {
+            emulator,
+            runtime,
+            data,
+        }
+    }
+
+    pub fn app_url(&self) -> String {
+        format!("{}/", self.emulator.urls().app.trim_end_matches('/'))
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
