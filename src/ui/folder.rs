@@ -326,11 +326,11 @@ fn Row(folder: Folder, entry: Entry, top: f64) -> impl IntoView {
                 {if is_folder {
                     view! {
                         <button class="link folder-link" on:click=move |_| folder.open(open_key.clone())>
-                            <span aria-hidden="true">"📁 "</span>{name.clone()}
+                            <span class="icon folder" aria-hidden="true"></span>{name.clone()}
                         </button>
                     }.into_any()
                 } else {
-                    view! { <span class="file-name"><span aria-hidden="true">"📄 "</span>{name.clone()}</span> }.into_any()
+                    view! { <span class="file-name"><span class="icon file" aria-hidden="true"></span>{name.clone()}</span> }.into_any()
                 }}
             </span>
             <span class="size">{size}</span>

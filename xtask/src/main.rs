@@ -157,6 +157,10 @@ fn test() -> Result<(), String> {
     ]);
     add("clippy (wasm)", clippy_wasm);
 
+    let mut lint_template = tools.command("cfn-lint");
+    lint_template.arg("deploy/cubby.yaml");
+    add("cfn-lint deploy/cubby.yaml", lint_template);
+
     // The release build comes before the tests: the end-to-end tests serve dist/.
     let mut build = tools.command("trunk");
     build.args(["build", "--release"]);

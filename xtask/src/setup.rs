@@ -15,6 +15,8 @@ const BINARYEN_VERSION: &str = "132";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Pinned in deploy/requirements.txt too (the file pip installs from).
+const CFN_LINT_VERSION: &str = "1.58.0";
 
 pub struct Tools {
     /// Folders put first on PATH for every child process.
@@ -53,6 +55,9 @@ impl Tools {
 
         ensure_chromium()?;
 
+        let cfn_lint_root = cache.join(format!("cfn-lint-{CFN_LINT_VERSION}"));
+        ensure_cfn_lint(&cfn_lint_root)?;
+
         eprintln!(
             "setup: all tools present ({:.1}s)",
             started.elapsed().as_secs_f64()
@@ -62,6 +67,7 @@ impl Tools {
                 bindgen_root.join("bin"),
                 trunk_root.join("bin"),
                 binaryen_root.join("node_modules/.bin"),
+                cfn_lint_root.join("bin"),
             ],
         })
     }
@@ -217,4 +223,41 @@ fn ensure_chromium() -> Result<(), String> {
             .env("DEBIAN_FRONTEND", "noninteractive"))
     })
     .map_err(|e| format!("{e}\n  {hint}"))
+}
+
+/// cfn-lint (PyPI) in a virtualenv of its own, at the version deploy/requirements.txt pins.
+fn ensure_cfn_lint(root: &Path) -> Result<(), String> {
+    if root.join("bin/cfn-lint").exists() {
+        return Ok(());
+    }
+    let requirements = std::fs::read_to_string("deploy/requirements.txt")
+        .map_err(|e| format!("cannot read deploy/requirements.txt: {e}"))?;
+    if !requirements.contains(&format!("cfn-lint=={CFN_LINT_VERSION}")) {
+        return Err(format!(
+            "deploy/requirements.txt does not pin cfn-lint=={CFN_LINT_VERSION}; keep the two in step"
+        ));
+    }
+    eprintln!(
+        "setup: installing cfn-lint {CFN_LINT_VERSION} into {}",
+        root.display()
+    );
+    let hint = format!(
+        "Install it by hand: python3 -m venv {0} && {0}/bin/pip install -r deploy/requirements.txt \
+         (Debian may need: apt-get install python3-venv)",
+        root.display()
+    );
+    run(Command::new("python3").args(["-m", "venv"]).arg(root))
+        .and_then(|_| {
+            run(Command::new(root.join("bin/pip")).args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                "deploy/requirements.txt",
+            ]))
+        })
+        .map_err(|e| {
+            let _ = std::fs::remove_dir_all(root);
+            format!("{e}\n  {hint}")
+        })
 }
