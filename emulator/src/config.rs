@@ -28,7 +28,7 @@ pub struct EmulatorConfig {
     #[serde(default = "default_role_arn")]
     pub authenticated_role_arn: String,
     pub bucket: String,
-    /// Bucket CORS rules; empty = one rule for the app origin (all methods, all headers).
+    /// Bucket CORS rules; empty = [`CorsRule::default_for`] the app origin.
     #[serde(default)]
     pub cors: Vec<CorsRule>,
     #[serde(default)]
@@ -56,7 +56,7 @@ pub struct UserConfig {
     pub sub: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CorsRule {
     pub allowed_origins: Vec<String>,
@@ -67,6 +67,44 @@ pub struct CorsRule {
     pub expose_headers: Vec<String>,
     #[serde(default)]
     pub max_age_seconds: Option<u64>,
+}
+
+/// Methods of the default CORS rule: every method the app uses on S3.
+pub const DEFAULT_CORS_METHODS: [&str; 5] = ["GET", "HEAD", "PUT", "POST", "DELETE"];
+/// Request headers of the default CORS rule (any: SigV4, checksums, conditions, ranges).
+pub const DEFAULT_CORS_ALLOWED_HEADERS: [&str; 1] = ["*"];
+/// Response headers the default CORS rule exposes to the app: `ETag` (multipart
+/// uploads, conditional writes), `Date` (clock-skew correction), request ids (error
+/// reports), and the object headers the app reads.
+pub const DEFAULT_CORS_EXPOSE_HEADERS: [&str; 9] = [
+    "ETag",
+    "Date",
+    "x-amz-request-id",
+    "x-amz-id-2",
+    "x-amz-version-id",
+    "x-amz-checksum-crc32",
+    "Content-Range",
+    "Content-Disposition",
+    "Content-Length",
+];
+/// `Access-Control-Max-Age` of the default CORS rule, in seconds.
+pub const DEFAULT_CORS_MAX_AGE_SECONDS: u64 = 3000;
+
+/// Scopes the app client allows when the config names none.
+pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
+
+impl CorsRule {
+    /// The bucket CORS rule used when the config has none: the app origin only.
+    pub fn default_for(app_origin: &str) -> CorsRule {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        CorsRule {
+            allowed_origins: vec![app_origin.to_string()],
+            allowed_methods: strings(&DEFAULT_CORS_METHODS),
+            allowed_headers: strings(&DEFAULT_CORS_ALLOWED_HEADERS),
+            expose_headers: strings(&DEFAULT_CORS_EXPOSE_HEADERS),
+            max_age_seconds: Some(DEFAULT_CORS_MAX_AGE_SECONDS),
+        }
+    }
 }
 
 /// Lifetimes in seconds. The defaults are AWS's.
@@ -125,10 +163,7 @@ impl Ports {
 }
 
 fn default_scopes() -> Vec<String> {
-    ["openid", "email", "profile"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
 }
 
 fn default_role_arn() -> String {
@@ -246,6 +281,8 @@ mod tests {
         assert_eq!(file.lifetimes, dev.lifetimes);
         assert_eq!(file.ports.s3, 9004);
         assert_eq!(file.users.len(), 2);
+        assert_eq!(file.allowed_scopes, DEFAULT_SCOPES);
+        assert_eq!(file.cors, [CorsRule::default_for("http://127.0.0.1:8080")]);
     }
 
     #[test]

@@ -26,12 +26,13 @@ mod hosted_ui;
 mod http_util;
 mod identity;
 mod jwt;
+pub mod policy;
 mod s3;
 mod server;
 mod state;
 mod sts;
 
-pub use config::{CorsRule, EmulatorConfig, Lifetimes, Ports, UserConfig};
+pub use config::{CorsRule, EmulatorConfig, Lifetimes, Ports, UserConfig, DEFAULT_SCOPES};
 pub use hosted_ui::s256 as pkce_s256;
 pub use state::{FaultKind, Stats, UploadInfo, Urls};
 

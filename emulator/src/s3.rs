@@ -6,12 +6,14 @@
 //!    access key, session token, payload hash, DeleteObjects digest), and AWS-shaped
 //!    error bodies with a RequestId.
 //! 2. `s3s`: SigV4 (header and presigned) with [`CredentialStore`] as the key source.
-//! 3. [`Policy`]: the per-identity IAM policy (`private/<identity id>/` only).
+//! 3. [`Policy`]: the per-identity IAM policy (`private/<identity id>/` only), enforced
+//!    from the data in [`crate::policy`].
 //! 4. [`CubbyS3`]: per-key DeleteObjects authorisation, opaque continuation tokens,
 //!    `encoding-type=url`, upload tracking; delegates to `s3s_fs::FileSystem`.
 
 use crate::config::CorsRule;
 use crate::http_util::{self, escape_xml, iso8601, parse_form, Resp};
+use crate::policy::{Resources, ACCESS_RULE};
 use crate::server::{BoxFuture, Handler};
 use crate::state::{State, UploadInfo};
 use base64::Engine as _;
@@ -753,56 +755,85 @@ struct Policy {
     state: Arc<State>,
 }
 
-/// The operations the authenticated role's policy allows (on its own prefix).
-const ALLOWED_OPERATIONS: [&str; 14] = [
-    "ListObjectsV2",
-    "ListObjects",
-    "GetObject",
-    "HeadObject",
-    "PutObject",
-    "CopyObject",
-    "DeleteObject",
-    "DeleteObjects",
-    "CreateMultipartUpload",
-    "UploadPart",
-    "UploadPartCopy",
-    "CompleteMultipartUpload",
-    "AbortMultipartUpload",
-    "ListParts",
-];
-
 fn access_denied() -> s3s::S3Error {
     s3_error!(AccessDenied, "Access Denied")
 }
 
 impl Policy {
-    fn prefix_of<T>(&self, req: &S3Request<T>) -> S3Result<String> {
+    /// Allows `operation` on `resources` in `bucket` when [`ACCESS_RULE`] does for the
+    /// caller's identity (only the configured bucket exists).
+    fn authorize<T>(
+        &self,
+        req: &S3Request<T>,
+        operation: &str,
+        bucket: &str,
+        resources: Resources,
+    ) -> S3Result<()> {
         let cred = req.credentials.as_ref().ok_or_else(access_denied)?;
-        prefix_for(&self.state, &cred.access_key).ok_or_else(access_denied)
-    }
-
-    fn key_allowed<T>(&self, req: &S3Request<T>, bucket: &str, key: &str) -> S3Result<()> {
-        let prefix = self.prefix_of(req)?;
-        if bucket == self.state.config.bucket && key.starts_with(&prefix) {
+        let identity = identity_for(&self.state, &cred.access_key).ok_or_else(access_denied)?;
+        if bucket == self.state.config.bucket
+            && ACCESS_RULE.authorize(&identity, operation, &resources)
+        {
             Ok(())
         } else {
             Err(access_denied())
         }
     }
 
-    fn source_allowed<T>(&self, req: &S3Request<T>, source: &CopySource) -> S3Result<()> {
-        match source {
-            CopySource::Bucket { bucket, key, .. } => self.key_allowed(req, bucket, key),
-            _ => Err(access_denied()),
-        }
+    fn object<T>(
+        &self,
+        req: &S3Request<T>,
+        operation: &str,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<()> {
+        let resources = Resources {
+            key: Some(key),
+            ..Resources::default()
+        };
+        self.authorize(req, operation, bucket, resources)
     }
-}
 
-/// `private/<identity id>/` for the identity holding `access_key`.
-fn prefix_for(state: &State, access_key: &str) -> Option<String> {
-    let inner = state.lock();
-    let cred = inner.credentials.get(access_key)?;
-    Some(format!("private/{}/", cred.identity_id))
+    fn listing<T>(
+        &self,
+        req: &S3Request<T>,
+        operation: &str,
+        bucket: &str,
+        prefix: Option<&str>,
+    ) -> S3Result<()> {
+        let resources = Resources {
+            prefix,
+            ..Resources::default()
+        };
+        self.authorize(req, operation, bucket, resources)
+    }
+
+    fn copy<T>(
+        &self,
+        req: &S3Request<T>,
+        operation: &str,
+        bucket: &str,
+        key: &str,
+        source: &CopySource,
+    ) -> S3Result<()> {
+        let CopySource::Bucket {
+            bucket: source_bucket,
+            key: source_key,
+            ..
+        } = source
+        else {
+            return Err(access_denied());
+        };
+        if **source_bucket != *bucket {
+            return Err(access_denied());
+        }
+        let resources = Resources {
+            key: Some(key),
+            copy_source_key: Some(source_key),
+            prefix: None,
+        };
+        self.authorize(req, operation, bucket, resources)
+    }
 }
 
 fn identity_for(state: &State, access_key: &str) -> Option<String> {
@@ -822,7 +853,7 @@ impl S3Access for Policy {
         if identity_for(&self.state, &cred.access_key).is_none() {
             return Err(s3_error!(InvalidAccessKeyId));
         }
-        if ALLOWED_OPERATIONS.contains(&cx.s3_op().name()) {
+        if ACCESS_RULE.may_perform(cx.s3_op().name()) {
             Ok(())
         } else {
             Err(access_denied())
@@ -830,42 +861,43 @@ impl S3Access for Policy {
     }
 
     async fn list_objects_v2(&self, req: &mut S3Request<ListObjectsV2Input>) -> S3Result<()> {
-        let prefix = req.input.prefix.clone().unwrap_or_default();
-        let bucket = req.input.bucket.clone();
-        self.key_allowed(req, &bucket, &prefix)
+        let (bucket, prefix) = (&req.input.bucket, req.input.prefix.as_deref());
+        self.listing(req, "ListObjectsV2", bucket, prefix)
     }
 
     async fn list_objects(&self, req: &mut S3Request<ListObjectsInput>) -> S3Result<()> {
-        let prefix = req.input.prefix.clone().unwrap_or_default();
-        let bucket = req.input.bucket.clone();
-        self.key_allowed(req, &bucket, &prefix)
+        let (bucket, prefix) = (&req.input.bucket, req.input.prefix.as_deref());
+        self.listing(req, "ListObjects", bucket, prefix)
     }
 
     async fn get_object(&self, req: &mut S3Request<GetObjectInput>) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        self.object(req, "GetObject", &req.input.bucket, &req.input.key)
     }
 
     async fn head_object(&self, req: &mut S3Request<HeadObjectInput>) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        self.object(req, "HeadObject", &req.input.bucket, &req.input.key)
     }
 
     async fn put_object(&self, req: &mut S3Request<PutObjectInput>) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        self.object(req, "PutObject", &req.input.bucket, &req.input.key)
     }
 
     async fn copy_object(&self, req: &mut S3Request<CopyObjectInput>) -> S3Result<()> {
-        self.source_allowed(req, &req.input.copy_source)?;
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        let i = &req.input;
+        self.copy(req, "CopyObject", &i.bucket, &i.key, &i.copy_source)
     }
 
     async fn delete_object(&self, req: &mut S3Request<DeleteObjectInput>) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        self.object(req, "DeleteObject", &req.input.bucket, &req.input.key)
     }
 
     async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
         // Keys are authorised one by one in `CubbyS3::delete_objects`.
-        if req.input.bucket == self.state.config.bucket {
-            self.prefix_of(req).map(|_| ())
+        let cred = req.credentials.as_ref().ok_or_else(access_denied)?;
+        if req.input.bucket == self.state.config.bucket
+            && identity_for(&self.state, &cred.access_key).is_some()
+        {
+            Ok(())
         } else {
             Err(access_denied())
         }
@@ -875,34 +907,37 @@ impl S3Access for Policy {
         &self,
         req: &mut S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        let i = &req.input;
+        self.object(req, "CreateMultipartUpload", &i.bucket, &i.key)
     }
 
     async fn upload_part(&self, req: &mut S3Request<UploadPartInput>) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        self.object(req, "UploadPart", &req.input.bucket, &req.input.key)
     }
 
     async fn upload_part_copy(&self, req: &mut S3Request<UploadPartCopyInput>) -> S3Result<()> {
-        self.source_allowed(req, &req.input.copy_source)?;
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        let i = &req.input;
+        self.copy(req, "UploadPartCopy", &i.bucket, &i.key, &i.copy_source)
     }
 
     async fn complete_multipart_upload(
         &self,
         req: &mut S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        let i = &req.input;
+        self.object(req, "CompleteMultipartUpload", &i.bucket, &i.key)
     }
 
     async fn abort_multipart_upload(
         &self,
         req: &mut S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        let i = &req.input;
+        self.object(req, "AbortMultipartUpload", &i.bucket, &i.key)
     }
 
     async fn list_parts(&self, req: &mut S3Request<ListPartsInput>) -> S3Result<()> {
-        self.key_allowed(req, &req.input.bucket, &req.input.key)
+        self.object(req, "ListParts", &req.input.bucket, &req.input.key)
     }
 }
 
@@ -1239,13 +1274,16 @@ impl S3 for CubbyS3 {
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let identity = self.identity(&req).ok_or_else(access_denied)?;
-        let prefix = format!("private/{identity}/");
         let quiet = req.input.delete.quiet.unwrap_or(false);
         let mut req = self.stable(req);
         let objects = std::mem::take(&mut req.input.delete.objects);
-        let (allowed, denied): (Vec<_>, Vec<_>) = objects
-            .into_iter()
-            .partition(|o| o.key.starts_with(&prefix));
+        let (allowed, denied): (Vec<_>, Vec<_>) = objects.into_iter().partition(|o| {
+            let resources = Resources {
+                key: Some(&o.key),
+                ..Resources::default()
+            };
+            ACCESS_RULE.authorize(&identity, "DeleteObjects", &resources)
+        });
         let mut output = if allowed.is_empty() {
             DeleteObjectsOutput::default()
         } else {

@@ -200,31 +200,7 @@ impl State {
         let callback_urls = or_app(&config.callback_urls);
         let sign_out_urls = or_app(&config.sign_out_urls);
         let cors = if config.cors.is_empty() {
-            vec![crate::config::CorsRule {
-                allowed_origins: vec![urls.app.clone()],
-                allowed_methods: ["GET", "HEAD", "PUT", "POST", "DELETE"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-                allowed_headers: vec!["*".into()],
-                expose_headers: [
-                    "ETag",
-                    "Date",
-                    "x-amz-request-id",
-                    "x-amz-id-2",
-                    "x-amz-version-id",
-                    "x-amz-checksum-crc32",
-                    "x-amz-checksum-crc32c",
-                    "x-amz-checksum-sha256",
-                    "Content-Range",
-                    "Content-Disposition",
-                    "Content-Length",
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-                max_age_seconds: Some(3000),
-            }]
+            vec![crate::config::CorsRule::default_for(&urls.app)]
         } else {
             config.cors.clone()
         };
