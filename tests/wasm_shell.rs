@@ -15,12 +15,8 @@ fn mount_shell(phase: Phase) -> web_sys::HtmlElement {
     let document = web_sys::window().unwrap().document().unwrap();
     let container: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&container).unwrap();
-    let signal = RwSignal::new(startup);
-    leptos::mount::mount_to(
-        container.clone(),
-        move || view! { <Shell startup=signal.read_only() /> },
-    )
-    .forget();
+    let signal = RwSignal::new_local(phase);
+    leptos::mount::mount_to(container.clone(), move || view! { <Shell phase=signal /> }).forget();
     container
 }
 

@@ -7,6 +7,7 @@ mod shell;
 mod signin;
 mod uploads;
 
+pub use folder::FolderView;
 pub use shell::Shell;
 
 use crate::app::{self, Phase};

@@ -153,7 +153,15 @@ fn test() -> Result<(), String> {
 
     let mut clippy_wasm = cargo(&tools);
     clippy_wasm.args([
-        "clippy", "-p", "cubby", "--target", wasm, "--lib", "--bins", "--", "-D", "warnings",
+        "clippy",
+        "-p",
+        "cubby",
+        "--target",
+        wasm,
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
     ]);
     add("clippy (wasm)", clippy_wasm);
 
