@@ -156,10 +156,10 @@ impl Session {
             }
             (self.env.sleep)(50).await;
         }
-        self.refreshing.set(true);
-        let result = self.refresh_credentials().await;
-        self.refreshing.set(false);
-        result
+        // Cleared on drop too: an abandoned refresh must not leave every later call
+        // waiting for it.
+        let _refreshing = RefreshingGuard::set(&self.refreshing);
+        self.refresh_credentials().await
     }
 
     async fn refresh_credentials(&self) -> Result<Credentials, AuthError> {
@@ -186,6 +186,19 @@ impl Session {
     /// Drops the cached credentials so the next call gets fresh ones.
     pub fn forget_credentials(&self) {
         *self.credentials.borrow_mut() = None;
+    }
+
+    /// Drops the cached credentials only if they are still `rejected` (by access
+    /// key): when several calls in flight are refused at once, the first one's
+    /// refresh is not thrown away by the others.
+    fn forget_rejected_credentials(&self, rejected: &Credentials) {
+        let mut cached = self.credentials.borrow_mut();
+        if cached
+            .as_ref()
+            .is_some_and(|c| c.access_key_id == rejected.access_key_id)
+        {
+            *cached = None;
+        }
     }
 
     /// One S3 operation with the shared retry policy: `build` signs a request from
@@ -238,7 +251,7 @@ impl Session {
                 }
                 RetryDecision::RefreshCredentialsThenRetry => {
                     attempts.credentials_refreshed = true;
-                    self.forget_credentials();
+                    self.forget_rejected_credentials(&credentials);
                 }
                 RetryDecision::CorrectClockThenRetry { offset_seconds } => {
                     attempts.clock_corrected = true;
@@ -247,6 +260,22 @@ impl Session {
                 RetryDecision::DoNotRetry => return Err(error),
             }
         }
+    }
+}
+
+/// Sets the "refresh in flight" flag and clears it when dropped.
+struct RefreshingGuard<'a>(&'a Cell<bool>);
+
+impl<'a> RefreshingGuard<'a> {
+    fn set(flag: &'a Cell<bool>) -> Self {
+        flag.set(true);
+        RefreshingGuard(flag)
+    }
+}
+
+impl Drop for RefreshingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
     }
 }
 
@@ -328,3 +357,43 @@ impl fmt::Display for CallError {
 }
 
 impl std::error::Error for CallError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hidden_etag_is_diagnosed_as_cors() {
+        let response = http::Response::builder()
+            .status(200)
+            .body(Vec::new())
+            .unwrap();
+        let error = s3::parse_upload_part(response).unwrap_err();
+        let message = CallError::S3(error).user_message("upload big.iso");
+        assert!(
+            message.contains("CORS configuration does not expose the ETag header"),
+            "{message}"
+        );
+        assert!(message.contains("ExposeHeaders"), "{message}");
+    }
+
+    #[test]
+    fn access_denied_and_network_errors_say_what_to_do() {
+        let response = http::Response::builder()
+            .status(403)
+            .body(
+                b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                    .to_vec(),
+            )
+            .unwrap();
+        let error = s3::parse_list_objects(response).unwrap_err();
+        let message = CallError::S3(error).user_message("list this folder");
+        assert!(
+            message.starts_with("Could not list this folder."),
+            "{message}"
+        );
+        assert!(message.contains("permission"), "{message}");
+        let message = CallError::Network(NetworkError("reset".into())).user_message("upload a.txt");
+        assert!(message.contains("S3 did not answer"), "{message}");
+    }
+}

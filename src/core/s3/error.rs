@@ -69,6 +69,12 @@ impl S3Error {
         Self::bare(ErrorKind::Signing, message)
     }
 
+    /// A success without the `ETag` header: in a browser, the bucket's CORS rule does
+    /// not expose it (the header is there, the page just may not read it).
+    pub fn is_missing_etag_header(&self) -> bool {
+        self.is_unexpected_response() && self.message() == Some(MISSING_ETAG_HEADER)
+    }
+
     pub(crate) fn unexpected_response(response: &Response<Vec<u8>>, message: &str) -> Self {
         let mut err = Self::bare(ErrorKind::UnexpectedResponse, message);
         err.inner.status = Some(response.status().as_u16());
@@ -202,6 +208,8 @@ impl S3Error {
         }
     }
 }
+
+pub(crate) const MISSING_ETAG_HEADER: &str = "no ETag header (is it exposed by CORS?)";
 
 fn request_id_header(response: &Response<Vec<u8>>) -> Option<String> {
     response

@@ -94,7 +94,7 @@ pub fn build_upload_part(
 pub fn parse_upload_part(response: Response<Vec<u8>>) -> Result<UploadPartOutput, S3Error> {
     check_status(&response)?;
     let etag = header(&response, "etag").ok_or_else(|| {
-        S3Error::unexpected_response(&response, "no ETag header (is it exposed by CORS?)")
+        S3Error::unexpected_response(&response, super::error::MISSING_ETAG_HEADER)
     })?;
     Ok(UploadPartOutput {
         etag: etag.to_string(),
