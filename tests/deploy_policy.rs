@@ -9,9 +9,13 @@
 //! sees them before substitution: `!Sub` templates with `${!x}` unescaped to `${x}`,
 //! `!Ref X` as `${X}` and `!GetAtt X.Y` as `${X.Y}`.
 //!
-//! [`s3_access_rule`] reduces the role's S3 permissions to one small value, so a test
-//! can compare it with the access rule the emulator enforces.
+//! [`s3_access_rule`] reduces the role's S3 permissions to one small value, which is
+//! compared with the access rule the emulator enforces (`cubby_emulator::policy`); the
+//! bucket CORS rule, the app client's scopes and the CSP are compared with the
+//! emulator's too, so the tests that run against the emulator exercise what ships.
 
+use cubby_emulator::policy::{self, AccessRule, Target};
+use cubby_emulator::{CorsRule, DEFAULT_SCOPES};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -607,6 +611,11 @@ fn csp_directives(template: &Value) -> Result<BTreeMap<String, Vec<String>>, Str
     let text = get(csp, "ContentSecurityPolicy")
         .and_then(text_of)
         .ok_or("ContentSecurityPolicy is not a string")?;
+    parse_csp(&text)
+}
+
+/// A CSP header value as directive name -> sources (names lower-cased).
+fn parse_csp(text: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
     let mut out = BTreeMap::new();
     for directive in text.split(';') {
         let mut words = directive.split_whitespace();
@@ -682,6 +691,372 @@ fn all_problems(template: &Value) -> Vec<String> {
     p.extend(bucket_problems(template));
     p.extend(csp_problems(template));
     p
+}
+
+// ------------------------------------------------------------------ template vs emulator
+//
+// The emulator's rules, which every other test runs against, must be the ones the
+// template ships: its access rule (`cubby_emulator::policy`), its default bucket CORS
+// rule, its app client scopes and its app-origin CSP. Each comparison takes the
+// emulator's side as a value so the negative tests can alter either side.
+
+/// The emulator's app origin and service URLs for the CSP comparison (fixed, so that
+/// the emulator's CSP can be computed without starting it).
+fn emulator_urls() -> cubby_emulator::Urls {
+    cubby_emulator::Urls {
+        app: "http://127.0.0.1:8080".into(),
+        hosted_ui: "http://127.0.0.1:9001".into(),
+        identity: "http://127.0.0.1:9002".into(),
+        sts: "http://127.0.0.1:9003".into(),
+        s3: "http://127.0.0.1:9004".into(),
+        admin: "http://127.0.0.1:9005".into(),
+    }
+}
+
+/// An emulator pattern (`private/{identity}/*`) in the template's terms.
+fn as_iam_pattern(pattern: &str) -> String {
+    pattern.replace(policy::IDENTITY, SUB)
+}
+
+fn sorted_set<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+    fold: fn(&str) -> String,
+) -> BTreeSet<String> {
+    items.into_iter().map(fold).collect()
+}
+
+/// `(only in the template, only in the emulator)`, or `None` when the sets agree.
+fn set_difference(
+    template: &BTreeSet<String>,
+    emulator: &BTreeSet<String>,
+) -> Option<(Vec<String>, Vec<String>)> {
+    (template != emulator).then(|| {
+        (
+            template.difference(emulator).cloned().collect(),
+            emulator.difference(template).cloned().collect(),
+        )
+    })
+}
+
+/// Where the template's role policy and the emulator's access rule disagree: object
+/// actions, the object key pattern, the ListBucket `s3:prefix` patterns, and for each
+/// operation the emulator knows, whether it is allowed.
+fn access_rule_disagreements(template: &Value, emulator: &AccessRule) -> Vec<String> {
+    let rule = match s3_access_rule(template) {
+        Ok(rule) => rule,
+        Err(e) => return vec![format!("the template's S3 access rule: {e}")],
+    };
+    let mut out = Vec::new();
+    let template_actions = sorted_set(
+        rule.object_actions.iter().map(String::as_str),
+        str::to_string,
+    );
+    let emulator_actions = sorted_set(emulator.object_actions.iter().copied(), str::to_string);
+    if let Some((t, e)) = set_difference(&template_actions, &emulator_actions) {
+        out.push(format!(
+            "object actions differ: only the template grants {t:?}, only the emulator allows {e:?}"
+        ));
+    }
+    let emulator_key = as_iam_pattern(emulator.object_key_pattern);
+    if rule.object_key_pattern != emulator_key {
+        out.push(format!(
+            "object key pattern differs: template {:?}, emulator {emulator_key:?}",
+            rule.object_key_pattern
+        ));
+    }
+    if emulator.list_action != "s3:ListBucket" {
+        out.push(format!(
+            "listing action differs: template s3:ListBucket, emulator {}",
+            emulator.list_action
+        ));
+    }
+    let template_prefixes = sorted_set(
+        rule.list_prefixes.iter().map(String::as_str),
+        str::to_string,
+    );
+    let emulator_prefixes = sorted_set(
+        emulator.list_prefix_patterns.iter().copied(),
+        as_iam_pattern,
+    );
+    if let Some((t, e)) = set_difference(&template_prefixes, &emulator_prefixes) {
+        out.push(format!(
+            "ListBucket s3:prefix differs: only the template allows {t:?}, only the emulator allows {e:?}"
+        ));
+    }
+    // Both rules are about the same folder.
+    let own = as_iam_pattern(policy::OWN_PREFIX);
+    if !rule.object_key_pattern.starts_with(&own)
+        || !rule.list_prefixes.iter().all(|p| p.starts_with(&own))
+    {
+        out.push(format!(
+            "the template's patterns are not all under the emulator's own prefix {own:?}"
+        ));
+    }
+    // Operation by operation, with the emulator's table of the IAM actions each needs:
+    // the template must grant all of them exactly when the emulator allows the operation.
+    for (operation, needs) in policy::OPERATIONS {
+        let granted = needs.iter().all(|n| match n.on {
+            Target::ListPrefix => n.action == "s3:ListBucket",
+            Target::Key | Target::CopySource | Target::EachKey => {
+                template_actions.contains(n.action)
+            }
+            // s3_access_rule admits no bucket-level action but the conditioned ListBucket.
+            Target::Bucket => false,
+        });
+        let allowed = emulator.may_perform(operation);
+        if granted != allowed {
+            let needs: Vec<&str> = needs.iter().map(|n| n.action).collect();
+            out.push(format!(
+                "{operation} (needs {needs:?}): the template {}, the emulator {}",
+                if granted {
+                    "grants it"
+                } else {
+                    "does not grant it"
+                },
+                if allowed { "allows it" } else { "denies it" },
+            ));
+        }
+    }
+    out
+}
+
+/// The `!If` branches of a value (both), or the value itself, each through [`text_of`].
+fn branches(v: &Value) -> Vec<String> {
+    match intrinsic(v) {
+        Some((f, Value::Sequence(args))) if f == "If" && args.len() == 3 => {
+            args[1..].iter().flat_map(branches).collect()
+        }
+        _ => vec![text_of(v).unwrap_or_else(|| "<?>".into())],
+    }
+}
+
+/// The data bucket's one CORS rule.
+fn template_cors_rule(template: &Value) -> Result<&Value, String> {
+    let (id, bucket) = data_bucket(template)?;
+    match path(bucket, &["CorsConfiguration", "CorsRules"]) {
+        Some(Value::Sequence(rules)) if rules.len() == 1 => Ok(&rules[0]),
+        _ => Err(format!("{id} must have exactly one CORS rule")),
+    }
+}
+
+/// Where the data bucket's CORS rule and the emulator's default rule (for
+/// `emulator_app_origin`) disagree. Origins are compared as "the app's origin".
+fn cors_disagreements(
+    template: &Value,
+    emulator: &CorsRule,
+    emulator_app_origin: &str,
+) -> Vec<String> {
+    let rule = match template_cors_rule(template) {
+        Ok(r) => r,
+        Err(e) => return vec![e],
+    };
+    let list = |key: &str| get(rule, key).map(texts_of).unwrap_or_default();
+    let mut out = Vec::new();
+    // (template key, what, emulator values, whether case matters)
+    let fields = [
+        ("AllowedMethods", "methods", &emulator.allowed_methods, true),
+        (
+            "AllowedHeaders",
+            "allowed headers",
+            &emulator.allowed_headers,
+            false,
+        ),
+        (
+            "ExposedHeaders",
+            "exposed headers",
+            &emulator.expose_headers,
+            false,
+        ),
+    ];
+    for (key, what, emulator_values, case_matters) in fields {
+        let fold: fn(&str) -> String = if case_matters {
+            str::to_string
+        } else {
+            str::to_ascii_lowercase
+        };
+        let t = sorted_set(list(key).iter().map(String::as_str), fold);
+        let e = sorted_set(emulator_values.iter().map(String::as_str), fold);
+        if let Some((t, e)) = set_difference(&t, &e) {
+            out.push(format!(
+                "CORS {what} differ ({key}): only the template has {t:?}, only the emulator has {e:?}"
+            ));
+        }
+    }
+    if !emulator
+        .expose_headers
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case("etag"))
+    {
+        out.push("the emulator's CORS rule does not expose ETag".into());
+    }
+    let template_age = get(rule, "MaxAge").and_then(Value::as_u64);
+    if template_age != emulator.max_age_seconds {
+        out.push(format!(
+            "CORS max age differs: template {template_age:?}, emulator {:?}",
+            emulator.max_age_seconds
+        ));
+    }
+    // Origins: the template's is the app's address (AppUrl without its final slash),
+    // the emulator's is its app origin.
+    let origins = get(rule, "AllowedOrigins")
+        .map(|v| match v {
+            Value::Sequence(items) => items.iter().map(branches).collect::<Vec<_>>(),
+            other => vec![branches(other)],
+        })
+        .unwrap_or_default();
+    let app_url = path(template, &["Outputs", "AppUrl", "Value"]).map(branches);
+    let template_ok = match (origins.as_slice(), app_url) {
+        ([one], Some(app)) => one.iter().map(|o| format!("{o}/")).eq(app),
+        _ => false,
+    };
+    if !template_ok {
+        out.push(format!(
+            "the template's CORS origins {origins:?} are not just the app's origin"
+        ));
+    }
+    if emulator.allowed_origins != [emulator_app_origin] {
+        out.push(format!(
+            "the emulator's CORS origins {:?} are not just its app origin {emulator_app_origin}",
+            emulator.allowed_origins
+        ));
+    }
+    out
+}
+
+/// Where the app client's scopes (and the ConfigJson output's) and the emulator's disagree.
+fn scope_disagreements(template: &Value, emulator: &[&str]) -> Vec<String> {
+    let clients = resources(template, "AWS::Cognito::UserPoolClient");
+    let [(_, client)] = clients.as_slice() else {
+        return vec![format!(
+            "expected one UserPoolClient, found {}",
+            clients.len()
+        )];
+    };
+    let e = sorted_set(emulator.iter().copied(), str::to_string);
+    let mut out = Vec::new();
+    let client_scopes = get(client, "AllowedOAuthScopes")
+        .map(texts_of)
+        .unwrap_or_default();
+    let t = sorted_set(client_scopes.iter().map(String::as_str), str::to_string);
+    if let Some((t, e)) = set_difference(&t, &e) {
+        out.push(format!(
+            "app client scopes differ: only the template allows {t:?}, only the emulator allows {e:?}"
+        ));
+    }
+    let config_scopes: Vec<String> = match config_json(template) {
+        Ok(c) => match c.get("scopes") {
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .map(|s| s.as_str().unwrap_or("<?>").to_string())
+                .collect(),
+            _ => vec!["<no scopes>".into()],
+        },
+        Err(e) => vec![e],
+    };
+    let t = sorted_set(config_scopes.iter().map(String::as_str), str::to_string);
+    if let Some((t, e)) = set_difference(&t, &e) {
+        out.push(format!(
+            "ConfigJson scopes differ from the emulator's: only the template asks for {t:?}, only the emulator for {e:?}"
+        ));
+    }
+    out
+}
+
+/// A CSP with the origins of the AWS services replaced by their role, each directive's
+/// sources as a set (their order does not matter).
+fn normalised_csp(
+    directives: BTreeMap<String, Vec<String>>,
+    origins: &[(&str, &str)],
+) -> BTreeMap<String, BTreeSet<String>> {
+    directives
+        .into_iter()
+        .map(|(name, sources)| {
+            let sources = sources
+                .into_iter()
+                .map(|s| match origins.iter().find(|(origin, _)| *origin == s) {
+                    Some((_, role)) => role.to_string(),
+                    None => s,
+                })
+                .collect();
+            (name, sources)
+        })
+        .collect()
+}
+
+/// Where the CloudFront CSP and the emulator's app-origin CSP (for `urls`) disagree,
+/// after replacing each service's origin by its role.
+fn csp_disagreements(
+    template: &Value,
+    emulator_csp: &str,
+    urls: &cubby_emulator::Urls,
+) -> Vec<String> {
+    let template_csp = match csp_directives(template) {
+        Ok(d) => d,
+        Err(e) => return vec![e],
+    };
+    let emulator_csp = match parse_csp(emulator_csp) {
+        Ok(d) => d,
+        Err(e) => return vec![format!("the emulator's CSP: {e}")],
+    };
+    let t = normalised_csp(
+        template_csp,
+        &[
+            ("https://${HostedUiDomain}", "<hosted-ui>"),
+            (
+                "https://cognito-identity.${AWS::Region}.amazonaws.com",
+                "<identity>",
+            ),
+            ("https://sts.${AWS::Region}.amazonaws.com", "<sts>"),
+            (
+                "https://${DataBucketName}.s3.${AWS::Region}.amazonaws.com",
+                "<s3>",
+            ),
+        ],
+    );
+    let e = normalised_csp(
+        emulator_csp,
+        &[
+            (&urls.hosted_ui, "<hosted-ui>"),
+            (&urls.identity, "<identity>"),
+            (&urls.sts, "<sts>"),
+            (&urls.s3, "<s3>"),
+        ],
+    );
+    let mut out = Vec::new();
+    let names: BTreeSet<&String> = t.keys().chain(e.keys()).collect();
+    for name in names {
+        match (t.get(name), e.get(name)) {
+            (Some(ts), Some(es)) => {
+                if let Some((only_t, only_e)) = set_difference(ts, es) {
+                    out.push(format!(
+                        "CSP {name} differs: only the template has {only_t:?}, only the emulator has {only_e:?}"
+                    ));
+                }
+            }
+            (Some(_), None) => out.push(format!("CSP {name} is only in the template")),
+            (None, Some(_)) => out.push(format!("CSP {name} is only in the emulator")),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// Every disagreement between the template and the emulator as it is built.
+fn emulator_disagreements(template: &Value) -> Vec<String> {
+    let urls = emulator_urls();
+    let mut out = access_rule_disagreements(template, &policy::ACCESS_RULE);
+    out.extend(cors_disagreements(
+        template,
+        &CorsRule::default_for(&urls.app),
+        &urls.app,
+    ));
+    out.extend(scope_disagreements(template, &DEFAULT_SCOPES));
+    out.extend(csp_disagreements(
+        template,
+        &cubby_emulator::app::content_security_policy(&urls),
+        &urls,
+    ));
+    out
 }
 
 // ------------------------------------------------------------------ tests
@@ -988,4 +1363,243 @@ fn a_weak_csp_is_caught() {
     );
     assert_caught(&t, "script-src allows 'unsafe-inline'");
     assert_caught(&t, "want exactly 'self' 'wasm-unsafe-eval'");
+}
+
+// ------------------------------------------------------------------ template vs emulator tests
+
+#[test]
+fn the_template_and_the_emulator_agree() {
+    let problems = emulator_disagreements(&template());
+    assert!(
+        problems.is_empty(),
+        "deploy/cubby.yaml and cubby-emulator disagree: {problems:#?}"
+    );
+}
+
+#[test]
+fn object_actions_and_key_pattern_match_the_emulator() {
+    let t = template();
+    let rule = s3_access_rule(&t).unwrap();
+    let mut emulator: Vec<String> = policy::ACCESS_RULE
+        .object_actions
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    emulator.sort();
+    assert_eq!(rule.object_actions, emulator);
+    assert_eq!(
+        rule.object_key_pattern,
+        as_iam_pattern(policy::ACCESS_RULE.object_key_pattern)
+    );
+    assert_eq!(rule.object_key_pattern, format!("private/{SUB}/*"));
+    assert!(access_rule_disagreements(&t, &policy::ACCESS_RULE).is_empty());
+}
+
+#[test]
+fn list_prefix_condition_matches_the_emulator() {
+    let rule = s3_access_rule(&template()).unwrap();
+    let own = as_iam_pattern(policy::OWN_PREFIX);
+    assert_eq!(rule.list_prefixes, [own.clone(), format!("{own}*")]);
+    let mut emulator: Vec<String> = policy::ACCESS_RULE
+        .list_prefix_patterns
+        .iter()
+        .map(|p| as_iam_pattern(p))
+        .collect();
+    emulator.sort();
+    assert_eq!(rule.list_prefixes, emulator);
+}
+
+#[test]
+fn list_multipart_uploads_is_denied_on_both_sides() {
+    // The app core can build ListMultipartUploads, but the app does not call it and
+    // the role does not grant s3:ListBucketMultipartUploads; the emulator denies it too.
+    let rule = s3_access_rule(&template()).unwrap();
+    assert!(!rule
+        .object_actions
+        .iter()
+        .any(|a| a == policy::LIST_BUCKET_MULTIPART_UPLOADS));
+    assert!(!policy::ACCESS_RULE.may_perform("ListMultipartUploads"));
+}
+
+#[test]
+fn cors_matches_the_emulator_default() {
+    let t = template();
+    let urls = emulator_urls();
+    let emulator = CorsRule::default_for(&urls.app);
+    assert!(
+        emulator.expose_headers.iter().any(|h| h == "ETag"),
+        "{emulator:?}"
+    );
+    assert_eq!(
+        cors_disagreements(&t, &emulator, &urls.app),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn scopes_match_the_emulator() {
+    assert_eq!(
+        scope_disagreements(&template(), &DEFAULT_SCOPES),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn csp_matches_the_emulator_up_to_origins() {
+    let urls = emulator_urls();
+    let emulator = cubby_emulator::app::content_security_policy(&urls);
+    assert_eq!(
+        csp_disagreements(&template(), &emulator, &urls),
+        Vec::<String>::new()
+    );
+}
+
+fn assert_disagreement(problems: Vec<String>, needle: &str) {
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "expected a disagreement mentioning {needle:?}, got {problems:#?}"
+    );
+}
+
+#[test]
+fn an_altered_template_rule_is_caught() {
+    // A template that forgot s3:DeleteObject: the emulator would let tests delete.
+    let t = mutated("- s3:DeleteObject\n                  ", "");
+    let problems = emulator_disagreements(&t);
+    assert_disagreement(
+        problems.clone(),
+        "only the emulator allows [\"s3:DeleteObject\"]",
+    );
+    assert_disagreement(
+        problems.clone(),
+        "DeleteObjects (needs [\"s3:DeleteObject\"])",
+    );
+    // (s3_policy_problems alone also notices, against its own list.)
+    assert!(!s3_policy_problems(&t).is_empty());
+
+    let t = mutated(
+        r#"- "private/${cognito-identity.amazonaws.com:sub}/*""#,
+        r#"- "private/${cognito-identity.amazonaws.com:sub}/photos/*""#,
+    );
+    assert_disagreement(emulator_disagreements(&t), "ListBucket s3:prefix differs");
+
+    let t = mutated("MaxAge: 3000", "MaxAge: 600");
+    assert_disagreement(emulator_disagreements(&t), "CORS max age differs");
+    let t = mutated(
+        "AllowedMethods: [GET, HEAD, PUT, POST, DELETE]",
+        "AllowedMethods: [GET, HEAD, PUT, POST]",
+    );
+    assert_disagreement(
+        emulator_disagreements(&t),
+        "only the emulator has [\"DELETE\"]",
+    );
+    let t = mutated("              - Content-Length\n", "");
+    assert_disagreement(emulator_disagreements(&t), "CORS exposed headers differ");
+
+    let t = mutated("        - profile\n", "");
+    assert_disagreement(emulator_disagreements(&t), "app client scopes differ");
+
+    let t = mutated("img-src 'self' blob: data:;", "img-src 'self' blob:;");
+    assert_disagreement(emulator_disagreements(&t), "CSP img-src differs");
+    let t = mutated(
+        "                https://sts.${AWS::Region}.amazonaws.com\n",
+        "",
+    );
+    assert_disagreement(
+        emulator_disagreements(&t),
+        "only the emulator has [\"<sts>\"]",
+    );
+}
+
+#[test]
+fn an_altered_emulator_rule_is_caught() {
+    let t = template();
+    let extra = AccessRule {
+        object_actions: &[
+            policy::GET_OBJECT,
+            policy::PUT_OBJECT,
+            policy::DELETE_OBJECT,
+            policy::ABORT_MULTIPART_UPLOAD,
+            policy::LIST_MULTIPART_UPLOAD_PARTS,
+            "s3:PutObjectAcl",
+        ],
+        ..policy::ACCESS_RULE
+    };
+    assert_disagreement(
+        access_rule_disagreements(&t, &extra),
+        "only the emulator allows [\"s3:PutObjectAcl\"]",
+    );
+    let no_abort = AccessRule {
+        object_actions: &[
+            policy::GET_OBJECT,
+            policy::PUT_OBJECT,
+            policy::DELETE_OBJECT,
+            policy::LIST_MULTIPART_UPLOAD_PARTS,
+        ],
+        ..policy::ACCESS_RULE
+    };
+    assert_disagreement(
+        access_rule_disagreements(&t, &no_abort),
+        "AbortMultipartUpload (needs [\"s3:AbortMultipartUpload\"]): the template grants it, the emulator denies it",
+    );
+    let wide = AccessRule {
+        object_key_pattern: "private/*",
+        ..policy::ACCESS_RULE
+    };
+    assert_disagreement(
+        access_rule_disagreements(&t, &wide),
+        "object key pattern differs",
+    );
+    let unlisted = AccessRule {
+        list_prefix_patterns: &["private/{identity}/"],
+        ..policy::ACCESS_RULE
+    };
+    assert_disagreement(
+        access_rule_disagreements(&t, &unlisted),
+        "ListBucket s3:prefix differs",
+    );
+
+    let urls = emulator_urls();
+    let mut cors = CorsRule::default_for(&urls.app);
+    cors.expose_headers.retain(|h| h != "ETag");
+    let problems = cors_disagreements(&t, &cors, &urls.app);
+    assert_disagreement(problems.clone(), "does not expose ETag");
+    assert_disagreement(problems, "only the template has [\"etag\"]");
+    let mut cors = CorsRule::default_for(&urls.app);
+    cors.allowed_origins.push("*".into());
+    assert_disagreement(
+        cors_disagreements(&t, &cors, &urls.app),
+        "are not just its app origin",
+    );
+
+    assert_disagreement(
+        scope_disagreements(
+            &t,
+            &[
+                "openid",
+                "email",
+                "profile",
+                "aws.cognito.signin.user.admin",
+            ],
+        ),
+        "only the emulator allows [\"aws.cognito.signin.user.admin\"]",
+    );
+
+    let csp = cubby_emulator::app::content_security_policy(&urls);
+    let loose = csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+    assert_disagreement(
+        csp_disagreements(&t, &loose, &urls),
+        "CSP style-src differs",
+    );
+    let extra = format!("{csp}; worker-src 'self'");
+    assert_disagreement(
+        csp_disagreements(&t, &extra, &urls),
+        "CSP worker-src is only in the emulator",
+    );
+    // Another origin in connect-src is a difference, not normalised away.
+    let other = csp.replace(&urls.sts, "http://127.0.0.1:1");
+    assert_disagreement(
+        csp_disagreements(&t, &other, &urls),
+        "CSP connect-src differs",
+    );
 }
