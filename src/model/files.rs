@@ -230,6 +230,25 @@ pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Resu
     }
 }
 
+/// The first `max_bytes` of an object (for previews).
+pub async fn read_start(
+    session: &Session,
+    key: &str,
+    max_bytes: u64,
+) -> Result<Vec<u8>, CallError> {
+    let range = s3::ByteRange {
+        first: 0,
+        last: Some(max_bytes.saturating_sub(1)),
+    };
+    session
+        .s3(
+            |ctx| s3::build_get_object(ctx, key, Some(range)),
+            s3::parse_get_object,
+        )
+        .await
+        .map(|out| out.body)
+}
+
 /// A presigned GET for `key`, living `seconds` at most (capped by the credentials'
 /// life). With `download_as`, the browser saves the file under that name.
 pub async fn presigned_get(

@@ -175,6 +175,37 @@ pub fn keep_both_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
         .expect("an unbounded range always yields a free name")
 }
 
+/// How a file can be previewed in the page. HTML and SVG are deliberately absent
+/// as images: nothing from the bucket is ever rendered as markup in the app's
+/// origin (text is shown as text, images only from a typed blob).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreviewKind {
+    /// An image, with the MIME type to give its blob (from the extension, never
+    /// from the object's own Content-Type, which anyone could set to text/html).
+    Image(&'static str),
+    Text,
+    /// Opened in a new tab on the bucket's origin, never embedded here.
+    Pdf,
+}
+
+/// The preview for a file name, by its extension; `None` when it has none.
+pub fn preview_kind(name: &str) -> Option<PreviewKind> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "png" => PreviewKind::Image("image/png"),
+        "jpg" | "jpeg" => PreviewKind::Image("image/jpeg"),
+        "gif" => PreviewKind::Image("image/gif"),
+        "webp" => PreviewKind::Image("image/webp"),
+        "avif" => PreviewKind::Image("image/avif"),
+        "bmp" => PreviewKind::Image("image/bmp"),
+        "pdf" => PreviewKind::Pdf,
+        "txt" | "md" | "csv" | "tsv" | "json" | "log" | "xml" | "yaml" | "yml" | "toml" | "ini"
+        | "rs" | "py" | "js" | "ts" | "css" | "html" | "htm" | "svg" | "sh" | "c" | "h" | "go"
+        | "java" => PreviewKind::Text,
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +302,16 @@ mod tests {
             99_994..100_000
         );
         assert_eq!(visible_rows(0.0, 400.0, 40.0, 0, 5), 0..0);
+    }
+
+    #[test]
+    fn previews_never_render_markup_as_an_image() {
+        assert_eq!(preview_kind("a.PNG"), Some(PreviewKind::Image("image/png")));
+        assert_eq!(preview_kind("doc.pdf"), Some(PreviewKind::Pdf));
+        assert_eq!(preview_kind("page.html"), Some(PreviewKind::Text));
+        assert_eq!(preview_kind("logo.svg"), Some(PreviewKind::Text));
+        assert_eq!(preview_kind("archive.zip"), None);
+        assert_eq!(preview_kind("README"), None);
     }
 
     #[test]

@@ -110,6 +110,9 @@ pub async fn upload(
         if is_cancelled() {
             return Err(UploadError::Cancelled);
         }
+        // A retried PUT starts sending from zero again; what is shown holds.
+        let progress = Rc::new(Progress::default());
+        let shown = progress.clone();
         let report = on_progress.clone();
         session
             .s3_with_progress(
@@ -126,7 +129,10 @@ pub async fn upload(
                     )
                 },
                 s3::parse_put_object,
-                Some(Rc::new(move |sent| report(sent))),
+                Some(Rc::new(move |sent| {
+                    shown.part_sent(1, sent);
+                    report(shown.bytes());
+                })),
             )
             .await
             .map_err(UploadError::Call)?;

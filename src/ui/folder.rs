@@ -21,6 +21,7 @@ enum Dialog {
     Rename(Entry),
     Delete(Entry),
     Link(Entry),
+    Preview(Entry),
     Details,
 }
 
@@ -307,7 +308,14 @@ fn Row(folder: Folder, entry: Entry, top: f64) -> impl IntoView {
         .map(web::clock::format_local)
         .unwrap_or_default();
     let open_key = entry.key.clone();
-    let (e1, e2, e3, e4) = (entry.clone(), entry.clone(), entry.clone(), entry);
+    let preview = listing::preview_kind(&entry.name).filter(|_| !is_folder);
+    let (e1, e2, e3, e4, e5) = (
+        entry.clone(),
+        entry.clone(),
+        entry.clone(),
+        entry.clone(),
+        entry,
+    );
     let download = move |_| {
         let entry = e1.clone();
         leptos::task::spawn_local(async move {
@@ -336,6 +344,10 @@ fn Row(folder: Folder, entry: Entry, top: f64) -> impl IntoView {
             <span class="size">{size}</span>
             <span class="modified">{modified}</span>
             <span class="actions">
+                {preview.map(|_| view! {
+                    <button class="button small" aria-label=format!("Preview {}", e5.name)
+                        on:click=move |_| folder.dialog.set(Dialog::Preview(e5.clone()))>"View"</button>
+                })}
                 {(!is_folder).then(|| view! {
                     <button class="button small" aria-label=format!("Download {name}") on:click=download>"Download"</button>
                     <button class="button small" aria-label=format!("Copy link to {name}")
@@ -366,6 +378,9 @@ fn DialogHost(folder: Folder) -> impl IntoView {
         }
         Dialog::Link(entry) => {
             view! { <LinkDialog folder=folder entry=entry close=close /> }.into_any()
+        }
+        Dialog::Preview(entry) => {
+            view! { <PreviewDialog folder=folder entry=entry close=close /> }.into_any()
         }
         Dialog::Details => view! { <DetailsDialog folder=folder close=close /> }.into_any(),
     }
@@ -536,6 +551,86 @@ fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoVie
             {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
             <div class="dialog-actions">
                 <button class="button" on:click=move |_| close.run(())>"Close"</button>
+            </div>
+        </Modal>
+    }
+}
+
+/// Previews read at most this much of a file.
+const PREVIEW_BYTES: u64 = 8 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+enum PreviewContent {
+    Loading,
+    Image(String),
+    Text(String, bool),
+    Opened,
+    Failed(String),
+}
+
+#[component]
+fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
+    let content = RwSignal::new(PreviewContent::Loading);
+    let name = entry.name.clone();
+    let kind = listing::preview_kind(&entry.name);
+    leptos::task::spawn_local(async move {
+        let session = folder.session();
+        let shown = match kind {
+            Some(listing::PreviewKind::Pdf) => {
+                match files::presigned_get(&session, &entry.key, 300, None).await {
+                    Ok(url) => {
+                        web::files::open_in_new_tab(&url.url);
+                        PreviewContent::Opened
+                    }
+                    Err(e) => {
+                        PreviewContent::Failed(e.user_message(&format!("open {}", entry.name)))
+                    }
+                }
+            }
+            Some(kind) => match files::read_start(&session, &entry.key, PREVIEW_BYTES).await {
+                Ok(bytes) => match kind {
+                    listing::PreviewKind::Image(mime) => match web::files::object_url(&bytes, mime)
+                    {
+                        Some(url) => PreviewContent::Image(url),
+                        None => {
+                            PreviewContent::Failed("The browser could not show this image.".into())
+                        }
+                    },
+                    _ => PreviewContent::Text(
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                        entry.size > PREVIEW_BYTES,
+                    ),
+                },
+                Err(e) => {
+                    PreviewContent::Failed(e.user_message(&format!("preview {}", entry.name)))
+                }
+            },
+            None => PreviewContent::Failed(
+                "This kind of file has no preview; download it instead.".into(),
+            ),
+        };
+        content.set(shown);
+    });
+    let close_and_clean = Callback::new(move |_| {
+        if let PreviewContent::Image(url) = content.get_untracked() {
+            web::files::revoke_object_url(&url);
+        }
+        close.run(());
+    });
+    view! {
+        <Modal title=name.clone() on_close=close_and_clean>
+            {move || match content.get() {
+                PreviewContent::Loading => view! { <p role="status">"Loading preview…"</p> }.into_any(),
+                PreviewContent::Image(url) => view! { <img class="preview-image" src=url alt=format!("Preview of {name}") /> }.into_any(),
+                PreviewContent::Text(text, cut) => view! {
+                    <pre class="preview-text">{text}</pre>
+                    {cut.then(|| view! { <p class="hint">"Only the beginning of the file is shown."</p> })}
+                }.into_any(),
+                PreviewContent::Opened => view! { <p>"The PDF opened in a new tab."</p> }.into_any(),
+                PreviewContent::Failed(message) => view! { <p class="error-text" role="alert">{message}</p> }.into_any(),
+            }}
+            <div class="dialog-actions">
+                <button class="button" autofocus on:click=move |_| close_and_clean.run(())>"Close"</button>
             </div>
         </Modal>
     }

@@ -65,3 +65,23 @@ pub fn relative_path(file: &web_sys::File) -> String {
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| file.name())
 }
+
+/// A `blob:` URL for bytes of a given type (images in previews); revoke it after use.
+pub fn object_url(bytes: &[u8], mime: &str) -> Option<String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+pub fn revoke_object_url(url: &str) {
+    let _ = web_sys::Url::revoke_object_url(url);
+}
+
+/// Opens `url` in a new tab that cannot reach back into this page.
+pub fn open_in_new_tab(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.open_with_url_and_target_and_features(url, "_blank", "noopener,noreferrer");
+    }
+}

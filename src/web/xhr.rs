@@ -61,8 +61,19 @@ pub async fn send_with_progress(
         drop(body);
         xhr.send_with_opt_buffer_source(Some(&bytes))
     };
-    sent.map_err(|_| NetworkError("the request could not be sent".into()))?;
+    if sent.is_err() {
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(None);
+        }
+        xhr.set_onloadend(None);
+        return Err(NetworkError("the request could not be sent".into()));
+    }
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    // Unhook before the closures go: a late event must not call a dropped closure.
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(None);
+    }
+    xhr.set_onloadend(None);
     drop(on_progress);
     drop(finish);
 
