@@ -12,95 +12,12 @@ use cubby::core::s3::{self, Bucket, Endpoint, ListObjectsRequest, RequestContext
 use cubby::core::secret::Secret;
 use cubby::core::{identity, s3::S3Error};
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
+use support::app::{
+    click_labelled, row_names, sign_in, wait_for_rows, wait_until, Files, ALICE, BOB,
+};
 use support::stack::Stack;
 use support::webdriver::Browser;
-
-const ALICE: (&str, &str) = ("alice", "Alice-Password-1");
-const BOB: (&str, &str) = ("bob", "Bob-Password-2");
-
-/// Signs in through the Hosted UI form and waits for the folder view.
-fn sign_in(browser: &Browser, stack: &Stack, (user, password): (&str, &str)) {
-    browser.goto(&stack.app_url());
-    browser.wait_for("#sign-in", 30).click();
-    browser.wait_for("#username", 30).send_keys(user);
-    browser.find("#password").unwrap().send_keys(password);
-    browser.find("button[type=submit]").unwrap().click();
-    browser.wait_for(".file-list", 30);
-    assert!(
-        !browser.url().contains("code="),
-        "the code is removed from the address bar: {}",
-        browser.url()
-    );
-}
-
-/// A folder of test files; removed at the end.
-struct Files(PathBuf);
-
-impl Files {
-    fn new(name: &str) -> Files {
-        let dir =
-            std::env::temp_dir().join(format!("cubby-e2e-files-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Files(dir)
-    }
-
-    fn write(&self, relative: &str, contents: &[u8]) -> PathBuf {
-        let path = self.0.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn row_names(browser: &Browser) -> Vec<String> {
-    browser
-        .execute(
-            "return [...document.querySelectorAll('.row .name')].map(e => e.textContent)",
-            json!([]),
-        )
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
-}
-
-fn wait_until(what: &str, seconds: u64, browser: &Browser, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !check() {
-        if Instant::now() > deadline {
-            let shot = browser.screenshot_to_output("timeout");
-            panic!(
-                "timed out waiting for {what} (screenshot {}); page text:\n{}",
-                shot.display(),
-                browser.text("body")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn wait_for_rows(browser: &Browser, names: &[&str]) {
-    wait_until(&format!("rows {names:?}"), 60, browser, || {
-        let rows = row_names(browser);
-        names.iter().all(|n| rows.iter().any(|r| r == n))
-    });
-}
-
-fn click_labelled(browser: &Browser, label: &str) {
-    browser
-        .wait_for(&format!("button[aria-label=\"{label}\"]"), 30)
-        .click();
-}
 
 const NAMES: [&str; 5] = [
     "hello world.txt",

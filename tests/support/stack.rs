@@ -48,6 +48,38 @@ impl Stack {
     pub fn app_url(&self) -> String {
         format!("{}/", self.emulator.urls().app.trim_end_matches('/'))
     }
+
+    /// Fault injection, clock, lifetimes and stats.
+    pub fn control(&self) -> cubby_emulator::Control {
+        self.emulator.control()
+    }
+
+    /// Where the emulator stores the object `key` (s3s-fs: one file per key).
+    pub fn object_path(&self, key: &str) -> PathBuf {
+        self.data
+            .join("s3")
+            .join(&self.emulator.config().bucket)
+            .join(key)
+    }
+
+    /// The key of `name` in `username`'s folder: `private/<identity id>/<name>`.
+    pub fn user_key(&self, username: &str, name: &str) -> String {
+        let id = self
+            .control()
+            .identity_id_of(username)
+            .expect("a configured user");
+        format!("private/{id}/{name}")
+    }
+
+    /// S3 requests of `operation` counted so far (fault-injected ones included).
+    pub fn s3_requests(&self, operation: &str) -> u64 {
+        self.control()
+            .stats()
+            .s3_requests
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 impl Drop for Stack {

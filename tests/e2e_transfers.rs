@@ -1,0 +1,355 @@
+//! End-to-end tests of uploads and sessions under injected faults: the release
+//! build in headless Chromium against the emulator, which fails, resets, delays and
+//! skews what the app sends. Each test checks the exact outcome at the emulator
+//! (stored bytes, open multipart uploads, request counts).
+#![cfg(not(target_arch = "wasm32"))]
+// Tests wait on wall-clock deadlines; only the app itself must avoid the clock.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use cubby_emulator::FaultKind;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use support::app::{sign_in, wait_for_rows, wait_until, Files, ALICE};
+use support::stack::Stack;
+use support::webdriver::Browser;
+
+const MIB: u64 = 1024 * 1024;
+/// The app's part size (`transfers::PREFERRED_PART_SIZE`).
+const PART: u64 = 8 * MIB;
+
+/// Writes `size` bytes of reproducible noise (no two parts alike) to
+/// `files/<name>` and returns the path and its SHA-256.
+fn noise_file(files: &Files, name: &str, size: u64, seed: u64) -> (PathBuf, [u8; 32]) {
+    let path = files.0.join(name);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut hash = Sha256::new();
+    let mut state = seed | 1;
+    let mut chunk = vec![0u8; MIB as usize];
+    let mut left = size;
+    while left > 0 {
+        for word in chunk.chunks_exact_mut(8) {
+            // xorshift64
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes());
+        }
+        let n = left.min(MIB) as usize;
+        hash.update(&chunk[..n]);
+        out.write_all(&chunk[..n]).unwrap();
+        left -= n as u64;
+    }
+    out.flush().unwrap();
+    (path, hash.finalize().into())
+}
+
+fn file_sha256(path: &Path) -> [u8; 32] {
+    let mut file = std::fs::File::open(path)
+        .unwrap_or_else(|e| panic!("no stored object at {}: {e}", path.display()));
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; MIB as usize];
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            return hash.finalize().into();
+        }
+        hash.update(&buf[..n]);
+    }
+}
+
+/// Picks `path` in the "Upload files" input.
+fn pick(browser: &Browser, path: &Path) {
+    browser
+        .find("#upload-files")
+        .expect("the upload input")
+        .send_keys(&path.display().to_string());
+}
+
+/// The upload row of `name`: its state (`uploading`, `done`, `failed`,
+/// `cancelled`, ...), progress value and status text.
+fn upload_row(browser: &Browser, name: &str) -> Option<(String, f64, String)> {
+    let row = browser.execute(
+        "const row = [...document.querySelectorAll('.upload')]
+             .find(r => r.querySelector('.upload-name').textContent == arguments[0]);
+         return row ? [row.dataset.state, row.querySelector('progress').value,
+                       row.querySelector('.upload-status').textContent] : null",
+        json!([name]),
+    );
+    let row = row.as_array()?;
+    Some((
+        row[0].as_str().unwrap_or("").to_string(),
+        row[1].as_f64().unwrap_or(0.0),
+        row[2].as_str().unwrap_or("").to_string(),
+    ))
+}
+
+/// Waits until the upload of `name` leaves waiting/uploading; returns its final
+/// state and status text. Meanwhile checks that its progress never goes back.
+fn wait_for_upload(browser: &Browser, name: &str, seconds: u64) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut last = 0.0f64;
+    loop {
+        if let Some((state, value, status)) = upload_row(browser, name) {
+            assert!(
+                value >= last,
+                "the progress of {name} went back from {last} to {value}"
+            );
+            last = value;
+            if !matches!(state.as_str(), "waiting" | "uploading") {
+                return (state, status);
+            }
+        }
+        if Instant::now() > deadline {
+            let shot = browser.screenshot_to_output("timeout");
+            panic!(
+                "timed out after {seconds}s waiting for the upload of {name} (screenshot {}); page text:\n{}",
+                shot.display(),
+                browser.text("body")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn stored_tokens(browser: &Browser) -> Value {
+    browser.execute(
+        "return sessionStorage.getItem('cubby.tokens') || localStorage.getItem('cubby.tokens')",
+        json!([]),
+    )
+}
+
+fn signed_in_page(stack: &Stack, browser: &Browser) -> bool {
+    browser.url().starts_with(&stack.app_url())
+        && browser.find("#username").is_none()
+        && browser.find("#sign-in").is_none()
+}
+
+#[test]
+fn a_large_upload_survives_slowdowns_and_resets_byte_for_byte() {
+    let mib: u64 = std::env::var("CUBBY_E2E_LARGE_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let size = mib * MIB;
+    let parts = size.div_ceil(PART);
+    let stack = Stack::start("faults-large");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+
+    let files = Files::new("faults-large");
+    let (path, digest) = noise_file(&files, "large.bin", size, 0x5eed);
+    let control = stack.control();
+    control.reset_stats();
+    // About one S3 request in ten answers 503 SlowDown, and three part uploads
+    // lose their connection without an answer.
+    control.fail_fraction(0.10, FaultKind::SlowDown);
+    control.fail_next(3, FaultKind::Reset, Some("UploadPart"));
+
+    let started = Instant::now();
+    pick(&browser, &path);
+    let (state, status) = wait_for_upload(&browser, "large.bin", 900);
+    let wall = started.elapsed();
+    let stats = control.stats();
+    control.clear_faults();
+    let upload_parts = stats.s3_requests.get("UploadPart").copied().unwrap_or(0);
+    eprintln!(
+        "large upload: {mib} MiB in {parts} parts, {upload_parts} UploadPart requests, \
+         {} faults injected ({} S3 requests in all), wall time {:.1}s",
+        stats.faults_injected,
+        stats.s3_requests.values().sum::<u64>(),
+        wall.as_secs_f64()
+    );
+    eprintln!("requests by operation: {:?}", stats.s3_requests);
+    assert_eq!(state, "done", "the upload failed: {status}");
+    wait_for_rows(&browser, &["large.bin"]);
+    browser.screenshot_to_output("large_upload_under_faults");
+
+    assert!(stats.faults_injected >= 3, "the resets were injected");
+    assert!(
+        upload_parts >= parts + 3,
+        "every part was sent and the reset ones again: {upload_parts} for {parts} parts"
+    );
+    assert!(
+        stats.s3_requests.contains_key("CompleteMultipartUpload"),
+        "the upload was completed"
+    );
+    assert!(
+        stats.multipart_uploads.is_empty(),
+        "no multipart upload left open: {:?}",
+        stats.multipart_uploads
+    );
+    let stored = stack.object_path(&stack.user_key("alice", "large.bin"));
+    assert_eq!(std::fs::metadata(&stored).unwrap().len(), size);
+    assert!(
+        file_sha256(&stored) == digest,
+        "the stored object's SHA-256 differs from the source's"
+    );
+}
+
+#[test]
+fn cancel_during_a_multipart_upload_leaves_no_upload_and_no_object() {
+    let size = 128 * MIB;
+    let parts = size.div_ceil(PART);
+    let stack = Stack::start("faults-cancel");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+
+    let files = Files::new("faults-cancel");
+    let (path, _) = noise_file(&files, "cancelled.bin", size, 0xca9ce1);
+    let control = stack.control();
+    control.reset_stats();
+    // Slow enough that the upload is still going when the user cancels.
+    control.set_latency(Duration::from_millis(400));
+    pick(&browser, &path);
+    wait_until("the first part upload", 120, &browser, || {
+        stack.s3_requests("UploadPart") >= 1
+    });
+    let open = control.stats().multipart_uploads;
+    assert_eq!(open.len(), 1, "one multipart upload is open: {open:?}");
+    browser
+        .execute(
+            "[...document.querySelectorAll('.upload button')].find(b => b.textContent == 'Cancel').click()",
+            json!([]),
+        );
+    let (state, status) = wait_for_upload(&browser, "cancelled.bin", 120);
+    control.clear_faults();
+    let stats = control.stats();
+    eprintln!("cancelled upload: {:?}", stats.s3_requests);
+    browser.screenshot_to_output("cancelled_multipart_upload");
+    assert_eq!(state, "cancelled", "{status}");
+    assert!(
+        stats.multipart_uploads.is_empty(),
+        "the multipart upload was aborted: {:?}",
+        stats.multipart_uploads
+    );
+    assert_eq!(stats.s3_requests.get("AbortMultipartUpload"), Some(&1));
+    assert_eq!(stats.s3_requests.get("CompleteMultipartUpload"), None);
+    let sent = stats.s3_requests["UploadPart"];
+    assert!(
+        sent < parts,
+        "cancel stopped the upload before its last parts ({sent} of {parts} sent)"
+    );
+    assert!(
+        !stack
+            .object_path(&stack.user_key("alice", "cancelled.bin"))
+            .exists(),
+        "no object was stored"
+    );
+    // The folder still shows nothing, also after a fresh listing.
+    browser.refresh();
+    browser.wait_for_text("This folder is empty", 30);
+}
+
+#[test]
+fn a_server_clock_half_an_hour_ahead_costs_one_correction() {
+    let stack = Stack::start("faults-skew");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+
+    let control = stack.control();
+    control.shift_clock(30 * 60);
+    control.reset_stats();
+    let files = Files::new("faults-skew");
+    let small = files.write("skewed.txt", b"signed with a corrected clock\n");
+    pick(&browser, &small);
+    let (state, status) = wait_for_upload(&browser, "skewed.txt", 60);
+    assert_eq!(state, "done", "{status}");
+    wait_for_rows(&browser, &["skewed.txt"]);
+    let after_small = control.stats().s3_requests;
+    eprintln!("small upload with a skewed clock: {after_small:?}");
+    // The name check is refused once (RequestTimeTooSkewed) and sent again with the
+    // corrected clock; the PUT and the listing afterwards are right the first time.
+    assert_eq!(after_small.get("ListObjectsV2"), Some(&3));
+    assert_eq!(after_small.get("PutObject"), Some(&1));
+
+    // A multipart upload and the listing after it need no further correction.
+    control.reset_stats();
+    let (large, digest) = noise_file(&files, "skewed.bin", 2 * PART + MIB, 0x5e4);
+    pick(&browser, &large);
+    let (state, status) = wait_for_upload(&browser, "skewed.bin", 120);
+    assert_eq!(state, "done", "{status}");
+    wait_for_rows(&browser, &["skewed.bin", "skewed.txt"]);
+    let stats = control.stats();
+    eprintln!(
+        "multipart upload with a skewed clock: {:?}",
+        stats.s3_requests
+    );
+    assert_eq!(stats.s3_requests.get("ListObjectsV2"), Some(&2));
+    assert_eq!(stats.s3_requests.get("CreateMultipartUpload"), Some(&1));
+    assert_eq!(stats.s3_requests.get("UploadPart"), Some(&3));
+    assert_eq!(stats.s3_requests.get("CompleteMultipartUpload"), Some(&1));
+    assert!(
+        file_sha256(&stack.object_path(&stack.user_key("alice", "skewed.bin"))) == digest,
+        "the stored object's SHA-256 differs from the source's"
+    );
+    assert!(signed_in_page(&stack, &browser));
+    browser.screenshot_to_output("clock_skew");
+}
+
+#[test]
+fn expired_credentials_are_renewed_without_a_new_sign_in() {
+    let stack = Stack::start("faults-expiry");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+    let tokens = stored_tokens(&browser);
+    assert!(tokens.is_string(), "tokens are stored after sign-in");
+    let control = stack.control();
+    let files = Files::new("faults-expiry");
+
+    // Between operations: the next one is refused once and then succeeds.
+    control.expire_credentials();
+    control.reset_stats();
+    let small = files.write("after-expiry.txt", b"sent with renewed credentials\n");
+    pick(&browser, &small);
+    let (state, status) = wait_for_upload(&browser, "after-expiry.txt", 60);
+    assert_eq!(state, "done", "{status}");
+    wait_for_rows(&browser, &["after-expiry.txt"]);
+    let stats = control.stats().s3_requests;
+    eprintln!("small upload after expiry: {stats:?}");
+    // ExpiredToken on the name check, then the check, the PUT and the listing.
+    assert_eq!(stats.get("ListObjectsV2"), Some(&3));
+    assert_eq!(stats.get("PutObject"), Some(&1));
+
+    // In the middle of a multipart upload, with parts in flight.
+    let size = 64 * MIB;
+    let (large, digest) = noise_file(&files, "expiring.bin", size, 0xe4);
+    control.set_latency(Duration::from_millis(200));
+    control.reset_stats();
+    pick(&browser, &large);
+    wait_until("two part uploads", 120, &browser, || {
+        stack.s3_requests("UploadPart") >= 2
+    });
+    control.expire_credentials();
+    let (state, status) = wait_for_upload(&browser, "expiring.bin", 300);
+    control.clear_faults();
+    let stats = control.stats();
+    eprintln!(
+        "multipart upload with credentials expiring: {:?}",
+        stats.s3_requests
+    );
+    assert_eq!(state, "done", "{status}");
+    wait_for_rows(&browser, &["after-expiry.txt", "expiring.bin"]);
+    assert!(
+        stats.s3_requests["UploadPart"] > size.div_ceil(PART),
+        "some parts were refused with ExpiredToken and sent again"
+    );
+    assert!(stats.multipart_uploads.is_empty());
+    assert!(
+        file_sha256(&stack.object_path(&stack.user_key("alice", "expiring.bin"))) == digest,
+        "the stored object's SHA-256 differs from the source's"
+    );
+
+    // No new sign-in: same page, same tokens (only AWS credentials were renewed).
+    assert!(signed_in_page(&stack, &browser));
+    assert_eq!(stored_tokens(&browser), tokens);
+    browser.screenshot_to_output("credentials_renewed");
+}
