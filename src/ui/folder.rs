@@ -56,8 +56,9 @@ impl Folder {
         let prefix = this.prefix.get_untracked();
         leptos::task::spawn_local(async move {
             let session = this.session();
-            let mut all: Vec<Entry> = Vec::new();
+            this.entries.set(Vec::new());
             let mut token: Option<String> = None;
+            let mut pages = 0u32;
             loop {
                 let page = files::list_page(&session, &prefix, token.as_deref()).await;
                 if this.generation.get_value() != generation {
@@ -65,10 +66,18 @@ impl Folder {
                 }
                 match page {
                     Ok(page) => {
-                        all.extend(page.entries);
-                        let mut shown = all.clone();
-                        listing::sort_entries(&mut shown, this.sort.get_untracked());
-                        this.entries.set(shown);
+                        pages += 1;
+                        let last = page.next.is_none();
+                        // Sort after the first page, then now and then, and at the end:
+                        // re-sorting a growing list after every page would cost
+                        // O(pages² · n log n) in a 100,000-object folder.
+                        let sort_now = last || pages.is_power_of_two();
+                        this.entries.update(|entries| {
+                            entries.extend(page.entries);
+                            if sort_now {
+                                listing::sort_entries(entries, this.sort.get_untracked());
+                            }
+                        });
                         match page.next {
                             Some(next) => token = Some(next),
                             None => break,
