@@ -154,9 +154,12 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
             on:dragover=move |ev| ev.prevent_default()
             on:drop=move |ev| {
                 ev.prevent_default();
-                if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
-                    uploads.add_files(files, folder.prefix.get_untracked(), folder.entries.get_untracked());
-                }
+                let Some(data) = ev.data_transfer() else { return };
+                let entries = web::files::dropped_entries(&data);
+                let prefix = folder.prefix.get_untracked();
+                leptos::task::spawn_local(async move {
+                    uploads.add(web::files::read_dropped(entries).await, prefix);
+                });
             }>
             <nav aria-label="Breadcrumb"><ol class="crumbs">{crumbs}</ol></nav>
             <Toolbar folder=folder uploads=uploads />
@@ -209,7 +212,7 @@ fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
                     on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);
                         if let Some(files) = input.files() {
-                            uploads.add_files(files, folder.prefix.get_untracked(), folder.entries.get_untracked());
+                            uploads.add(web::files::from_file_list(&files), folder.prefix.get_untracked());
                         }
                         input.set_value("");
                     } />
@@ -220,7 +223,7 @@ fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
                     on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);
                         if let Some(files) = input.files() {
-                            uploads.add_files(files, folder.prefix.get_untracked(), folder.entries.get_untracked());
+                            uploads.add(web::files::from_file_list(&files), folder.prefix.get_untracked());
                         }
                         input.set_value("");
                     } />

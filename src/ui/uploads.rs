@@ -2,11 +2,11 @@
 //! cancel, and "replace or keep both" when a name is taken.
 
 use crate::model::files;
-use crate::model::listing::{self, Entry};
+use crate::model::listing;
 use crate::model::session::Session;
 use crate::model::transfers::{self, UploadError, UploadOptions};
 use crate::ui::dialog::Modal;
-use crate::web::files::{relative_path, BlobSource};
+use crate::web::files::{BlobSource, PickedFile};
 use futures::channel::oneshot;
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -68,13 +68,10 @@ impl Uploads {
         }
     }
 
-    /// Queues files for `prefix`; `entries` is what the folder shows now (to spot
-    /// taken names early; the upload itself refuses to overwrite regardless).
-    pub fn add_files(&self, list: web_sys::FileList, prefix: String, _entries: Vec<Entry>) {
+    /// Queues files (with their paths below the pick or drop point) for `prefix`.
+    pub fn add(&self, picked: Vec<PickedFile>, prefix: String) {
         let mut added = Vec::new();
-        for i in 0..list.length() {
-            let Some(file) = list.get(i) else { continue };
-            let path = relative_path(&file);
+        for (file, path) in picked {
             let id = self.next_id.get_value();
             self.next_id.set_value(id + 1);
             added.push(UploadItem {

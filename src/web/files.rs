@@ -85,3 +85,84 @@ pub fn open_in_new_tab(url: &str) {
         let _ = window.open_with_url_and_target_and_features(url, "_blank", "noopener,noreferrer");
     }
 }
+
+/// A file to upload and its path below the drop or pick point (`dir/sub/name`).
+pub type PickedFile = (web_sys::File, String);
+
+/// The files of a `FileList` (file pickers), with their relative paths.
+pub fn from_file_list(list: &web_sys::FileList) -> Vec<PickedFile> {
+    (0..list.length())
+        .filter_map(|i| list.get(i))
+        .map(|file| {
+            let path = relative_path(&file);
+            (file, path)
+        })
+        .collect()
+}
+
+/// The entries of a drop, taken while the drop event runs (the browser empties the
+/// item list afterwards). Read them with [`read_dropped`].
+pub fn dropped_entries(data: &web_sys::DataTransfer) -> Vec<web_sys::FileSystemEntry> {
+    let items = data.items();
+    (0..items.length())
+        .filter_map(|i| items.get(i))
+        .filter_map(|item| item.webkit_get_as_entry().ok().flatten())
+        .collect()
+}
+
+/// Every file below the dropped entries, folders walked recursively.
+pub async fn read_dropped(entries: Vec<web_sys::FileSystemEntry>) -> Vec<PickedFile> {
+    let mut out = Vec::new();
+    let mut pending: Vec<(web_sys::FileSystemEntry, String)> =
+        entries.into_iter().map(|e| (e, String::new())).collect();
+    while let Some((entry, parent)) = pending.pop() {
+        let path = format!("{parent}{}", entry.name());
+        if entry.is_directory() {
+            let dir: web_sys::FileSystemDirectoryEntry = entry.unchecked_into();
+            let reader = dir.create_reader();
+            // readEntries hands out a batch per call until it returns an empty one.
+            loop {
+                let batch = callback_promise(|ok, err| {
+                    reader.read_entries_with_callback_and_callback(ok, err)
+                })
+                .await;
+                let Some(batch) = batch.map(|b| js_sys::Array::from(&b)) else {
+                    break;
+                };
+                if batch.length() == 0 {
+                    break;
+                }
+                for child in batch.iter() {
+                    pending.push((child.unchecked_into(), format!("{path}/")));
+                }
+            }
+        } else if entry.is_file() {
+            let file_entry: web_sys::FileSystemFileEntry = entry.unchecked_into();
+            let file = callback_promise(|ok, err| {
+                file_entry.file_with_callback_and_callback(ok, err);
+                Ok(())
+            })
+            .await;
+            if let Some(file) = file {
+                out.push((file.unchecked_into(), path));
+            }
+        }
+    }
+    out
+}
+
+/// Runs a callback-style API and waits for its success callback's argument
+/// (`None` when it calls the error callback or fails to start).
+async fn callback_promise(
+    start: impl FnOnce(&js_sys::Function, &js_sys::Function) -> Result<(), wasm_bindgen::JsValue>,
+) -> Option<wasm_bindgen::JsValue> {
+    let mut start = Some(start);
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        if let Some(start) = start.take() {
+            if let Err(e) = start(&resolve, &reject) {
+                let _ = reject.call1(&wasm_bindgen::JsValue::NULL, &e);
+            }
+        }
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok()
+}
