@@ -140,6 +140,28 @@ fn upload_list_download_rename_delete_reload_sign_out() {
         .collect();
     assert!(violations.is_empty(), "CSP violations: {violations:#?}");
 
+    // Usable at 360 px: nothing wider than the window, every row action reachable.
+    browser.resize(360, 740);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let widths = browser.execute(
+        "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]",
+        json!([]),
+    );
+    assert!(
+        widths[1].as_i64() <= widths[0].as_i64(),
+        "the page scrolls sideways at 360 px: {widths}"
+    );
+    // Row actions fold behind a toggle there; opening it shows them.
+    browser.find(".row .menu-toggle").unwrap().click();
+    let shown = browser.execute(
+        "const more = document.querySelector('.actions.open .more'); \
+         return more ? getComputedStyle(more).display : 'none'",
+        json!([]),
+    );
+    assert_eq!(shown, json!("flex"), "the row menu opens at 360 px");
+    browser.screenshot_to_output("files_at_360px");
+    browser.resize(1280, 900);
+
     // Sign out through the Hosted UI logout, back to the signed-out page.
     browser
         .execute(

@@ -321,6 +321,7 @@ fn Row(folder: Folder, entry: Entry, top: f64) -> impl IntoView {
         .unwrap_or_default();
     let open_key = entry.key.clone();
     let preview = listing::preview_kind(&entry.name).filter(|_| !is_folder);
+    let menu_open = RwSignal::new(false);
     let (e1, e2, e3, e4, e5) = (
         entry.clone(),
         entry.clone(),
@@ -355,20 +356,26 @@ fn Row(folder: Folder, entry: Entry, top: f64) -> impl IntoView {
             </span>
             <span class="size">{size}</span>
             <span class="modified">{modified}</span>
-            <span class="actions">
-                {preview.map(|_| view! {
-                    <button class="button small" aria-label=format!("Preview {}", e5.name)
-                        on:click=move |_| folder.dialog.set(Dialog::Preview(e5.clone()))>"View"</button>
-                })}
-                {(!is_folder).then(|| view! {
-                    <button class="button small" aria-label=format!("Download {name}") on:click=download>"Download"</button>
-                    <button class="button small" aria-label=format!("Copy link to {name}")
-                        on:click=move |_| folder.dialog.set(Dialog::Link(e2.clone()))>"Link"</button>
-                })}
-                <button class="button small" aria-label=format!("Rename {}", e3.name)
-                    on:click=move |_| folder.dialog.set(Dialog::Rename(e3.clone()))>"Rename"</button>
-                <button class="button small danger" aria-label=format!("Delete {}", e4.name)
-                    on:click=move |_| folder.dialog.set(Dialog::Delete(e4.clone()))>"Delete"</button>
+            // On narrow screens the actions fold behind a "more" toggle (CSS decides).
+            <span class="actions" class:open=move || menu_open.get()>
+                <button class="button small menu-toggle" aria-label=format!("Actions for {}", e3.name)
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|o| *o = !*o)>"⋯"</button>
+                <span class="more">
+                    {preview.map(|_| view! {
+                        <button class="button small" aria-label=format!("Preview {}", e5.name)
+                            on:click=move |_| folder.dialog.set(Dialog::Preview(e5.clone()))>"View"</button>
+                    })}
+                    {(!is_folder).then(|| view! {
+                        <button class="button small" aria-label=format!("Download {name}") on:click=download>"Download"</button>
+                        <button class="button small" aria-label=format!("Copy link to {name}")
+                            on:click=move |_| folder.dialog.set(Dialog::Link(e2.clone()))>"Link"</button>
+                    })}
+                    <button class="button small" aria-label=format!("Rename {}", e3.name)
+                        on:click=move |_| folder.dialog.set(Dialog::Rename(e3.clone()))>"Rename"</button>
+                    <button class="button small danger" aria-label=format!("Delete {}", e4.name)
+                        on:click=move |_| folder.dialog.set(Dialog::Delete(e4.clone()))>"Delete"</button>
+                </span>
             </span>
         </div>
     }

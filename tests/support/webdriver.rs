@@ -154,6 +154,15 @@ impl Browser {
             .to_string()
     }
 
+    /// Resizes the window (the page's layout width follows).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        );
+    }
+
     pub fn refresh(&self) {
         self.cmd("POST", "/refresh", json!({}));
     }
