@@ -117,6 +117,20 @@ fn upload_list_download_rename_delete_reload_sign_out() {
     wait_for_rows(&browser, &["renamed+b.txt"]);
     assert!(!row_names(&browser).contains(&"a+b.txt".to_string()));
 
+    // Move into a folder path that does not exist yet: the folders appear.
+    click_labelled(&browser, "Move hash#1.txt");
+    let input = browser.wait_for("#move-input", 10);
+    input.clear();
+    input.send_keys("archive/2026");
+    browser.find("#move-ok").unwrap().click();
+    wait_for_rows(&browser, &["archive"]);
+    assert!(!row_names(&browser).contains(&"hash#1.txt".to_string()));
+    let moved = stack.object_path(&stack.user_key("alice", "archive/2026/hash#1.txt"));
+    assert_eq!(
+        std::fs::read(&moved).expect("the moved object exists"),
+        std::fs::read(files.0.join("hash#1.txt")).unwrap()
+    );
+
     // Delete a folder with everything in it.
     click_labelled(&browser, "Delete nest");
     browser.wait_for("#confirm-delete", 10).click();

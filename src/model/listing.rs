@@ -161,6 +161,29 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Where "move to folder" puts `entry`: `destination` is a folder path below the
+/// user's `root` as typed ("photos/2024", "/photos/", or empty for the root).
+/// Each segment must be a valid name; a folder cannot move into itself.
+pub fn move_target(root: &str, destination: &str, entry: &Entry) -> Result<String, String> {
+    let mut key = root.to_string();
+    for segment in destination.split('/').filter(|s| !s.trim().is_empty()) {
+        validate_name(segment.trim())?;
+        key.push_str(segment.trim());
+        key.push('/');
+    }
+    key.push_str(&entry.name);
+    if entry.is_folder() {
+        key.push('/');
+    }
+    if key == entry.key {
+        return Err("That is where it is already.".into());
+    }
+    if entry.is_folder() && key.starts_with(&entry.key) {
+        return Err("A folder cannot be moved into itself.".into());
+    }
+    Ok(key)
+}
+
 /// A name like `report (2).pdf` that is not in `taken`, for "keep both".
 pub fn keep_both_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
     let (stem, ext) = match name.rfind('.') {
@@ -310,6 +333,46 @@ mod tests {
         assert_eq!(preview_kind("logo.svg"), Some(PreviewKind::Text));
         assert_eq!(preview_kind("archive.zip"), None);
         assert_eq!(preview_kind("README"), None);
+    }
+
+    #[test]
+    fn move_targets_stay_in_the_users_folder() {
+        let root = "private/id/";
+        let f = Entry {
+            name: "a.txt".into(),
+            key: "private/id/a.txt".into(),
+            kind: EntryKind::File,
+            size: 1,
+            last_modified: None,
+        };
+        assert_eq!(
+            move_target(root, "photos/2024", &f).unwrap(),
+            "private/id/photos/2024/a.txt"
+        );
+        assert_eq!(
+            move_target(root, "/photos/", &f).unwrap(),
+            "private/id/photos/a.txt"
+        );
+        assert!(move_target(root, "", &f).is_err(), "already there");
+        assert!(
+            move_target(root, "../other", &f).is_err(),
+            "no climbing out"
+        );
+        let d = Entry {
+            name: "docs".into(),
+            key: "private/id/docs/".into(),
+            kind: EntryKind::Folder,
+            size: 0,
+            last_modified: None,
+        };
+        assert!(
+            move_target(root, "docs/inner", &d).is_err(),
+            "not into itself"
+        );
+        assert_eq!(
+            move_target(root, "archive", &d).unwrap(),
+            "private/id/archive/docs/"
+        );
     }
 
     #[test]

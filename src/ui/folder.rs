@@ -19,6 +19,7 @@ enum Dialog {
     None,
     NewFolder,
     Rename(Entry),
+    Move(Entry),
     Delete(Entry),
     Link(Entry),
     Preview(Entry),
@@ -322,7 +323,8 @@ fn Row(folder: Folder, entry: Entry, top: f64) -> impl IntoView {
     let open_key = entry.key.clone();
     let preview = listing::preview_kind(&entry.name).filter(|_| !is_folder);
     let menu_open = RwSignal::new(false);
-    let (e1, e2, e3, e4, e5) = (
+    let (e1, e2, e3, e4, e5, e6) = (
+        entry.clone(),
         entry.clone(),
         entry.clone(),
         entry.clone(),
@@ -373,6 +375,8 @@ fn Row(folder: Folder, entry: Entry, top: f64) -> impl IntoView {
                     })}
                     <button class="button small" aria-label=format!("Rename {}", e3.name)
                         on:click=move |_| folder.dialog.set(Dialog::Rename(e3.clone()))>"Rename"</button>
+                    <button class="button small" aria-label=format!("Move {}", e6.name)
+                        on:click=move |_| folder.dialog.set(Dialog::Move(e6.clone()))>"Move"</button>
                     <button class="button small danger" aria-label=format!("Delete {}", e4.name)
                         on:click=move |_| folder.dialog.set(Dialog::Delete(e4.clone()))>"Delete"</button>
                 </span>
@@ -388,6 +392,9 @@ fn DialogHost(folder: Folder) -> impl IntoView {
         Dialog::None => ().into_any(),
         Dialog::NewFolder => {
             view! { <NameDialog folder=folder entry=None close=close /> }.into_any()
+        }
+        Dialog::Move(entry) => {
+            view! { <MoveDialog folder=folder entry=entry close=close /> }.into_any()
         }
         Dialog::Rename(entry) => {
             view! { <NameDialog folder=folder entry=Some(entry) close=close /> }.into_any()
@@ -464,6 +471,66 @@ fn NameDialog(folder: Folder, entry: Option<Entry>, close: Callback<()>) -> impl
                     <button type="button" class="button" on:click=move |_| close.run(())>"Cancel"</button>
                     <button type="submit" class="button primary" id="name-ok" disabled=move || busy.get()>
                         {move || if busy.get() { "Working…" } else { "OK" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
+    let session = folder.session();
+    let root = session.root_prefix();
+    drop(session);
+    // Start from the folder it is in, relative to the user's root.
+    let here = folder
+        .prefix
+        .get_untracked()
+        .strip_prefix(&root)
+        .unwrap_or("")
+        .to_string();
+    let value = RwSignal::new(here);
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let title = format!("Move {}", entry.name);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let target = match listing::move_target(&root, &value.get_untracked(), &entry) {
+            Ok(target) => target,
+            Err(p) => {
+                problem.set(Some(p));
+                return;
+            }
+        };
+        busy.set(true);
+        let entry = entry.clone();
+        leptos::task::spawn_local(async move {
+            let session = folder.session();
+            let result = files::move_entry(&session, &entry, &target).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    close.run(());
+                    folder.say(format!("{} moved.", entry.name));
+                    folder.reload();
+                }
+                Err(e) => problem.set(Some(e.user_message(&format!("move {}", entry.name)))),
+            }
+        });
+    };
+    view! {
+        <Modal title=title on_close=close>
+            <form on:submit=submit>
+                <label for="move-input">"Destination folder (for example photos/2024; empty for My files)"</label>
+                <input id="move-input" type="text" autofocus
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev)) />
+                {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
+                <div class="dialog-actions">
+                    <button type="button" class="button" on:click=move |_| close.run(())>"Cancel"</button>
+                    <button type="submit" class="button primary" id="move-ok" disabled=move || busy.get()>
+                        {move || if busy.get() { "Moving…" } else { "Move" }}
                     </button>
                 </div>
             </form>
