@@ -64,6 +64,16 @@ fn env_path(name: &str, default: &str) -> PathBuf {
 impl Browser {
     /// Starts ChromeDriver and a fresh headless Chromium session.
     pub fn start() -> Browser {
+        Browser::start_with_logging(json!({"browser": "ALL"}))
+    }
+
+    /// As [`Browser::start`], also recording Chrome's performance log (network
+    /// events, read with [`Browser::log`]); the benchmarks use it.
+    pub fn start_with_performance_log() -> Browser {
+        Browser::start_with_logging(json!({"browser": "ALL", "performance": "ALL"}))
+    }
+
+    fn start_with_logging(logging: Value) -> Browser {
         let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let chromedriver = env_path("CUBBY_CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = env_path("CUBBY_CHROMIUM", "/usr/bin/chromium");
@@ -99,7 +109,7 @@ impl Browser {
                 "download.default_directory": downloads,
                 "download.prompt_for_download": false,
             }},
-            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:loggingPrefs": logging,
         }}});
         let mut browser = Browser {
             _turn: turn,
@@ -278,6 +288,29 @@ impl Browser {
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, bytes).unwrap();
         path
+    }
+
+    /// Runs a Chrome DevTools Protocol command (e.g.
+    /// `Page.addScriptToEvaluateOnNewDocument`) and returns its result.
+    pub fn cdp(&self, command: &str, params: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            json!({ "cmd": command, "params": params }),
+        )
+    }
+
+    /// The entries of ChromeDriver's log `kind` (`browser`, `performance`) since
+    /// the last read.
+    pub fn log(&self, kind: &str) -> Vec<Value> {
+        self.raw(
+            "POST",
+            &format!("/session/{}/se/log", self.session),
+            json!({ "type": kind }),
+        )["value"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The browser console's entries so far (level, message).

@@ -1,9 +1,10 @@
-//! Project tasks: `cargo xtask setup | dev | test | dist`.
+//! Project tasks: `cargo xtask setup | dev | test | dist | bench`.
 //!
 //! Every task that needs tools runs `setup` first. Tools are installed at pinned
 //! versions into a per-user cache outside the clone (`$CUBBY_TOOLS_DIR`, default
 //! `~/.cache/cubby/tools`), so fresh clones on the same machine reuse them.
 
+mod bench;
 mod setup;
 
 use std::env;
@@ -20,6 +21,8 @@ usage: cargo xtask <task>
   dev     run the local emulator and the app at http://127.0.0.1:8080, rebuilding on change
   test    formatting, clippy (host and wasm), release build, host tests, browser tests
   dist    build the release app into dist/, ready to upload
+  bench   release build, then measure (bundle, start, sign-in, huge folder, signing);
+          prints a table, writes target/bench/results.json (optional test-name filters)
 ";
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(&args[1..]),
         Some("test") => test(),
         Some("dist") => dist(),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
