@@ -3,11 +3,61 @@
 //! the resulting [`Phase`].
 
 use crate::config::Config;
+use crate::core::retry;
 use crate::model::auth::{self, AuthError, PendingSignIn, Tokens};
-use crate::model::session::{Env, Session};
+use crate::model::session::{self, Env, Session, TokenShare};
+use crate::model::transfers::{self, ResumeStore};
+use crate::model::transport::LocalFuture;
 use crate::web::storage::{self, Store};
-use crate::web::{clock, http::Fetch, random};
+use crate::web::tabs::Channel;
+use crate::web::{clock, http::Fetch, locks, random};
+use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
+
+/// The channel the app's tabs talk on, and its messages.
+const CHANNEL: &str = "cubby.session";
+const SIGNED_OUT: &str = "signed-out";
+const TOKENS_CHANGED: &str = "tokens-changed";
+/// The Web Lock held while refreshing tokens, so one tab refreshes for all.
+const REFRESH_LOCK: &str = "cubby.token-refresh";
+
+thread_local! {
+    /// This tab's end of [`CHANNEL`] while signed in.
+    static TABS: RefCell<Option<Channel>> = const { RefCell::new(None) };
+}
+
+/// Posts `message` to the other tabs.
+fn tell_other_tabs(message: &str) {
+    TABS.with(|tabs| match tabs.borrow().as_ref() {
+        Some(channel) => channel.post(message),
+        None => {
+            if let Some(channel) = Channel::open(CHANNEL, |_| {}) {
+                channel.post(message);
+            }
+        }
+    });
+}
+
+/// Tokens shared with the other tabs: the Web Lock, browser storage and the channel.
+struct BrowserShare {
+    config: Rc<Config>,
+}
+
+impl TokenShare for BrowserShare {
+    fn exclusive<'a>(&'a self, work: LocalFuture<'a, ()>) -> LocalFuture<'a, ()> {
+        Box::pin(locks::with_lock(REFRESH_LOCK, work))
+    }
+
+    fn load(&self) -> Option<Tokens> {
+        load_tokens(&self.config)
+    }
+
+    fn save(&self, tokens: &Tokens) {
+        save_tokens(tokens);
+        tell_other_tabs(TOKENS_CHANGED);
+    }
+}
 
 /// Where the app stands.
 #[derive(Clone, Debug)]
@@ -139,9 +189,12 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
 /// user, so a reload skips GetId), then credentials.
 async fn open_session(config: Rc<Config>, mut tokens: Tokens) -> Result<Session, AuthError> {
     let env = browser_env();
+    let share = Rc::new(BrowserShare {
+        config: config.clone(),
+    });
     if tokens.needs_refresh(env.now_secs()) {
-        tokens = auth::refresh(&config, &Fetch, &tokens, env.now_secs()).await?;
-        save_tokens(&tokens);
+        tokens = session::refresh_shared(&config, &Fetch, share.as_ref(), &tokens, env.now_secs())
+            .await?;
     }
     let cache_key = auth::identity_cache_key(&config, &tokens.claims.sub);
     let identity_id = match storage::get(Store::Local, &cache_key) {
@@ -160,7 +213,7 @@ async fn open_session(config: Rc<Config>, mut tokens: Tokens) -> Result<Session,
         tokens,
         identity_id,
         Some(credentials),
-        Box::new(save_tokens),
+        share,
     )
     .map_err(|e| AuthError::Config(e.to_string()))
 }
@@ -168,7 +221,109 @@ async fn open_session(config: Rc<Config>, mut tokens: Tokens) -> Result<Session,
 /// Signs out: revokes the refresh token (best effort), forgets the tokens, and goes
 /// through the Hosted UI's logout so its cookie goes too.
 pub async fn sign_out(session: &Session) {
+    session.close();
     let _ = auth::revoke(&session.config, &Fetch, &session.tokens()).await;
     clear_tokens();
+    tell_other_tabs(SIGNED_OUT);
     navigate(&auth::sign_out_url(&session.config));
+}
+
+/// How a signed-in session ended while the page was open.
+#[derive(Clone, Debug)]
+pub enum SessionEnd {
+    /// Signed out in another tab: show the signed-out screen.
+    SignedOutElsewhere,
+    /// The refresh token was refused (revoked or expired): ask the user to sign in
+    /// again, keeping what the page shows. The message says what happened.
+    Expired(String),
+}
+
+/// While `session` lasts: renews tokens and credentials ahead of expiry (a failure
+/// for a network reason keeps the session and tries again with backoff; only a
+/// refused refresh token ends it), follows tokens other tabs refreshed, and ends the
+/// session when another tab signs out. `on_end` hears how it ended.
+pub fn watch_session(session: Rc<Session>, on_end: impl Fn(SessionEnd) + 'static) {
+    let on_end = Rc::new(on_end);
+    let listener = session.clone();
+    let ended = on_end.clone();
+    let channel = Channel::open(CHANNEL, move |message| match message.as_str() {
+        SIGNED_OUT if !listener.is_closed() => {
+            listener.close();
+            clear_tokens();
+            ended(SessionEnd::SignedOutElsewhere);
+        }
+        TOKENS_CHANGED => {
+            if let Some(tokens) = load_tokens(&listener.config) {
+                listener.adopt_tokens(tokens);
+            }
+        }
+        _ => {}
+    });
+    TABS.with(|tabs| *tabs.borrow_mut() = channel);
+    drop_stale_upload_records();
+
+    leptos::task::spawn_local(async move {
+        let env = session.env();
+        let mut failures = 0u32;
+        loop {
+            let wait = session.seconds_until_renewal().clamp(1, 30);
+            (env.sleep)(wait as u32 * 1000).await;
+            if session.is_closed() {
+                return;
+            }
+            if session.seconds_until_renewal() > 0 {
+                continue;
+            }
+            match session.renew().await {
+                Ok(()) => {
+                    failures = 0;
+                    // Never more than one renewal per few seconds, whatever the clocks say.
+                    (env.sleep)(5_000).await;
+                }
+                Err(e) if e.ends_session() => {
+                    if !session.is_closed() {
+                        session.close();
+                        clear_tokens();
+                        on_end(SessionEnd::Expired(e.user_message()));
+                    }
+                    return;
+                }
+                Err(_) => {
+                    failures += 1;
+                    let delay = retry::backoff_delay(failures, (env.random_fraction)())
+                        .max(Duration::from_secs(1));
+                    (env.sleep)(delay.as_millis() as u32).await;
+                }
+            }
+        }
+    });
+}
+
+/// Records of unfinished uploads, in localStorage so they outlive a reload.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UploadRecords;
+
+impl ResumeStore for UploadRecords {
+    fn load(&self, id: &str) -> Option<String> {
+        storage::get(Store::Local, id)
+    }
+
+    fn save(&self, id: &str, value: &str) {
+        storage::set(Store::Local, id, value);
+    }
+
+    fn remove(&self, id: &str) {
+        storage::remove(Store::Local, id);
+    }
+}
+
+/// Drops records of uploads the bucket has aborted by now (older than a day).
+pub fn drop_stale_upload_records() {
+    let records = storage::keys(Store::Local)
+        .into_iter()
+        .filter(|k| k.starts_with(transfers::RESUME_PREFIX))
+        .filter_map(|k| storage::get(Store::Local, &k).map(|v| (k, v)));
+    for id in transfers::stale_records(records, browser_env().now_secs()) {
+        storage::remove(Store::Local, &id);
+    }
 }

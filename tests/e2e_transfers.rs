@@ -353,3 +353,81 @@ fn expired_credentials_are_renewed_without_a_new_sign_in() {
     assert_eq!(stored_tokens(&browser), tokens);
     browser.screenshot_to_output("credentials_renewed");
 }
+
+/// The resume record of the upload of `name` in localStorage: (upload id, parts).
+fn resume_record(browser: &Browser, name: &str) -> Option<(String, usize)> {
+    let record = browser.execute(
+        "const id = Object.keys(localStorage)
+             .find(k => k.startsWith('cubby.upload.') && k.includes(arguments[0]));
+         return id ? localStorage.getItem(id) : null",
+        json!([name]),
+    );
+    let record: Value = serde_json::from_str(record.as_str()?).ok()?;
+    Some((
+        record["upload_id"].as_str()?.to_string(),
+        record["parts"].as_array()?.len(),
+    ))
+}
+
+#[test]
+fn a_reload_mid_upload_resumes_without_resending_finished_parts() {
+    let size = 96 * MIB;
+    let parts = size.div_ceil(PART);
+    let stack = Stack::start("faults-resume");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+
+    let files = Files::new("faults-resume");
+    let (path, digest) = noise_file(&files, "resumed.bin", size, 0x7e5);
+    let control = stack.control();
+    control.set_latency(Duration::from_millis(300));
+    control.reset_stats();
+    pick(&browser, &path);
+    wait_until("five finished parts", 180, &browser, || {
+        resume_record(&browser, "resumed.bin").is_some_and(|(_, n)| n >= 5)
+    });
+    browser.refresh();
+    browser.wait_for(".file-list", 30);
+    let before = control.stats();
+    let (upload_id, recorded) =
+        resume_record(&browser, "resumed.bin").expect("the record outlives the reload");
+    let sent_before = before.s3_requests["UploadPart"];
+    assert_eq!(before.multipart_uploads.len(), 1, "the upload stays open");
+    assert_eq!(before.multipart_uploads[0].upload_id, upload_id);
+
+    control.reset_stats();
+    let started = Instant::now();
+    pick(&browser, &path);
+    let (state, status) = wait_for_upload(&browser, "resumed.bin", 300);
+    control.clear_faults();
+    let stats = control.stats();
+    let sent_after = stats.s3_requests.get("UploadPart").copied().unwrap_or(0);
+    eprintln!(
+        "resume after reload: {parts} parts; before the reload {sent_before} UploadPart \
+         requests, {recorded} parts recorded; after it {sent_after} UploadPart requests in \
+         {:.1}s; requests {:?}",
+        started.elapsed().as_secs_f64(),
+        stats.s3_requests
+    );
+    assert_eq!(state, "done", "{status}");
+    wait_for_rows(&browser, &["resumed.bin"]);
+    browser.screenshot_to_output("resumed_after_reload");
+    assert_eq!(stats.s3_requests.get("CreateMultipartUpload"), None);
+    assert_eq!(stats.s3_requests.get("ListParts"), Some(&1));
+    assert!(
+        sent_after <= parts - recorded as u64,
+        "finished parts were not sent again: {sent_after} sent, {recorded} of {parts} were done"
+    );
+    assert!(stats.multipart_uploads.is_empty());
+    assert!(
+        resume_record(&browser, "resumed.bin").is_none(),
+        "the record is gone once the upload is complete"
+    );
+    let stored = stack.object_path(&stack.user_key("alice", "resumed.bin"));
+    assert_eq!(std::fs::metadata(&stored).unwrap().len(), size);
+    assert!(
+        file_sha256(&stored) == digest,
+        "the stored object's SHA-256 differs from the source's"
+    );
+}

@@ -100,7 +100,7 @@ fn session(transport: Rc<FakeS3>) -> Rc<Session> {
             tokens,
             IDENTITY.into(),
             Some(credentials),
-            Box::new(|_| {}),
+            Rc::new(cubby::model::session::LocalOnly),
         )
         .unwrap(),
     )

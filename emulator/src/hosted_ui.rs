@@ -534,6 +534,12 @@ fn token(state: &State, content_type: &str, body: &[u8]) -> Resp {
     let Some(grant_type) = get("grant_type") else {
         return oauth_error("invalid_request", Some("grant_type is required"));
     };
+    *state
+        .lock()
+        .stats
+        .token_requests
+        .entry(grant_type.to_string())
+        .or_default() += 1;
     if !matches!(grant_type, "authorization_code" | "refresh_token") {
         if grant_type == "client_credentials" {
             return oauth_error("unauthorized_client", None);

@@ -261,6 +261,7 @@ impl Control {
     pub fn reset_stats(&self) {
         let mut inner = self.state.lock();
         inner.stats.s3_requests.clear();
+        inner.stats.token_requests.clear();
         inner.stats.faults_injected = 0;
     }
 

@@ -102,6 +102,9 @@ pub struct Stats {
     /// Requests that reached the S3 port, by operation (`PutObject`, `UploadPart`, ...),
     /// counting the ones failed by fault injection.
     pub s3_requests: BTreeMap<String, u64>,
+    /// Requests to the token endpoint, by `grant_type` (`authorization_code`,
+    /// `refresh_token`).
+    pub token_requests: BTreeMap<String, u64>,
     /// Requests failed or dropped by fault injection.
     pub faults_injected: u64,
     pub multipart_uploads: Vec<UploadInfo>,

@@ -145,7 +145,18 @@ impl Tokens {
 
     /// Whether the id token should be refreshed at `now` (epoch seconds).
     pub fn needs_refresh(&self, now: u64) -> bool {
-        self.claims.expires_within(now, REFRESH_MARGIN)
+        now >= self.refresh_at()
+    }
+
+    /// When to refresh (epoch seconds): [`REFRESH_MARGIN`] before expiry, or a fifth
+    /// of the token's lifetime before it when that is shorter.
+    pub fn refresh_at(&self) -> u64 {
+        let lifetime = self.claims.exp.saturating_sub(self.claims.iat);
+        self.claims
+            .refresh_at(crate::model::session::renewal_margin(
+                lifetime,
+                REFRESH_MARGIN,
+            ))
     }
 
     /// Who is signed in, for the header.

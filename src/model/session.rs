@@ -38,8 +38,40 @@ pub fn epoch_secs(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// Called with the new tokens whenever they are refreshed, to persist them.
-pub type TokensSaver = Box<dyn Fn(&Tokens)>;
+/// How a session shares its tokens with the app's other tabs: a lock so that only
+/// one tab refreshes at a time, and the store the fresh tokens go to (and come from,
+/// when another tab refreshed first).
+pub trait TokenShare {
+    /// Runs `work` while holding the cross-tab refresh lock.
+    fn exclusive<'a>(&'a self, work: LocalFuture<'a, ()>) -> LocalFuture<'a, ()>;
+    /// The tokens in storage now (possibly refreshed by another tab).
+    fn load(&self) -> Option<Tokens>;
+    /// Stores fresh tokens and tells the other tabs.
+    fn save(&self, tokens: &Tokens);
+}
+
+/// No other tabs: no lock, nothing stored (tests, and sessions nobody shares).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LocalOnly;
+
+impl TokenShare for LocalOnly {
+    fn exclusive<'a>(&'a self, work: LocalFuture<'a, ()>) -> LocalFuture<'a, ()> {
+        work
+    }
+
+    fn load(&self) -> Option<Tokens> {
+        None
+    }
+
+    fn save(&self, _tokens: &Tokens) {}
+}
+
+/// How long before expiry to renew something that lives `lifetime` seconds: `max`
+/// seconds, or a fifth of the lifetime when that is shorter (short-lived tokens
+/// would otherwise be renewed on every call).
+pub fn renewal_margin(lifetime: u64, max: u64) -> u64 {
+    max.min(lifetime / 5)
+}
 
 pub struct Session {
     pub config: Rc<Config>,
@@ -49,12 +81,16 @@ pub struct Session {
     tokens: RefCell<Tokens>,
     identity_id: String,
     credentials: RefCell<Option<Credentials>>,
+    /// When the cached credentials were obtained (server time), for their lifetime.
+    credentials_obtained: Cell<u64>,
     /// Server time minus device time, learnt from RequestTimeTooSkewed.
     clock_offset: Cell<i64>,
     /// Set while a token or credential refresh is in flight, so concurrent calls
     /// wait for it instead of starting their own.
     refreshing: Cell<bool>,
-    save_tokens: TokensSaver,
+    share: Rc<dyn TokenShare>,
+    /// Set when the session ended (signed out here or in another tab).
+    closed: Cell<bool>,
 }
 
 impl fmt::Debug for Session {
@@ -84,8 +120,9 @@ impl Session {
         tokens: Tokens,
         identity_id: String,
         credentials: Option<Credentials>,
-        save_tokens: TokensSaver,
+        share: Rc<dyn TokenShare>,
     ) -> Result<Session, S3Error> {
+        let obtained = epoch_secs((env.now)());
         Ok(Session {
             bucket: bucket_for(&config)?,
             config,
@@ -94,9 +131,11 @@ impl Session {
             tokens: RefCell::new(tokens),
             identity_id,
             credentials: RefCell::new(credentials),
+            credentials_obtained: Cell::new(obtained),
             clock_offset: Cell::new(0),
             refreshing: Cell::new(false),
-            save_tokens,
+            share,
+            closed: Cell::new(false),
         })
     }
 
@@ -145,9 +184,7 @@ impl Session {
         loop {
             let now = epoch_secs(self.signing_time());
             if let Some(c) = self.credentials.borrow().as_ref() {
-                if c.seconds_left(now)
-                    .is_none_or(|left| left > CREDENTIALS_MARGIN)
-                {
+                if self.credentials_renew_at(c).is_none_or(|at| now < at) {
                     return Ok(c.clone());
                 }
             }
@@ -163,13 +200,8 @@ impl Session {
     }
 
     async fn refresh_credentials(&self) -> Result<Credentials, AuthError> {
-        let now = self.env.now_secs();
-        let needs_refresh = self.tokens.borrow().needs_refresh(now);
-        if needs_refresh {
-            let current = self.tokens();
-            let fresh = auth::refresh(&self.config, self.transport.as_ref(), &current, now).await?;
-            (self.save_tokens)(&fresh);
-            *self.tokens.borrow_mut() = fresh;
+        if self.tokens.borrow().needs_refresh(self.env.now_secs()) {
+            self.refresh_tokens().await?;
         }
         let tokens = self.tokens();
         let credentials = auth::get_credentials(
@@ -179,8 +211,94 @@ impl Session {
             &tokens,
         )
         .await?;
+        self.credentials_obtained
+            .set(epoch_secs(self.signing_time()));
         *self.credentials.borrow_mut() = Some(credentials.clone());
         Ok(credentials)
+    }
+
+    /// New id and access tokens, one tab at a time (see [`refresh_shared`]).
+    async fn refresh_tokens(&self) -> Result<(), AuthError> {
+        let current = self.tokens();
+        let fresh = refresh_shared(
+            &self.config,
+            self.transport.as_ref(),
+            self.share.as_ref(),
+            &current,
+            self.env.now_secs(),
+        )
+        .await?;
+        *self.tokens.borrow_mut() = fresh;
+        Ok(())
+    }
+
+    /// Takes tokens another tab refreshed, if they continue this session (same user
+    /// and refresh token) and live longer than ours. Says whether it took them.
+    pub fn adopt_tokens(&self, tokens: Tokens) -> bool {
+        let mut current = self.tokens.borrow_mut();
+        let newer = continues(&current, &tokens) && tokens.claims.exp > current.claims.exp;
+        if newer {
+            *current = tokens;
+        }
+        newer
+    }
+
+    /// When cached credentials should be renewed (server time), `None` if they do
+    /// not expire.
+    fn credentials_renew_at(&self, c: &Credentials) -> Option<u64> {
+        let expiry = c.expiration?;
+        let lifetime = expiry.saturating_sub(self.credentials_obtained.get());
+        Some(expiry.saturating_sub(renewal_margin(lifetime, CREDENTIALS_MARGIN)))
+    }
+
+    /// Seconds until the tokens or the credentials are due for renewal (0 = now).
+    pub fn seconds_until_renewal(&self) -> u64 {
+        let tokens = self
+            .tokens
+            .borrow()
+            .refresh_at()
+            .saturating_sub(self.env.now_secs());
+        let credentials = self
+            .credentials
+            .borrow()
+            .as_ref()
+            .map_or(Some(0), |c| self.credentials_renew_at(c))
+            .map_or(u64::MAX, |at| {
+                at.saturating_sub(epoch_secs(self.signing_time()))
+            });
+        tokens.min(credentials)
+    }
+
+    /// Renews what is due ahead of time (tokens, then credentials), so calls do not
+    /// wait for it. Joins a renewal already in flight.
+    pub async fn renew(&self) -> Result<(), AuthError> {
+        while self.refreshing.get() {
+            (self.env.sleep)(50).await;
+        }
+        let _refreshing = RefreshingGuard::set(&self.refreshing);
+        if self.tokens.borrow().needs_refresh(self.env.now_secs()) {
+            self.refresh_tokens().await?;
+        }
+        let due = self
+            .credentials
+            .borrow()
+            .as_ref()
+            .map_or(Some(0), |c| self.credentials_renew_at(c))
+            .is_some_and(|at| epoch_secs(self.signing_time()) >= at);
+        if due {
+            self.refresh_credentials().await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the session in memory (signed out here or elsewhere): credentials go.
+    pub fn close(&self) {
+        self.closed.set(true);
+        *self.credentials.borrow_mut() = None;
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.get()
     }
 
     /// Drops the cached credentials so the next call gets fresh ones.
@@ -261,6 +379,40 @@ impl Session {
             }
         }
     }
+}
+
+/// Whether `stored` tokens belong to the same sign-in as `current`.
+fn continues(current: &Tokens, stored: &Tokens) -> bool {
+    stored.claims.sub == current.claims.sub && stored.refresh_token == current.refresh_token
+}
+
+/// Refreshes `tokens` with only one tab at a time doing it: under the share's lock,
+/// tokens of the same sign-in that another tab stored meanwhile are taken when they
+/// are not due yet; otherwise this tab refreshes and stores the result.
+pub async fn refresh_shared(
+    config: &Config,
+    transport: &dyn Transport,
+    share: &dyn TokenShare,
+    tokens: &Tokens,
+    now: u64,
+) -> Result<Tokens, AuthError> {
+    let outcome: RefCell<Option<Result<Tokens, AuthError>>> = RefCell::new(None);
+    share
+        .exclusive(Box::pin(async {
+            if let Some(stored) = share.load() {
+                if continues(tokens, &stored) && !stored.needs_refresh(now) {
+                    *outcome.borrow_mut() = Some(Ok(stored));
+                    return;
+                }
+            }
+            let result = auth::refresh(config, transport, tokens, now).await;
+            if let Ok(fresh) = &result {
+                share.save(fresh);
+            }
+            *outcome.borrow_mut() = Some(result);
+        }))
+        .await;
+    outcome.into_inner().unwrap_or_else(|| Ok(tokens.clone()))
 }
 
 /// Sets the "refresh in flight" flag and clears it when dropped.
@@ -361,6 +513,100 @@ impl std::error::Error for CallError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::id_token::IdTokenClaims;
+    use crate::core::secret::Secret;
+    use crate::model::transport::HttpResult;
+    use std::future::Future;
+
+    fn tokens(refresh: &str, iat: u64, exp: u64) -> Tokens {
+        Tokens {
+            id_token: Secret::new("id"),
+            access_token: Secret::new("access"),
+            refresh_token: Secret::new(refresh),
+            claims: IdTokenClaims {
+                sub: "sub-1".into(),
+                iss: "https://issuer".into(),
+                aud: vec!["client".into()],
+                token_use: "id".into(),
+                username: None,
+                email: None,
+                exp,
+                iat,
+                auth_time: None,
+                nonce: None,
+            },
+            keep_signed_in: true,
+        }
+    }
+
+    /// A transport that must not be used.
+    struct NoNetwork;
+
+    impl Transport for NoNetwork {
+        fn send(&self, _request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+            panic!("no request expected")
+        }
+    }
+
+    /// What another tab left in storage.
+    struct Stored(Tokens);
+
+    impl TokenShare for Stored {
+        fn exclusive<'a>(&'a self, work: LocalFuture<'a, ()>) -> LocalFuture<'a, ()> {
+            work
+        }
+        fn load(&self) -> Option<Tokens> {
+            Some(self.0.clone())
+        }
+        fn save(&self, _tokens: &Tokens) {
+            panic!("nothing to save")
+        }
+    }
+
+    fn ready<T>(future: impl Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(value) => value,
+            std::task::Poll::Pending => panic!("the future waits"),
+        }
+    }
+
+    #[test]
+    fn short_lived_tokens_are_renewed_a_fifth_of_their_life_early() {
+        assert_eq!(renewal_margin(3600, 300), 300);
+        assert_eq!(renewal_margin(60, 300), 12);
+        let t = tokens("r", 1000, 1060);
+        assert_eq!(t.refresh_at(), 1048);
+        assert!(!t.needs_refresh(1047));
+        assert!(t.needs_refresh(1048));
+        assert_eq!(tokens("r", 0, 3600).refresh_at(), 3300);
+    }
+
+    #[test]
+    fn tokens_another_tab_refreshed_are_taken_instead_of_refreshing_again() {
+        let config = Config::parse(
+            r#"{"region": "us-east-1", "userPoolId": "us-east-1_Example1",
+                "clientId": "client", "hostedUiUrl": "http://127.0.0.1:9001/",
+                "identityPoolId": "us-east-1:0000-1111", "bucket": "cubby-data",
+                "redirectUri": "http://127.0.0.1:8080/",
+                "signOutUri": "http://127.0.0.1:8080/"}"#,
+        )
+        .unwrap();
+        let mine = tokens("r", 1000, 1060);
+        let theirs = tokens("r", 1050, 1110);
+        let got = ready(refresh_shared(
+            &config,
+            &NoNetwork,
+            &Stored(theirs.clone()),
+            &mine,
+            1050,
+        ));
+        assert_eq!(got.unwrap(), theirs);
+        // Tokens of another sign-in are not taken (this one would refresh its own).
+        let other = tokens("other", 1050, 1110);
+        assert!(!continues(&mine, &other));
+    }
 
     #[test]
     fn a_hidden_etag_is_diagnosed_as_cors() {

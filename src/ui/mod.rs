@@ -22,14 +22,24 @@ pub fn mount() {
 #[component]
 pub fn App() -> impl IntoView {
     let phase = RwSignal::new_local(Phase::Loading);
+    let notice = RwSignal::new_local(None::<String>);
     leptos::task::spawn_local(async move {
         match crate::web::config_loader::load().await {
             Ok(config) => {
-                let next = app::resume(Rc::new(config), move |p| phase.set(p)).await;
+                let config = Rc::new(config);
+                let next = app::resume(config.clone(), move |p| phase.set(p)).await;
+                if let Phase::SignedIn(session) = &next {
+                    app::watch_session(session.clone(), move |end| match end {
+                        app::SessionEnd::SignedOutElsewhere => {
+                            phase.set(Phase::SignedOut(config.clone()))
+                        }
+                        app::SessionEnd::Expired(message) => notice.set(Some(message)),
+                    });
+                }
                 phase.set(next);
             }
             Err(message) => phase.set(Phase::ConfigFailed(message)),
         }
     });
-    view! { <Shell phase=phase /> }
+    view! { <Shell phase=phase notice=notice /> }
 }

@@ -7,7 +7,31 @@ use leptos::prelude::*;
 use std::rc::Rc;
 
 #[component]
-pub fn Shell(phase: RwSignal<Phase, LocalStorage>) -> impl IntoView {
+pub fn Shell(
+    phase: RwSignal<Phase, LocalStorage>,
+    /// Set when the session ended while the page was open; the page stays as it is
+    /// under a notice asking to sign in again.
+    #[prop(optional)]
+    notice: Option<RwSignal<Option<String>, LocalStorage>>,
+) -> impl IntoView {
+    let ended = move || {
+        let message = notice.and_then(|n| n.get())?;
+        let Phase::SignedIn(session) = phase.get() else {
+            return None;
+        };
+        let keep = session.tokens().keep_signed_in;
+        let config = session.config.clone();
+        Some(view! {
+            <section class="panel error session-ended" role="alert" id="session-ended">
+                <h2>"Your session has ended"</h2>
+                <p class="message">{message}</p>
+                <button class="button primary" id="sign-in-again"
+                    on:click=move |_| { let _ = app::start_sign_in(&config, keep); }>
+                    "Sign in again"
+                </button>
+            </section>
+        })
+    };
     let account = move || match phase.get() {
         Phase::SignedIn(session) => {
             let name = session.tokens().display_name();
@@ -41,6 +65,7 @@ pub fn Shell(phase: RwSignal<Phase, LocalStorage>) -> impl IntoView {
             <span class="brand">"Cubby"</span>
             {account}
         </header>
+        {ended}
         <main class="app-main" id="main">
             {move || match phase.get() {
                 Phase::Loading => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),

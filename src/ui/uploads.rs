@@ -137,6 +137,8 @@ impl Uploads {
         }
         let file = item.file.get_value();
         let content_type = Some(file.type_()).filter(|t| !t.is_empty());
+        let resume_id =
+            transfers::resume_id(&key, &file.name(), item.size, file.last_modified() as u64);
         let source = BlobSource(file.into());
         let sent = item.sent;
         let cancel = item.cancel;
@@ -145,7 +147,13 @@ impl Uploads {
             &source,
             &key,
             content_type.as_deref(),
-            UploadOptions { overwrite },
+            UploadOptions {
+                overwrite,
+                resume: Some(transfers::Resume {
+                    store: &crate::app::UploadRecords,
+                    id: resume_id,
+                }),
+            },
             Rc::new(move |bytes| sent.set(bytes)),
             Rc::new(move || cancel.get_untracked()),
         )

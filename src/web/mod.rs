@@ -7,6 +7,8 @@ pub mod clock;
 pub mod config_loader;
 pub mod files;
 pub mod http;
+pub mod locks;
 pub mod random;
 pub mod storage;
+pub mod tabs;
 pub mod xhr;

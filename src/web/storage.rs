@@ -30,3 +30,12 @@ pub fn remove(store: Store, key: &str) {
         let _ = s.remove_item(key);
     }
 }
+
+/// Every key in the store (for sweeping old records).
+pub fn keys(store: Store) -> Vec<String> {
+    let Some(s) = storage(store) else {
+        return Vec::new();
+    };
+    let count = s.length().unwrap_or(0);
+    (0..count).filter_map(|i| s.key(i).ok().flatten()).collect()
+}

@@ -397,3 +397,28 @@ impl Element<'_> {
             .map(str::to_string)
     }
 }
+
+/// Windows (tabs) of the one browser: open another, switch between them.
+impl Browser {
+    /// Opens a new tab (it shares storage with the others) and returns its handle;
+    /// the current tab stays current.
+    pub fn new_tab(&self) -> String {
+        self.cmd("POST", "/window/new", json!({ "type": "tab" }))["handle"]
+            .as_str()
+            .expect("a window handle")
+            .to_string()
+    }
+
+    /// The handle of the current tab.
+    pub fn current_tab(&self) -> String {
+        self.cmd("GET", "/window", Value::Null)
+            .as_str()
+            .expect("a window handle")
+            .to_string()
+    }
+
+    /// Makes the tab `handle` the one later commands go to.
+    pub fn switch_to(&self, handle: &str) {
+        self.cmd("POST", "/window", json!({ "handle": handle }));
+    }
+}

@@ -1,0 +1,250 @@
+//! End-to-end tests of sessions across tabs and time: the release build in headless
+//! Chromium against the emulator, with short token lifetimes and a network outage.
+//! The emulator counts token-endpoint requests by grant type, so "one refresh per
+//! expiry, whatever the number of tabs" is checked where it happens.
+#![cfg(not(target_arch = "wasm32"))]
+// Tests wait on wall-clock deadlines; only the app itself must avoid the clock.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use cubby_emulator::Lifetimes;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::app::{wait_for_rows, wait_until, Files, ALICE};
+use support::stack::Stack;
+use support::webdriver::Browser;
+
+/// Signs in through the Hosted UI form, optionally with "keep me signed in"
+/// (tokens in localStorage, which every tab sees), and waits for the folder view.
+fn sign_in(browser: &Browser, stack: &Stack, keep: bool) {
+    let (user, password) = ALICE;
+    browser.goto(&stack.app_url());
+    let checkbox = browser.wait_for("#keep-signed-in", 30);
+    if keep {
+        checkbox.click();
+    }
+    browser.find("#sign-in").unwrap().click();
+    browser.wait_for("#username", 30).send_keys(user);
+    browser.find("#password").unwrap().send_keys(password);
+    browser.find("button[type=submit]").unwrap().click();
+    browser.wait_for(".file-list", 30);
+}
+
+fn stored_tokens(browser: &Browser) -> Value {
+    browser.execute(
+        "return sessionStorage.getItem('cubby.tokens') || localStorage.getItem('cubby.tokens')",
+        json!([]),
+    )
+}
+
+fn token_requests(stack: &Stack, grant: &str) -> u64 {
+    stack
+        .control()
+        .stats()
+        .token_requests
+        .get(grant)
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Picks `path` in the "Upload files" input and waits until its row says done.
+fn upload(browser: &Browser, path: &Path) {
+    let name = path.file_name().unwrap().to_str().unwrap().to_string();
+    browser
+        .find("#upload-files")
+        .expect("the upload input")
+        .send_keys(&path.display().to_string());
+    wait_until(&format!("the upload of {name}"), 60, browser, || {
+        let state = browser.execute(
+            "const row = [...document.querySelectorAll('.upload')]
+                 .find(r => r.querySelector('.upload-name').textContent == arguments[0]);
+             return row ? row.dataset.state : null",
+            json!([name]),
+        );
+        match state.as_str() {
+            Some("done") => true,
+            Some("waiting" | "uploading") | None => false,
+            Some(other) => panic!(
+                "the upload of {name} ended {other}: {}",
+                browser.text(".upload-list")
+            ),
+        }
+    });
+}
+
+/// Signed in and not asked to sign in again.
+fn assert_signed_in(browser: &Browser, what: &str) {
+    assert!(
+        browser.find(".file-list").is_some()
+            && browser.find("#sign-in").is_none()
+            && browser.find("#username").is_none()
+            && browser.find("#session-ended").is_none(),
+        "{what}: still signed in; page text:\n{}",
+        browser.text("body")
+    );
+}
+
+fn short_lifetimes(stack: &Stack, seconds: u64) {
+    let control = stack.control();
+    control.set_lifetimes(Lifetimes {
+        id_token_seconds: seconds,
+        access_token_seconds: seconds,
+        credentials_seconds: seconds,
+        ..control.lifetimes()
+    });
+}
+
+#[test]
+fn signing_out_in_one_tab_signs_out_the_other() {
+    let stack = Stack::start("sessions-signout");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, true);
+    let first = browser.current_tab();
+    let second = browser.new_tab();
+    browser.switch_to(&second);
+    browser.goto(&stack.app_url());
+    browser.wait_for(".file-list", 30);
+    assert_signed_in(&browser, "the second tab opens signed in from storage");
+
+    browser.switch_to(&first);
+    browser
+        .execute(
+            "[...document.querySelectorAll('.account button')].find(b => b.textContent == 'Sign out').click()",
+            json!([]),
+        );
+    browser.wait_for("#sign-in", 30);
+    let started = Instant::now();
+    browser.switch_to(&second);
+    browser.wait_for("#sign-in", 10);
+    eprintln!(
+        "sign-out reached the other tab {:.1}s after the first showed the sign-in screen",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(browser.find(".file-list").is_none(), "the folder is gone");
+    assert_eq!(stored_tokens(&browser), Value::Null, "no tokens remain");
+    browser.screenshot_to_output("signed_out_in_other_tab");
+    // A reload stays signed out.
+    browser.refresh();
+    browser.wait_for("#sign-in", 30);
+}
+
+#[test]
+fn two_tabs_with_one_minute_tokens_keep_working_with_one_refresh_per_expiry() {
+    const LIFETIME: u64 = 60;
+    let stack = Stack::start("sessions-lifetimes");
+    short_lifetimes(&stack, LIFETIME);
+    stack.control().reset_stats();
+    let browser = Browser::start();
+    let signed_in = Instant::now();
+    sign_in(&browser, &stack, true);
+    let tabs = [browser.current_tab(), browser.new_tab()];
+    browser.switch_to(&tabs[1]);
+    browser.goto(&stack.app_url());
+    browser.wait_for(".file-list", 30);
+
+    let files = Files::new("sessions-lifetimes");
+    let mut names = Vec::new();
+    let mut round = 0;
+    // About three minutes of work, every 20 seconds, alternating tabs.
+    while signed_in.elapsed() < Duration::from_secs(170) {
+        let tab = &tabs[round % 2];
+        browser.switch_to(tab);
+        let name = format!("work-{round}.txt");
+        let path = files.write(&name, format!("round {round}\n").as_bytes());
+        upload(&browser, &path);
+        names.push(name);
+        let shown: Vec<&str> = names.iter().map(String::as_str).collect();
+        wait_for_rows(&browser, &shown);
+        assert_signed_in(&browser, &format!("round {round}"));
+        eprintln!(
+            "round {round} at {:.0}s: refresh grants so far {}",
+            signed_in.elapsed().as_secs_f64(),
+            token_requests(&stack, "refresh_token")
+        );
+        round += 1;
+        std::thread::sleep(Duration::from_secs(20));
+    }
+    let elapsed = signed_in.elapsed().as_secs();
+    let stats = stack.control().stats();
+    let refreshes = stats
+        .token_requests
+        .get("refresh_token")
+        .copied()
+        .unwrap_or(0);
+    let codes = stats
+        .token_requests
+        .get("authorization_code")
+        .copied()
+        .unwrap_or(0);
+    // The app refreshes a fifth of the lifetime early: one id token per 48 s.
+    let renew_every = LIFETIME - LIFETIME / 5;
+    let expiries = elapsed / renew_every;
+    eprintln!(
+        "{elapsed}s with {LIFETIME}s tokens in two tabs: {refreshes} refresh grants \
+         ({expiries} token lifetimes passed), {codes} sign-ins, {} uploads, S3 {:?}",
+        names.len(),
+        stats.s3_requests
+    );
+    for tab in &tabs {
+        browser.switch_to(tab);
+        assert_signed_in(&browser, "at the end");
+    }
+    browser.screenshot_to_output("two_tabs_short_lifetimes");
+    assert_eq!(codes, 1, "no second sign-in");
+    assert!(refreshes >= 1, "the tokens were refreshed");
+    assert!(
+        refreshes <= expiries + 1,
+        "one refresh per expiry for both tabs: {refreshes} refreshes in {expiries} lifetimes"
+    );
+}
+
+#[test]
+fn a_network_outage_during_a_refresh_keeps_the_user_signed_in() {
+    const LIFETIME: u64 = 60;
+    let stack = Stack::start("sessions-outage");
+    short_lifetimes(&stack, LIFETIME);
+    let browser = Browser::start();
+    let signed_in = Instant::now();
+    sign_in(&browser, &stack, false);
+    let control = stack.control();
+    control.reset_stats();
+    // The refresh is due 48 s after sign-in; the network is down from 42 s to 62 s,
+    // past the tokens' and the credentials' expiry.
+    let down_at = Duration::from_secs(42);
+    std::thread::sleep(down_at.saturating_sub(signed_in.elapsed()));
+    control.network_down(Duration::from_secs(20));
+    let outage = Instant::now();
+    std::thread::sleep(Duration::from_secs(20));
+    assert_signed_in(&browser, "during the outage");
+    assert_eq!(
+        token_requests(&stack, "refresh_token"),
+        0,
+        "nothing reached the token endpoint while the network was down"
+    );
+    wait_until("a refresh after the outage", 60, &browser, || {
+        token_requests(&stack, "refresh_token") >= 1
+    });
+    let recovered = outage.elapsed().as_secs_f64();
+    let files = Files::new("sessions-outage");
+    let path = files.write(
+        "after-outage.txt",
+        b"uploaded after the network came back\n",
+    );
+    upload(&browser, &path);
+    wait_for_rows(&browser, &["after-outage.txt"]);
+    assert_signed_in(&browser, "after the outage");
+    let stats = control.stats();
+    eprintln!(
+        "outage of 20s from {}s after sign-in: refreshed {:.1}s after it began; token \
+         requests {:?}; S3 {:?}",
+        down_at.as_secs(),
+        recovered,
+        stats.token_requests,
+        stats.s3_requests
+    );
+    browser.screenshot_to_output("network_outage_during_refresh");
+    assert_eq!(stats.token_requests.get("authorization_code"), None);
+    assert!(stored_tokens(&browser).is_string(), "the tokens are kept");
+}
