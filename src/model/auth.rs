@@ -188,10 +188,7 @@ pub async fn complete_sign_in(
         &verifier,
     )
     .map_err(AuthError::Token)?;
-    let response = transport
-        .send(request)
-        .await
-        .map_err(|e| AuthError::Network("sign-in", e))?;
+    let response = send(transport, request, "sign-in").await?;
     let set = oauth::parse_token_response(response).map_err(AuthError::Token)?;
     let refresh_token = set.refresh_token.ok_or(AuthError::NoRefreshToken)?;
     let claims = check_id_token(config, set.id_token.expose(), Some(&pending.nonce), now)?;
@@ -202,6 +199,18 @@ pub async fn complete_sign_in(
         claims,
         keep_signed_in: pending.keep_signed_in,
     })
+}
+
+/// Sends one request; no response at all becomes a network error naming `step`.
+async fn send(
+    transport: &dyn Transport,
+    request: http::Request<Vec<u8>>,
+    step: &'static str,
+) -> Result<http::Response<Vec<u8>>, AuthError> {
+    transport
+        .send(request)
+        .await
+        .map_err(|e| AuthError::Network(step, e))
 }
 
 fn check_id_token(
@@ -238,10 +247,7 @@ pub async fn refresh(
         &tokens.refresh_token,
     )
     .map_err(AuthError::Token)?;
-    let response = transport
-        .send(request)
-        .await
-        .map_err(|e| AuthError::Network("session refresh", e))?;
+    let response = send(transport, request, "session refresh").await?;
     let set = oauth::parse_token_response(response).map_err(AuthError::Token)?;
     let claims = check_id_token(config, set.id_token.expose(), None, now)?;
     Ok(Tokens {
@@ -272,10 +278,7 @@ pub async fn get_identity_id(
         &tokens.id_token,
     )
     .map_err(AuthError::Identity)?;
-    let response = transport
-        .send(request)
-        .await
-        .map_err(|e| AuthError::Network("identity lookup", e))?;
+    let response = send(transport, request, "identity lookup").await?;
     identity::parse_get_id(response).map_err(AuthError::Identity)
 }
 
@@ -293,10 +296,7 @@ pub async fn get_credentials(
         &tokens.id_token,
     )
     .map_err(AuthError::Identity)?;
-    let response = transport
-        .send(request)
-        .await
-        .map_err(|e| AuthError::Network("getting AWS credentials", e))?;
+    let response = send(transport, request, "getting AWS credentials").await?;
     identity::parse_get_credentials_for_identity(response).map_err(AuthError::Identity)
 }
 
@@ -321,10 +321,7 @@ pub async fn revoke(
         &config.client_id,
     )
     .map_err(AuthError::Token)?;
-    let response = transport
-        .send(request)
-        .await
-        .map_err(|e| AuthError::Network("sign-out", e))?;
+    let response = send(transport, request, "sign-out").await?;
     oauth::parse_revoke_response(response).map_err(AuthError::Token)
 }
 

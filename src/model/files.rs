@@ -4,6 +4,7 @@
 use crate::core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest, MAX_DELETE_KEYS};
 use crate::model::listing::{Entry, EntryKind};
 use crate::model::session::{CallError, Session};
+use std::rc::Rc;
 
 /// One page of a folder listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,22 +22,23 @@ pub fn display_name(prefix: &str, key: &str) -> String {
         .to_string()
 }
 
-/// Lists one page of `prefix` (a folder: ends with `/`), folders as entries.
-/// The folder's own marker object (`prefix` itself, made by "New folder") is skipped.
-pub async fn list_page(
+/// One ListObjectsV2 page through the session's retry policy.
+async fn list_objects(
     session: &Session,
     prefix: &str,
+    delimiter: Option<&str>,
+    max_keys: u32,
     continuation: Option<&str>,
-) -> Result<FolderPage, CallError> {
-    let page = session
+) -> Result<s3::ListObjectsPage, CallError> {
+    session
         .s3(
             |ctx| {
                 s3::build_list_objects(
                     ctx,
                     &ListObjectsRequest {
                         prefix,
-                        delimiter: Some("/"),
-                        max_keys: Some(1000),
+                        delimiter,
+                        max_keys: Some(max_keys),
                         continuation_token: continuation,
                         start_after: None,
                     },
@@ -44,7 +46,17 @@ pub async fn list_page(
             },
             s3::parse_list_objects,
         )
-        .await?;
+        .await
+}
+
+/// Lists one page of `prefix` (a folder: ends with `/`), folders as entries.
+/// The folder's own marker object (`prefix` itself, made by "New folder") is skipped.
+pub async fn list_page(
+    session: &Session,
+    prefix: &str,
+    continuation: Option<&str>,
+) -> Result<FolderPage, CallError> {
+    let page = list_objects(session, prefix, Some("/"), 1000, continuation).await?;
     let mut entries: Vec<Entry> = page
         .common_prefixes
         .iter()
@@ -79,23 +91,7 @@ pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<Strin
     let mut keys = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = session
-            .s3(
-                |ctx| {
-                    s3::build_list_objects(
-                        ctx,
-                        &ListObjectsRequest {
-                            prefix,
-                            delimiter: None,
-                            max_keys: Some(1000),
-                            continuation_token: token.as_deref(),
-                            start_after: None,
-                        },
-                    )
-                },
-                s3::parse_list_objects,
-            )
-            .await?;
+        let page = list_objects(session, prefix, None, 1000, token.as_deref()).await?;
         keys.extend(page.objects.into_iter().map(|o| o.key));
         match page.next_continuation_token.filter(|_| page.is_truncated) {
             Some(next) => token = Some(next),
@@ -109,23 +105,7 @@ pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<Strin
 /// without ListBucket on the key S3 answers a HEAD of a missing key with 403,
 /// not 404.
 pub async fn exists(session: &Session, key: &str) -> Result<bool, CallError> {
-    let page = session
-        .s3(
-            |ctx| {
-                s3::build_list_objects(
-                    ctx,
-                    &ListObjectsRequest {
-                        prefix: key,
-                        delimiter: None,
-                        max_keys: Some(1),
-                        continuation_token: None,
-                        start_after: None,
-                    },
-                )
-            },
-            s3::parse_list_objects,
-        )
-        .await?;
+    let page = list_objects(session, key, None, 1, None).await?;
     Ok(page.objects.first().is_some_and(|o| o.key == key))
 }
 
@@ -144,8 +124,20 @@ pub async fn put_bytes(
     content_type: Option<&str>,
     if_none_match: bool,
 ) -> Result<(), CallError> {
+    put_bytes_with_progress(session, key, body, content_type, if_none_match, None).await
+}
+
+/// [`put_bytes`], reporting the bytes sent by the current attempt.
+pub async fn put_bytes_with_progress(
+    session: &Session,
+    key: &str,
+    body: Vec<u8>,
+    content_type: Option<&str>,
+    if_none_match: bool,
+    progress: Option<Rc<dyn Fn(u64)>>,
+) -> Result<(), CallError> {
     session
-        .s3(
+        .s3_with_progress(
             |ctx| {
                 s3::build_put_object(
                     ctx,
@@ -159,6 +151,7 @@ pub async fn put_bytes(
                 )
             },
             s3::parse_put_object,
+            progress,
         )
         .await
         .map(|_| ())

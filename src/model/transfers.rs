@@ -6,7 +6,8 @@
 //! finished parts) while it runs, so picking the same file again after a reload, or
 //! after the network gave out, sends only the parts S3 does not have yet.
 
-use crate::core::s3::{self, CompletedPart, PartPlan, PartSummary, PutObjectRequest};
+use crate::core::s3::{self, CompletedPart, PartPlan, PartSummary};
+use crate::model::files;
 use crate::model::session::{CallError, Session};
 use crate::model::transport::LocalFuture;
 use serde::{Deserialize, Serialize};
@@ -231,28 +232,19 @@ pub async fn upload(
         let progress = Rc::new(Progress::default());
         let shown = progress.clone();
         let report = on_progress.clone();
-        session
-            .s3_with_progress(
-                |ctx| {
-                    s3::build_put_object(
-                        ctx,
-                        PutObjectRequest {
-                            key,
-                            body: body.clone(),
-                            content_type,
-                            if_none_match: !options.overwrite,
-                            unsigned_payload: false,
-                        },
-                    )
-                },
-                s3::parse_put_object,
-                Some(Rc::new(move |sent| {
-                    shown.part_sent(1, sent);
-                    report(shown.bytes());
-                })),
-            )
-            .await
-            .map_err(UploadError::Call)?;
+        files::put_bytes_with_progress(
+            session,
+            key,
+            body,
+            content_type,
+            !options.overwrite,
+            Some(Rc::new(move |sent| {
+                shown.part_sent(1, sent);
+                report(shown.bytes());
+            })),
+        )
+        .await
+        .map_err(UploadError::Call)?;
         on_progress(size);
         return Ok(());
     }

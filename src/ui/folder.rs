@@ -5,6 +5,7 @@
 use crate::model::files;
 use crate::model::listing::{self, Entry, Sort, SortKey};
 use crate::model::session::Session;
+use crate::model::transport::LocalFuture;
 use crate::ui::dialog::Modal;
 use crate::ui::uploads::{UploadPanel, Uploads};
 use crate::web;
@@ -412,47 +413,47 @@ fn DialogHost(folder: Folder) -> impl IntoView {
     }
 }
 
-/// New folder (no entry) or rename (an entry).
+/// Work a prompt starts once its value passed the check: the notice to show on
+/// success, or the problem to show in the dialog.
+type PromptWork = LocalFuture<'static, Result<String, String>>;
+
+/// A one-field dialog: `start` checks the typed value (an `Err` is shown at once)
+/// and returns the work; success closes the dialog, shows the notice and reloads.
 #[component]
-fn NameDialog(folder: Folder, entry: Option<Entry>, close: Callback<()>) -> impl IntoView {
-    let value = RwSignal::new(entry.as_ref().map(|e| e.name.clone()).unwrap_or_default());
+fn PromptDialog(
+    folder: Folder,
+    title: String,
+    label: &'static str,
+    /// Element ids of the input and the OK button (tests and labels use them).
+    ids: (&'static str, &'static str),
+    ok_label: &'static str,
+    initial: String,
+    close: Callback<()>,
+    start: Box<dyn Fn(String) -> Result<PromptWork, String>>,
+) -> impl IntoView {
+    let (input_id, ok_id) = ids;
+    // Children of the modal must be Send; the closure is kept in the local arena.
+    let start = StoredValue::new_local(start);
+    let value = RwSignal::new(initial);
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let title = match &entry {
-        Some(e) => format!("Rename {}", e.name),
-        None => "New folder".to_string(),
-    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let name = value.get_untracked().trim().to_string();
-        if let Err(p) = listing::validate_name(&name) {
-            problem.set(Some(p));
-            return;
-        }
+        let work = match start.with_value(|start| start(value.get_untracked())) {
+            Ok(work) => work,
+            Err(p) => {
+                problem.set(Some(p));
+                return;
+            }
+        };
         busy.set(true);
-        let entry = entry.clone();
         leptos::task::spawn_local(async move {
-            let session = folder.session();
-            let prefix = folder.prefix.get_untracked();
-            let result = match &entry {
-                None => files::create_folder(&session, &prefix, &name)
-                    .await
-                    .map_err(|e| e.user_message(&format!("create folder {name}"))),
-                Some(e) => {
-                    let suffix = if e.is_folder() { "/" } else { "" };
-                    files::move_entry(&session, e, &format!("{prefix}{name}{suffix}"))
-                        .await
-                        .map_err(|err| err.user_message(&format!("rename {} to {name}", e.name)))
-                }
-            };
+            let result = work.await;
             busy.set(false);
             match result {
-                Ok(()) => {
+                Ok(notice) => {
                     close.run(());
-                    folder.say(match &entry {
-                        None => format!("Folder {name} created."),
-                        Some(e) => format!("{} renamed to {name}.", e.name),
-                    });
+                    folder.say(notice);
                     folder.reload();
                 }
                 Err(message) => problem.set(Some(message)),
@@ -462,15 +463,15 @@ fn NameDialog(folder: Folder, entry: Option<Entry>, close: Callback<()>) -> impl
     view! {
         <Modal title=title on_close=close>
             <form on:submit=submit>
-                <label for="name-input">"Name"</label>
-                <input id="name-input" type="text" autofocus required
+                <label for=input_id>{label}</label>
+                <input id=input_id type="text" autofocus
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev)) />
                 {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
                 <div class="dialog-actions">
                     <button type="button" class="button" on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="submit" class="button primary" id="name-ok" disabled=move || busy.get()>
-                        {move || if busy.get() { "Working…" } else { "OK" }}
+                    <button type="submit" class="button primary" id=ok_id disabled=move || busy.get()>
+                        {move || if busy.get() { "Working…" } else { ok_label }}
                     </button>
                 </div>
             </form>
@@ -478,11 +479,45 @@ fn NameDialog(folder: Folder, entry: Option<Entry>, close: Callback<()>) -> impl
     }
 }
 
+/// New folder (no entry) or rename (an entry).
+#[component]
+fn NameDialog(folder: Folder, entry: Option<Entry>, close: Callback<()>) -> impl IntoView {
+    let title = match &entry {
+        Some(e) => format!("Rename {}", e.name),
+        None => "New folder".to_string(),
+    };
+    let initial = entry.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+    let start = move |typed: String| -> Result<PromptWork, String> {
+        let name = typed.trim().to_string();
+        listing::validate_name(&name)?;
+        let entry = entry.clone();
+        Ok(Box::pin(async move {
+            let session = folder.session();
+            let prefix = folder.prefix.get_untracked();
+            match &entry {
+                None => files::create_folder(&session, &prefix, &name)
+                    .await
+                    .map(|()| format!("Folder {name} created."))
+                    .map_err(|e| e.user_message(&format!("create folder {name}"))),
+                Some(e) => {
+                    let suffix = if e.is_folder() { "/" } else { "" };
+                    files::move_entry(&session, e, &format!("{prefix}{name}{suffix}"))
+                        .await
+                        .map(|()| format!("{} renamed to {name}.", e.name))
+                        .map_err(|err| err.user_message(&format!("rename {} to {name}", e.name)))
+                }
+            }
+        }) as PromptWork)
+    };
+    view! {
+        <PromptDialog folder=folder title=title label="Name" ids=("name-input", "name-ok")
+            ok_label="OK" initial=initial close=close start=Box::new(start) />
+    }
+}
+
 #[component]
 fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
-    let session = folder.session();
-    let root = session.root_prefix();
-    drop(session);
+    let root = folder.session().root_prefix();
     // Start from the folder it is in, relative to the user's root.
     let here = folder
         .prefix
@@ -490,51 +525,23 @@ fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoVie
         .strip_prefix(&root)
         .unwrap_or("")
         .to_string();
-    let value = RwSignal::new(here);
-    let problem = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let title = format!("Move {}", entry.name);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let target = match listing::move_target(&root, &value.get_untracked(), &entry) {
-            Ok(target) => target,
-            Err(p) => {
-                problem.set(Some(p));
-                return;
-            }
-        };
-        busy.set(true);
+    let start = move |typed: String| -> Result<PromptWork, String> {
+        let target = listing::move_target(&root, &typed, &entry)?;
         let entry = entry.clone();
-        leptos::task::spawn_local(async move {
+        Ok(Box::pin(async move {
             let session = folder.session();
-            let result = files::move_entry(&session, &entry, &target).await;
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    close.run(());
-                    folder.say(format!("{} moved.", entry.name));
-                    folder.reload();
-                }
-                Err(e) => problem.set(Some(e.user_message(&format!("move {}", entry.name)))),
-            }
-        });
+            files::move_entry(&session, &entry, &target)
+                .await
+                .map(|()| format!("{} moved.", entry.name))
+                .map_err(|e| e.user_message(&format!("move {}", entry.name)))
+        }) as PromptWork)
     };
     view! {
-        <Modal title=title on_close=close>
-            <form on:submit=submit>
-                <label for="move-input">"Destination folder (for example photos/2024; empty for My files)"</label>
-                <input id="move-input" type="text" autofocus
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev)) />
-                {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
-                <div class="dialog-actions">
-                    <button type="button" class="button" on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="submit" class="button primary" id="move-ok" disabled=move || busy.get()>
-                        {move || if busy.get() { "Moving…" } else { "Move" }}
-                    </button>
-                </div>
-            </form>
-        </Modal>
+        <PromptDialog folder=folder title=title
+            label="Destination folder (for example photos/2024; empty for My files)"
+            ids=("move-input", "move-ok") ok_label="Move" initial=here close=close
+            start=Box::new(start) />
     }
 }
 
