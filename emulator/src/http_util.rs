@@ -60,22 +60,17 @@ pub fn redirect(location: &str) -> Resp {
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    escape_markup(s, "&#39;")
 }
 
 /// Escapes text for XML content.
 pub fn escape_xml(s: &str) -> String {
+    escape_markup(s, "&apos;")
+}
+
+/// The five markup-significant characters; only the apostrophe's entity differs
+/// between the HTML and XML forms the emulator writes.
+fn escape_markup(s: &str, apostrophe: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -83,7 +78,7 @@ pub fn escape_xml(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '\'' => out.push_str(apostrophe),
             _ => out.push(c),
         }
     }

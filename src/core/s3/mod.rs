@@ -254,6 +254,23 @@ fn header<'r>(response: &'r Response<Vec<u8>>, name: &str) -> Option<&'r str> {
     response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The XML result document of a successful call: the status is checked, an
+/// `<Error>` sent with a 200 becomes an error, and the root must be `expected`.
+fn result_document(
+    response: &Response<Vec<u8>>,
+    expected: &str,
+) -> Result<crate::core::xml::Element, S3Error> {
+    check_status(response)?;
+    let root = parse_body(response)?;
+    if root.name() != expected {
+        return Err(S3Error::unexpected_response(
+            response,
+            &format!("expected {expected}"),
+        ));
+    }
+    Ok(root)
+}
+
 fn parse_body(response: &Response<Vec<u8>>) -> Result<crate::core::xml::Element, S3Error> {
     let root = crate::core::xml::parse_bytes(response.body())
         .map_err(|_| S3Error::unexpected_response(response, "response body is not valid XML"))?;

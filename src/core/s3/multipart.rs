@@ -6,8 +6,8 @@
 use http::{Method, Request, Response};
 
 use super::{
-    check_status, crc32_checksum, header, parse_body, signed_request, with_query, PayloadSigning,
-    RequestContext, S3Error,
+    check_status, crc32_checksum, header, result_document, signed_request, with_query,
+    PayloadSigning, RequestContext, S3Error,
 };
 use crate::core::datetime::parse_iso8601;
 use crate::core::encoding::percent_decode;
@@ -37,14 +37,7 @@ pub fn build_create_multipart_upload(
 
 /// Returns the upload id.
 pub fn parse_create_multipart_upload(response: Response<Vec<u8>>) -> Result<String, S3Error> {
-    check_status(&response)?;
-    let root = parse_body(&response)?;
-    if root.name() != "InitiateMultipartUploadResult" {
-        return Err(S3Error::unexpected_response(
-            &response,
-            "expected InitiateMultipartUploadResult",
-        ));
-    }
+    let root = result_document(&response, "InitiateMultipartUploadResult")?;
     match root.child_text("UploadId") {
         Some(id) if !id.is_empty() => Ok(id.to_string()),
         _ => Err(S3Error::unexpected_response(&response, "no UploadId")),
@@ -175,14 +168,7 @@ pub fn build_complete_multipart_upload(
 pub fn parse_complete_multipart_upload(
     response: Response<Vec<u8>>,
 ) -> Result<CompleteMultipartUploadOutput, S3Error> {
-    check_status(&response)?;
-    let root = parse_body(&response)?;
-    if root.name() != "CompleteMultipartUploadResult" {
-        return Err(S3Error::unexpected_response(
-            &response,
-            "expected CompleteMultipartUploadResult",
-        ));
-    }
+    let root = result_document(&response, "CompleteMultipartUploadResult")?;
     let etag = root.child_text("ETag").ok_or_else(|| {
         S3Error::unexpected_response(&response, "CompleteMultipartUploadResult without ETag")
     })?;
@@ -272,14 +258,7 @@ fn parse_number<T: std::str::FromStr>(
 }
 
 pub fn parse_list_parts(response: Response<Vec<u8>>) -> Result<ListPartsPage, S3Error> {
-    check_status(&response)?;
-    let root = parse_body(&response)?;
-    if root.name() != "ListPartsResult" {
-        return Err(S3Error::unexpected_response(
-            &response,
-            "expected ListPartsResult",
-        ));
-    }
+    let root = result_document(&response, "ListPartsResult")?;
     let mut page = ListPartsPage {
         is_truncated: root.child_text("IsTruncated").map(str::trim) == Some("true"),
         next_part_number_marker: root
@@ -360,14 +339,7 @@ pub fn build_list_multipart_uploads(
 pub fn parse_list_multipart_uploads(
     response: Response<Vec<u8>>,
 ) -> Result<ListUploadsPage, S3Error> {
-    check_status(&response)?;
-    let root = parse_body(&response)?;
-    if root.name() != "ListMultipartUploadsResult" {
-        return Err(S3Error::unexpected_response(
-            &response,
-            "expected ListMultipartUploadsResult",
-        ));
-    }
+    let root = result_document(&response, "ListMultipartUploadsResult")?;
     let url_encoded = root.child_text("EncodingType").map(str::trim) == Some("url");
     let decode = |text: &str| -> Result<String, S3Error> {
         if url_encoded {

@@ -3,7 +3,7 @@
 use http::{Method, Request, Response};
 
 use super::{
-    check_status, crc32_checksum, encode_key, header, parse_body, signed_request, with_query,
+    check_status, crc32_checksum, encode_key, header, result_document, signed_request, with_query,
     PayloadSigning, RequestContext, S3Error,
 };
 use crate::core::datetime::{parse_http_date, parse_iso8601};
@@ -108,14 +108,7 @@ fn is_true(el: &Element, name: &str) -> bool {
 }
 
 pub fn parse_list_objects(response: Response<Vec<u8>>) -> Result<ListObjectsPage, S3Error> {
-    check_status(&response)?;
-    let root = parse_body(&response)?;
-    if root.name() != "ListBucketResult" {
-        return Err(S3Error::unexpected_response(
-            &response,
-            "expected ListBucketResult",
-        ));
-    }
+    let root = result_document(&response, "ListBucketResult")?;
     let url_encoded = root.child_text("EncodingType").map(str::trim) == Some("url");
     let mut page = ListObjectsPage {
         is_truncated: is_true(&root, "IsTruncated"),
@@ -381,14 +374,7 @@ pub fn build_copy_object(
 
 /// A 200 can still carry an `<Error>` (the copy failed after S3 started answering).
 pub fn parse_copy_object(response: Response<Vec<u8>>) -> Result<CopyObjectOutput, S3Error> {
-    check_status(&response)?;
-    let root = parse_body(&response)?;
-    if root.name() != "CopyObjectResult" {
-        return Err(S3Error::unexpected_response(
-            &response,
-            "expected CopyObjectResult",
-        ));
-    }
+    let root = result_document(&response, "CopyObjectResult")?;
     let etag = root
         .child_text("ETag")
         .ok_or_else(|| S3Error::unexpected_response(&response, "CopyObjectResult without ETag"))?;
@@ -473,14 +459,7 @@ pub fn build_delete_objects(
 }
 
 pub fn parse_delete_objects(response: Response<Vec<u8>>) -> Result<DeleteObjectsOutput, S3Error> {
-    check_status(&response)?;
-    let root = parse_body(&response)?;
-    if root.name() != "DeleteResult" {
-        return Err(S3Error::unexpected_response(
-            &response,
-            "expected DeleteResult",
-        ));
-    }
+    let root = result_document(&response, "DeleteResult")?;
     let mut output = DeleteObjectsOutput::default();
     for deleted in root.children_named("Deleted") {
         if let Some(key) = deleted.child_text("Key") {
