@@ -4,7 +4,7 @@
 //! Parsing is pure; a bad file gives a [`ConfigError`] that names the field and says
 //! what is wrong, which the app shows in the page.
 
-use serde_json::{Map, Value};
+use crate::core::json::{self, Value};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ fn err(field: &'static str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-fn required<'a>(obj: &'a Map<String, Value>, field: &'static str) -> Result<&'a str, ConfigError> {
+fn required<'a>(obj: &'a Value, field: &'static str) -> Result<&'a str, ConfigError> {
     match obj.get(field) {
         None | Some(Value::Null) => Err(err(field, "is missing")),
         Some(Value::String(s)) if s.trim().is_empty() => Err(err(field, "is empty")),
@@ -61,10 +61,7 @@ fn required<'a>(obj: &'a Map<String, Value>, field: &'static str) -> Result<&'a 
     }
 }
 
-fn optional<'a>(
-    obj: &'a Map<String, Value>,
-    field: &'static str,
-) -> Result<Option<&'a str>, ConfigError> {
+fn optional<'a>(obj: &'a Value, field: &'static str) -> Result<Option<&'a str>, ConfigError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -134,16 +131,16 @@ fn is_bucket_name(s: &str) -> bool {
 
 impl Config {
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| ConfigError {
+        let obj = json::parse(text).map_err(|e| ConfigError {
             field: None,
             problem: format!("is not valid JSON ({e})"),
         })?;
-        let Value::Object(obj) = value else {
+        if !obj.is_object() {
             return Err(ConfigError {
                 field: None,
                 problem: "must be a JSON object".into(),
             });
-        };
+        }
 
         let region = required(&obj, "region")?;
         if !is_region(region) {
@@ -278,10 +275,14 @@ mod tests {
         "signOutUri": "http://127.0.0.1:8080/"
     }"#;
 
+    /// SAMPLE with `field` set to `value` (added when absent).
     fn with(field: &str, value: Value) -> String {
-        let mut v: Value = serde_json::from_str(SAMPLE).unwrap();
-        v[field] = value;
-        v.to_string()
+        let Ok(Value::Object(mut fields)) = json::parse(SAMPLE) else {
+            panic!("SAMPLE is an object");
+        };
+        fields.retain(|(name, _)| name != field);
+        fields.push((field.to_string(), value));
+        Value::Object(fields).to_json()
     }
 
     #[test]
@@ -305,7 +306,7 @@ mod tests {
                 "bucket",
                 "not a valid S3 bucket",
             ),
-            (with("region", 5.into()), "region", "must be a string"),
+            (with("region", 5u64.into()), "region", "must be a string"),
             (
                 with("hostedUiUrl", "ftp://x".into()),
                 "hostedUiUrl",
@@ -322,7 +323,7 @@ mod tests {
                 "us-east-1:<guid>",
             ),
             (
-                with("scopes", serde_json::json!(["email"])),
+                with("scopes", Value::Array(vec!["email".into()])),
                 "scopes",
                 "openid",
             ),

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use crate::core::json::{self, Value};
 
 use crate::core::encoding::base64url_decode;
 
@@ -132,18 +132,15 @@ impl fmt::Display for IdTokenError {
 
 impl std::error::Error for IdTokenError {}
 
-fn json_part(part: &str) -> Result<Map<String, Value>, IdTokenError> {
+fn json_part(part: &str) -> Result<Value, IdTokenError> {
     let bytes = base64url_decode(part).ok_or(IdTokenError::new(Kind::Malformed))?;
-    match serde_json::from_slice(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+    match json::parse_bytes(&bytes) {
+        Ok(object) if object.is_object() => Ok(object),
         _ => Err(IdTokenError::new(Kind::Malformed)),
     }
 }
 
-fn string_claim(
-    claims: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<String>, IdTokenError> {
+fn string_claim(claims: &Value, name: &'static str) -> Result<Option<String>, IdTokenError> {
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -151,32 +148,22 @@ fn string_claim(
     }
 }
 
-fn required_string(
-    claims: &Map<String, Value>,
-    name: &'static str,
-) -> Result<String, IdTokenError> {
+fn required_string(claims: &Value, name: &'static str) -> Result<String, IdTokenError> {
     string_claim(claims, name)?.ok_or(IdTokenError::new(Kind::MissingClaim(name)))
 }
 
 /// A JWT NumericDate: seconds since the epoch, possibly fractional (truncated here).
-fn time_claim(
-    claims: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<u64>, IdTokenError> {
-    match claims.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
-            (Some(secs), _) => Ok(Some(secs)),
-            (None, Some(f)) if f.is_finite() && f >= 0.0 && f < u64::MAX as f64 => {
-                Ok(Some(f as u64))
-            }
-            _ => Err(IdTokenError::new(Kind::InvalidClaim(name))),
-        },
-        Some(_) => Err(IdTokenError::new(Kind::InvalidClaim(name))),
+fn time_claim(claims: &Value, name: &'static str) -> Result<Option<u64>, IdTokenError> {
+    match claims.get_non_null(name) {
+        None => Ok(None),
+        Some(n) => n
+            .as_u64_floor()
+            .map(Some)
+            .ok_or(IdTokenError::new(Kind::InvalidClaim(name))),
     }
 }
 
-fn required_time(claims: &Map<String, Value>, name: &'static str) -> Result<u64, IdTokenError> {
+fn required_time(claims: &Value, name: &'static str) -> Result<u64, IdTokenError> {
     time_claim(claims, name)?.ok_or(IdTokenError::new(Kind::MissingClaim(name)))
 }
 

@@ -4,14 +4,12 @@
 //! `GetId`, `GetCredentialsForIdentity` and `GetOpenIdToken` are unsigned: the id
 //! token in `Logins` is the authentication.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use http::header::CONTENT_TYPE;
-use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::core::credentials::Credentials;
+use crate::core::json::{self, Value};
 use crate::core::secret::Secret;
 
 const JSON_1_1: &str = "application/x-amz-json-1.1";
@@ -209,25 +207,22 @@ impl std::error::Error for IdentityError {}
 // ---------------------------------------------------------------------------------
 // Requests
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetIdInput<'a> {
-    identity_pool_id: &'a str,
-    logins: BTreeMap<&'a str, &'a str>,
-}
-
-/// Input of both `GetCredentialsForIdentity` and `GetOpenIdToken`.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct IdentityInput<'a> {
-    identity_id: &'a str,
-    logins: BTreeMap<&'a str, &'a str>,
+/// The input of every operation here: the pool (`GetId`) or the identity, and the
+/// `Logins` map with the one user pool login.
+fn input(id_name: &str, id: &str, logins_key: &str, id_token: &Secret) -> Value {
+    Value::object(vec![
+        (id_name, id.into()),
+        (
+            "Logins",
+            Value::object(vec![(logins_key, id_token.expose().into())]),
+        ),
+    ])
 }
 
 fn json_post(
     endpoint: &str,
     operation: &str,
-    body: &impl Serialize,
+    body: &Value,
 ) -> Result<http::Request<Vec<u8>>, IdentityError> {
     let uri: http::Uri = format!("{}/", endpoint.trim_end_matches('/'))
         .parse()
@@ -235,8 +230,7 @@ fn json_post(
     if uri.scheme().is_none() || uri.authority().is_none() {
         return Err(IdentityError::new(Kind::InvalidEndpoint));
     }
-    // Serialising borrowed strings into a Vec cannot fail.
-    let body = serde_json::to_vec(body).unwrap_or_default();
+    let body = body.to_json().into_bytes();
     http::Request::builder()
         .method(http::Method::POST)
         .uri(uri)
@@ -253,10 +247,7 @@ pub fn build_get_id(
     logins_key: &str,
     id_token: &Secret,
 ) -> Result<http::Request<Vec<u8>>, IdentityError> {
-    let input = GetIdInput {
-        identity_pool_id,
-        logins: BTreeMap::from([(logins_key, id_token.expose())]),
-    };
+    let input = input("IdentityPoolId", identity_pool_id, logins_key, id_token);
     json_post(endpoint, "GetId", &input)
 }
 
@@ -267,10 +258,7 @@ pub fn build_get_credentials_for_identity(
     logins_key: &str,
     id_token: &Secret,
 ) -> Result<http::Request<Vec<u8>>, IdentityError> {
-    let input = IdentityInput {
-        identity_id,
-        logins: BTreeMap::from([(logins_key, id_token.expose())]),
-    };
+    let input = input("IdentityId", identity_id, logins_key, id_token);
     json_post(endpoint, "GetCredentialsForIdentity", &input)
 }
 
@@ -282,10 +270,7 @@ pub fn build_get_open_id_token(
     logins_key: &str,
     id_token: &Secret,
 ) -> Result<http::Request<Vec<u8>>, IdentityError> {
-    let input = IdentityInput {
-        identity_id,
-        logins: BTreeMap::from([(logins_key, id_token.expose())]),
-    };
+    let input = input("IdentityId", identity_id, logins_key, id_token);
     json_post(endpoint, "GetOpenIdToken", &input)
 }
 
@@ -300,16 +285,13 @@ fn sanitize_error_type(raw: &str) -> &str {
     raw.trim()
 }
 
-fn string_field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    map.get(name).and_then(Value::as_str)
+fn string_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
+    body.get(name).and_then(Value::as_str)
 }
 
 fn error_from_response(response: &http::Response<Vec<u8>>) -> IdentityError {
     let status = response.status().as_u16();
-    let body = match serde_json::from_slice::<Value>(response.body()) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let body = json::parse_bytes(response.body()).unwrap_or(Value::Null);
     let header_type = response
         .headers()
         .get("x-amzn-errortype")
@@ -337,20 +319,20 @@ fn error_from_response(response: &http::Response<Vec<u8>>) -> IdentityError {
 }
 
 /// The JSON object of a success response, or the error the response carries.
-fn success_body(response: &http::Response<Vec<u8>>) -> Result<Map<String, Value>, IdentityError> {
+fn success_body(response: &http::Response<Vec<u8>>) -> Result<Value, IdentityError> {
     if !response.status().is_success() {
         return Err(error_from_response(response));
     }
-    match serde_json::from_slice(response.body()) {
-        Ok(Value::Object(map)) => Ok(map),
+    match json::parse_bytes(response.body()) {
+        Ok(body) if body.is_object() => Ok(body),
         _ => Err(IdentityError::new(Kind::MalformedResponse(
             "body is not a JSON object",
         ))),
     }
 }
 
-fn required_string(map: &Map<String, Value>, name: &'static str) -> Result<String, IdentityError> {
-    match map.get(name) {
+fn required_string(body: &Value, name: &'static str) -> Result<String, IdentityError> {
+    match body.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(IdentityError::new(Kind::MalformedResponse(name))),
     }
@@ -364,12 +346,7 @@ pub fn parse_get_id(response: http::Response<Vec<u8>>) -> Result<String, Identit
 /// Epoch seconds as the JSON 1.1 protocol sends timestamps: a number, maybe
 /// fractional or in exponent form (`1.7E9`). Rounded down, so expiry is never late.
 fn epoch_seconds(value: &Value) -> Option<u64> {
-    let n = value.as_number()?;
-    if let Some(secs) = n.as_u64() {
-        return Some(secs);
-    }
-    let f = n.as_f64()?;
-    (f.is_finite() && f >= 0.0 && f < u64::MAX as f64).then_some(f.floor() as u64)
+    value.as_u64_floor()
 }
 
 /// Reads `GetCredentialsForIdentity`'s answer. Note the wire name `SecretKey`.
@@ -377,7 +354,7 @@ pub fn parse_get_credentials_for_identity(
     response: http::Response<Vec<u8>>,
 ) -> Result<Credentials, IdentityError> {
     let body = success_body(&response)?;
-    let Some(Value::Object(creds)) = body.get("Credentials") else {
+    let Some(creds) = body.get("Credentials").filter(|c| c.is_object()) else {
         return Err(IdentityError::new(Kind::MalformedResponse("Credentials")));
     };
     let expiration = match creds.get("Expiration") {
@@ -443,17 +420,11 @@ mod tests {
 
     #[test]
     fn epoch_seconds_accepts_json_1_1_number_forms() {
-        assert_eq!(
-            epoch_seconds(&serde_json::json!(1700003600)),
-            Some(1700003600)
-        );
-        assert_eq!(
-            epoch_seconds(&serde_json::json!(1700003600.75)),
-            Some(1700003600)
-        );
-        let exp: Value = serde_json::from_str("1.514869445E9").unwrap();
-        assert_eq!(epoch_seconds(&exp), Some(1514869445));
-        assert_eq!(epoch_seconds(&serde_json::json!(-1)), None);
-        assert_eq!(epoch_seconds(&serde_json::json!("1700003600")), None);
+        let seconds = |text: &str| epoch_seconds(&json::parse(text).unwrap());
+        assert_eq!(seconds("1700003600"), Some(1700003600));
+        assert_eq!(seconds("1700003600.75"), Some(1700003600));
+        assert_eq!(seconds("1.514869445E9"), Some(1514869445));
+        assert_eq!(seconds("-1"), None);
+        assert_eq!(seconds("\"1700003600\""), None);
     }
 }

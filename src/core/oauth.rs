@@ -12,10 +12,10 @@
 use std::fmt;
 
 use http::header::CONTENT_TYPE;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::core::encoding::{base64url_encode, form_encode, parse_query};
+use crate::core::json::{self, Value};
 use crate::core::secret::Secret;
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -528,7 +528,7 @@ fn oauth_error_body(body: &Value, status: u16) -> Option<OAuthError> {
 }
 
 fn error_from_response(status: u16, body: &[u8]) -> OAuthError {
-    serde_json::from_slice::<Value>(body)
+    json::parse_bytes(body)
         .ok()
         .and_then(|v| oauth_error_body(&v, status))
         .unwrap_or(OAuthError::new(Kind::UnexpectedStatus(status)))
@@ -549,7 +549,7 @@ pub fn parse_token_response(response: http::Response<Vec<u8>>) -> Result<TokenSe
     if status != 200 {
         return Err(error_from_response(status, body));
     }
-    let json: Value = serde_json::from_slice(body)
+    let json = json::parse_bytes(body)
         .map_err(|_| OAuthError::new(Kind::MalformedResponse("body is not JSON")))?;
     if !json.is_object() {
         return Err(OAuthError::new(Kind::MalformedResponse(
@@ -572,7 +572,7 @@ pub fn parse_token_response(response: http::Response<Vec<u8>>) -> Result<TokenSe
         .to_string();
     let expires_in = match json.get("expires_in") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(
+        Some(n @ Value::Number(_)) => Some(
             n.as_u64()
                 .ok_or(OAuthError::new(Kind::MalformedResponse("expires_in")))?,
         ),

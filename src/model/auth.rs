@@ -9,10 +9,10 @@ use crate::config::Config;
 use crate::core::credentials::Credentials;
 use crate::core::id_token::{self, IdTokenClaims, IdTokenError};
 use crate::core::identity::{self, IdentityError};
+use crate::core::json::{self, Value};
 use crate::core::oauth::{self, OAuthError, PkceVerifier};
 use crate::core::secret::Secret;
 use crate::model::transport::{NetworkError, Transport};
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// sessionStorage key of the sign-in in progress (verifier, state, nonce).
@@ -30,7 +30,7 @@ pub fn identity_cache_key(config: &Config, sub: &str) -> String {
 }
 
 /// The sign-in in progress, kept in sessionStorage across the Hosted UI round trip.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PendingSignIn {
     pub verifier: String,
     pub state: String,
@@ -48,11 +48,24 @@ impl fmt::Debug for PendingSignIn {
 
 impl PendingSignIn {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("plain strings serialise")
+        Value::object(vec![
+            ("verifier", self.verifier.as_str().into()),
+            ("state", self.state.as_str().into()),
+            ("nonce", self.nonce.as_str().into()),
+            ("keep_signed_in", self.keep_signed_in.into()),
+        ])
+        .to_json()
     }
 
     pub fn from_json(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
+        let stored = json::parse(text).ok()?;
+        let string = |name| stored.get(name)?.as_str().map(str::to_string);
+        Some(PendingSignIn {
+            verifier: string("verifier")?,
+            state: string("state")?,
+            nonce: string("nonce")?,
+            keep_signed_in: stored.get("keep_signed_in")?.as_bool()?,
+        })
     }
 }
 
@@ -106,40 +119,34 @@ pub struct Tokens {
     pub keep_signed_in: bool,
 }
 
-#[derive(Serialize, Deserialize)]
-struct StoredTokens {
-    id_token: String,
-    access_token: String,
-    refresh_token: String,
-    keep_signed_in: bool,
-}
-
 impl Tokens {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&StoredTokens {
-            id_token: self.id_token.expose().into(),
-            access_token: self.access_token.expose().into(),
-            refresh_token: self.refresh_token.expose().into(),
-            keep_signed_in: self.keep_signed_in,
-        })
-        .expect("plain strings serialise")
+        Value::object(vec![
+            ("id_token", self.id_token.expose().into()),
+            ("access_token", self.access_token.expose().into()),
+            ("refresh_token", self.refresh_token.expose().into()),
+            ("keep_signed_in", self.keep_signed_in.into()),
+        ])
+        .to_json()
     }
 
     /// Reads stored tokens back. The id token's claims are checked again except for
     /// expiry: an expired id token is refreshed, not thrown away.
     pub fn from_json(config: &Config, text: &str) -> Option<Tokens> {
-        let stored: StoredTokens = serde_json::from_str(text).ok()?;
-        let claims = id_token::decode(&stored.id_token).ok()?;
+        let stored = json::parse(text).ok()?;
+        let secret = |name| stored.get(name)?.as_str().map(Secret::new);
+        let id_token = secret("id_token")?;
+        let claims = id_token::decode(id_token.expose()).ok()?;
         let issuer = config.issuer();
         if claims.iss != issuer || !claims.aud.contains(&config.client_id) {
             return None;
         }
         Some(Tokens {
-            id_token: Secret::new(stored.id_token),
-            access_token: Secret::new(stored.access_token),
-            refresh_token: Secret::new(stored.refresh_token),
+            id_token,
+            access_token: secret("access_token")?,
+            refresh_token: secret("refresh_token")?,
             claims,
-            keep_signed_in: stored.keep_signed_in,
+            keep_signed_in: stored.get("keep_signed_in")?.as_bool()?,
         })
     }
 
@@ -357,6 +364,19 @@ impl AuthError {
 
     pub fn is_network(&self) -> bool {
         matches!(self, AuthError::Network(..))
+    }
+
+    /// Why a session that was working has ended (for an error that
+    /// [`AuthError::ends_session`]): a refused refresh token is not a refused code.
+    pub fn session_end_message(&self) -> String {
+        match self {
+            AuthError::Token(e) if e.is_invalid_grant() => {
+                "Your sign-in has expired or was ended elsewhere (for example by signing \
+                 out everywhere)."
+                    .into()
+            }
+            other => other.user_message(),
+        }
     }
 
     /// A message for people: what failed and what to do.
