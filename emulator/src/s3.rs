@@ -1023,6 +1023,59 @@ async fn part_files(
     Ok(out)
 }
 
+/// The big-endian CRC32 of a file's bytes.
+async fn crc32_of(path: &std::path::Path) -> S3Result<[u8; 4]> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|_| s3_error!(InternalError))?;
+    Ok(crc32fast::hash(&bytes).to_be_bytes())
+}
+
+/// S3's composite checksum of a multipart object uploaded with CRC32 parts: the
+/// CRC32 of the parts' raw CRC32s in order, base64, then `-<parts>`.
+fn composite_crc32(part_crcs: &[[u8; 4]]) -> String {
+    let raw: Vec<u8> = part_crcs.iter().flatten().copied().collect();
+    let crc = crc32fast::hash(&raw).to_be_bytes();
+    format!(
+        "{}-{}",
+        base64::engine::general_purpose::STANDARD.encode(crc),
+        part_crcs.len()
+    )
+}
+
+/// Where s3s-fs (pinned) keeps an object's ETag and checksums, which its HEAD and
+/// GET answer with.
+fn internal_info_path(root: &std::path::Path, bucket: &str, key: &str) -> std::path::PathBuf {
+    let encode = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    root.join(format!(
+        ".bucket-{}.object-{}.internal.json",
+        encode(bucket),
+        encode(key)
+    ))
+}
+
+/// Records `checksum` as the object's CRC32, replacing whatever an earlier object
+/// under the key left there (s3s-fs keeps it across a multipart completion).
+async fn store_crc32(path: &std::path::Path, checksum: String) -> S3Result<()> {
+    let mut info: serde_json::Map<String, serde_json::Value> = match tokio::fs::read(path).await {
+        Ok(text) => serde_json::from_slice(&text).map_err(|_| s3_error!(InternalError))?,
+        Err(_) => serde_json::Map::new(),
+    };
+    for stale in [
+        "checksum_crc32c",
+        "checksum_sha1",
+        "checksum_sha256",
+        "checksum_crc64nvme",
+    ] {
+        info.remove(stale);
+    }
+    info.insert("checksum_crc32".into(), checksum.into());
+    let text = serde_json::to_vec(&info).map_err(|_| s3_error!(InternalError))?;
+    tokio::fs::write(path, text)
+        .await
+        .map_err(|_| s3_error!(InternalError))
+}
+
 async fn md5_hex(path: &std::path::Path) -> S3Result<String> {
     use md5::Digest as _;
     let bytes = tokio::fs::read(path)
@@ -1215,7 +1268,21 @@ impl S3 for CubbyS3 {
         mut req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         req.input.key = fs_key(&req.input.key);
-        hide_missing(self.fs.head_object(self.stable(req)).await)
+        // Like S3, stored checksums only with `x-amz-checksum-mode: ENABLED`.
+        let checksum_mode = req
+            .headers
+            .get("x-amz-checksum-mode")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"ENABLED"));
+        let mut resp = hide_missing(self.fs.head_object(self.stable(req)).await)?;
+        if !checksum_mode {
+            let out = &mut resp.output;
+            out.checksum_crc32 = None;
+            out.checksum_crc32c = None;
+            out.checksum_sha1 = None;
+            out.checksum_sha256 = None;
+            out.checksum_crc64nvme = None;
+        }
+        Ok(resp)
     }
 
     async fn put_object(
@@ -1462,6 +1529,7 @@ impl S3 for CubbyS3 {
             let _ = tokio::fs::remove_file(path).await;
         }
         let mut renumbered = vec![];
+        let mut part_crcs = vec![];
         for (i, part) in requested.into_iter().enumerate() {
             let n = part.part_number.unwrap_or(0);
             let to = self
@@ -1470,6 +1538,7 @@ impl S3 for CubbyS3 {
             tokio::fs::rename(stash(n), &to)
                 .await
                 .map_err(|_| s3_error!(InternalError))?;
+            part_crcs.push(crc32_of(&to).await?);
             renumbered.push(CompletedPart {
                 part_number: Some(i as i32 + 1),
                 ..part
@@ -1479,7 +1548,11 @@ impl S3 for CubbyS3 {
             m.parts = Some(renumbered);
         }
         req.input.key = fs_key(&req.input.key);
+        let info_path = internal_info_path(&self.root, &req.input.bucket, &req.input.key);
         let resp = self.fs.complete_multipart_upload(self.stable(req)).await?;
+        // The app creates every upload with CRC32, so the object's checksum is the
+        // composite one S3 would report.
+        store_crc32(&info_path, composite_crc32(&part_crcs)).await?;
         self.forget_upload(&upload_id).await;
         Ok(resp)
     }
@@ -1493,5 +1566,21 @@ impl S3 for CubbyS3 {
         let resp = self.fs.abort_multipart_upload(self.stable(req)).await?;
         self.forget_upload(&upload_id).await;
         Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composite_crc32_is_the_crc32_of_the_part_crc32s() {
+        // Computed independently: python3 zlib.crc32 over the parts "hello ",
+        // "world", "Welcome to Amazon S3." and then over their packed big-endian CRCs.
+        let parts: Vec<[u8; 4]> = [&b"hello "[..], b"world", b"Welcome to Amazon S3."]
+            .iter()
+            .map(|p| crc32fast::hash(p).to_be_bytes())
+            .collect();
+        assert_eq!(composite_crc32(&parts), "OFYcLQ==-3");
     }
 }

@@ -124,10 +124,11 @@ pub async fn put_bytes(
     content_type: Option<&str>,
     if_none_match: bool,
 ) -> Result<(), CallError> {
-    put_bytes_with_progress(session, key, body, content_type, if_none_match, None).await
+    put_bytes_with_progress(session, key, body, content_type, if_none_match, None, None).await
 }
 
-/// [`put_bytes`], reporting the bytes sent by the current attempt.
+/// [`put_bytes`], reporting the bytes sent by the current attempt; `abort` stops it
+/// ([`CallError::Aborted`]).
 pub async fn put_bytes_with_progress(
     session: &Session,
     key: &str,
@@ -135,9 +136,10 @@ pub async fn put_bytes_with_progress(
     content_type: Option<&str>,
     if_none_match: bool,
     progress: Option<Rc<dyn Fn(u64)>>,
+    abort: Option<&crate::model::transport::AbortSignal>,
 ) -> Result<(), CallError> {
     session
-        .s3_with_progress(
+        .s3_abortable(
             |ctx| {
                 s3::build_put_object(
                     ctx,
@@ -152,6 +154,7 @@ pub async fn put_bytes_with_progress(
             },
             s3::parse_put_object,
             progress,
+            abort,
         )
         .await
         .map(|_| ())

@@ -7,7 +7,7 @@ use crate::core::credentials::Credentials;
 use crate::core::retry::{self, Attempts, Failure, RetryDecision};
 use crate::core::s3::{self, Bucket, Endpoint, RequestContext, S3Error};
 use crate::model::auth::{self, AuthError, Tokens};
-use crate::model::transport::{LocalFuture, NetworkError, Transport};
+use crate::model::transport::{AbortSignal, Aborted, LocalFuture, NetworkError, Transport};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
@@ -337,22 +337,46 @@ impl Session {
         parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
         progress: Option<Rc<dyn Fn(u64)>>,
     ) -> Result<T, CallError> {
+        self.s3_abortable(build, parse, progress, None).await
+    }
+
+    /// [`Session::s3_with_progress`] that `abort` can stop: the request in flight
+    /// is cut off and the call ends with [`CallError::Aborted`], never retried.
+    pub async fn s3_abortable<T>(
+        &self,
+        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
+        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
+        progress: Option<Rc<dyn Fn(u64)>>,
+        abort: Option<&AbortSignal>,
+    ) -> Result<T, CallError> {
         let mut attempts = Attempts::default();
         loop {
             let credentials = self.credentials().await.map_err(CallError::Auth)?;
+            if abort.is_some_and(AbortSignal::is_aborted) {
+                return Err(CallError::Aborted);
+            }
             let ctx = RequestContext {
                 bucket: &self.bucket,
                 credentials: &credentials,
                 time: self.signing_time(),
             };
             let request = build(&ctx).map_err(CallError::S3)?;
-            let sent = match &progress {
-                Some(progress) => {
+            let sent = match (abort, &progress) {
+                (Some(abort), _) => {
+                    let sent = self
+                        .transport
+                        .send_abortable(request, progress.clone(), abort);
+                    match sent.await {
+                        Ok(sent) => sent,
+                        Err(Aborted) => return Err(CallError::Aborted),
+                    }
+                }
+                (None, Some(progress)) => {
                     self.transport
                         .send_with_progress(request, progress.clone())
                         .await
                 }
-                None => self.transport.send(request).await,
+                (None, None) => self.transport.send(request).await,
             };
             let (failure, error) = match sent {
                 Ok(response) => match parse(response) {
@@ -365,7 +389,14 @@ impl Session {
             match retry::classify(&failure, &attempts) {
                 RetryDecision::RetryWithBackoff => {
                     let delay = retry::backoff_delay(attempts.made, (self.env.random_fraction)());
-                    (self.env.sleep)(delay.as_millis() as u32).await;
+                    let wait = (self.env.sleep)(delay.as_millis() as u32);
+                    match abort {
+                        // An abort ends the wait (checked before the next attempt).
+                        Some(abort) => {
+                            futures::future::select(wait, Box::pin(abort.aborted())).await;
+                        }
+                        None => wait.await,
+                    }
                 }
                 RetryDecision::RefreshCredentialsThenRetry => {
                     attempts.credentials_refreshed = true;
@@ -439,6 +470,8 @@ pub enum CallError {
     Auth(AuthError),
     /// A multi-object operation that did part of its work; says what is left.
     Incomplete(String),
+    /// Stopped by the caller's [`AbortSignal`] (pause or cancel), not a failure.
+    Aborted,
 }
 
 impl CallError {
@@ -460,6 +493,7 @@ impl CallError {
             ),
             CallError::Auth(e) => format!("Could not {what}: {}", e.user_message()),
             CallError::Incomplete(detail) => format!("Could not fully {what}: {detail}."),
+            CallError::Aborted => format!("Stopped: did not {what}."),
             CallError::S3(e) => {
                 let code = e.code().unwrap_or("");
                 let advice = match code {
@@ -504,6 +538,7 @@ impl fmt::Display for CallError {
             CallError::Network(e) => write!(f, "{e}"),
             CallError::Auth(e) => write!(f, "{e}"),
             CallError::Incomplete(detail) => f.write_str(detail),
+            CallError::Aborted => f.write_str("aborted"),
         }
     }
 }

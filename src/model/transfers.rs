@@ -5,14 +5,20 @@
 //! orphan parts stay behind. A multipart upload is remembered (upload id and
 //! finished parts) while it runs, so picking the same file again after a reload, or
 //! after the network gave out, sends only the parts S3 does not have yet.
+//!
+//! Every upload can be paused, resumed and cancelled through its [`UploadControl`]:
+//! pause and cancel cut off the requests in flight at once. Once stored, the object
+//! is checked with a HEAD (size, and CRC32 when S3 reports it) before the upload
+//! counts as done.
 
-use crate::core::s3::{self, CompletedPart, PartPlan, PartSummary};
+use crate::core::encoding::{base64_decode, base64_encode};
+use crate::core::s3::{self, CompletedPart, ObjectMetadata, PartPlan, PartSummary};
 use crate::model::files;
 use crate::model::session::{CallError, Session};
-use crate::model::transport::LocalFuture;
+use crate::model::transport::{AbortSignal, LocalFuture};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::rc::Rc;
 
@@ -20,8 +26,10 @@ use std::rc::Rc;
 pub const MULTIPART_THRESHOLD: u64 = 8 * 1024 * 1024;
 /// The part size asked of the planner (it grows it for huge files).
 pub const PREFERRED_PART_SIZE: u64 = 8 * 1024 * 1024;
-/// Parts sent at once.
-pub const PARTS_IN_FLIGHT: usize = 4;
+/// Parts sent at once unless the config says otherwise (`uploadPartsInFlight`).
+pub const DEFAULT_PARTS_IN_FLIGHT: usize = 4;
+/// The most parts sent at once (memory: parts in flight × part size).
+pub const MAX_PARTS_IN_FLIGHT: usize = 16;
 
 /// Records of unfinished uploads older than this are dropped: the bucket's
 /// lifecycle rule aborts incomplete multipart uploads after one day.
@@ -148,6 +156,83 @@ pub struct UploadOptions<'a> {
     pub overwrite: bool,
     /// Remember a multipart upload here, and pick it up if it was remembered.
     pub resume: Option<Resume<'a>>,
+    /// Parts sent at once (1..=[`MAX_PARTS_IN_FLIGHT`]; others are clamped).
+    pub parts_in_flight: usize,
+}
+
+/// What the user wants of an upload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Steer {
+    #[default]
+    Run,
+    Pause,
+    Cancel,
+}
+
+/// Pause, resume and cancel of one upload: the UI steers, the upload obeys. Pause
+/// and cancel abort the requests in flight at once (their bytes are sent again on
+/// resume); a paused multipart upload stays open at S3 with its finished parts.
+#[derive(Clone, Default)]
+pub struct UploadControl(Rc<ControlState>);
+
+#[derive(Default)]
+struct ControlState {
+    steer: Cell<Steer>,
+    /// Given to the requests sent while running; aborted by pause and cancel.
+    requests: RefCell<AbortSignal>,
+    /// Fired, as a one-shot event, when a pause ends (resume or cancel).
+    pause_ended: RefCell<AbortSignal>,
+}
+
+impl UploadControl {
+    pub fn new() -> UploadControl {
+        UploadControl::default()
+    }
+
+    pub fn steer(&self) -> Steer {
+        self.0.steer.get()
+    }
+
+    /// Stops sending: requests in flight are aborted, no new ones start.
+    pub fn pause(&self) {
+        if self.steer() != Steer::Run {
+            return;
+        }
+        self.0.steer.set(Steer::Pause);
+        *self.0.pause_ended.borrow_mut() = AbortSignal::new();
+        self.0.requests.borrow().abort();
+    }
+
+    /// Goes on after a pause, with a fresh signal for the new requests.
+    pub fn resume(&self) {
+        if self.steer() != Steer::Pause {
+            return;
+        }
+        self.0.steer.set(Steer::Run);
+        *self.0.requests.borrow_mut() = AbortSignal::new();
+        self.0.pause_ended.borrow().abort();
+    }
+
+    /// Stops for good: requests in flight are aborted; the upload cleans up.
+    pub fn cancel(&self) {
+        self.0.steer.set(Steer::Cancel);
+        self.0.requests.borrow().abort();
+        self.0.pause_ended.borrow().abort();
+    }
+
+    /// Waits out a pause; the signal for the next request, or `Cancelled`.
+    async fn proceed(&self) -> Result<AbortSignal, UploadError> {
+        loop {
+            match self.steer() {
+                Steer::Run => return Ok(self.0.requests.borrow().clone()),
+                Steer::Cancel => return Err(UploadError::Cancelled),
+                Steer::Pause => {
+                    let ended = self.0.pause_ended.borrow().aborted();
+                    ended.await;
+                }
+            }
+        }
+    }
 }
 
 /// Why an upload stopped.
@@ -157,6 +242,11 @@ pub enum UploadError {
     /// The file could not be read (moved, deleted, permission).
     Read(String),
     Call(CallError),
+    /// The object was stored but the HEAD that checks it failed.
+    Unchecked(CallError),
+    /// What S3 stored is not the file: `size X vs Y` or `CRC32 A vs B` (stored
+    /// first).
+    Mismatch(String),
 }
 
 impl UploadError {
@@ -167,6 +257,13 @@ impl UploadError {
             }
             UploadError::Read(e) => format!("Could not read {name} from your device: {e}."),
             UploadError::Call(e) => e.user_message(&format!("upload {name}")),
+            UploadError::Unchecked(e) => e.user_message(&format!(
+                "check the stored copy of {name} (it was sent; upload it again to be sure)"
+            )),
+            UploadError::Mismatch(detail) => format!(
+                "Upload of {name} failed its check: the stored object differs from your file: \
+                 {detail}. Upload it again."
+            ),
         }
     }
 }
@@ -177,7 +274,65 @@ impl fmt::Display for UploadError {
             UploadError::Cancelled => f.write_str("cancelled"),
             UploadError::Read(e) => write!(f, "read error: {e}"),
             UploadError::Call(e) => write!(f, "{e}"),
+            UploadError::Unchecked(e) => write!(f, "stored, but not checked: {e}"),
+            UploadError::Mismatch(detail) => {
+                write!(f, "stored object differs from the file: {detail}")
+            }
         }
+    }
+}
+
+/// The CRC32 S3 reports for a multipart object whose parts carried CRC32s (a
+/// composite checksum): the CRC32 of the parts' raw big-endian CRC32s in part
+/// order, base64, then `-<number of parts>`. `None` when a part's CRC32 is unknown.
+pub fn composite_crc32<'a>(
+    part_checksums: impl IntoIterator<Item = Option<&'a str>>,
+) -> Option<String> {
+    let mut raw = Vec::new();
+    let mut parts = 0;
+    for checksum in part_checksums {
+        let bytes = base64_decode(checksum?)?;
+        if bytes.len() != 4 {
+            return None;
+        }
+        raw.extend_from_slice(&bytes);
+        parts += 1;
+    }
+    let crc = base64_encode(&crc32fast::hash(&raw).to_be_bytes());
+    Some(format!("{crc}-{parts}"))
+}
+
+/// How what S3 stored differs from the file (`size` bytes, CRC32 `checksum` when
+/// known), stored value first; `None` when it matches. A checksum S3 does not
+/// report (or the bucket's CORS hides) is not compared.
+pub fn stored_difference(
+    stored: &ObjectMetadata,
+    size: u64,
+    checksum: Option<&str>,
+) -> Option<String> {
+    if stored.size != size {
+        return Some(format!("size {} vs {size}", stored.size));
+    }
+    match (stored.checksum_crc32.as_deref(), checksum) {
+        (Some(theirs), Some(ours)) if theirs != ours => Some(format!("CRC32 {theirs} vs {ours}")),
+        _ => None,
+    }
+}
+
+/// HEADs `key` and compares it with the file (see [`stored_difference`]).
+async fn check_stored(
+    session: &Session,
+    key: &str,
+    size: u64,
+    checksum: Option<&str>,
+) -> Result<(), UploadError> {
+    let stored = session
+        .s3(|ctx| s3::build_head_object(ctx, key), s3::parse_head_object)
+        .await
+        .map_err(UploadError::Unchecked)?;
+    match stored_difference(&stored, size, checksum) {
+        Some(detail) => Err(UploadError::Mismatch(detail)),
+        None => Ok(()),
     }
 }
 
@@ -202,6 +357,11 @@ impl Progress {
         self.confirmed.set(self.confirmed.get() + size);
     }
 
+    /// A part's request was aborted (pause): its bytes will be sent again.
+    fn part_dropped(&self, part: u32) {
+        self.in_flight.borrow_mut().remove(&part);
+    }
+
     /// Bytes to show: monotonic.
     pub fn bytes(&self) -> u64 {
         let now = self.confirmed.get() + self.in_flight.borrow().values().sum::<u64>();
@@ -211,8 +371,9 @@ impl Progress {
     }
 }
 
-/// Uploads `source` to `key`. `on_progress` is called with the bytes sent so far;
-/// `is_cancelled` is asked between steps (an XHR in flight finishes its part first).
+/// Uploads `source` to `key`, then checks what S3 stored. `on_progress` hears the
+/// bytes sent so far (never less than before); `control` pauses, resumes or
+/// cancels it.
 pub async fn upload(
     session: &Session,
     source: &dyn ByteSource,
@@ -220,44 +381,64 @@ pub async fn upload(
     content_type: Option<&str>,
     options: UploadOptions<'_>,
     on_progress: Rc<dyn Fn(u64)>,
-    is_cancelled: Rc<dyn Fn() -> bool>,
+    control: &UploadControl,
 ) -> Result<(), UploadError> {
     let size = source.size();
-    if size < MULTIPART_THRESHOLD {
-        let body = source.read(0, size).await.map_err(UploadError::Read)?;
-        if is_cancelled() {
-            return Err(UploadError::Cancelled);
-        }
-        // A retried PUT starts sending from zero again; what is shown holds.
-        let progress = Rc::new(Progress::default());
+    if size >= MULTIPART_THRESHOLD {
+        return multipart(
+            session,
+            source,
+            key,
+            content_type,
+            options,
+            on_progress,
+            control,
+        )
+        .await;
+    }
+    let body = source.read(0, size).await.map_err(UploadError::Read)?;
+    let checksum = s3::crc32_checksum(&body);
+    // A retried or resumed PUT starts sending from zero again; what is shown holds.
+    let progress = Rc::new(Progress::default());
+    let mut was_cut_off = false;
+    loop {
+        let abort = control.proceed().await?;
         let shown = progress.clone();
         let report = on_progress.clone();
-        files::put_bytes_with_progress(
+        let sent = files::put_bytes_with_progress(
             session,
             key,
-            body,
+            body.clone(),
             content_type,
             !options.overwrite,
             Some(Rc::new(move |sent| {
                 shown.part_sent(1, sent);
                 report(shown.bytes());
             })),
+            Some(&abort),
         )
-        .await
-        .map_err(UploadError::Call)?;
-        on_progress(size);
-        return Ok(());
+        .await;
+        match sent {
+            Ok(()) => break,
+            // Paused (or cancelled): the whole PUT goes again on resume.
+            Err(CallError::Aborted) => {
+                progress.part_dropped(1);
+                was_cut_off = true;
+            }
+            // The cut-off PUT may have been stored after all: if what is there is
+            // this file, it is done.
+            Err(CallError::S3(e)) if was_cut_off && e.is_precondition_failed() => {
+                check_stored(session, key, size, Some(&checksum))
+                    .await
+                    .map_err(|_| UploadError::Call(CallError::S3(e)))?;
+                break;
+            }
+            Err(e) => return Err(UploadError::Call(e)),
+        }
     }
-    multipart(
-        session,
-        source,
-        key,
-        content_type,
-        options,
-        on_progress,
-        is_cancelled,
-    )
-    .await
+    check_stored(session, key, size, Some(&checksum)).await?;
+    on_progress(size);
+    Ok(())
 }
 
 /// Every part ListParts knows of the upload (following the pages).
@@ -321,7 +502,7 @@ async fn multipart(
     content_type: Option<&str>,
     options: UploadOptions<'_>,
     on_progress: Rc<dyn Fn(u64)>,
-    is_cancelled: Rc<dyn Fn() -> bool>,
+    control: &UploadControl,
 ) -> Result<(), UploadError> {
     let plan = s3::plan_parts(source.size(), PREFERRED_PART_SIZE)
         .map_err(|e| UploadError::Call(CallError::S3(e)))?;
@@ -377,10 +558,12 @@ async fn multipart(
         }
     }
     on_progress(progress.bytes());
-    let todo: Vec<u32> = (1..=plan.part_count())
-        .filter(|n| !reused.iter().any(|p| p.part_number == *n))
-        .collect();
-    let next_index = Cell::new(0usize);
+    // Parts still to send; a part whose request a pause cut off goes back in front.
+    let todo: RefCell<VecDeque<u32>> = RefCell::new(
+        (1..=plan.part_count())
+            .filter(|n| !reused.iter().any(|p| p.part_number == *n))
+            .collect(),
+    );
     let failure: RefCell<Option<UploadError>> = RefCell::new(None);
     let done: RefCell<Vec<CompletedPart>> = RefCell::new(reused);
 
@@ -389,14 +572,19 @@ async fn multipart(
             if failure.borrow().is_some() {
                 return;
             }
-            if is_cancelled() {
-                failure.borrow_mut().get_or_insert(UploadError::Cancelled);
+            let abort = match control.proceed().await {
+                Ok(abort) => abort,
+                Err(e) => {
+                    failure.borrow_mut().get_or_insert(e);
+                    return;
+                }
+            };
+            if failure.borrow().is_some() {
                 return;
             }
-            let Some(&number) = todo.get(next_index.get()) else {
+            let Some(number) = todo.borrow_mut().pop_front() else {
                 return;
             };
-            next_index.set(next_index.get() + 1);
             let Some(range) = plan.range(number) else {
                 return;
             };
@@ -407,16 +595,20 @@ async fn multipart(
                     return;
                 }
             };
+            // The CRC32 sent with the part (S3 checks it); kept for Complete and
+            // for the composite checksum of the stored object.
+            let checksum = s3::crc32_checksum(&body);
             let part_progress = progress.clone();
             let report = on_progress.clone();
             let result = session
-                .s3_with_progress(
+                .s3_abortable(
                     |ctx| s3::build_upload_part(ctx, key, &upload_id, number, body.clone(), true),
                     s3::parse_upload_part,
                     Some(Rc::new(move |sent| {
                         part_progress.part_sent(number, sent);
                         report(part_progress.bytes());
                     })),
+                    Some(&abort),
                 )
                 .await;
             match result {
@@ -426,10 +618,14 @@ async fn multipart(
                     let part = CompletedPart {
                         part_number: number,
                         etag: out.etag,
-                        checksum_crc32: out.checksum_crc32,
+                        checksum_crc32: Some(checksum),
                     };
                     remember(Some(&part));
                     done.borrow_mut().push(part);
+                }
+                Err(CallError::Aborted) => {
+                    progress.part_dropped(number);
+                    todo.borrow_mut().push_front(number);
                 }
                 Err(e) => {
                     failure.borrow_mut().get_or_insert(UploadError::Call(e));
@@ -438,30 +634,29 @@ async fn multipart(
             }
         }
     };
-    futures::future::join_all((0..PARTS_IN_FLIGHT).map(|_| worker())).await;
+    let parts_in_flight = options.parts_in_flight.clamp(1, MAX_PARTS_IN_FLIGHT);
+    futures::future::join_all((0..parts_in_flight).map(|_| worker())).await;
 
+    let mut parts = done.into_inner();
+    parts.sort_by_key(|p| p.part_number);
     let result = match failure.into_inner() {
         Some(e) => Err(e),
-        None => {
-            let mut parts = done.into_inner();
-            parts.sort_by_key(|p| p.part_number);
-            session
-                .s3(
-                    |ctx| {
-                        s3::build_complete_multipart_upload(
-                            ctx,
-                            key,
-                            &upload_id,
-                            &parts,
-                            !options.overwrite,
-                        )
-                    },
-                    s3::parse_complete_multipart_upload,
-                )
-                .await
-                .map(|_| ())
-                .map_err(UploadError::Call)
-        }
+        None => session
+            .s3(
+                |ctx| {
+                    s3::build_complete_multipart_upload(
+                        ctx,
+                        key,
+                        &upload_id,
+                        &parts,
+                        !options.overwrite,
+                    )
+                },
+                s3::parse_complete_multipart_upload,
+            )
+            .await
+            .map(|_| ())
+            .map_err(UploadError::Call),
     };
     let resumable_later =
         resume.is_some() && matches!(&result, Err(UploadError::Call(CallError::Network(_))));
@@ -481,13 +676,437 @@ async fn multipart(
                 s3::parse_abort_multipart_upload,
             )
             .await;
+        return result;
     }
-    result
+    let expected = composite_crc32(parts.iter().map(|p| p.checksum_crc32.as_deref()));
+    check_stored(session, key, plan.file_size(), expected.as_deref()).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::core::credentials::Credentials;
+    use crate::core::id_token::IdTokenClaims;
+    use crate::core::secret::Secret;
+    use crate::model::auth::Tokens;
+    use crate::model::session::{Env, LocalOnly};
+    use crate::model::transport::{HttpResult, Transport};
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const NOW: u64 = 1_700_000_000;
+    const MIB: usize = 1024 * 1024;
+
+    #[test]
+    fn composite_crc32_matches_an_independent_computation() {
+        // Vector from Python: zlib.crc32 of each part packed big-endian (">I"),
+        // base64; then zlib.crc32 of the three packed CRCs, base64, "-3".
+        // Parts: b"hello ", b"world", b"Welcome to Amazon S3."
+        let parts = ["7YH59g==", "OncRQw==", "Ox7nCg=="];
+        assert_eq!(
+            composite_crc32(parts.iter().map(|p| Some(*p))).as_deref(),
+            Some("OFYcLQ==-3")
+        );
+        // Our per-part CRC32s are the same values.
+        assert_eq!(s3::crc32_checksum(b"hello "), "7YH59g==");
+        assert_eq!(s3::crc32_checksum(b"Welcome to Amazon S3."), "Ox7nCg==");
+        // A part without a known CRC32 (or not a CRC32): nothing to compare.
+        assert_eq!(composite_crc32([Some("7YH59g=="), None]), None);
+        assert_eq!(composite_crc32([Some("AAAAAAAA")]), None);
+    }
+
+    #[test]
+    fn a_stored_object_of_another_size_or_checksum_is_reported() {
+        let stored = ObjectMetadata {
+            size: 10,
+            checksum_crc32: Some("OFYcLQ==-3".into()),
+            ..ObjectMetadata::default()
+        };
+        assert_eq!(stored_difference(&stored, 10, Some("OFYcLQ==-3")), None);
+        assert_eq!(stored_difference(&stored, 10, None), None);
+        assert_eq!(
+            stored_difference(&stored, 11, Some("OFYcLQ==-3")).as_deref(),
+            Some("size 10 vs 11")
+        );
+        assert_eq!(
+            stored_difference(&stored, 10, Some("7YH59g==-3")).as_deref(),
+            Some("CRC32 OFYcLQ==-3 vs 7YH59g==-3")
+        );
+        // S3 reporting no checksum (or CORS hiding it) leaves the size check.
+        let bare = ObjectMetadata {
+            size: 10,
+            ..ObjectMetadata::default()
+        };
+        assert_eq!(stored_difference(&bare, 10, Some("x")), None);
+    }
+
+    /// How the fake S3 lies about the stored object on HEAD.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Tamper {
+        Nothing,
+        Size,
+        Checksum,
+    }
+
+    /// An in-memory S3 for one key: multipart and single PUT, HEAD with the
+    /// checksums S3 reports, optionally tampered with. While `hold` is set, part
+    /// uploads never answer (to pause or cancel them in flight).
+    struct FakeS3 {
+        tamper: Tamper,
+        hold: Cell<bool>,
+        parts: RefCell<BTreeMap<u32, Vec<u8>>>,
+        object: RefCell<Option<(Vec<u8>, String)>>,
+        log: RefCell<Vec<String>>,
+    }
+
+    impl FakeS3 {
+        fn new(tamper: Tamper) -> FakeS3 {
+            FakeS3 {
+                tamper,
+                hold: Cell::new(false),
+                parts: RefCell::default(),
+                object: RefCell::default(),
+                log: RefCell::default(),
+            }
+        }
+
+        fn count(&self, operation: &str) -> usize {
+            self.log.borrow().iter().filter(|o| *o == operation).count()
+        }
+
+        fn answer(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+            let query = request.uri().query().unwrap_or("").to_string();
+            let param = |name: &str| {
+                query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                    .map(str::to_string)
+            };
+            let ok = http::Response::builder().status(200);
+            let (operation, response) = match request.method().as_str() {
+                "POST" if query.contains("uploads") => (
+                    "CreateMultipartUpload",
+                    ok.body(
+                        b"<InitiateMultipartUploadResult><UploadId>u1</UploadId>\
+                          </InitiateMultipartUploadResult>"
+                            .to_vec(),
+                    ),
+                ),
+                "PUT" if param("partNumber").is_some() => {
+                    let number: u32 = param("partNumber").unwrap().parse().unwrap();
+                    let etag = format!("\"e{number}\"");
+                    self.parts.borrow_mut().insert(number, request.into_body());
+                    ("UploadPart", ok.header("etag", etag).body(Vec::new()))
+                }
+                "PUT" => {
+                    let body = request.into_body();
+                    let crc = s3::crc32_checksum(&body);
+                    *self.object.borrow_mut() = Some((body, crc));
+                    ("PutObject", ok.header("etag", "\"e\"").body(Vec::new()))
+                }
+                "POST" => {
+                    let parts = std::mem::take(&mut *self.parts.borrow_mut());
+                    // S3's composite CRC32, computed here on its own.
+                    let mut raw = Vec::new();
+                    let mut body = Vec::new();
+                    for part in parts.values() {
+                        raw.extend_from_slice(&crc32fast::hash(part).to_be_bytes());
+                        body.extend_from_slice(part);
+                    }
+                    let crc = format!(
+                        "{}-{}",
+                        base64_encode(&crc32fast::hash(&raw).to_be_bytes()),
+                        parts.len()
+                    );
+                    *self.object.borrow_mut() = Some((body, crc));
+                    (
+                        "CompleteMultipartUpload",
+                        ok.body(
+                            b"<CompleteMultipartUploadResult><ETag>\"e-n\"</ETag>\
+                              </CompleteMultipartUploadResult>"
+                                .to_vec(),
+                        ),
+                    )
+                }
+                "HEAD" => {
+                    let object = self.object.borrow();
+                    let (body, crc) = object.as_ref().expect("HEAD after the upload");
+                    let size = body.len() + usize::from(self.tamper == Tamper::Size);
+                    let crc = if self.tamper == Tamper::Checksum {
+                        "AAAAAA==-1".to_string()
+                    } else {
+                        crc.clone()
+                    };
+                    (
+                        "HeadObject",
+                        ok.header("content-length", size.to_string())
+                            .header("x-amz-checksum-crc32", crc)
+                            .body(Vec::new()),
+                    )
+                }
+                "DELETE" => {
+                    self.parts.borrow_mut().clear();
+                    (
+                        "AbortMultipartUpload",
+                        http::Response::builder().status(204).body(Vec::new()),
+                    )
+                }
+                other => panic!("unexpected {other} {query}"),
+            };
+            self.log.borrow_mut().push(operation.to_string());
+            response.unwrap()
+        }
+    }
+
+    impl Transport for FakeS3 {
+        fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+            let held =
+                self.hold.get() && request.uri().query().unwrap_or("").contains("partNumber");
+            if held {
+                self.log.borrow_mut().push("UploadPart (held)".into());
+                return Box::pin(futures::future::pending());
+            }
+            let response = self.answer(request);
+            Box::pin(async move { Ok(response) })
+        }
+    }
+
+    fn session(transport: Rc<FakeS3>) -> Session {
+        let config = Config::parse(
+            r#"{"region": "us-east-1", "userPoolId": "us-east-1_Example1",
+                "clientId": "client", "hostedUiUrl": "http://127.0.0.1:9001/",
+                "identityPoolId": "us-east-1:0000-1111", "bucket": "cubby-data",
+                "redirectUri": "http://127.0.0.1:8080/",
+                "signOutUri": "http://127.0.0.1:8080/"}"#,
+        )
+        .unwrap();
+        let tokens = Tokens {
+            id_token: Secret::new("id"),
+            access_token: Secret::new("access"),
+            refresh_token: Secret::new("refresh"),
+            claims: IdTokenClaims {
+                sub: "sub-1".into(),
+                iss: "https://issuer".into(),
+                aud: vec!["client".into()],
+                token_use: "id".into(),
+                username: None,
+                email: None,
+                exp: NOW + 3600,
+                iat: NOW,
+                auth_time: None,
+                nonce: None,
+            },
+            keep_signed_in: false,
+        };
+        let credentials = Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: Secret::new("secret"),
+            session_token: Some(Secret::new("token")),
+            expiration: None,
+        };
+        let env = Env {
+            now: || UNIX_EPOCH + Duration::from_secs(NOW),
+            sleep: |_| Box::pin(async {}),
+            random_fraction: || 0.5,
+        };
+        Session::new(
+            Rc::new(config),
+            transport,
+            env,
+            tokens,
+            "us-east-1:abc".into(),
+            Some(credentials),
+            Rc::new(LocalOnly),
+        )
+        .unwrap()
+    }
+
+    struct Memory(Vec<u8>);
+
+    impl ByteSource for Memory {
+        fn size(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn read(&self, start: u64, end: u64) -> LocalFuture<'_, Result<Vec<u8>, String>> {
+            let bytes = self.0[start as usize..end as usize].to_vec();
+            Box::pin(async move { Ok(bytes) })
+        }
+    }
+
+    fn noise(len: usize) -> Vec<u8> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    }
+
+    /// Polls `future` (everything here answers at once or never) until it is ready
+    /// or `polls` run out.
+    fn poll_n<T>(
+        future: &mut std::pin::Pin<Box<dyn Future<Output = T> + '_>>,
+        polls: usize,
+    ) -> Option<T> {
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..polls {
+            if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn upload_to_fake<'a>(
+        session: &'a Session,
+        source: &'a Memory,
+        control: &'a UploadControl,
+        shown: Rc<Cell<u64>>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), UploadError>> + 'a>> {
+        Box::pin(upload(
+            session,
+            source,
+            "private/us-east-1:abc/file.bin",
+            None,
+            UploadOptions {
+                overwrite: true,
+                resume: None,
+                parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
+            },
+            Rc::new(move |bytes| {
+                assert!(bytes >= shown.get(), "progress went back");
+                shown.set(bytes);
+            }),
+            control,
+        ))
+    }
+
+    fn run_upload(tamper: Tamper, len: usize) -> (Result<(), UploadError>, Rc<FakeS3>) {
+        let s3 = Rc::new(FakeS3::new(tamper));
+        let session = session(s3.clone());
+        let source = Memory(noise(len));
+        let control = UploadControl::new();
+        let mut future = upload_to_fake(&session, &source, &control, Rc::default());
+        let result = poll_n(&mut future, 100).expect("the upload ends");
+        drop(future);
+        if result.is_ok() {
+            assert_eq!(s3.object.borrow().as_ref().unwrap().0, source.0);
+        }
+        (result, s3)
+    }
+
+    #[test]
+    fn completed_uploads_are_checked_with_a_head() {
+        for len in [3 * MIB, 2 * MULTIPART_THRESHOLD as usize + 5] {
+            let (result, s3) = run_upload(Tamper::Nothing, len);
+            assert!(result.is_ok(), "{result:?}");
+            assert_eq!(s3.count("HeadObject"), 1);
+        }
+        let (result, _) = run_upload(Tamper::Size, 3 * MIB);
+        let message = result.unwrap_err().user_message("small.bin");
+        assert!(
+            message.contains(&format!(
+                "stored object differs from your file: size {} vs {}",
+                3 * MIB + 1,
+                3 * MIB
+            )),
+            "{message}"
+        );
+        let (result, s3) = run_upload(Tamper::Size, 2 * MULTIPART_THRESHOLD as usize + 5);
+        assert!(
+            matches!(result, Err(UploadError::Mismatch(_))),
+            "{result:?}"
+        );
+        assert_eq!(s3.count("CompleteMultipartUpload"), 1);
+        let (result, _) = run_upload(Tamper::Checksum, 2 * MULTIPART_THRESHOLD as usize + 5);
+        match result {
+            Err(UploadError::Mismatch(detail)) => {
+                assert!(detail.starts_with("CRC32 AAAAAA==-1 vs "), "{detail}");
+                assert!(detail.ends_with("-3"), "{detail}");
+            }
+            other => panic!("a wrong checksum passed: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pause_cuts_parts_off_and_resume_sends_only_what_is_missing() {
+        let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+        let session = session(s3.clone());
+        // Five parts: four go out at once and hang.
+        let source = Memory(noise(4 * MULTIPART_THRESHOLD as usize + MIB));
+        let control = UploadControl::new();
+        let shown = Rc::new(Cell::new(0));
+        s3.hold.set(true);
+        let mut future = upload_to_fake(&session, &source, &control, shown.clone());
+        assert!(poll_n(&mut future, 20).is_none());
+        assert_eq!(s3.count("UploadPart (held)"), 4);
+
+        control.pause();
+        assert!(poll_n(&mut future, 20).is_none(), "paused, not ended");
+        let sent_while_paused = s3.log.borrow().len();
+        s3.hold.set(false);
+        assert!(poll_n(&mut future, 20).is_none());
+        assert_eq!(
+            s3.log.borrow().len(),
+            sent_while_paused,
+            "nothing sent while paused"
+        );
+
+        control.resume();
+        let result = poll_n(&mut future, 100).expect("the upload ends after resume");
+        drop(future);
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(
+            s3.count("UploadPart"),
+            5,
+            "each part stored once after resume"
+        );
+        assert_eq!(s3.count("CreateMultipartUpload"), 1);
+        assert_eq!(s3.object.borrow().as_ref().unwrap().0, source.0);
+        assert_eq!(shown.get(), source.0.len() as u64);
+    }
+
+    #[test]
+    fn cancel_aborts_parts_in_flight_and_the_upload() {
+        let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+        let session = session(s3.clone());
+        let source = Memory(noise(2 * MULTIPART_THRESHOLD as usize));
+        let control = UploadControl::new();
+        s3.hold.set(true);
+        let mut future = upload_to_fake(&session, &source, &control, Rc::default());
+        assert!(poll_n(&mut future, 20).is_none());
+        control.cancel();
+        let result = poll_n(&mut future, 20).expect("cancel ends the upload at once");
+        assert!(matches!(result, Err(UploadError::Cancelled)), "{result:?}");
+        assert_eq!(s3.count("AbortMultipartUpload"), 1);
+        assert_eq!(s3.count("CompleteMultipartUpload"), 0);
+        assert_eq!(s3.count("HeadObject"), 0);
+    }
+
+    #[test]
+    fn an_aborted_request_is_not_retried_and_is_no_network_error() {
+        let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+        let session = session(s3.clone());
+        s3.hold.set(true);
+        let signal = AbortSignal::new();
+        let mut call: std::pin::Pin<Box<dyn Future<Output = Result<_, CallError>>>> =
+            Box::pin(session.s3_abortable(
+                |ctx| s3::build_upload_part(ctx, "private/us-east-1:abc/f", "u1", 1, vec![1], true),
+                s3::parse_upload_part,
+                None,
+                Some(&signal),
+            ));
+        assert!(poll_n(&mut call, 5).is_none());
+        signal.abort();
+        let result = poll_n(&mut call, 5).expect("the abort ends the call");
+        assert!(matches!(result, Err(CallError::Aborted)), "{result:?}");
+        assert_eq!(s3.log.borrow().len(), 1, "sent once, not retried");
+    }
 
     #[test]
     fn progress_never_goes_backwards() {

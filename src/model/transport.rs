@@ -1,10 +1,13 @@
 //! The HTTP client the model is given: the browser's fetch in the app, a fake in
 //! tests. Requests and responses are the core's `http` types.
 
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
 
 pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
@@ -37,4 +40,157 @@ pub trait Transport {
         let _ = progress;
         self.send(request)
     }
+
+    /// Like [`Transport::send_with_progress`] (or [`Transport::send`] without
+    /// `progress`), stopped when `abort` fires: the request is cut off and the
+    /// answer is `Err(Aborted)`. The default drops the request's future; the
+    /// browser transport aborts its XHR.
+    fn send_abortable(
+        &self,
+        request: http::Request<Vec<u8>>,
+        progress: Option<Rc<dyn Fn(u64)>>,
+        abort: &AbortSignal,
+    ) -> LocalFuture<'_, AbortableResult> {
+        race_abort(self, request, progress, abort)
+    }
+}
+
+/// A request stopped by its [`AbortSignal`] before an answer came: not a network
+/// failure, so nothing retries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Aborted;
+
+impl fmt::Display for Aborted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("stopped before an answer came")
+    }
+}
+
+/// Stops requests in flight (pause and cancel of uploads). Clones share the state;
+/// once aborted it stays aborted (a resumed upload takes a fresh signal).
+#[derive(Clone, Default)]
+pub struct AbortSignal(Rc<AbortState>);
+
+#[derive(Default)]
+struct AbortState {
+    aborted: Cell<bool>,
+    next_listener: Cell<u64>,
+    listeners: RefCell<BTreeMap<u64, Box<dyn FnOnce()>>>,
+}
+
+impl fmt::Debug for AbortSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AbortSignal")
+            .field(&self.is_aborted())
+            .finish()
+    }
+}
+
+impl AbortSignal {
+    pub fn new() -> AbortSignal {
+        AbortSignal::default()
+    }
+
+    pub fn is_aborted(&self) -> bool {
+        self.0.aborted.get()
+    }
+
+    /// Aborts: every listener runs once (e.g. `xhr.abort()`).
+    pub fn abort(&self) {
+        if self.0.aborted.replace(true) {
+            return;
+        }
+        let listeners = std::mem::take(&mut *self.0.listeners.borrow_mut());
+        for (_, listener) in listeners {
+            listener();
+        }
+    }
+
+    /// Runs `listener` when the signal aborts (at once if it already has), until
+    /// the returned guard is dropped.
+    pub fn on_abort(&self, listener: impl FnOnce() + 'static) -> AbortListener {
+        let id = self.0.next_listener.get();
+        self.0.next_listener.set(id + 1);
+        if self.is_aborted() {
+            listener();
+        } else {
+            self.0.listeners.borrow_mut().insert(id, Box::new(listener));
+        }
+        AbortListener {
+            signal: Rc::downgrade(&self.0),
+            id,
+        }
+    }
+
+    /// Settles when the signal aborts.
+    pub fn aborted(&self) -> impl Future<Output = ()> + 'static {
+        WhenAborted {
+            signal: self.clone(),
+            listener: None,
+        }
+    }
+}
+
+/// Unregisters its listener when dropped, so a finished request is not kept alive
+/// by the signal.
+pub struct AbortListener {
+    signal: Weak<AbortState>,
+    id: u64,
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        if let Some(state) = self.signal.upgrade() {
+            state.listeners.borrow_mut().remove(&self.id);
+        }
+    }
+}
+
+struct WhenAborted {
+    signal: AbortSignal,
+    listener: Option<AbortListener>,
+}
+
+impl Future for WhenAborted {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.signal.is_aborted() {
+            return Poll::Ready(());
+        }
+        let waker = cx.waker().clone();
+        let listener = self.signal.on_abort(move || waker.wake());
+        self.listener = Some(listener);
+        Poll::Pending
+    }
+}
+
+/// What [`Transport::send_abortable`] hands back: the answer (or the lack of one),
+/// or `Err(Aborted)`.
+pub type AbortableResult = Result<HttpResult, Aborted>;
+
+/// Sends `request` (with `progress` if given) and races it against `abort`: the
+/// fallback for transports that cannot cut a request off themselves (the request's
+/// future is dropped).
+pub fn race_abort<'a>(
+    transport: &'a (impl Transport + ?Sized),
+    request: http::Request<Vec<u8>>,
+    progress: Option<Rc<dyn Fn(u64)>>,
+    abort: &AbortSignal,
+) -> LocalFuture<'a, AbortableResult> {
+    let abort = abort.clone();
+    let send = match progress {
+        Some(progress) => transport.send_with_progress(request, progress),
+        None => transport.send(request),
+    };
+    Box::pin(async move {
+        if abort.is_aborted() {
+            return Err(Aborted);
+        }
+        let stopped = Box::pin(abort.aborted());
+        match futures::future::select(send, stopped).await {
+            futures::future::Either::Left((result, _)) => Ok(result),
+            futures::future::Either::Right(((), _)) => Err(Aborted),
+        }
+    })
 }

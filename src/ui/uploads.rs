@@ -1,10 +1,14 @@
 //! The upload queue: one row per file with its own progress bar, an overall bar,
-//! cancel, and "replace or keep both" when a name is taken.
+//! pause/resume and cancel, and "replace or keep both" when a name is taken.
+//!
+//! Files go one at a time. A paused file does not hold up the queue: the queue
+//! moves on to the next file, and a resumed one continues at once, alongside the
+//! file the queue is on (a user who pauses one file still wants the rest sent).
 
 use crate::model::files;
 use crate::model::listing;
 use crate::model::session::Session;
-use crate::model::transfers::{self, UploadError, UploadOptions};
+use crate::model::transfers::{self, UploadControl, UploadError, UploadOptions};
 use crate::ui::dialog::Modal;
 use crate::web::files::{BlobSource, PickedFile};
 use futures::channel::oneshot;
@@ -17,6 +21,7 @@ use std::rc::Rc;
 pub enum UploadState {
     Waiting,
     Uploading,
+    Paused,
     Done,
     Failed(String),
     Cancelled,
@@ -32,8 +37,23 @@ pub struct UploadItem {
     size: u64,
     sent: RwSignal<u64>,
     state: RwSignal<UploadState>,
-    cancel: RwSignal<bool>,
+    /// Set once bytes are being sent (after the name check): pause applies then.
+    sending: RwSignal<bool>,
+    control: StoredValue<UploadControl, LocalStorage>,
+    /// Lets the queue go on to the next file (when this one ends or is paused).
+    release: StoredValue<Release, LocalStorage>,
     file: StoredValue<web_sys::File, LocalStorage>,
+}
+
+type Release = Rc<RefCell<Option<oneshot::Sender<()>>>>;
+
+impl UploadItem {
+    /// Lets the queue go on; once per file (later calls do nothing).
+    fn release_queue(&self) {
+        if let Some(tx) = self.release.get_value().borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 /// The user's answer when a name is taken.
@@ -81,7 +101,9 @@ impl Uploads {
                 size: file.size() as u64,
                 sent: RwSignal::new(0),
                 state: RwSignal::new(UploadState::Waiting),
-                cancel: RwSignal::new(false),
+                sending: RwSignal::new(false),
+                control: StoredValue::new_local(UploadControl::new()),
+                release: StoredValue::new_local(Rc::new(RefCell::new(None))),
                 file: StoredValue::new_local(file),
             });
         }
@@ -90,7 +112,7 @@ impl Uploads {
     }
 
     /// Works through the queue, one file at a time (a big file is itself uploaded
-    /// several parts at once).
+    /// several parts at once); a paused file lets the queue go on.
     fn run(&self) {
         if self.running.get_value() {
             return;
@@ -106,7 +128,17 @@ impl Uploads {
                         .cloned()
                 });
                 let Some(item) = next else { break };
-                this.upload_one(item).await;
+                let (released, until_released) = oneshot::channel();
+                *item.release.get_value().borrow_mut() = Some(released);
+                leptos::task::spawn_local(async move {
+                    this.upload_one(item.clone()).await;
+                    item.release_queue();
+                    // A file resumed after the queue ran dry refreshes the folder.
+                    if !this.running.get_value() {
+                        this.on_done.run(());
+                    }
+                });
+                let _ = until_released.await;
             }
             this.running.set_value(false);
             this.on_done.run(());
@@ -141,7 +173,8 @@ impl Uploads {
             transfers::resume_id(&key, &file.name(), item.size, file.last_modified() as u64);
         let source = BlobSource(file.into());
         let sent = item.sent;
-        let cancel = item.cancel;
+        let control = item.control.get_value();
+        item.sending.set(true);
         let result = transfers::upload(
             &session,
             &source,
@@ -153,11 +186,14 @@ impl Uploads {
                     store: &crate::app::UploadRecords,
                     id: resume_id,
                 }),
+                // config.json's `uploadPartsInFlight` will feed this.
+                parts_in_flight: transfers::DEFAULT_PARTS_IN_FLIGHT,
             },
             Rc::new(move |bytes| sent.set(bytes)),
-            Rc::new(move || cancel.get_untracked()),
+            &control,
         )
         .await;
+        item.sending.set(false);
         item.state.set(match result {
             Ok(()) => {
                 item.sent.set(item.size);
@@ -224,7 +260,7 @@ pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
                     <progress class="overall" aria-label="All uploads"
                         max=move || totals().1.max(1) as f64 value=move || totals().0 as f64></progress>
                     <button class="button small" on:click=move |_| uploads.items.update(|items| {
-                        items.retain(|i| matches!(i.state.get_untracked(), UploadState::Waiting | UploadState::Uploading))
+                        items.retain(|i| matches!(i.state.get_untracked(), UploadState::Waiting | UploadState::Uploading | UploadState::Paused))
                     })>"Clear finished"</button>
                 </div>
                 <ul class="upload-list">
@@ -249,12 +285,18 @@ pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
 
 #[component]
 fn UploadRow(item: UploadItem) -> impl IntoView {
-    let cancel = item.cancel;
     let state = item.state;
+    let sent = item.sent;
+    let size = item.size;
     let label = item.path.clone();
     let status = move || match state.get() {
         UploadState::Waiting => "Waiting".to_string(),
         UploadState::Uploading => "Uploading".to_string(),
+        UploadState::Paused => format!(
+            "Paused — {} of {} sent",
+            listing::format_size(sent.get().min(size)),
+            listing::format_size(size)
+        ),
         UploadState::Done => "Done".to_string(),
         UploadState::Failed(m) => m,
         UploadState::Cancelled => "Cancelled".to_string(),
@@ -263,20 +305,66 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
     let class = move || match state.get() {
         UploadState::Done => "upload done",
         UploadState::Failed(_) => "upload failed",
+        UploadState::Paused => "upload paused",
         _ => "upload",
     };
+    // One button that toggles, so keyboard focus stays on it across pause/resume.
+    let pausable = Memo::new(move |_| match state.get() {
+        UploadState::Uploading => item.sending.get(),
+        UploadState::Paused => true,
+        _ => false,
+    });
+    let paused = move || state.get() == UploadState::Paused;
+    let toggle = {
+        let item = item.clone();
+        move |_| {
+            let control = item.control.get_value();
+            if state.get_untracked() == UploadState::Paused {
+                control.resume();
+                state.set(UploadState::Uploading);
+            } else {
+                control.pause();
+                state.set(UploadState::Paused);
+                item.release_queue();
+            }
+        }
+    };
+    let control = item.control;
+    let cancel = move |_| {
+        control.get_value().cancel();
+        if state.get_untracked() == UploadState::Waiting {
+            state.set(UploadState::Cancelled);
+        }
+    };
+    let pause_label = {
+        let label = label.clone();
+        move || {
+            if paused() {
+                format!("Resume upload of {label}")
+            } else {
+                format!("Pause upload of {label}")
+            }
+        }
+    };
+    let cancel_label = format!("Cancel upload of {label}");
     view! {
         <li class=class data-state=move || format!("{:?}", state.get()).split('(').next().unwrap_or("").to_lowercase()>
             <span class="upload-name">{label.clone()}</span>
-            <progress aria-label=format!("Upload of {label}") max=item.size.max(1) as f64
-                value=move || item.sent.get() as f64></progress>
+            <progress aria-label=format!("Upload of {label}") max=size.max(1) as f64
+                value=move || sent.get() as f64></progress>
             <span class="upload-status" role="status">{status}</span>
-            {move || matches!(state.get(), UploadState::Waiting | UploadState::Uploading).then(|| {
+            {move || pausable.get().then(|| {
+                let toggle = toggle.clone();
+                let pause_label = pause_label.clone();
                 view! {
-                    <button class="button small" on:click=move |_| {
-                        cancel.set(true);
-                        if state.get_untracked() == UploadState::Waiting { state.set(UploadState::Cancelled); }
-                    }>"Cancel"</button>
+                    <button class="button small pause-toggle" aria-label=pause_label on:click=toggle>
+                        {move || if paused() { "Resume" } else { "Pause" }}
+                    </button>
+                }
+            })}
+            {move || matches!(state.get(), UploadState::Waiting | UploadState::Uploading | UploadState::Paused).then(|| {
+                view! {
+                    <button class="button small" aria-label=cancel_label.clone() on:click=cancel>"Cancel"</button>
                 }
             })}
         </li>

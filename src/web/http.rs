@@ -1,7 +1,10 @@
 //! The HTTP transport: sends an `http::Request<Vec<u8>>` built by the core with
 //! `fetch` and hands back the raw `http::Response<Vec<u8>>` for the core to parse.
 
-use crate::model::transport::{HttpResult, LocalFuture, NetworkError, Transport};
+use crate::model::transport::{
+    race_abort, AbortSignal, AbortableResult, HttpResult, LocalFuture, NetworkError, Transport,
+};
+use std::rc::Rc;
 
 /// The browser's `fetch` as the model's [`Transport`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -15,9 +18,31 @@ impl Transport for Fetch {
     fn send_with_progress(
         &self,
         request: http::Request<Vec<u8>>,
-        progress: std::rc::Rc<dyn Fn(u64)>,
+        progress: Rc<dyn Fn(u64)>,
     ) -> LocalFuture<'_, HttpResult> {
-        Box::pin(super::xhr::send_with_progress(request, progress))
+        Box::pin(async move {
+            super::xhr::send_with_progress(request, progress, None)
+                .await
+                .unwrap_or_else(|_| Err(NetworkError("aborted".into())))
+        })
+    }
+
+    /// Uploads abort their XHR; a `fetch` (no progress) is simply dropped, which
+    /// leaves nothing hooked to the page.
+    fn send_abortable(
+        &self,
+        request: http::Request<Vec<u8>>,
+        progress: Option<Rc<dyn Fn(u64)>>,
+        abort: &AbortSignal,
+    ) -> LocalFuture<'_, AbortableResult> {
+        match progress {
+            Some(progress) => Box::pin(super::xhr::send_with_progress(
+                request,
+                progress,
+                Some(abort.clone()),
+            )),
+            None => race_abort(self, request, None, abort),
+        }
     }
 }
 
