@@ -21,6 +21,8 @@ use support::webdriver::Browser;
 const MIB: u64 = 1024 * 1024;
 /// The app's part size (`transfers::PREFERRED_PART_SIZE`).
 const PART: u64 = 8 * MIB;
+/// The app's default parts in flight (`transfers::PARTS_IN_FLIGHT`).
+const PARTS_IN_FLIGHT: u64 = 4;
 
 /// Writes `size` bytes of reproducible noise (no two parts alike) to
 /// `files/<name>` and returns the path and its SHA-256.
@@ -213,15 +215,49 @@ fn cancel_during_a_multipart_upload_leaves_no_upload_and_no_object() {
     });
     let open = control.stats().multipart_uploads;
     assert_eq!(open.len(), 1, "one multipart upload is open: {open:?}");
+    let clicked = Instant::now();
     browser
         .execute(
             "[...document.querySelectorAll('.upload button')].find(b => b.textContent == 'Cancel').click()",
             json!([]),
         );
+    // Parts whose request was already on the wire are counted by now (the
+    // emulator counts after its 400 ms latency); from here on none may start.
+    std::thread::sleep(Duration::from_secs(1));
+    let parts_at_cancel = stack.s3_requests("UploadPart");
+    let mut cancel_took = None;
+    wait_until("the cancelled state", 120, &browser, || {
+        let cancelled = upload_row(&browser, "cancelled.bin")
+            .is_some_and(|(state, _, _)| state != "uploading" && state != "waiting");
+        if cancelled {
+            cancel_took = Some(clicked.elapsed());
+        }
+        cancelled
+    });
+    let cancel_took = cancel_took.unwrap();
     let (state, status) = wait_for_upload(&browser, "cancelled.bin", 120);
+    // Anything still running would show here.
+    std::thread::sleep(Duration::from_secs(2));
     control.clear_faults();
     let stats = control.stats();
-    eprintln!("cancelled upload: {:?}", stats.s3_requests);
+    let parts_after = stats.s3_requests["UploadPart"];
+    eprintln!(
+        "cancelled upload: cancel took {:.2}s (click to \"Cancelled\", 400 ms latency per \
+         request); UploadPart requests {parts_at_cancel} at the cancel, {parts_after} in all; \
+         requests {:?}",
+        cancel_took.as_secs_f64(),
+        stats.s3_requests
+    );
+    assert_eq!(
+        parts_after, parts_at_cancel,
+        "no part upload started after the cancel"
+    );
+    // The parts in flight were cut off: the cancel costs the abort's own round
+    // trips (preflight and DELETE, 400 ms each here), not the parts' uploads.
+    assert!(
+        cancel_took < Duration::from_secs(3),
+        "cancel waited for parts in flight: {cancel_took:?}"
+    );
     browser.screenshot_to_output("cancelled_multipart_upload");
     assert_eq!(state, "cancelled", "{status}");
     assert!(
@@ -425,6 +461,123 @@ fn a_reload_mid_upload_resumes_without_resending_finished_parts() {
         "the record is gone once the upload is complete"
     );
     let stored = stack.object_path(&stack.user_key("alice", "resumed.bin"));
+    assert_eq!(std::fs::metadata(&stored).unwrap().len(), size);
+    assert!(
+        file_sha256(&stored) == digest,
+        "the stored object's SHA-256 differs from the source's"
+    );
+}
+
+/// The pause/resume button of the upload row of `name`.
+fn pause_toggle<'a>(browser: &'a Browser, name: &str) -> support::webdriver::Element<'a> {
+    browser.wait_for(
+        &format!(".upload button.pause-toggle[aria-label$=\"upload of {name}\"]"),
+        30,
+    )
+}
+
+#[test]
+fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
+    let size = 64 * MIB;
+    let parts = size.div_ceil(PART);
+    let stack = Stack::start("faults-pause");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+
+    let files = Files::new("faults-pause");
+    let (path, digest) = noise_file(&files, "paused.bin", size, 0x9a05e);
+    let control = stack.control();
+    // Slow enough that parts are in flight when the user pauses.
+    control.set_latency(Duration::from_millis(400));
+    control.reset_stats();
+    pick(&browser, &path);
+    wait_until("two finished parts", 180, &browser, || {
+        resume_record(&browser, "paused.bin").is_some_and(|(_, n)| n >= 2)
+    });
+
+    // Pause from the keyboard: Enter on the focused button.
+    let toggle = pause_toggle(&browser, "paused.bin");
+    assert_eq!(toggle.text(), "Pause");
+    toggle.send_keys("\u{E007}");
+    wait_until("the paused state", 30, &browser, || {
+        upload_row(&browser, "paused.bin").is_some_and(|(state, _, _)| state == "paused")
+    });
+    let (_, shown_at_pause, status) = upload_row(&browser, "paused.bin").unwrap();
+    // The emulator counts a request after its latency: one sent just before the
+    // pause is counted up to 400 ms later.
+    std::thread::sleep(Duration::from_secs(1));
+    let parts_at_pause = stack.s3_requests("UploadPart");
+    let (_, recorded) = resume_record(&browser, "paused.bin").expect("the record stays");
+    assert!(
+        status.starts_with("Paused — ") && status.ends_with(" of 64 MB sent"),
+        "{status}"
+    );
+    // The same button, now Resume, keeps the focus.
+    let focused = browser.execute("return document.activeElement.textContent", json!([]));
+    assert_eq!(
+        focused,
+        json!("Resume"),
+        "the toggle keeps the keyboard focus"
+    );
+
+    std::thread::sleep(Duration::from_secs(2));
+    let stats = control.stats();
+    let parts_after_wait = stats.s3_requests["UploadPart"];
+    let (state, shown_after_wait, status_after_wait) = upload_row(&browser, "paused.bin").unwrap();
+    eprintln!(
+        "paused ({status:?}) at {shown_at_pause} bytes shown, {recorded} parts finished, \
+         {parts_at_pause} UploadPart requests; 2 s later {parts_after_wait}"
+    );
+    assert_eq!(state, "paused", "{status_after_wait}");
+    assert_eq!(
+        parts_after_wait, parts_at_pause,
+        "no part upload starts while paused"
+    );
+    assert!(
+        shown_after_wait >= shown_at_pause,
+        "progress held while paused"
+    );
+    assert_eq!(
+        stats.multipart_uploads.len(),
+        1,
+        "the multipart upload stays open while paused"
+    );
+
+    let started = Instant::now();
+    pause_toggle(&browser, "paused.bin").send_keys("\u{E007}");
+    let (state, status) = wait_for_upload(&browser, "paused.bin", 300);
+    let resumed_for = started.elapsed();
+    control.clear_faults();
+    let stats = control.stats();
+    let upload_parts = stats.s3_requests["UploadPart"];
+    eprintln!(
+        "pause and resume: {parts} parts, {upload_parts} UploadPart requests in all \
+         ({parts_at_pause} before the pause); done {:.1}s after resume; requests {:?}",
+        resumed_for.as_secs_f64(),
+        stats.s3_requests
+    );
+    assert_eq!(state, "done", "the upload failed: {status}");
+    wait_for_rows(&browser, &["paused.bin"]);
+    browser.screenshot_to_output("paused_and_resumed");
+    assert!(
+        upload_parts <= parts + PARTS_IN_FLIGHT,
+        "only the parts cut off by the pause were sent twice: {upload_parts} for {parts} parts"
+    );
+    assert_eq!(stats.s3_requests.get("CreateMultipartUpload"), Some(&1));
+    assert_eq!(
+        stats.s3_requests.get("ListParts"),
+        None,
+        "resumed from memory"
+    );
+    assert_eq!(stats.s3_requests.get("CompleteMultipartUpload"), Some(&1));
+    assert_eq!(
+        stats.s3_requests.get("HeadObject"),
+        Some(&1),
+        "the stored object was checked"
+    );
+    assert!(stats.multipart_uploads.is_empty());
+    let stored = stack.object_path(&stack.user_key("alice", "paused.bin"));
     assert_eq!(std::fs::metadata(&stored).unwrap().len(), size);
     assert!(
         file_sha256(&stored) == digest,

@@ -26,8 +26,8 @@ use std::rc::Rc;
 pub const MULTIPART_THRESHOLD: u64 = 8 * 1024 * 1024;
 /// The part size asked of the planner (it grows it for huge files).
 pub const PREFERRED_PART_SIZE: u64 = 8 * 1024 * 1024;
-/// Parts sent at once unless the config says otherwise (`uploadPartsInFlight`).
-pub const DEFAULT_PARTS_IN_FLIGHT: usize = 4;
+/// Parts sent at once by default (config.json's `uploadPartsInFlight` overrides it).
+pub const PARTS_IN_FLIGHT: usize = 4;
 /// The most parts sent at once (memory: parts in flight × part size).
 pub const MAX_PARTS_IN_FLIGHT: usize = 16;
 
@@ -182,6 +182,8 @@ struct ControlState {
     requests: RefCell<AbortSignal>,
     /// Fired, as a one-shot event, when a pause ends (resume or cancel).
     pause_ended: RefCell<AbortSignal>,
+    /// Bytes S3 confirmed stored (what a paused upload has really sent).
+    stored: Cell<u64>,
 }
 
 impl UploadControl {
@@ -191,6 +193,11 @@ impl UploadControl {
 
     pub fn steer(&self) -> Steer {
         self.0.steer.get()
+    }
+
+    /// Bytes S3 has confirmed so far (parts cut off by a pause do not count).
+    pub fn bytes_stored(&self) -> u64 {
+        self.0.stored.get()
     }
 
     /// Stops sending: requests in flight are aborted, no new ones start.
@@ -362,6 +369,11 @@ impl Progress {
         self.in_flight.borrow_mut().remove(&part);
     }
 
+    /// Bytes S3 confirmed.
+    fn confirmed(&self) -> u64 {
+        self.confirmed.get()
+    }
+
     /// Bytes to show: monotonic.
     pub fn bytes(&self) -> u64 {
         let now = self.confirmed.get() + self.in_flight.borrow().values().sum::<u64>();
@@ -437,6 +449,7 @@ pub async fn upload(
         }
     }
     check_stored(session, key, size, Some(&checksum)).await?;
+    control.0.stored.set(size);
     on_progress(size);
     Ok(())
 }
@@ -557,6 +570,7 @@ async fn multipart(
             progress.part_done(part.part_number, range.end - range.start);
         }
     }
+    control.0.stored.set(progress.confirmed());
     on_progress(progress.bytes());
     // Parts still to send; a part whose request a pause cut off goes back in front.
     let todo: RefCell<VecDeque<u32>> = RefCell::new(
@@ -614,6 +628,7 @@ async fn multipart(
             match result {
                 Ok(out) => {
                     progress.part_done(number, range.end - range.start);
+                    control.0.stored.set(progress.confirmed());
                     on_progress(progress.bytes());
                     let part = CompletedPart {
                         part_number: number,
@@ -976,7 +991,7 @@ mod tests {
             UploadOptions {
                 overwrite: true,
                 resume: None,
-                parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
+                parts_in_flight: PARTS_IN_FLIGHT,
             },
             Rc::new(move |bytes| {
                 assert!(bytes >= shown.get(), "progress went back");

@@ -187,7 +187,7 @@ impl Uploads {
                     id: resume_id,
                 }),
                 // config.json's `uploadPartsInFlight` will feed this.
-                parts_in_flight: transfers::DEFAULT_PARTS_IN_FLIGHT,
+                parts_in_flight: transfers::PARTS_IN_FLIGHT,
             },
             Rc::new(move |bytes| sent.set(bytes)),
             &control,
@@ -292,11 +292,15 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
     let status = move || match state.get() {
         UploadState::Waiting => "Waiting".to_string(),
         UploadState::Uploading => "Uploading".to_string(),
-        UploadState::Paused => format!(
-            "Paused — {} of {} sent",
-            listing::format_size(sent.get().min(size)),
-            listing::format_size(size)
-        ),
+        // What S3 confirmed: bytes of parts cut off by the pause go again.
+        UploadState::Paused => {
+            sent.track();
+            format!(
+                "Paused — {} of {} sent",
+                listing::format_size(item.control.get_value().bytes_stored().min(size)),
+                listing::format_size(size)
+            )
+        }
         UploadState::Done => "Done".to_string(),
         UploadState::Failed(m) => m,
         UploadState::Cancelled => "Cancelled".to_string(),
