@@ -18,13 +18,26 @@ use std::time::Duration;
 /// The channel the app's tabs talk on, and its messages.
 const CHANNEL: &str = "cubby.session";
 const SIGNED_OUT: &str = "signed-out";
-const TOKENS_CHANGED: &str = "tokens-changed";
+/// Followed by the tokens' JSON: fresh tokens of this sign-in (a refresh, or a
+/// new sign-in after the refresh token was refused), or the answer to [`ASK_TOKENS`].
+/// Same-origin only, like the storage that holds them anyway.
+const TOKENS: &str = "tokens:";
+/// A new tab without tokens asks the others (tokens kept for this browser session
+/// only live in each tab's sessionStorage).
+const ASK_TOKENS: &str = "ask-tokens";
+/// Followed by the query of a Hosted UI redirect that landed in the sign-in popup,
+/// for the tab that opened it (which holds the PKCE verifier).
+const REAUTH: &str = "reauth:";
+/// How long a new tab waits for another tab's tokens.
+const ASK_TOKENS_WAIT_MS: u32 = 300;
 /// The Web Lock held while refreshing tokens, so one tab refreshes for all.
 const REFRESH_LOCK: &str = "cubby.token-refresh";
 
 thread_local! {
     /// This tab's end of [`CHANNEL`] while signed in.
     static TABS: RefCell<Option<Channel>> = const { RefCell::new(None) };
+    /// The sign-in this tab started in a popup to renew its session.
+    static REAUTH_PENDING: RefCell<Option<PendingSignIn>> = const { RefCell::new(None) };
 }
 
 /// Posts `message` to the other tabs.
@@ -46,7 +59,12 @@ struct BrowserShare {
 
 impl TokenShare for BrowserShare {
     fn exclusive<'a>(&'a self, work: LocalFuture<'a, ()>) -> LocalFuture<'a, ()> {
-        Box::pin(locks::with_lock(REFRESH_LOCK, work))
+        Box::pin(locks::with_lock(REFRESH_LOCK, async {
+            work.await;
+            // Holds the lock until the other tabs have heard of new tokens, so the
+            // next holder finds them stored instead of refreshing again.
+            clock::sleep(100).await;
+        }))
     }
 
     fn load(&self) -> Option<Tokens> {
@@ -55,7 +73,7 @@ impl TokenShare for BrowserShare {
 
     fn save(&self, tokens: &Tokens) {
         save_tokens(tokens);
-        tell_other_tabs(TOKENS_CHANGED);
+        tell_other_tabs(&format!("{TOKENS}{}", tokens.to_json()));
     }
 }
 
@@ -129,11 +147,13 @@ fn load_tokens(config: &Config) -> Option<Tokens> {
         .and_then(|text| Tokens::from_json(config, &text))
 }
 
-/// Persists tokens where the user chose: this tab only, or across restarts.
+/// Persists tokens where the user chose: this browser session (each tab's
+/// sessionStorage, shared between open tabs over the channel), or across restarts.
 pub fn save_tokens(tokens: &Tokens) {
     let (keep, drop) = if tokens.keep_signed_in {
         (Store::Local, Store::Session)
     } else {
+        storage::set(Store::Local, auth::SESSION_TABS_KEY, "1");
         (Store::Session, Store::Local)
     };
     storage::set(keep, auth::TOKENS_KEY, &tokens.to_json());
@@ -145,6 +165,30 @@ fn clear_tokens() {
     storage::remove(Store::Local, auth::TOKENS_KEY);
 }
 
+/// Tokens of this browser session held by another open tab: asked for on the
+/// channel, when a tab signed in that way (the flag says so), for a short while.
+async fn tokens_from_other_tabs(config: &Config) -> Option<Tokens> {
+    storage::get(Store::Local, auth::SESSION_TABS_KEY)?;
+    let (answer, answered) = futures::channel::oneshot::channel::<String>();
+    let answer = RefCell::new(Some(answer));
+    let channel = Channel::open(CHANNEL, move |message| {
+        if let Some(json) = message.strip_prefix(TOKENS) {
+            if let Some(answer) = answer.borrow_mut().take() {
+                let _ = answer.send(json.to_string());
+            }
+        }
+    })?;
+    channel.post(ASK_TOKENS);
+    let timeout = Box::pin(clock::sleep(ASK_TOKENS_WAIT_MS));
+    let json = match futures::future::select(answered, timeout).await {
+        futures::future::Either::Left((Ok(json), _)) => json,
+        _ => return None,
+    };
+    let tokens = Tokens::from_json(config, &json)?;
+    save_tokens(&tokens);
+    Some(tokens)
+}
+
 /// Decides the first screen after config.json: finishes a sign-in when this load is
 /// the Hosted UI's callback, restores a stored session, or shows "Sign in".
 /// `report` hears the step in progress.
@@ -153,6 +197,13 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
     let env = browser_env();
     let tokens = if auth::is_callback(&search) {
         clean_address_bar();
+        if is_reauth_callback(&search) {
+            // This is the popup a tab opened to sign in again: hand the answer to
+            // that tab, which holds the verifier, and go.
+            tell_other_tabs(&format!("{REAUTH}{search}"));
+            close_this_window();
+            return Phase::Working("You are signed in again. You can close this window.");
+        }
         let pending = storage::get(Store::Session, auth::PENDING_KEY)
             .and_then(|text| PendingSignIn::from_json(&text));
         storage::remove(Store::Session, auth::PENDING_KEY);
@@ -170,7 +221,10 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
     } else {
         match load_tokens(&config) {
             Some(tokens) => tokens,
-            None => return Phase::SignedOut(config),
+            None => match tokens_from_other_tabs(&config).await {
+                Some(tokens) => tokens,
+                None => return Phase::SignedOut(config),
+            },
         }
     };
     report(Phase::Working("Opening your folder…"));
@@ -218,12 +272,92 @@ async fn open_session(config: Rc<Config>, mut tokens: Tokens) -> Result<Session,
     .map_err(|e| AuthError::Config(e.to_string()))
 }
 
+/// Whether `search` answers the popup sign-in [`sign_in_again`] started.
+fn is_reauth_callback(search: &str) -> bool {
+    let Some(expected) = storage::get(Store::Local, auth::REAUTH_STATE_KEY) else {
+        return false;
+    };
+    let matches = auth::callback_state(search).is_some_and(|state| state == expected);
+    if matches {
+        storage::remove(Store::Local, auth::REAUTH_STATE_KEY);
+    }
+    matches
+}
+
+fn close_this_window() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.close();
+    }
+}
+
+/// Signs in again without leaving the page, so what it holds (the open folder, the
+/// upload queue) carries on: the Hosted UI runs in a popup whose redirect comes back
+/// to this tab over the channel. Where popups are blocked, it falls back to a
+/// normal sign-in (the page reloads; unfinished uploads resume from their records).
+pub fn sign_in_again(session: &Session) -> Result<(), String> {
+    let keep = session.tokens().keep_signed_in;
+    let bytes = random::bytes::<64>()?;
+    let (url, pending) =
+        auth::begin_sign_in(&session.config, &bytes, keep).map_err(|e| e.user_message())?;
+    storage::set(Store::Local, auth::REAUTH_STATE_KEY, &pending.state);
+    let popup = web_sys::window().and_then(|w| {
+        w.open_with_url_and_target_and_features(&url, "cubby-sign-in", "popup,width=520,height=700")
+            .ok()
+            .flatten()
+    });
+    if popup.is_none() {
+        storage::remove(Store::Local, auth::REAUTH_STATE_KEY);
+        return start_sign_in(&session.config, keep);
+    }
+    REAUTH_PENDING.with(|p| *p.borrow_mut() = Some(pending));
+    Ok(())
+}
+
+/// Finishes the popup sign-in `search` answers, if this tab started it.
+fn finish_sign_in_again(session: Rc<Session>, search: String, on_end: Rc<dyn Fn(SessionEnd)>) {
+    let pending = REAUTH_PENDING.with(|p| {
+        let mut pending = p.borrow_mut();
+        let ours = pending
+            .as_ref()
+            .is_some_and(|p| auth::callback_state(&search).as_deref() == Some(p.state.as_str()));
+        if ours {
+            pending.take()
+        } else {
+            None
+        }
+    });
+    let Some(pending) = pending else {
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        let now = browser_env().now_secs();
+        match auth::complete_sign_in(&session.config, &Fetch, &search, &pending, now).await {
+            Ok(tokens) => {
+                save_tokens(&tokens);
+                tell_other_tabs(&format!("{TOKENS}{}", tokens.to_json()));
+                if tokens.claims.sub == session.tokens().claims.sub {
+                    session.resume_with(tokens);
+                    on_end(SessionEnd::Resumed);
+                } else {
+                    // Another user: this page shows the first user's folder.
+                    session.close();
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().reload();
+                    }
+                }
+            }
+            Err(e) => on_end(SessionEnd::Expired(e.user_message())),
+        }
+    });
+}
+
 /// Signs out: revokes the refresh token (best effort), forgets the tokens, and goes
 /// through the Hosted UI's logout so its cookie goes too.
 pub async fn sign_out(session: &Session) {
     session.close();
     let _ = auth::revoke(&session.config, &Fetch, &session.tokens()).await;
     clear_tokens();
+    storage::remove(Store::Local, auth::SESSION_TABS_KEY);
     tell_other_tabs(SIGNED_OUT);
     navigate(&auth::sign_out_url(&session.config));
 }
@@ -234,8 +368,11 @@ pub enum SessionEnd {
     /// Signed out in another tab: show the signed-out screen.
     SignedOutElsewhere,
     /// The refresh token was refused (revoked or expired): ask the user to sign in
-    /// again, keeping what the page shows. The message says what happened.
+    /// again, keeping what the page shows (calls in progress wait). The message says
+    /// what happened.
     Expired(String),
+    /// Signed in again after [`SessionEnd::Expired`]: the waiting calls go on.
+    Resumed,
 }
 
 /// While `session` lasts: renews tokens and credentials ahead of expiry (a failure
@@ -243,21 +380,42 @@ pub enum SessionEnd {
 /// refused refresh token ends it), follows tokens other tabs refreshed, and ends the
 /// session when another tab signs out. `on_end` hears how it ended.
 pub fn watch_session(session: Rc<Session>, on_end: impl Fn(SessionEnd) + 'static) {
-    let on_end = Rc::new(on_end);
+    let on_end: Rc<dyn Fn(SessionEnd)> = Rc::new(on_end);
+    let ended = on_end.clone();
+    session.set_on_sign_in_needed(move |message| {
+        clear_tokens();
+        ended(SessionEnd::Expired(message));
+    });
     let listener = session.clone();
     let ended = on_end.clone();
-    let channel = Channel::open(CHANNEL, move |message| match message.as_str() {
-        SIGNED_OUT if !listener.is_closed() => {
+    let channel = Channel::open(CHANNEL, move |message| {
+        if listener.is_closed() {
+            return;
+        }
+        if message == SIGNED_OUT {
             listener.close();
             clear_tokens();
             ended(SessionEnd::SignedOutElsewhere);
-        }
-        TOKENS_CHANGED => {
-            if let Some(tokens) = load_tokens(&listener.config) {
-                listener.adopt_tokens(tokens);
+        } else if message == ASK_TOKENS {
+            if !listener.is_awaiting_sign_in() {
+                tell_other_tabs(&format!("{TOKENS}{}", listener.tokens().to_json()));
             }
+        } else if let Some(json) = message.strip_prefix(TOKENS) {
+            let Some(tokens) = Tokens::from_json(&listener.config, json) else {
+                return;
+            };
+            if listener.is_awaiting_sign_in() {
+                if tokens.claims.sub == listener.tokens().claims.sub {
+                    save_tokens(&tokens);
+                    listener.resume_with(tokens);
+                    ended(SessionEnd::Resumed);
+                }
+            } else if listener.adopt_tokens(tokens.clone()) {
+                save_tokens(&tokens);
+            }
+        } else if let Some(search) = message.strip_prefix(REAUTH) {
+            finish_sign_in_again(listener.clone(), search.to_string(), ended.clone());
         }
-        _ => {}
     });
     TABS.with(|tabs| *tabs.borrow_mut() = channel);
     drop_stale_upload_records();
@@ -274,20 +432,15 @@ pub fn watch_session(session: Rc<Session>, on_end: impl Fn(SessionEnd) + 'static
             if session.seconds_until_renewal() > 0 {
                 continue;
             }
+            // A refused refresh token waits inside `renew` for the user to sign in
+            // again (`on_sign_in_needed` told the page).
             match session.renew().await {
                 Ok(()) => {
                     failures = 0;
                     // Never more than one renewal per few seconds, whatever the clocks say.
                     (env.sleep)(5_000).await;
                 }
-                Err(e) if e.ends_session() => {
-                    if !session.is_closed() {
-                        session.close();
-                        clear_tokens();
-                        on_end(SessionEnd::Expired(e.user_message()));
-                    }
-                    return;
-                }
+                Err(_) if session.is_closed() => return,
                 Err(_) => {
                     failures += 1;
                     let delay = retry::backoff_delay(failures, (env.random_fraction)())

@@ -138,17 +138,21 @@ fn two_tabs_with_one_minute_tokens_keep_working_with_one_refresh_per_expiry() {
     stack.control().reset_stats();
     let browser = Browser::start();
     let signed_in = Instant::now();
-    sign_in(&browser, &stack, true);
+    // Signed in for this browser session only: each tab keeps the tokens in its
+    // own sessionStorage, so the second tab gets them from the first over the
+    // channel, and a refresh by one must reach the other the same way.
+    sign_in(&browser, &stack, false);
     let tabs = [browser.current_tab(), browser.new_tab()];
     browser.switch_to(&tabs[1]);
     browser.goto(&stack.app_url());
     browser.wait_for(".file-list", 30);
+    assert_signed_in(&browser, "the second tab took the first tab's sign-in");
 
     let files = Files::new("sessions-lifetimes");
     let mut names = Vec::new();
     let mut round = 0;
-    // About three minutes of work, every 20 seconds, alternating tabs.
-    while signed_in.elapsed() < Duration::from_secs(170) {
+    // Five minutes of work, every 20 seconds, alternating tabs.
+    while signed_in.elapsed() < Duration::from_secs(300) {
         let tab = &tabs[round % 2];
         browser.switch_to(tab);
         let name = format!("work-{round}.txt");
@@ -247,4 +251,113 @@ fn a_network_outage_during_a_refresh_keeps_the_user_signed_in() {
     browser.screenshot_to_output("network_outage_during_refresh");
     assert_eq!(stats.token_requests.get("authorization_code"), None);
     assert!(stored_tokens(&browser).is_string(), "the tokens are kept");
+}
+
+/// The upload row of `name`: its `data-state` (`None` while there is no row).
+fn upload_state(browser: &Browser, name: &str) -> Option<String> {
+    browser
+        .execute(
+            "const row = [...document.querySelectorAll('.upload')]
+                 .find(r => r.querySelector('.upload-name').textContent == arguments[0]);
+             return row ? row.dataset.state : null",
+            json!([name]),
+        )
+        .as_str()
+        .map(str::to_string)
+}
+
+#[test]
+fn a_refused_refresh_token_asks_to_sign_in_again_and_the_page_carries_on() {
+    const LIFETIME: u64 = 60;
+    let stack = Stack::start("sessions-reauth");
+    short_lifetimes(&stack, LIFETIME);
+    // Something to open, so the page has state worth keeping.
+    let inside = stack.object_path(&stack.user_key("alice", "kept/inside.txt"));
+    std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+    std::fs::write(&inside, b"inside\n").unwrap();
+    let browser = Browser::start();
+    sign_in(&browser, &stack, false);
+    browser.wait_for(".folder-link", 30);
+    browser
+        .execute(
+            "[...document.querySelectorAll('.folder-link')].find(b => b.textContent.startsWith('kept')).click();
+             window.cubbyPageMarker = 'not reloaded';",
+            json!([]),
+        );
+    wait_for_rows(&browser, &["inside.txt"]);
+    let page = browser.current_tab();
+
+    // An administrator signs the user out everywhere: the next refresh is refused.
+    stack.control().revoke_refresh_tokens();
+    browser.wait_for("#session-ended", 90);
+    let notice = browser.text("#session-ended");
+    assert!(
+        notice.contains("expired or was ended elsewhere")
+            && notice.contains("uploads in progress wait"),
+        "the notice says nothing is lost: {}",
+        browser.text("#session-ended")
+    );
+    // Work started now waits for the new sign-in instead of failing.
+    let files = Files::new("sessions-reauth");
+    let path = files.write("queued.txt", b"uploaded after signing in again\n");
+    browser
+        .find("#upload-files")
+        .expect("the upload input")
+        .send_keys(&path.display().to_string());
+    std::thread::sleep(Duration::from_secs(3));
+    let state = upload_state(&browser, "queued.txt");
+    assert!(
+        matches!(state.as_deref(), Some("waiting" | "uploading")),
+        "the upload waits while signed out, it does not fail: {state:?}; {}",
+        browser.text(".upload-list")
+    );
+    assert!(!stack
+        .object_path(&stack.user_key("alice", "kept/queued.txt"))
+        .exists());
+
+    browser.find("#sign-in-again").unwrap().click();
+    let mut popup = None;
+    wait_until("the sign-in popup", 30, &browser, || {
+        popup = browser.tabs().into_iter().find(|t| *t != page);
+        popup.is_some()
+    });
+    browser.switch_to(popup.as_ref().unwrap());
+    // The Hosted UI may still know the user (its own cookie); else it asks.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while browser.tabs().len() > 1 && Instant::now() < deadline {
+        if let Some(username) = browser.find("#username") {
+            let (user, password) = ALICE;
+            username.send_keys(user);
+            browser.find("#password").unwrap().send_keys(password);
+            browser.find("button[type=submit]").unwrap().click();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        browser.tabs(),
+        vec![page.clone()],
+        "the popup closed itself"
+    );
+    browser.switch_to(&page);
+
+    wait_until("the queued upload", 60, &browser, || {
+        upload_state(&browser, "queued.txt").as_deref() == Some("done")
+    });
+    wait_for_rows(&browser, &["inside.txt", "queued.txt"]);
+    assert_signed_in(&browser, "after signing in again");
+    assert_eq!(
+        browser.execute("return window.cubbyPageMarker", json!([])),
+        json!("not reloaded"),
+        "the page was never reloaded"
+    );
+    assert_eq!(
+        std::fs::read(stack.object_path(&stack.user_key("alice", "kept/queued.txt"))).unwrap(),
+        b"uploaded after signing in again\n"
+    );
+    assert_eq!(token_requests(&stack, "authorization_code"), 2);
+    assert!(
+        stored_tokens(&browser).is_string(),
+        "the new tokens are kept"
+    );
+    browser.screenshot_to_output("signed_in_again");
 }

@@ -245,6 +245,19 @@ impl Control {
         }
     }
 
+    /// Revokes every refresh token issued so far, as an administrator's global
+    /// sign-out does: the next refresh gets `invalid_grant`. Issued id tokens and
+    /// credentials live on until they expire.
+    pub fn revoke_refresh_tokens(&self) {
+        let mut inner = self.state.lock();
+        let mut origins = Vec::new();
+        for grant in inner.refresh.values_mut() {
+            grant.revoked = true;
+            origins.push(grant.origin_jti.clone());
+        }
+        inner.revoked_origins.extend(origins);
+    }
+
     /// Clears every fault, the clock shift and the lifetimes back to the config's.
     pub fn clear_faults(&self) {
         let mut inner = self.state.lock();

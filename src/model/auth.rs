@@ -108,6 +108,21 @@ pub fn is_callback(query: &str) -> bool {
         .any(|(k, _)| k == "code" || k == "error")
 }
 
+/// The `state` a Hosted UI redirect carries, if any.
+pub fn callback_state(query: &str) -> Option<String> {
+    crate::core::encoding::parse_query(query.trim_start_matches('?'))
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|(k, v)| (k == "state").then_some(v))
+}
+
+/// localStorage key of the `state` of a sign-in run in a popup to renew a session
+/// (only the state: the PKCE verifier stays in the memory of the tab that asked).
+pub const REAUTH_STATE_KEY: &str = "cubby.reauth-state";
+/// localStorage flag: a tab holds a this-browser-session-only sign-in, so a new
+/// tab asks the others for its tokens before showing "Sign in".
+pub const SESSION_TABS_KEY: &str = "cubby.session-only-tabs";
+
 /// The user's tokens and what the id token says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tokens {

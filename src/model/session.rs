@@ -73,6 +73,9 @@ pub fn renewal_margin(lifetime: u64, max: u64) -> u64 {
     max.min(lifetime / 5)
 }
 
+/// Told why the user must sign in again.
+type SignInNeeded = Rc<dyn Fn(String)>;
+
 pub struct Session {
     pub config: Rc<Config>,
     transport: Rc<dyn Transport>,
@@ -91,6 +94,11 @@ pub struct Session {
     share: Rc<dyn TokenShare>,
     /// Set when the session ended (signed out here or in another tab).
     closed: Cell<bool>,
+    /// Set while the refresh token is refused and the user has not signed in again:
+    /// calls wait (nothing fails, nothing is lost) until [`Session::resume_with`].
+    awaiting_sign_in: Cell<bool>,
+    /// Hears, once per refusal, that the user must sign in again (and why).
+    on_sign_in_needed: RefCell<Option<SignInNeeded>>,
 }
 
 impl fmt::Debug for Session {
@@ -136,6 +144,8 @@ impl Session {
             refreshing: Cell::new(false),
             share,
             closed: Cell::new(false),
+            awaiting_sign_in: Cell::new(false),
+            on_sign_in_needed: RefCell::new(None),
         })
     }
 
@@ -196,7 +206,51 @@ impl Session {
         // Cleared on drop too: an abandoned refresh must not leave every later call
         // waiting for it.
         let _refreshing = RefreshingGuard::set(&self.refreshing);
-        self.refresh_credentials().await
+        loop {
+            match self.refresh_credentials().await {
+                Err(e) if e.ends_session() => self.wait_for_sign_in(e).await?,
+                other => return other,
+            }
+        }
+    }
+
+    /// Says `on_sign_in_needed(message)` when the refresh token is refused.
+    pub fn set_on_sign_in_needed(&self, on_sign_in_needed: impl Fn(String) + 'static) {
+        *self.on_sign_in_needed.borrow_mut() = Some(Rc::new(on_sign_in_needed));
+    }
+
+    /// The refresh token was refused (`why`): asks the user to sign in again (once)
+    /// and waits until they have, so the calls in progress continue afterwards
+    /// instead of failing. Fails with `why` only when the session is closed.
+    async fn wait_for_sign_in(&self, why: AuthError) -> Result<(), AuthError> {
+        if !self.awaiting_sign_in.replace(true) {
+            *self.credentials.borrow_mut() = None;
+            let notify = self.on_sign_in_needed.borrow().clone();
+            if let Some(notify) = notify {
+                notify(why.session_end_message());
+            }
+        }
+        loop {
+            if self.closed.get() {
+                return Err(why);
+            }
+            if !self.awaiting_sign_in.get() {
+                return Ok(());
+            }
+            (self.env.sleep)(250).await;
+        }
+    }
+
+    pub fn is_awaiting_sign_in(&self) -> bool {
+        self.awaiting_sign_in.get()
+    }
+
+    /// Continues the session with the tokens of a new sign-in by the same user
+    /// (the caller checks the user): waiting calls go on with fresh credentials.
+    pub fn resume_with(&self, tokens: Tokens) {
+        *self.tokens.borrow_mut() = tokens;
+        *self.credentials.borrow_mut() = None;
+        self.awaiting_sign_in.set(false);
     }
 
     async fn refresh_credentials(&self) -> Result<Credentials, AuthError> {
@@ -276,6 +330,15 @@ impl Session {
             (self.env.sleep)(50).await;
         }
         let _refreshing = RefreshingGuard::set(&self.refreshing);
+        loop {
+            match self.renew_due().await {
+                Err(e) if e.ends_session() => self.wait_for_sign_in(e).await?,
+                other => return other,
+            }
+        }
+    }
+
+    async fn renew_due(&self) -> Result<(), AuthError> {
         if self.tokens.borrow().needs_refresh(self.env.now_secs()) {
             self.refresh_tokens().await?;
         }
@@ -618,16 +681,20 @@ mod tests {
         assert_eq!(tokens("r", 0, 3600).refresh_at(), 3300);
     }
 
-    #[test]
-    fn tokens_another_tab_refreshed_are_taken_instead_of_refreshing_again() {
-        let config = Config::parse(
+    fn test_config() -> Config {
+        Config::parse(
             r#"{"region": "us-east-1", "userPoolId": "us-east-1_Example1",
                 "clientId": "client", "hostedUiUrl": "http://127.0.0.1:9001/",
                 "identityPoolId": "us-east-1:0000-1111", "bucket": "cubby-data",
                 "redirectUri": "http://127.0.0.1:8080/",
                 "signOutUri": "http://127.0.0.1:8080/"}"#,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn tokens_another_tab_refreshed_are_taken_instead_of_refreshing_again() {
+        let config = test_config();
         let mine = tokens("r", 1000, 1060);
         let theirs = tokens("r", 1050, 1110);
         let got = ready(refresh_shared(
@@ -641,6 +708,109 @@ mod tests {
         // Tokens of another sign-in are not taken (this one would refresh its own).
         let other = tokens("other", 1050, 1110);
         assert!(!continues(&mine, &other));
+    }
+
+    /// Refuses every refresh token; gives credentials to any id token. Counts both.
+    #[derive(Default)]
+    struct RevokedRefresh {
+        refreshes: Cell<u32>,
+        credentials: Cell<u32>,
+    }
+
+    impl Transport for RevokedRefresh {
+        fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+            let (status, body) = if request.uri().path().ends_with("/oauth2/token") {
+                self.refreshes.set(self.refreshes.get() + 1);
+                (400, r#"{"error":"invalid_grant"}"#)
+            } else {
+                self.credentials.set(self.credentials.get() + 1);
+                (
+                    200,
+                    r#"{"IdentityId":"us-east-1:id","Credentials":{"AccessKeyId":"AKID",
+                        "SecretKey":"secret","SessionToken":"token","Expiration":1000000}}"#,
+                )
+            };
+            let response = http::Response::builder()
+                .status(status)
+                .body(body.as_bytes().to_vec())
+                .unwrap();
+            Box::pin(std::future::ready(Ok(response)))
+        }
+    }
+
+    thread_local! {
+        /// What the fake `sleep` does: the user signing in again while calls wait.
+        static DURING_SLEEP: RefCell<Option<Box<dyn Fn()>>> = RefCell::new(None);
+    }
+
+    fn fake_sleep(_millis: u32) -> LocalFuture<'static, ()> {
+        DURING_SLEEP.with(|hook| {
+            if let Some(hook) = hook.borrow().as_ref() {
+                hook();
+            }
+        });
+        Box::pin(std::future::ready(()))
+    }
+
+    fn session_with_expiring_tokens(transport: Rc<RevokedRefresh>) -> Rc<Session> {
+        let config = Rc::new(test_config());
+        let env = Env {
+            now: || SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1050),
+            sleep: fake_sleep,
+            random_fraction: || 0.5,
+        };
+        let session = Session::new(
+            config,
+            transport,
+            env,
+            tokens("revoked", 1000, 1060),
+            "us-east-1:id".into(),
+            None,
+            Rc::new(LocalOnly),
+        )
+        .unwrap();
+        Rc::new(session)
+    }
+
+    #[test]
+    fn a_refused_refresh_token_makes_calls_wait_for_a_new_sign_in_then_go_on() {
+        let transport = Rc::new(RevokedRefresh::default());
+        let session = session_with_expiring_tokens(transport.clone());
+        let asked: Rc<RefCell<Vec<String>>> = Rc::default();
+        let heard = asked.clone();
+        session.set_on_sign_in_needed(move |message| heard.borrow_mut().push(message));
+        let waiting = session.clone();
+        DURING_SLEEP.with(|hook| {
+            *hook.borrow_mut() = Some(Box::new(move || {
+                if waiting.is_awaiting_sign_in() {
+                    waiting.resume_with(tokens("new", 1050, 4650));
+                }
+            }))
+        });
+        let credentials = ready(session.credentials());
+        DURING_SLEEP.with(|hook| *hook.borrow_mut() = None);
+        assert_eq!(credentials.unwrap().access_key_id, "AKID");
+        assert_eq!(asked.borrow().len(), 1, "asked once to sign in again");
+        assert_eq!(
+            transport.refreshes.get(),
+            1,
+            "the refused token is not tried again"
+        );
+        assert_eq!(transport.credentials.get(), 1);
+        assert!(!session.is_awaiting_sign_in());
+        assert_eq!(session.tokens().refresh_token.expose(), "new");
+    }
+
+    #[test]
+    fn a_session_closed_while_waiting_for_sign_in_fails_the_waiting_calls() {
+        let transport = Rc::new(RevokedRefresh::default());
+        let session = session_with_expiring_tokens(transport.clone());
+        let waiting = session.clone();
+        DURING_SLEEP.with(|hook| *hook.borrow_mut() = Some(Box::new(move || waiting.close())));
+        let result = ready(session.credentials());
+        DURING_SLEEP.with(|hook| *hook.borrow_mut() = None);
+        assert!(result.unwrap_err().ends_session());
+        assert_eq!(transport.credentials.get(), 0);
     }
 
     #[test]

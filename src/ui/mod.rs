@@ -34,6 +34,7 @@ pub fn App() -> impl IntoView {
                             phase.set(Phase::SignedOut(config.clone()))
                         }
                         app::SessionEnd::Expired(message) => notice.set(Some(message)),
+                        app::SessionEnd::Resumed => notice.set(None),
                     });
                 }
                 phase.set(next);

@@ -19,14 +19,17 @@ pub fn Shell(
         let Phase::SignedIn(session) = phase.get() else {
             return None;
         };
-        let keep = session.tokens().keep_signed_in;
-        let config = session.config.clone();
         Some(view! {
             <section class="panel error session-ended" role="alert" id="session-ended">
                 <h2>"Your session has ended"</h2>
                 <p class="message">{message}</p>
+                <p>"Sign in again to go on: this page stays as it is, and uploads in progress wait and then continue."</p>
                 <button class="button primary" id="sign-in-again"
-                    on:click=move |_| { let _ = app::start_sign_in(&config, keep); }>
+                    on:click=move |_| {
+                        if let Err(problem) = app::sign_in_again(&session) {
+                            if let Some(notice) = notice { notice.set(Some(problem)); }
+                        }
+                    }>
                     "Sign in again"
                 </button>
             </section>

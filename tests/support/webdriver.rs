@@ -417,6 +417,16 @@ impl Browser {
             .to_string()
     }
 
+    /// Handles of every open tab and popup.
+    pub fn tabs(&self) -> Vec<String> {
+        self.cmd("GET", "/window/handles", Value::Null)
+            .as_array()
+            .expect("window handles")
+            .iter()
+            .filter_map(|h| h.as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Makes the tab `handle` the one later commands go to.
     pub fn switch_to(&self, handle: &str) {
         self.cmd("POST", "/window", json!({ "handle": handle }));
