@@ -1,36 +1,41 @@
-//! `cargo xtask bench`: builds the release app, measures it, prints one table and
-//! writes `target/bench/results.json`. Not part of `cargo xtask test`.
+//! `cargo xtask bench`: builds the release app into a folder of its own, measures
+//! it, prints one table and writes `target/bench/results.json`. Not part of
+//! `cargo xtask test`.
 //!
-//! The bundle row is measured here (the files `dist/index.html` makes the first
-//! load fetch, raw, `gzip -9` and `brotli -q 11`). Everything that needs the
-//! browser or the emulator lives in `tests/bench.rs` (ignored tests, reusing
-//! `tests/support`), which prints one `BENCH {json}` line per figure; this task runs
-//! it natively and as wasm and collects those lines. Figures only, no assertions.
+//! The measuring lives in `tests/bench.rs` (ignored tests reusing `tests/support`:
+//! the emulator in-process, headless Chromium), which prints one `BENCH {json}`
+//! line per figure; this task runs it natively and as wasm, collects the lines,
+//! adds the baselines measured in the same run and the ratios, and checks the
+//! budgets. Figures only: nothing here fails on a slow machine.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::setup::Tools;
-use crate::{cargo, describe, project_root, trunk_build};
+use crate::{cargo, describe, project_root, run};
 
-/// Brotli budget for the first load, in bytes.
-const BUDGET_BROTLI: f64 = 150.0 * 1024.0;
 /// Published first-load sizes (brotli) of the alternatives, for reference.
 const REFERENCES: &str = "Amplify Storage Browser+React 266 KB; AWS SDK v3 S3+creds+lib-storage+presigner+oidc-client-ts 111 KB; aws-amplify Auth+Storage 40 KB";
 
+/// The order of the table: rows whose id starts with one of these, in this order.
+const SECTIONS: &[&str] = &[
+    "bundle", "start", "signin", "upload", "download", "memory", "huge", "signing",
+];
+
 pub fn bench(filters: &[String]) -> Result<(), String> {
     let tools = Tools::setup()?;
-    trunk_build(&tools, true)?;
-    let dist = project_root().join("dist");
+    ensure_compressors()?;
+    // A build folder of its own: `dist/` is rebuilt by every `cargo xtask test`
+    // and `trunk build`, and measuring files while another build rewrites them
+    // gives nonsense (a half-written wasm once read as 148 KB brotli).
+    let dist = project_root().join("target/bench/dist");
+    let mut build = tools.command("trunk");
+    build.args(["build", "--release", "--dist"]).arg(&dist);
+    run(&mut build)?;
+
     let mut rows: Vec<Value> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
-
-    match bundle_rows(&dist) {
-        Ok(mut r) => rows.append(&mut r),
-        Err(e) => problems.push(format!("bundle: {e}")),
-    }
 
     let mut host = cargo(&tools);
     host.args([
@@ -66,25 +71,14 @@ pub fn bench(filters: &[String]) -> Result<(), String> {
         collect(&mut wasm, &mut rows, &mut problems);
     }
 
-    // Baselines measured in the same run.
-    let native = rows
-        .iter()
-        .find(|r| r["id"] == "signing.native")
-        .and_then(|r| r["value"].as_f64());
-    for row in &mut rows {
-        if row["id"] == "signing.wasm" {
-            if let Some(native) = native {
-                row["baseline"] = json!(native);
-                row["baseline_label"] = json!("native, same code");
-            }
-        }
-        if let (Some(v), Some(b)) = (row["value"].as_f64(), row["baseline"].as_f64()) {
-            if b != 0.0 {
-                row["ratio"] = json!(v / b);
-            }
-        }
-    }
-
+    add_baselines(&mut rows);
+    rows.sort_by_key(|r| {
+        let id = r["id"].as_str().unwrap_or("");
+        SECTIONS
+            .iter()
+            .position(|s| id.starts_with(s))
+            .unwrap_or(SECTIONS.len())
+    });
     print_table(&rows);
     for p in &problems {
         eprintln!("bench: {p}");
@@ -96,6 +90,7 @@ pub fn bench(filters: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let results = json!({
         "cores": cores,
+        "dist": dist,
         "rows": rows,
         "problems": problems,
         "references_brotli": REFERENCES,
@@ -109,6 +104,41 @@ pub fn bench(filters: &[String]) -> Result<(), String> {
     } else {
         Err(format!("{} benchmark step(s) failed", problems.len()))
     }
+}
+
+/// The bundle figures compress with the reference tools, `gzip -9` and
+/// `brotli -q 11`; Debian has gzip, brotli is a small package.
+fn ensure_compressors() -> Result<(), String> {
+    let present = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    if present("gzip") && present("brotli") {
+        return Ok(());
+    }
+    let hint = "Install them by hand: sudo apt-get install -y gzip brotli";
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !is_root {
+        return Err(format!("gzip and brotli are needed. {hint}"));
+    }
+    eprintln!("bench: installing gzip and brotli from Debian (apt-get)");
+    run(Command::new("apt-get")
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .and_then(|_| {
+        run(Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "gzip", "brotli"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    })
+    .map_err(|e| format!("{e}\n  {hint}"))
 }
 
 /// Runs `cmd`, passing its stderr through, and adds the `BENCH` rows it printed
@@ -137,85 +167,78 @@ fn collect(cmd: &mut Command, rows: &mut Vec<Value>, problems: &mut Vec<String>)
     }
 }
 
-/// The files the first page load fetches: index.html and what it references
-/// (stylesheets, scripts, and the JS and wasm that boot.js loads).
-fn first_load_files(dist: &Path) -> Result<Vec<PathBuf>, String> {
-    let html = std::fs::read_to_string(dist.join("index.html"))
-        .map_err(|e| format!("no dist/index.html ({e})"))?;
-    let mut files = vec![dist.join("index.html")];
-    for attr in ["href=\"", "src=\"", "data-js=\"", "data-wasm=\""] {
-        for (at, _) in html.match_indices(attr) {
-            // `href="` also matches inside `data-href="`; fine, the file is the same.
-            let rest = &html[at + attr.len()..];
-            let Some(end) = rest.find('"') else { continue };
-            let url = &rest[..end];
-            if url.contains("://") || url.starts_with("data:") || url.is_empty() {
-                continue;
-            }
-            let path = dist.join(url.trim_start_matches('/'));
-            if path.is_file() && !files.contains(&path) {
-                files.push(path);
+/// Baselines that come from another row of the same run, then every ratio
+/// (value / baseline) and the budget verdicts.
+fn add_baselines(rows: &mut [Value]) {
+    let native = rows
+        .iter()
+        .find(|r| r["id"] == "signing.native")
+        .and_then(|r| r["value"].as_f64());
+    for row in rows.iter_mut() {
+        if row["id"] == "signing.wasm" {
+            if let Some(native) = native {
+                row["baseline"] = json!(native);
+                row["baseline_label"] = json!("native, same code");
             }
         }
+        let value = row["value"].as_f64();
+        if let (Some(v), Some(b)) = (value, row["baseline"].as_f64()) {
+            if b != 0.0 {
+                row["ratio"] = json!(v / b);
+            }
+        }
+        // `budget`: the most the value may be; `budget_ratio`: the least the
+        // ratio to the baseline may be.
+        let verdict = match (
+            value,
+            row["budget"].as_f64(),
+            row["budget_ratio"].as_f64(),
+            row["ratio"].as_f64(),
+        ) {
+            (Some(v), Some(most), _, _) => Some(v <= most),
+            (_, _, Some(least), Some(r)) => Some(r >= least),
+            _ => None,
+        };
+        if let Some(ok) = verdict {
+            row["within_budget"] = json!(ok);
+        }
     }
-    Ok(files)
-}
-
-fn compressed_len(program: &str, args: &[&str], file: &Path) -> Result<u64, String> {
-    let out = Command::new(program)
-        .args(args)
-        .arg(file)
-        .output()
-        .map_err(|e| format!("cannot run {program} ({e}); on Debian: apt-get install {program}"))?;
-    if !out.status.success() {
-        return Err(format!("{program} failed on {}", file.display()));
-    }
-    Ok(out.stdout.len() as u64)
-}
-
-fn bundle_rows(dist: &Path) -> Result<Vec<Value>, String> {
-    let files = first_load_files(dist)?;
-    let (mut raw, mut gz, mut br) = (0u64, 0u64, 0u64);
-    let mut per_file = Map::new();
-    for file in &files {
-        let r = std::fs::metadata(file).map_err(|e| e.to_string())?.len();
-        let g = compressed_len("gzip", &["-9", "-c"], file)?;
-        let b = compressed_len("brotli", &["-q", "11", "-c"], file)?;
-        raw += r;
-        gz += g;
-        br += b;
-        let name = file
-            .strip_prefix(dist)
-            .unwrap_or(file)
-            .display()
-            .to_string();
-        per_file.insert(name, json!({ "raw": r, "gzip": g, "brotli": b }));
-    }
-    let files = Value::Object(per_file);
-    Ok(vec![
-        json!({"id": "bundle.raw", "label": "Bundle: first load, raw", "value": raw, "unit": "B", "files": files}),
-        json!({"id": "bundle.gzip", "label": "Bundle: first load, gzip -9", "value": gz, "unit": "B"}),
-        json!({"id": "bundle.brotli", "label": "Bundle: first load, brotli -q 11", "value": br, "unit": "B",
-               "baseline": BUDGET_BROTLI, "baseline_label": "budget 150 KB", "references": REFERENCES}),
-    ])
 }
 
 fn human(value: f64, unit: &str) -> String {
     match unit {
-        "B" if value >= 1024.0 * 1024.0 => format!("{:.1} MiB", value / 1024.0 / 1024.0),
+        "B" if value.abs() >= 1024.0 * 1024.0 => format!("{:.1} MiB", value / 1024.0 / 1024.0),
         "B" => format!("{:.1} KiB", value / 1024.0),
         "ms" => format!("{value:.0} ms"),
-        _ if value.fract() == 0.0 => format!("{value:.0} {unit}"),
-        _ => format!("{value:.0} {unit}"),
+        "MiB/s" => format!("{value:.0} MiB/s"),
+        _ if value.fract() == 0.0 || value.abs() >= 100.0 => format!("{value:.0} {unit}"),
+        _ => format!("{value:.2} {unit}"),
+    }
+}
+
+fn budget_text(row: &Value) -> String {
+    let label = row["budget_label"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| {
+            row["budget_ratio"]
+                .as_f64()
+                .map(|r| format!("ratio ≥ {r:.2}"))
+        })
+        .unwrap_or_default();
+    match row["within_budget"].as_bool() {
+        Some(true) => format!("ok ({label})"),
+        Some(false) => format!("MISSED ({label})"),
+        None => String::new(),
     }
 }
 
 fn print_table(rows: &[Value]) {
     println!(
-        "\n{:<72} {:>14} {:>14} {:>7}  baseline",
-        "figure", "value", "baseline", "ratio"
+        "\n{:<70} {:>12} {:>12} {:>6}  {:<28} baseline",
+        "figure", "value", "baseline", "ratio", "budget"
     );
-    println!("{}", "-".repeat(120));
+    println!("{}", "-".repeat(150));
     for row in rows {
         let unit = row["unit"].as_str().unwrap_or("");
         let value = row["value"]
@@ -231,13 +254,32 @@ fn print_table(rows: &[Value]) {
             .map(|r| format!("{r:.2}"))
             .unwrap_or_default();
         println!(
-            "{:<72} {:>14} {:>14} {:>7}  {}",
+            "{:<70} {:>12} {:>12} {:>6}  {:<28} {}",
             row["label"].as_str().unwrap_or(""),
             value,
             baseline,
             ratio,
+            budget_text(row),
             row["baseline_label"].as_str().unwrap_or("")
         );
+        print_details(row);
     }
     println!("brotli references: {REFERENCES}");
+}
+
+/// The per-file breakdown of the bundle and the chains of round trips.
+fn print_details(row: &Value) {
+    if let Some(files) = row["files"].as_object() {
+        for (name, sizes) in files {
+            println!(
+                "    {:<48} raw {:>9}  gzip {:>9}  brotli {:>9}  (HTTP {})",
+                name, sizes["raw"], sizes["gzip"], sizes["brotli"], sizes["status"]
+            );
+        }
+    }
+    if let Some(chain) = row["chain"].as_array() {
+        for (i, hop) in chain.iter().enumerate() {
+            println!("    {:>2}. {}", i + 1, hop.as_str().unwrap_or(""));
+        }
+    }
 }
