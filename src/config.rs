@@ -5,6 +5,7 @@
 //! what is wrong, which the app shows in the page.
 
 use crate::core::json::{self, Value};
+use crate::model::transfers::{MAX_PARTS_IN_FLIGHT, PARTS_IN_FLIGHT};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub struct Config {
     pub redirect_uri: String,
     pub sign_out_uri: String,
     pub scopes: Vec<String>,
+    /// Parts of one multipart upload sent at once (`uploadPartsInFlight`, 1..=16).
+    pub upload_parts_in_flight: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,6 +223,22 @@ impl Config {
             ));
         }
 
+        let upload_parts_in_flight = match obj.get("uploadPartsInFlight") {
+            None | Some(Value::Null) => PARTS_IN_FLIGHT,
+            Some(value) => match value.as_u64() {
+                Some(n) if (1..=MAX_PARTS_IN_FLIGHT as u64).contains(&n) => n as usize,
+                _ => {
+                    return Err(err(
+                        "uploadPartsInFlight",
+                        format!(
+                            "must be a whole number from 1 to {MAX_PARTS_IN_FLIGHT}, got {}",
+                            value.to_json()
+                        ),
+                    ))
+                }
+            },
+        };
+
         Ok(Config {
             region: region.into(),
             user_pool_id: user_pool_id.into(),
@@ -233,6 +252,7 @@ impl Config {
             redirect_uri,
             sign_out_uri,
             scopes,
+            upload_parts_in_flight,
         })
     }
 
@@ -290,6 +310,9 @@ mod tests {
         let c = Config::parse(SAMPLE).unwrap();
         assert_eq!(c.hosted_ui_url, "http://127.0.0.1:9001");
         assert_eq!(c.scopes, vec!["openid", "email", "profile"]);
+        assert_eq!(c.upload_parts_in_flight, 4);
+        let c = Config::parse(&with("uploadPartsInFlight", Value::Number("16".into()))).unwrap();
+        assert_eq!(c.upload_parts_in_flight, 16);
         assert_eq!(c.sts_url(), "https://sts.us-east-1.amazonaws.com");
         assert_eq!(
             c.issuer(),
@@ -326,6 +349,26 @@ mod tests {
                 with("scopes", Value::Array(vec!["email".into()])),
                 "scopes",
                 "openid",
+            ),
+            (
+                with("uploadPartsInFlight", Value::Number("0".into())),
+                "uploadPartsInFlight",
+                "from 1 to 16, got 0",
+            ),
+            (
+                with("uploadPartsInFlight", Value::Number("17".into())),
+                "uploadPartsInFlight",
+                "got 17",
+            ),
+            (
+                with("uploadPartsInFlight", Value::Number("2.5".into())),
+                "uploadPartsInFlight",
+                "whole number",
+            ),
+            (
+                with("uploadPartsInFlight", "4".into()),
+                "uploadPartsInFlight",
+                "whole number",
             ),
         ];
         for (text, field, problem) in cases {

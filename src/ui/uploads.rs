@@ -186,8 +186,7 @@ impl Uploads {
                     store: &crate::app::UploadRecords,
                     id: resume_id,
                 }),
-                // config.json's `uploadPartsInFlight` will feed this.
-                parts_in_flight: transfers::PARTS_IN_FLIGHT,
+                parts_in_flight: session.config.upload_parts_in_flight,
             },
             Rc::new(move |bytes| sent.set(bytes)),
             &control,
