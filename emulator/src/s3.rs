@@ -956,6 +956,19 @@ struct CubbyS3 {
 struct UploadRecord {
     key: String,
     identity_id: String,
+    /// `x-amz-checksum-algorithm` of CreateMultipartUpload (records written before it
+    /// was kept read as none).
+    #[serde(default)]
+    checksum_algorithm: Option<String>,
+}
+
+impl UploadRecord {
+    /// S3 keeps, echoes and lists each part's CRC32 only for uploads created with it.
+    fn has_crc32_parts(&self) -> bool {
+        self.checksum_algorithm
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(ChecksumAlgorithm::CRC32))
+    }
 }
 
 fn record_path(root: &std::path::Path, upload_id: &str) -> Option<std::path::PathBuf> {
@@ -1023,12 +1036,25 @@ async fn part_files(
     Ok(out)
 }
 
+/// Where s3s-fs (pinned) keeps part `part_number` of an upload.
+fn part_path(root: &std::path::Path, upload_id: &str, part_number: i32) -> std::path::PathBuf {
+    root.join(format!(".upload_id-{upload_id}.part-{part_number}"))
+}
+
+async fn read_stored(path: &std::path::Path) -> S3Result<Vec<u8>> {
+    tokio::fs::read(path)
+        .await
+        .map_err(|_| s3_error!(InternalError))
+}
+
 /// The big-endian CRC32 of a file's bytes.
 async fn crc32_of(path: &std::path::Path) -> S3Result<[u8; 4]> {
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|_| s3_error!(InternalError))?;
-    Ok(crc32fast::hash(&bytes).to_be_bytes())
+    Ok(crc32fast::hash(&read_stored(path).await?).to_be_bytes())
+}
+
+/// A CRC32 as S3 writes it in headers and XML: base64 of the big-endian bytes.
+fn crc32_base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(bytes).to_be_bytes())
 }
 
 /// S3's composite checksum of a multipart object uploaded with CRC32 parts: the
@@ -1054,14 +1080,16 @@ fn internal_info_path(root: &std::path::Path, bucket: &str, key: &str) -> std::p
     ))
 }
 
-/// Records `checksum` as the object's CRC32, replacing whatever an earlier object
-/// under the key left there (s3s-fs keeps it across a multipart completion).
-async fn store_crc32(path: &std::path::Path, checksum: String) -> S3Result<()> {
+/// Records `crc32` (if any) as the object's only checksum, dropping whatever an
+/// earlier object under the key left there (s3s-fs keeps it across a multipart
+/// completion).
+async fn store_crc32(path: &std::path::Path, crc32: Option<String>) -> S3Result<()> {
     let mut info: serde_json::Map<String, serde_json::Value> = match tokio::fs::read(path).await {
         Ok(text) => serde_json::from_slice(&text).map_err(|_| s3_error!(InternalError))?,
         Err(_) => serde_json::Map::new(),
     };
     for stale in [
+        "checksum_crc32",
         "checksum_crc32c",
         "checksum_sha1",
         "checksum_sha256",
@@ -1069,19 +1097,22 @@ async fn store_crc32(path: &std::path::Path, checksum: String) -> S3Result<()> {
     ] {
         info.remove(stale);
     }
-    info.insert("checksum_crc32".into(), checksum.into());
+    if let Some(crc32) = crc32 {
+        info.insert("checksum_crc32".into(), crc32.into());
+    }
     let text = serde_json::to_vec(&info).map_err(|_| s3_error!(InternalError))?;
     tokio::fs::write(path, text)
         .await
         .map_err(|_| s3_error!(InternalError))
 }
 
-async fn md5_hex(path: &std::path::Path) -> S3Result<String> {
+fn md5_hex_of(bytes: &[u8]) -> String {
     use md5::Digest as _;
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|_| s3_error!(InternalError))?;
-    Ok(hex(&md5::Md5::digest(&bytes)))
+    hex(&md5::Md5::digest(bytes))
+}
+
+async fn md5_hex(path: &std::path::Path) -> S3Result<String> {
+    Ok(md5_hex_of(&read_stored(path).await?))
 }
 
 impl CubbyS3 {
@@ -1107,20 +1138,20 @@ impl CubbyS3 {
             .and_then(|c| identity_for(&self.state, &c.access_key))
     }
 
-    /// The upload must exist, be this identity's and be for this key.
+    /// The upload must exist, be this identity's and be for this key: its record.
     async fn check_upload<T>(
         &self,
         req: &S3Request<T>,
         upload_id: &str,
         key: &str,
-    ) -> S3Result<()> {
+    ) -> S3Result<UploadRecord> {
         let path = record_path(&self.root, upload_id).ok_or_else(no_such_upload)?;
         let text = tokio::fs::read(&path).await.map_err(|_| no_such_upload())?;
         let record: UploadRecord = serde_json::from_slice(&text).map_err(|_| no_such_upload())?;
-        if record.key != key || Some(record.identity_id) != self.identity(req) {
+        if record.key != key || Some(&record.identity_id) != self.identity(req).as_ref() {
             return Err(no_such_upload());
         }
-        Ok(())
+        Ok(record)
     }
 
     async fn forget_upload(&self, upload_id: &str) {
@@ -1388,14 +1419,17 @@ impl S3 for CubbyS3 {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let identity = self.identity(&req).unwrap_or_default();
         let key = req.input.key.clone();
+        let checksum_algorithm = req.input.checksum_algorithm.clone();
         let mut req = req;
         req.input.key = fs_key(&key);
         let mut resp = self.fs.create_multipart_upload(self.stable(req)).await?;
         resp.output.key = Some(key.clone());
+        resp.output.checksum_algorithm = checksum_algorithm.clone();
         if let Some(upload_id) = &resp.output.upload_id {
             let record = UploadRecord {
                 key: key.clone(),
                 identity_id: identity.clone(),
+                checksum_algorithm: checksum_algorithm.map(|a| a.as_str().to_string()),
             };
             if let Some(path) = record_path(&self.root, upload_id) {
                 let json = serde_json::to_vec(&record).unwrap_or_default();
@@ -1416,7 +1450,8 @@ impl S3 for CubbyS3 {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        self.check_upload(&req, &req.input.upload_id, &req.input.key)
+        let record = self
+            .check_upload(&req, &req.input.upload_id, &req.input.key)
             .await?;
         if !(1..=10_000).contains(&req.input.part_number) {
             return Err(s3_error!(
@@ -1424,7 +1459,14 @@ impl S3 for CubbyS3 {
                 "Part number must be an integer between 1 and 10000, inclusive"
             ));
         }
-        self.fs.upload_part(self.stable(req)).await
+        let stored = part_path(&self.root, &req.input.upload_id, req.input.part_number);
+        let mut resp = self.fs.upload_part(self.stable(req)).await?;
+        // Any `x-amz-checksum-crc32` sent was checked against the body in
+        // `check_digests`; the stored part is what S3 would report it of.
+        if record.has_crc32_parts() {
+            resp.output.checksum_crc32 = Some(crc32_base64(&read_stored(&stored).await?));
+        }
+        Ok(resp)
     }
 
     async fn upload_part_copy(
@@ -1441,8 +1483,10 @@ impl S3 for CubbyS3 {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let input = &req.input;
-        self.check_upload(&req, &input.upload_id, &input.key)
+        let record = self
+            .check_upload(&req, &input.upload_id, &input.key)
             .await?;
+        let crc32_parts = record.has_crc32_parts();
         let max_parts = input.max_parts.unwrap_or(1000).clamp(0, 1000);
         let marker = input.part_number_marker.unwrap_or(0);
         let files = part_files(&self.root, &input.upload_id).await?;
@@ -1454,11 +1498,13 @@ impl S3 for CubbyS3 {
                 .await
                 .and_then(|m| m.modified())
                 .map_err(|_| s3_error!(InternalError))?;
+            let bytes = read_stored(&path).await?;
             parts.push(Part {
                 part_number: Some(n),
-                e_tag: Some(ETag::Strong(md5_hex(&path).await?)),
+                e_tag: Some(ETag::Strong(md5_hex_of(&bytes))),
                 size: Some(size as i64),
                 last_modified: Some(Timestamp::from(modified)),
+                checksum_crc32: crc32_parts.then(|| crc32_base64(&bytes)),
                 ..Default::default()
             });
         }
@@ -1472,6 +1518,7 @@ impl S3 for CubbyS3 {
             next_part_number_marker: if is_truncated { next_marker } else { None },
             is_truncated: Some(is_truncated),
             storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+            checksum_algorithm: record.checksum_algorithm.map(ChecksumAlgorithm::from),
             parts: (!parts.is_empty()).then_some(parts),
             ..Default::default()
         };
@@ -1483,7 +1530,7 @@ impl S3 for CubbyS3 {
         mut req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let upload_id = req.input.upload_id.clone();
-        self.check_upload(&req, &upload_id, &req.input.key).await?;
+        let record = self.check_upload(&req, &upload_id, &req.input.key).await?;
         // Validate everything before s3s-fs, which drops the upload before checking.
         let requested = req
             .input
@@ -1520,7 +1567,7 @@ impl S3 for CubbyS3 {
         let stash = |n: i32| self.root.join(format!(".cubby-stash-{upload_id}.part-{n}"));
         for part in &requested {
             let n = part.part_number.unwrap_or(0);
-            let from = self.root.join(format!(".upload_id-{upload_id}.part-{n}"));
+            let from = part_path(&self.root, &upload_id, n);
             tokio::fs::rename(&from, stash(n))
                 .await
                 .map_err(|_| s3_error!(InternalError))?;
@@ -1532,9 +1579,7 @@ impl S3 for CubbyS3 {
         let mut part_crcs = vec![];
         for (i, part) in requested.into_iter().enumerate() {
             let n = part.part_number.unwrap_or(0);
-            let to = self
-                .root
-                .join(format!(".upload_id-{upload_id}.part-{}", i + 1));
+            let to = part_path(&self.root, &upload_id, i as i32 + 1);
             tokio::fs::rename(stash(n), &to)
                 .await
                 .map_err(|_| s3_error!(InternalError))?;
@@ -1550,9 +1595,11 @@ impl S3 for CubbyS3 {
         req.input.key = fs_key(&req.input.key);
         let info_path = internal_info_path(&self.root, &req.input.bucket, &req.input.key);
         let resp = self.fs.complete_multipart_upload(self.stable(req)).await?;
-        // The app creates every upload with CRC32, so the object's checksum is the
-        // composite one S3 would report.
-        store_crc32(&info_path, composite_crc32(&part_crcs)).await?;
+        // Only an upload created with CRC32 has a (composite) checksum on S3.
+        let composite = record
+            .has_crc32_parts()
+            .then(|| composite_crc32(&part_crcs));
+        store_crc32(&info_path, composite).await?;
         self.forget_upload(&upload_id).await;
         Ok(resp)
     }

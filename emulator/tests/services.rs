@@ -1867,6 +1867,117 @@ async fn s3_checksums_and_conditional_complete() {
 }
 
 #[tokio::test]
+async fn s3_parts_of_a_crc32_upload_carry_their_checksums() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let url = env.s3_url(&format!("private/{alice}/summed.bin"));
+    let mut create = s3req("POST", format!("{url}?uploads"));
+    create
+        .headers
+        .push(("x-amz-checksum-algorithm", "CRC32".into()));
+    let (s, h, xml) = env.s3(&ac, create).await;
+    assert_eq!(s, 200, "{xml}");
+    assert_eq!(h["x-amz-checksum-algorithm"], "CRC32");
+    let upload_id = tag(&xml, "UploadId");
+    let part_url = |n: i32| format!("{url}?partNumber={n}&uploadId={upload_id}");
+    let list = || s3req("GET", format!("{url}?uploadId={upload_id}"));
+    // CRC32s computed independently (python3 zlib.crc32, big-endian, base64).
+    let first = vec![b'a'; 5 * 1024 * 1024];
+    let (first_crc, guide_crc) = ("r/zBbw==", "Ox7nCg==");
+    let mut etags = vec![];
+    for (n, body, crc) in [
+        (1, first.clone(), first_crc),
+        (2, b"Welcome to Amazon S3.".to_vec(), guide_crc),
+    ] {
+        let mut req = s3req("PUT", part_url(n));
+        req.body = body;
+        req.headers.push(("x-amz-checksum-crc32", crc.into()));
+        req.headers
+            .push(("x-amz-sdk-checksum-algorithm", "CRC32".into()));
+        let (s, h, xml) = env.s3(&ac, req).await;
+        assert_eq!(s, 200, "{xml}");
+        assert_eq!(h["x-amz-checksum-crc32"], crc, "part {n}");
+        etags.push(h["etag"].to_str().unwrap().to_string());
+    }
+    let (s, _, xml) = env.s3(&ac, list()).await;
+    assert_eq!(s, 200, "{xml}");
+    assert_eq!(tag(&xml, "ChecksumAlgorithm"), "CRC32");
+    let parts: Vec<(String, String)> = xml
+        .split("<Part>")
+        .skip(1)
+        .map(|p| (tag(p, "PartNumber"), tag(p, "ChecksumCRC32")))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            ("1".into(), first_crc.into()),
+            ("2".into(), guide_crc.into())
+        ]
+    );
+
+    // A part whose body does not match its CRC32 is refused and changes nothing.
+    let mut req = s3req("PUT", part_url(2));
+    req.body = b"Welcome to Amazon S3!".to_vec();
+    req.headers.push(("x-amz-checksum-crc32", guide_crc.into()));
+    let (s, _, xml) = env.s3(&ac, req).await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (400, "BadDigest"), "{xml}");
+    let (_, _, xml) = env.s3(&ac, list()).await;
+    assert_eq!(
+        tag(xml.split("<Part>").nth(2).unwrap(), "ChecksumCRC32"),
+        guide_crc
+    );
+    // Sending a part again replaces its checksum.
+    let replaced_crc = "q6H6mw==";
+    let mut req = s3req("PUT", part_url(2));
+    req.body = b"Welcome to Amazon S3!".to_vec();
+    req.headers
+        .push(("x-amz-checksum-crc32", replaced_crc.into()));
+    let (s, h, xml) = env.s3(&ac, req).await;
+    assert_eq!(s, 200, "{xml}");
+    assert_eq!(h["x-amz-checksum-crc32"], replaced_crc);
+    etags[1] = h["etag"].to_str().unwrap().to_string();
+    let (_, _, xml) = env.s3(&ac, list()).await;
+    assert_eq!(
+        tag(xml.split("<Part>").nth(2).unwrap(), "ChecksumCRC32"),
+        replaced_crc
+    );
+
+    // Completed: the object has the composite CRC32 of its parts' CRC32s.
+    let mut req = s3req("POST", format!("{url}?uploadId={upload_id}"));
+    req.body = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{}</ETag></Part><Part><PartNumber>2</PartNumber><ETag>{}</ETag></Part></CompleteMultipartUpload>",
+        etags[0], etags[1]
+    )
+    .into_bytes();
+    let (s, _, xml) = env.s3(&ac, req).await;
+    assert_eq!(s, 200, "{xml}");
+    let mut head = s3req("HEAD", url.clone());
+    head.headers.push(("x-amz-checksum-mode", "ENABLED".into()));
+    let (s, h, _) = env.s3(&ac, head).await;
+    assert_eq!(s, 200);
+    assert_eq!(h["x-amz-checksum-crc32"], "vxm9wQ==-2");
+    let (s, _, xml) = env.s3(&ac, list()).await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (404, "NoSuchUpload"));
+
+    // An upload created without the algorithm: no part checksums, as on S3.
+    let (_, h, xml) = env.s3(&ac, s3req("POST", format!("{url}?uploads"))).await;
+    assert!(h.get("x-amz-checksum-algorithm").is_none());
+    let plain_id = tag(&xml, "UploadId");
+    let mut req = s3req("PUT", format!("{url}?partNumber=1&uploadId={plain_id}"));
+    req.body = b"Welcome to Amazon S3.".to_vec();
+    req.headers.push(("x-amz-checksum-crc32", guide_crc.into()));
+    let (s, h, xml) = env.s3(&ac, req).await;
+    assert_eq!(s, 200, "{xml}");
+    assert!(h.get("x-amz-checksum-crc32").is_none());
+    let (s, _, xml) = env
+        .s3(&ac, s3req("GET", format!("{url}?uploadId={plain_id}")))
+        .await;
+    assert_eq!(s, 200, "{xml}");
+    assert_eq!(xml.matches("<Part>").count(), 1, "{xml}");
+    assert!(!xml.contains("Checksum"), "{xml}");
+}
+
+#[tokio::test]
 async fn hosted_ui_session_cookie_signs_in_again_without_the_form() {
     let env = env().await;
     let resp = env.post_login("alice", "Alice-Password-1").await;
