@@ -123,22 +123,37 @@ pub fn visible_rows(
 
 /// Bytes for people: `999 B`, `1.5 KB`, `12 MB`, `3.4 GB` (powers of 1024, as file
 /// managers show them).
+///
+/// Integer arithmetic only: float formatting would add kilobytes to the wasm.
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    let mut scale: u64 = 1;
+    while bytes / scale >= 1024 && unit < UNITS.len() - 1 {
+        scale *= 1024;
         unit += 1;
     }
-    if value < 10.0 {
-        format!("{value:.1} {}", UNITS[unit])
+    let name = UNITS[unit];
+    if unit == 0 {
+        format!("{bytes} B")
+    } else if bytes < 10 * scale {
+        // Below 10 the product fits easily: bytes < 10 × 1024^4.
+        let tenths = div_round_half_even(bytes * 10, scale);
+        format!("{}.{} {name}", tenths / 10, tenths % 10)
     } else {
-        format!("{value:.0} {}", UNITS[unit])
+        format!("{} {name}", div_round_half_even(bytes, scale))
     }
+}
+
+/// `n / d` to the nearest integer, ties to even (as `{:.1}` rounds an exact float).
+fn div_round_half_even(n: u64, d: u64) -> u64 {
+    let (quotient, remainder) = (n / d, n % d);
+    let round_up = match remainder.cmp(&(d - remainder)) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => quotient % 2 == 1,
+        std::cmp::Ordering::Less => false,
+    };
+    quotient + u64::from(round_up)
 }
 
 /// Checks a file or folder name typed by the user.
@@ -380,11 +395,44 @@ mod tests {
         assert_eq!(format_size(999), "999 B");
         assert_eq!(format_size(1536), "1.5 KB");
         assert_eq!(format_size(12 * 1024 * 1024), "12 MB");
+        // Ties round to even, as the float formatting this replaced did.
+        assert_eq!(format_size(1280), "1.2 KB");
+        assert_eq!(format_size(1792), "1.8 KB");
+        assert_eq!(format_size(10 * 1024 + 512), "10 KB");
+        assert_eq!(format_size(11 * 1024 + 512), "12 KB");
+        assert_eq!(format_size(10 * 1024 - 1), "10.0 KB");
+        assert_eq!(format_size(1024 * 1024 - 1), "1024 KB");
+        assert_eq!(format_size(u64::MAX), "16777216 TB");
+        for bytes in (0..200_000u64)
+            .step_by(7)
+            .chain([1 << 40, 5 << 40, (10 << 40) - 1, 3 << 50])
+        {
+            assert_eq!(format_size(bytes), float_formatted_size(bytes), "{bytes}");
+        }
         assert!(validate_name("a/b").is_err());
         assert!(validate_name("..").is_err());
         assert!(validate_name("ok name + #%.txt").is_ok());
         let taken = ["r.pdf", "r (1).pdf"];
         assert_eq!(keep_both_name("r.pdf", |n| taken.contains(&n)), "r (2).pdf");
         assert_eq!(keep_both_name(".env", |_| false), ".env (1)");
+    }
+
+    /// The float-based formatting `format_size` replaced, as the reference.
+    fn float_formatted_size(bytes: u64) -> String {
+        const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+        if bytes < 1024 {
+            return format!("{bytes} B");
+        }
+        let mut value = bytes as f64;
+        let mut unit = 0;
+        while value >= 1024.0 && unit < UNITS.len() - 1 {
+            value /= 1024.0;
+            unit += 1;
+        }
+        if value < 10.0 {
+            format!("{value:.1} {}", UNITS[unit])
+        } else {
+            format!("{value:.0} {}", UNITS[unit])
+        }
     }
 }

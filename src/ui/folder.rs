@@ -13,7 +13,8 @@ use leptos::prelude::*;
 use std::rc::Rc;
 
 /// Height of one row in pixels; must match `.row` in style/main.css.
-const ROW_HEIGHT: f64 = 44.0;
+/// Pixels; an integer so style values need no float formatting.
+const ROW_HEIGHT: usize = 44;
 
 #[derive(Clone, Debug)]
 enum Dialog {
@@ -256,7 +257,13 @@ fn FileList(folder: Folder) -> impl IntoView {
     });
     let window = move || {
         let total = visible.with(Vec::len);
-        listing::visible_rows(scroll_top.get(), viewport.get(), ROW_HEIGHT, total, 10)
+        listing::visible_rows(
+            scroll_top.get(),
+            viewport.get(),
+            ROW_HEIGHT as f64,
+            total,
+            10,
+        )
     };
     let rows = move || {
         let range = window();
@@ -267,7 +274,7 @@ fn FileList(folder: Folder) -> impl IntoView {
                 .enumerate()
                 .map(|(offset, &i)| {
                     let entry = entries[i].clone();
-                    let top = (range.start + offset) as f64 * ROW_HEIGHT;
+                    let top = (range.start + offset) * ROW_HEIGHT;
                     view! { <Row folder=folder entry=entry top=top /> }
                 })
                 .collect_view()
@@ -286,7 +293,7 @@ fn FileList(folder: Folder) -> impl IntoView {
                 scroll_top.set(el.scroll_top() as f64);
                 viewport.set(el.client_height() as f64);
             }>
-            <div class="spacer" style:height=move || format!("{}px", visible.with(Vec::len) as f64 * ROW_HEIGHT)>
+            <div class="spacer" style:height=move || format!("{}px", visible.with(Vec::len) * ROW_HEIGHT)>
                 {rows}
             </div>
             {move || empty().then(|| view! {
@@ -309,7 +316,7 @@ fn FileList(folder: Folder) -> impl IntoView {
 }
 
 #[component]
-fn Row(folder: Folder, entry: Entry, top: f64) -> impl IntoView {
+fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
     let name = entry.name.clone();
     let is_folder = entry.is_folder();
     let size = if is_folder {
