@@ -12,11 +12,11 @@
 //! counts as done.
 
 use crate::core::encoding::{base64_decode, base64_encode};
+use crate::core::json::{self, Value};
 use crate::core::s3::{self, CompletedPart, ObjectMetadata, PartPlan, PartSummary};
 use crate::model::files;
 use crate::model::session::{CallError, Session};
 use crate::model::transport::{AbortSignal, LocalFuture};
-use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -48,13 +48,18 @@ pub trait ResumeStore {
 /// The record of one file's upload: its storage id, from the destination key and
 /// the file's name, size and modification time (a changed file starts afresh).
 pub fn resume_id(key: &str, file_name: &str, size: u64, last_modified: u64) -> String {
-    let parts = serde_json::to_string(&(key, file_name, size, last_modified))
-        .expect("plain values serialise");
+    let parts = Value::Array(vec![
+        key.into(),
+        file_name.into(),
+        size.into(),
+        last_modified.into(),
+    ])
+    .to_json();
     format!("{RESUME_PREFIX}{parts}")
 }
 
 /// What is remembered of a multipart upload in progress.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResumeRecord {
     pub upload_id: String,
     pub key: String,
@@ -64,7 +69,7 @@ pub struct ResumeRecord {
     pub parts: Vec<RecordedPart>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedPart {
     pub number: u32,
     pub etag: String,
@@ -73,11 +78,48 @@ pub struct RecordedPart {
 
 impl ResumeRecord {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("plain values serialise")
+        let parts = self
+            .parts
+            .iter()
+            .map(|p| {
+                Value::object(vec![
+                    ("number", p.number.into()),
+                    ("etag", p.etag.as_str().into()),
+                    ("crc32", p.crc32.as_deref().map_or(Value::Null, Value::from)),
+                ])
+            })
+            .collect();
+        Value::object(vec![
+            ("upload_id", self.upload_id.as_str().into()),
+            ("key", self.key.as_str().into()),
+            ("part_size", self.part_size.into()),
+            ("created", self.created.into()),
+            ("parts", Value::Array(parts)),
+        ])
+        .to_json()
     }
 
     pub fn from_json(text: &str) -> Option<ResumeRecord> {
-        serde_json::from_str(text).ok()
+        let record = json::parse(text).ok()?;
+        let string = |v: &Value, name| v.get(name)?.as_str().map(str::to_string);
+        let mut parts = Vec::new();
+        for part in record.get("parts")?.as_array()? {
+            parts.push(RecordedPart {
+                number: u32::try_from(part.get("number")?.as_u64()?).ok()?,
+                etag: string(part, "etag")?,
+                crc32: match part.get("crc32")? {
+                    Value::Null => None,
+                    crc => Some(crc.as_str()?.to_string()),
+                },
+            });
+        }
+        Some(ResumeRecord {
+            upload_id: string(&record, "upload_id")?,
+            key: string(&record, "key")?,
+            part_size: record.get("part_size")?.as_u64()?,
+            created: record.get("created")?.as_u64()?,
+            parts,
+        })
     }
 
     /// Past the bucket's abort rule (or from the future: a clock that jumped).
@@ -1190,6 +1232,21 @@ mod tests {
             .map(|p| (p.part_number, p.checksum_crc32.as_deref()))
             .collect();
         assert_eq!(numbers, vec![(1, Some("s1")), (2, Some("c2"))]);
+    }
+
+    #[test]
+    fn records_keep_the_text_earlier_builds_stored() {
+        // As serde_json wrote them: records left by an earlier build still resume.
+        let stored = r#"{"upload_id":"u1","key":"private/x/big.bin","part_size":8388608,"created":1000,"parts":[{"number":1,"etag":"\"e1\"","crc32":"c1"},{"number":2,"etag":"\"e2\"","crc32":"c2"}]}"#;
+        assert_eq!(record(1000).to_json(), stored);
+        assert_eq!(ResumeRecord::from_json(stored), Some(record(1000)));
+        let mut no_crc = record(1000);
+        no_crc.parts[1].crc32 = None;
+        assert_eq!(ResumeRecord::from_json(&no_crc.to_json()), Some(no_crc));
+        assert_eq!(
+            resume_id("k/\"q\".txt", "a b", 1, 2),
+            r#"cubby.upload.["k/\"q\".txt","a b",1,2]"#
+        );
     }
 
     #[test]
