@@ -200,7 +200,7 @@ mod host {
         }
     }
 
-    fn memory(browser: &Browser) -> Memory {
+    fn memory(browser: &Browser, family: &Family) -> Memory {
         let heap = browser.cdp("Runtime.getHeapUsage", json!({}));
         let wasm = browser.execute_async(
             "const done = arguments[arguments.length - 1];
@@ -209,7 +209,7 @@ mod host {
                .then(w => done(w.memory.buffer.byteLength)).catch(() => done(-1));",
             json!([]),
         );
-        let (renderer_rss, chromium_rss) = chromium_rss(browser);
+        let (renderer_rss, chromium_rss) = family.rss();
         Memory {
             js_heap: heap["usedSize"].as_f64().unwrap_or(-1.0),
             array_buffers: heap["backingStorageSize"].as_f64().unwrap_or(0.0),
@@ -219,66 +219,83 @@ mod host {
         }
     }
 
-    /// Resident bytes of this browser's renderer processes and of all its
-    /// processes: the descendants of the Chromium started with its profile.
-    fn chromium_rss(browser: &Browser) -> (f64, f64) {
-        let profile = browser.downloads.parent().unwrap().display().to_string();
-        let marker = format!("--user-data-dir={profile}");
-        let mut procs = Vec::new(); // (pid, ppid, cmdline, rss)
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
+    /// The processes of one browser: the Chromium started with its profile and
+    /// its descendants, renderers marked. Found once; sampling reads only these.
+    struct Family {
+        /// (pid, is a renderer)
+        processes: Vec<(u32, bool)>,
+    }
+
+    impl Family {
+        fn of(browser: &Browser) -> Family {
+            let profile = browser.downloads.parent().unwrap().display().to_string();
+            let marker = format!("--user-data-dir={profile}");
+            let cmdline = |pid: u32| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+                    .unwrap_or_default()
             };
-            let dir = entry.path();
-            let (Ok(stat), Ok(cmdline), Ok(status)) = (
-                std::fs::read_to_string(dir.join("stat")),
-                std::fs::read(dir.join("cmdline")),
-                std::fs::read_to_string(dir.join("status")),
-            ) else {
-                continue;
-            };
-            // `pid (comm) state ppid ...`; comm may hold spaces.
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|p| p.parse::<u32>().ok())
-                .unwrap_or(0);
-            let rss_kib = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0);
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            procs.push((pid, ppid, cmdline, rss_kib * 1024.0));
-        }
-        let Some(root) = procs
-            .iter()
-            .find(|p| p.2.contains(&marker) && !p.2.contains("--type="))
-            .map(|p| p.0)
-        else {
-            return (-1.0, -1.0);
-        };
-        let mut family = vec![root];
-        let mut grew = true;
-        while grew {
-            grew = false;
-            for p in &procs {
-                if family.contains(&p.1) && !family.contains(&p.0) {
-                    family.push(p.0);
-                    grew = true;
+            let mut parents = Vec::new(); // (pid, ppid)
+            for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                    continue;
+                };
+                let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                    continue;
+                };
+                // `pid (comm) state ppid ...`; comm may hold spaces.
+                let ppid = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .unwrap_or(0);
+                parents.push((pid, ppid));
+            }
+            let root = parents.iter().map(|p| p.0).find(|&pid| {
+                let line = cmdline(pid);
+                line.contains(&marker) && !line.contains("--type=")
+            });
+            let mut family: Vec<u32> = root.into_iter().collect();
+            let mut grew = !family.is_empty();
+            while grew {
+                grew = false;
+                for &(pid, ppid) in &parents {
+                    if family.contains(&ppid) && !family.contains(&pid) {
+                        family.push(pid);
+                        grew = true;
+                    }
                 }
             }
-        }
-        let ours = procs.iter().filter(|p| family.contains(&p.0));
-        let (mut renderers, mut all) = (0.0, 0.0);
-        for p in ours {
-            all += p.3;
-            if p.2.contains("--type=renderer") {
-                renderers += p.3;
+            Family {
+                processes: family
+                    .into_iter()
+                    .map(|pid| (pid, cmdline(pid).contains("--type=renderer")))
+                    .collect(),
             }
         }
-        (renderers, all)
+
+        /// Resident bytes of the renderers and of the whole family.
+        fn rss(&self) -> (f64, f64) {
+            let (mut renderers, mut all) = (0.0, 0.0);
+            for &(pid, renderer) in &self.processes {
+                let bytes = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    .ok()
+                    .and_then(|status| {
+                        status
+                            .lines()
+                            .find_map(|l| l.strip_prefix("VmRSS:"))
+                            .and_then(|v| v.split_whitespace().next())
+                            .and_then(|v| v.parse::<f64>().ok())
+                    })
+                    .unwrap_or(0.0)
+                    * 1024.0;
+                all += bytes;
+                if renderer {
+                    renderers += bytes;
+                }
+            }
+            (renderers, all)
+        }
     }
 
     /// Writes `count` one-byte objects straight into the emulator's store (one file
@@ -873,7 +890,8 @@ mod host {
              requestAnimationFrame(step);",
             json!([last]),
         );
-        let at_first_rows = memory(&browser);
+        let family = Family::of(&browser);
+        let at_first_rows = memory(&browser, &family);
         let first_list_response = browser
             .execute(
                 "const e = performance.getEntriesByType('resource')
@@ -885,7 +903,7 @@ mod host {
             .unwrap_or(-1.0);
         let last_shown = wait_probe(&browser, "lastShown", 1800);
         let loaded = wait_probe(&browser, "loaded", 1800);
-        let loaded_memory = memory(&browser);
+        let loaded_memory = memory(&browser, &family);
         // The emulator (s3s-fs) rescans the folder for every page, so most of the
         // way to the end is waiting for pages: their time, from resource timing
         // (the app asks for one page at a time), is given apart.
@@ -1039,18 +1057,36 @@ mod host {
             let (path, digest) = noise_file(&files, &name, size, 0x5eed ^ mib);
             let sample = mib == largest;
             let mut idle = Vec::new();
+            let mut family = Family {
+                processes: Vec::new(),
+            };
             if sample {
+                // Idle is a fresh page with the folder listed: wasm memory never
+                // shrinks, so an earlier upload would hide this one's growth.
+                browser.goto(&stack.app_url());
+                wait_probe(&browser, "loaded", 60);
+                std::thread::sleep(Duration::from_millis(500));
+                family = Family::of(&browser);
+                // What the previous page left behind is garbage: collect it first.
+                browser.cdp("HeapProfiler.collectGarbage", json!({}));
                 for _ in 0..4 {
-                    idle.push(memory(&browser));
+                    idle.push(memory(&browser, &family));
                     std::thread::sleep(Duration::from_millis(250));
                 }
             }
             let mut samples = Vec::new();
             let started = Instant::now();
             pick_upload(&browser, &path);
-            let row = wait_for_upload(&browser, &name, 1800, Duration::from_millis(250), || {
+            // One sample (and one look at the row) every 250 ms, or as often as
+            // sampling allows.
+            let tick = Duration::from_millis(250);
+            let every = if sample { Duration::ZERO } else { tick };
+            let mut last = Instant::now();
+            let row = wait_for_upload(&browser, &name, 1800, every, || {
                 if sample {
-                    samples.push(memory(&browser));
+                    samples.push(memory(&browser, &family));
+                    std::thread::sleep(tick.saturating_sub(last.elapsed()));
+                    last = Instant::now();
                 }
             });
             let app_wall = started.elapsed();
@@ -1105,6 +1141,7 @@ mod host {
                         "budget": 64.0 * MIB as f64,
                         "budget_label": "< 64 MiB",
                         "samples": samples.len(),
+                        "mean_sample_interval_ms": app_wall.as_secs_f64() * 1000.0 / samples.len().max(1) as f64,
                         "idle_js_heap": median(idle.iter().map(|m| m.js_heap).collect()),
                         "idle_wasm": median(idle.iter().map(|m| m.wasm).collect()),
                         "idle_array_buffers": median(idle.iter().map(|m| m.array_buffers).collect()),
