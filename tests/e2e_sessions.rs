@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::app::{wait_for_rows, wait_until, Files, ALICE};
+use support::files::{pick_upload, upload_row, wait_for_upload};
 use support::stack::Stack;
 use support::webdriver::Browser;
 
@@ -51,27 +52,10 @@ fn token_requests(stack: &Stack, grant: &str) -> u64 {
 
 /// Picks `path` in the "Upload files" input and waits until its row says done.
 fn upload(browser: &Browser, path: &Path) {
-    let name = path.file_name().unwrap().to_str().unwrap().to_string();
-    browser
-        .find("#upload-files")
-        .expect("the upload input")
-        .send_keys(&path.display().to_string());
-    wait_until(&format!("the upload of {name}"), 60, browser, || {
-        let state = browser.execute(
-            "const row = [...document.querySelectorAll('.upload')]
-                 .find(r => r.querySelector('.upload-name').textContent == arguments[0]);
-             return row ? row.dataset.state : null",
-            json!([name]),
-        );
-        match state.as_str() {
-            Some("done") => true,
-            Some("waiting" | "uploading") | None => false,
-            Some(other) => panic!(
-                "the upload of {name} ended {other}: {}",
-                browser.text(".upload-list")
-            ),
-        }
-    });
+    let name = path.file_name().unwrap().to_str().unwrap();
+    pick_upload(browser, path);
+    let row = wait_for_upload(browser, name, 60, Duration::from_millis(100), || {});
+    assert_eq!(row.state, "done", "the upload of {name}: {}", row.status);
 }
 
 /// Signed in and not asked to sign in again.
@@ -253,17 +237,9 @@ fn a_network_outage_during_a_refresh_keeps_the_user_signed_in() {
     assert!(stored_tokens(&browser).is_string(), "the tokens are kept");
 }
 
-/// The upload row of `name`: its `data-state` (`None` while there is no row).
+/// The `data-state` of the upload row of `name` (`None` while there is no row).
 fn upload_state(browser: &Browser, name: &str) -> Option<String> {
-    browser
-        .execute(
-            "const row = [...document.querySelectorAll('.upload')]
-                 .find(r => r.querySelector('.upload-name').textContent == arguments[0]);
-             return row ? row.dataset.state : null",
-            json!([name]),
-        )
-        .as_str()
-        .map(str::to_string)
+    upload_row(browser, name).map(|row| row.state)
 }
 
 #[test]
@@ -300,10 +276,7 @@ fn a_refused_refresh_token_asks_to_sign_in_again_and_the_page_carries_on() {
     // Work started now waits for the new sign-in instead of failing.
     let files = Files::new("sessions-reauth");
     let path = files.write("queued.txt", b"uploaded after signing in again\n");
-    browser
-        .find("#upload-files")
-        .expect("the upload input")
-        .send_keys(&path.display().to_string());
+    pick_upload(&browser, &path);
     std::thread::sleep(Duration::from_secs(3));
     let state = upload_state(&browser, "queued.txt");
     assert!(

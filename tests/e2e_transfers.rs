@@ -10,113 +10,20 @@ mod support;
 
 use cubby_emulator::FaultKind;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::app::{sign_in, wait_for_rows, wait_until, Files, ALICE};
+use support::files::{
+    file_sha256, noise_file, pick_upload, upload_row, wait_for_upload, UploadRow, MIB,
+};
 use support::stack::Stack;
 use support::webdriver::Browser;
 
-const MIB: u64 = 1024 * 1024;
+/// How often the tests read an upload row.
+const POLL: Duration = Duration::from_millis(200);
 /// The app's part size (`transfers::PREFERRED_PART_SIZE`).
 const PART: u64 = 8 * MIB;
 /// The app's default parts in flight (`transfers::PARTS_IN_FLIGHT`).
 const PARTS_IN_FLIGHT: u64 = 4;
-
-/// Writes `size` bytes of reproducible noise (no two parts alike) to
-/// `files/<name>` and returns the path and its SHA-256.
-fn noise_file(files: &Files, name: &str, size: u64, seed: u64) -> (PathBuf, [u8; 32]) {
-    let path = files.0.join(name);
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut hash = Sha256::new();
-    let mut state = seed | 1;
-    let mut chunk = vec![0u8; MIB as usize];
-    let mut left = size;
-    while left > 0 {
-        for word in chunk.chunks_exact_mut(8) {
-            // xorshift64
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            word.copy_from_slice(&state.to_le_bytes());
-        }
-        let n = left.min(MIB) as usize;
-        hash.update(&chunk[..n]);
-        out.write_all(&chunk[..n]).unwrap();
-        left -= n as u64;
-    }
-    out.flush().unwrap();
-    (path, hash.finalize().into())
-}
-
-fn file_sha256(path: &Path) -> [u8; 32] {
-    let mut file = std::fs::File::open(path)
-        .unwrap_or_else(|e| panic!("no stored object at {}: {e}", path.display()));
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; MIB as usize];
-    loop {
-        let n = file.read(&mut buf).unwrap();
-        if n == 0 {
-            return hash.finalize().into();
-        }
-        hash.update(&buf[..n]);
-    }
-}
-
-/// Picks `path` in the "Upload files" input.
-fn pick(browser: &Browser, path: &Path) {
-    browser
-        .find("#upload-files")
-        .expect("the upload input")
-        .send_keys(&path.display().to_string());
-}
-
-/// The upload row of `name`: its state (`uploading`, `done`, `failed`,
-/// `cancelled`, ...), progress value and status text.
-fn upload_row(browser: &Browser, name: &str) -> Option<(String, f64, String)> {
-    let row = browser.execute(
-        "const row = [...document.querySelectorAll('.upload')]
-             .find(r => r.querySelector('.upload-name').textContent == arguments[0]);
-         return row ? [row.dataset.state, row.querySelector('progress').value,
-                       row.querySelector('.upload-status').textContent] : null",
-        json!([name]),
-    );
-    let row = row.as_array()?;
-    Some((
-        row[0].as_str().unwrap_or("").to_string(),
-        row[1].as_f64().unwrap_or(0.0),
-        row[2].as_str().unwrap_or("").to_string(),
-    ))
-}
-
-/// Waits until the upload of `name` leaves waiting/uploading; returns its final
-/// state and status text. Meanwhile checks that its progress never goes back.
-fn wait_for_upload(browser: &Browser, name: &str, seconds: u64) -> (String, String) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut last = 0.0f64;
-    loop {
-        if let Some((state, value, status)) = upload_row(browser, name) {
-            assert!(
-                value >= last,
-                "the progress of {name} went back from {last} to {value}"
-            );
-            last = value;
-            if !matches!(state.as_str(), "waiting" | "uploading") {
-                return (state, status);
-            }
-        }
-        if Instant::now() > deadline {
-            let shot = browser.screenshot_to_output("timeout");
-            panic!(
-                "timed out after {seconds}s waiting for the upload of {name} (screenshot {}); page text:\n{}",
-                shot.display(),
-                browser.text("body")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 fn stored_tokens(browser: &Browser) -> Value {
     browser.execute(
@@ -154,8 +61,8 @@ fn a_large_upload_survives_slowdowns_and_resets_byte_for_byte() {
     control.fail_next(3, FaultKind::Reset, Some("UploadPart"));
 
     let started = Instant::now();
-    pick(&browser, &path);
-    let (state, status) = wait_for_upload(&browser, "large.bin", 900);
+    pick_upload(&browser, &path);
+    let UploadRow { state, status, .. } = wait_for_upload(&browser, "large.bin", 900, POLL, || {});
     let wall = started.elapsed();
     let stats = control.stats();
     control.clear_faults();
@@ -209,7 +116,7 @@ fn cancel_during_a_multipart_upload_leaves_no_upload_and_no_object() {
     control.reset_stats();
     // Slow enough that the upload is still going when the user cancels.
     control.set_latency(Duration::from_millis(400));
-    pick(&browser, &path);
+    pick_upload(&browser, &path);
     wait_until("the first part upload", 120, &browser, || {
         stack.s3_requests("UploadPart") >= 1
     });
@@ -227,15 +134,15 @@ fn cancel_during_a_multipart_upload_leaves_no_upload_and_no_object() {
     let parts_at_cancel = stack.s3_requests("UploadPart");
     let mut cancel_took = None;
     wait_until("the cancelled state", 120, &browser, || {
-        let cancelled = upload_row(&browser, "cancelled.bin")
-            .is_some_and(|(state, _, _)| state != "uploading" && state != "waiting");
+        let cancelled = upload_row(&browser, "cancelled.bin").is_some_and(|row| row.finished());
         if cancelled {
             cancel_took = Some(clicked.elapsed());
         }
         cancelled
     });
     let cancel_took = cancel_took.unwrap();
-    let (state, status) = wait_for_upload(&browser, "cancelled.bin", 120);
+    let UploadRow { state, status, .. } =
+        wait_for_upload(&browser, "cancelled.bin", 120, POLL, || {});
     // Anything still running would show here.
     std::thread::sleep(Duration::from_secs(2));
     control.clear_faults();
@@ -295,8 +202,8 @@ fn a_server_clock_half_an_hour_ahead_costs_one_correction() {
     control.reset_stats();
     let files = Files::new("faults-skew");
     let small = files.write("skewed.txt", b"signed with a corrected clock\n");
-    pick(&browser, &small);
-    let (state, status) = wait_for_upload(&browser, "skewed.txt", 60);
+    pick_upload(&browser, &small);
+    let UploadRow { state, status, .. } = wait_for_upload(&browser, "skewed.txt", 60, POLL, || {});
     assert_eq!(state, "done", "{status}");
     wait_for_rows(&browser, &["skewed.txt"]);
     let after_small = control.stats().s3_requests;
@@ -309,8 +216,8 @@ fn a_server_clock_half_an_hour_ahead_costs_one_correction() {
     // A multipart upload and the listing after it need no further correction.
     control.reset_stats();
     let (large, digest) = noise_file(&files, "skewed.bin", 2 * PART + MIB, 0x5e4);
-    pick(&browser, &large);
-    let (state, status) = wait_for_upload(&browser, "skewed.bin", 120);
+    pick_upload(&browser, &large);
+    let UploadRow { state, status, .. } = wait_for_upload(&browser, "skewed.bin", 120, POLL, || {});
     assert_eq!(state, "done", "{status}");
     wait_for_rows(&browser, &["skewed.bin", "skewed.txt"]);
     let stats = control.stats();
@@ -345,8 +252,9 @@ fn expired_credentials_are_renewed_without_a_new_sign_in() {
     control.expire_credentials();
     control.reset_stats();
     let small = files.write("after-expiry.txt", b"sent with renewed credentials\n");
-    pick(&browser, &small);
-    let (state, status) = wait_for_upload(&browser, "after-expiry.txt", 60);
+    pick_upload(&browser, &small);
+    let UploadRow { state, status, .. } =
+        wait_for_upload(&browser, "after-expiry.txt", 60, POLL, || {});
     assert_eq!(state, "done", "{status}");
     wait_for_rows(&browser, &["after-expiry.txt"]);
     let stats = control.stats().s3_requests;
@@ -360,12 +268,13 @@ fn expired_credentials_are_renewed_without_a_new_sign_in() {
     let (large, digest) = noise_file(&files, "expiring.bin", size, 0xe4);
     control.set_latency(Duration::from_millis(200));
     control.reset_stats();
-    pick(&browser, &large);
+    pick_upload(&browser, &large);
     wait_until("two part uploads", 120, &browser, || {
         stack.s3_requests("UploadPart") >= 2
     });
     control.expire_credentials();
-    let (state, status) = wait_for_upload(&browser, "expiring.bin", 300);
+    let UploadRow { state, status, .. } =
+        wait_for_upload(&browser, "expiring.bin", 300, POLL, || {});
     control.clear_faults();
     let stats = control.stats();
     eprintln!(
@@ -419,7 +328,7 @@ fn a_reload_mid_upload_resumes_without_resending_finished_parts() {
     let control = stack.control();
     control.set_latency(Duration::from_millis(300));
     control.reset_stats();
-    pick(&browser, &path);
+    pick_upload(&browser, &path);
     wait_until("five finished parts", 180, &browser, || {
         resume_record(&browser, "resumed.bin").is_some_and(|(_, n)| n >= 5)
     });
@@ -434,8 +343,9 @@ fn a_reload_mid_upload_resumes_without_resending_finished_parts() {
 
     control.reset_stats();
     let started = Instant::now();
-    pick(&browser, &path);
-    let (state, status) = wait_for_upload(&browser, "resumed.bin", 300);
+    pick_upload(&browser, &path);
+    let UploadRow { state, status, .. } =
+        wait_for_upload(&browser, "resumed.bin", 300, POLL, || {});
     control.clear_faults();
     let stats = control.stats();
     let sent_after = stats.s3_requests.get("UploadPart").copied().unwrap_or(0);
@@ -491,7 +401,7 @@ fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
     // Slow enough that parts are in flight when the user pauses.
     control.set_latency(Duration::from_millis(400));
     control.reset_stats();
-    pick(&browser, &path);
+    pick_upload(&browser, &path);
     wait_until("two finished parts", 180, &browser, || {
         resume_record(&browser, "paused.bin").is_some_and(|(_, n)| n >= 2)
     });
@@ -501,9 +411,13 @@ fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
     assert_eq!(toggle.text(), "Pause");
     toggle.send_keys("\u{E007}");
     wait_until("the paused state", 30, &browser, || {
-        upload_row(&browser, "paused.bin").is_some_and(|(state, _, _)| state == "paused")
+        upload_row(&browser, "paused.bin").is_some_and(|row| row.state == "paused")
     });
-    let (_, shown_at_pause, status) = upload_row(&browser, "paused.bin").unwrap();
+    let UploadRow {
+        progress: shown_at_pause,
+        status,
+        ..
+    } = upload_row(&browser, "paused.bin").unwrap();
     // The emulator counts a request after its latency: one sent just before the
     // pause is counted up to 400 ms later.
     std::thread::sleep(Duration::from_secs(1));
@@ -524,7 +438,11 @@ fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
     std::thread::sleep(Duration::from_secs(2));
     let stats = control.stats();
     let parts_after_wait = stats.s3_requests["UploadPart"];
-    let (state, shown_after_wait, status_after_wait) = upload_row(&browser, "paused.bin").unwrap();
+    let UploadRow {
+        state,
+        progress: shown_after_wait,
+        status: status_after_wait,
+    } = upload_row(&browser, "paused.bin").unwrap();
     eprintln!(
         "paused ({status:?}) at {shown_at_pause} bytes shown, {recorded} parts finished, \
          {parts_at_pause} UploadPart requests; 2 s later {parts_after_wait}"
@@ -546,7 +464,7 @@ fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
 
     let started = Instant::now();
     pause_toggle(&browser, "paused.bin").send_keys("\u{E007}");
-    let (state, status) = wait_for_upload(&browser, "paused.bin", 300);
+    let UploadRow { state, status, .. } = wait_for_upload(&browser, "paused.bin", 300, POLL, || {});
     let resumed_for = started.elapsed();
     control.clear_faults();
     let stats = control.stats();
