@@ -12,8 +12,8 @@ use crate::web;
 use leptos::prelude::*;
 use std::rc::Rc;
 
-/// Height of one row in pixels; must match `.row` in style/main.css.
-/// Pixels; an integer so style values need no float formatting.
+/// Height of one row in whole pixels (so styles need no float formatting); must
+/// match `.row` in style/main.css.
 const ROW_HEIGHT: usize = 44;
 
 #[derive(Clone, Debug)]
@@ -212,24 +212,12 @@ fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             <label class="button primary file-pick">
                 "Upload files"
                 <input type="file" multiple class="visually-hidden" id="upload-files"
-                    on:change=move |ev| {
-                        let input: web_sys::HtmlInputElement = event_target(&ev);
-                        if let Some(files) = input.files() {
-                            uploads.add(web::files::from_file_list(&files), folder.prefix.get_untracked());
-                        }
-                        input.set_value("");
-                    } />
+                    on:change=move |ev| upload_picked(&ev, folder, uploads) />
             </label>
             <label class="button file-pick">
                 "Upload folder"
                 <input type="file" multiple node_ref=folder_input class="visually-hidden" id="upload-folder"
-                    on:change=move |ev| {
-                        let input: web_sys::HtmlInputElement = event_target(&ev);
-                        if let Some(files) = input.files() {
-                            uploads.add(web::files::from_file_list(&files), folder.prefix.get_untracked());
-                        }
-                        input.set_value("");
-                    } />
+                    on:change=move |ev| upload_picked(&ev, folder, uploads) />
             </label>
             <button class="button" id="new-folder" on:click=move |_| folder.dialog.set(Dialog::NewFolder)>"New folder"</button>
             <button class="button" on:click=move |_| folder.reload()>"Refresh"</button>
@@ -244,6 +232,19 @@ fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             </span>
         </div>
     }
+}
+
+/// Queues the files just picked in a file input (one function for both pickers,
+/// so the wasm has one copy of it), then clears the input.
+fn upload_picked(ev: &leptos::ev::Event, folder: Folder, uploads: Uploads) {
+    let input: web_sys::HtmlInputElement = event_target(ev);
+    if let Some(files) = input.files() {
+        uploads.add(
+            web::files::from_file_list(&files),
+            folder.prefix.get_untracked(),
+        );
+    }
+    input.set_value("");
 }
 
 #[component]
@@ -331,16 +332,42 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
     let open_key = entry.key.clone();
     let preview = listing::preview_kind(&entry.name).filter(|_| !is_folder);
     let menu_open = RwSignal::new(false);
-    let (e1, e2, e3, e4, e5, e6) = (
-        entry.clone(),
-        entry.clone(),
-        entry.clone(),
-        entry.clone(),
-        entry.clone(),
-        entry,
+    let opens =
+        |class, text, label: String, dialog| dialog_button(folder, class, text, label, dialog);
+    let view_button = preview.map(|_| {
+        let label = format!("Preview {}", entry.name);
+        opens(
+            "button small",
+            "View",
+            label,
+            Dialog::Preview(entry.clone()),
+        )
+    });
+    let link_button = (!is_folder).then(|| {
+        let label = format!("Copy link to {name}");
+        opens("button small", "Link", label, Dialog::Link(entry.clone()))
+    });
+    let rename_button = opens(
+        "button small",
+        "Rename",
+        format!("Rename {}", entry.name),
+        Dialog::Rename(entry.clone()),
     );
+    let move_button = opens(
+        "button small",
+        "Move",
+        format!("Move {}", entry.name),
+        Dialog::Move(entry.clone()),
+    );
+    let delete_button = opens(
+        "button small danger",
+        "Delete",
+        format!("Delete {}", entry.name),
+        Dialog::Delete(entry.clone()),
+    );
+    let actions_label = format!("Actions for {}", entry.name);
     let download = move |_| {
-        let entry = e1.clone();
+        let entry = entry.clone();
         leptos::task::spawn_local(async move {
             let session = folder.session();
             match files::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
@@ -368,28 +395,35 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
             <span class="modified">{modified}</span>
             // On narrow screens the actions fold behind a "more" toggle (CSS decides).
             <span class="actions" class:open=move || menu_open.get()>
-                <button class="button small menu-toggle" aria-label=format!("Actions for {}", e3.name)
+                <button class="button small menu-toggle" aria-label=actions_label
                     aria-expanded=move || menu_open.get().to_string()
                     on:click=move |_| menu_open.update(|o| *o = !*o)>"⋯"</button>
                 <span class="more">
-                    {preview.map(|_| view! {
-                        <button class="button small" aria-label=format!("Preview {}", e5.name)
-                            on:click=move |_| folder.dialog.set(Dialog::Preview(e5.clone()))>"View"</button>
-                    })}
+                    {view_button}
                     {(!is_folder).then(|| view! {
                         <button class="button small" aria-label=format!("Download {name}") on:click=download>"Download"</button>
-                        <button class="button small" aria-label=format!("Copy link to {name}")
-                            on:click=move |_| folder.dialog.set(Dialog::Link(e2.clone()))>"Link"</button>
                     })}
-                    <button class="button small" aria-label=format!("Rename {}", e3.name)
-                        on:click=move |_| folder.dialog.set(Dialog::Rename(e3.clone()))>"Rename"</button>
-                    <button class="button small" aria-label=format!("Move {}", e6.name)
-                        on:click=move |_| folder.dialog.set(Dialog::Move(e6.clone()))>"Move"</button>
-                    <button class="button small danger" aria-label=format!("Delete {}", e4.name)
-                        on:click=move |_| folder.dialog.set(Dialog::Delete(e4.clone()))>"Delete"</button>
+                    {link_button}
+                    {rename_button}
+                    {move_button}
+                    {delete_button}
                 </span>
             </span>
         </div>
+    }
+}
+
+/// A row action that opens a dialog. One function, so one view type in the wasm
+/// for all of them.
+fn dialog_button(
+    folder: Folder,
+    class: &'static str,
+    text: &'static str,
+    label: String,
+    dialog: Dialog,
+) -> impl IntoView {
+    view! {
+        <button class=class aria-label=label on:click=move |_| folder.dialog.set(dialog.clone())>{text}</button>
     }
 }
 
