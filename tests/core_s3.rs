@@ -824,6 +824,63 @@ fn copy_delete_and_multipart_requests() {
     assert_eq!(header(&head, "x-amz-checksum-mode"), Some("ENABLED"));
 }
 
+#[test]
+fn only_object_reads_are_marked_to_bypass_the_browser_cache() {
+    let (bucket, creds) = ctx_fixture();
+    let ctx = RequestContext {
+        bucket: &bucket,
+        credentials: &creds,
+        time: at(GUIDE_TIME),
+    };
+    let marked =
+        |request: &http::Request<Vec<u8>>| request.extensions().get::<ObjectRead>().is_some();
+    assert!(marked(&build_head_object(&ctx, "k").unwrap()));
+    assert!(marked(&build_get_object(&ctx, "k", None).unwrap()));
+    let range = ByteRange {
+        first: 0,
+        last: Some(9),
+    };
+    assert!(marked(&build_get_object(&ctx, "k", Some(range)).unwrap()));
+    let list = ListObjectsRequest {
+        prefix: "p/",
+        delimiter: Some("/"),
+        max_keys: None,
+        continuation_token: None,
+        start_after: None,
+    };
+    // A listing is what a returning user waits for: it must keep the preflight cache.
+    assert!(!marked(&build_list_objects(&ctx, &list).unwrap()));
+    assert!(!marked(
+        &build_list_parts(&ctx, "k", "U", None, None).unwrap()
+    ));
+}
+
+#[test]
+fn a_detached_upload_part_is_signed_as_the_unsigned_part_with_its_bytes() {
+    let (bucket, creds) = ctx_fixture();
+    let ctx = RequestContext {
+        bucket: &bucket,
+        credentials: &creds,
+        time: at(GUIDE_TIME),
+    };
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let whole = build_upload_part(&ctx, "big.bin", "U", 3, bytes.clone(), true).unwrap();
+    let mut crc = Crc32::default();
+    for chunk in bytes.chunks(4096) {
+        crc.update(chunk);
+    }
+    let checksum = crc.finish();
+    assert_eq!(checksum, crc32_checksum(&bytes));
+    let detached = build_upload_part_detached(&ctx, "big.bin", "U", 3, &checksum).unwrap();
+    assert!(detached.body().is_empty());
+    assert_eq!(detached.uri(), whole.uri());
+    assert_eq!(detached.method(), whole.method());
+    // Same headers, Authorization included: the bytes sent beside the request
+    // are vouched for by the checksum, not by the signature.
+    assert_eq!(detached.headers(), whole.headers());
+    assert!(build_upload_part_detached(&ctx, "big.bin", "U", 0, &checksum).is_err());
+}
+
 // ---------------------------------------------------------- response parsers
 
 const LIST_PLAIN: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

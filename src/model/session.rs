@@ -7,7 +7,9 @@ use crate::core::credentials::Credentials;
 use crate::core::retry::{self, Attempts, Failure, RetryDecision};
 use crate::core::s3::{self, Bucket, Endpoint, RequestContext, S3Error};
 use crate::model::auth::{self, AuthError, Tokens};
-use crate::model::transport::{AbortSignal, Aborted, LocalFuture, NetworkError, Transport};
+use crate::model::transport::{
+    AbortSignal, Aborted, DetachedBody, LocalFuture, NetworkError, Transport,
+};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
@@ -412,6 +414,31 @@ impl Session {
         progress: Option<Rc<dyn Fn(u64)>>,
         abort: Option<&AbortSignal>,
     ) -> Result<T, CallError> {
+        self.call_s3(build, parse, None, progress, abort).await
+    }
+
+    /// [`Session::s3_abortable`] for a request whose body travels beside it
+    /// (`build` signs a request without a body; `body` goes with every attempt).
+    pub async fn s3_detached<T>(
+        &self,
+        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
+        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
+        body: &DetachedBody,
+        progress: Option<Rc<dyn Fn(u64)>>,
+        abort: &AbortSignal,
+    ) -> Result<T, CallError> {
+        self.call_s3(build, parse, Some(body), progress, Some(abort))
+            .await
+    }
+
+    async fn call_s3<T>(
+        &self,
+        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
+        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
+        body: Option<&DetachedBody>,
+        progress: Option<Rc<dyn Fn(u64)>>,
+        abort: Option<&AbortSignal>,
+    ) -> Result<T, CallError> {
         let mut attempts = Attempts::default();
         loop {
             let credentials = self.credentials().await.map_err(CallError::Auth)?;
@@ -426,9 +453,15 @@ impl Session {
             let request = build(&ctx).map_err(CallError::S3)?;
             let sent = match (abort, &progress) {
                 (Some(abort), _) => {
-                    let sent = self
-                        .transport
-                        .send_abortable(request, progress.clone(), abort);
+                    let sent = match body {
+                        Some(body) => {
+                            self.transport
+                                .send_detached(request, body, progress.clone(), abort)
+                        }
+                        None => self
+                            .transport
+                            .send_abortable(request, progress.clone(), abort),
+                    };
                     match sent.await {
                         Ok(sent) => sent,
                         Err(Aborted) => return Err(CallError::Aborted),

@@ -16,7 +16,7 @@ use crate::core::json::{self, Value};
 use crate::core::s3::{self, CompletedPart, ObjectMetadata, PartPlan, PartSummary};
 use crate::model::files;
 use crate::model::session::{CallError, Session};
-use crate::model::transport::{AbortSignal, LocalFuture};
+use crate::model::transport::{AbortSignal, DetachedBody, LocalFuture};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -171,9 +171,15 @@ pub fn reusable_parts(
             })
         })
         .collect();
-    parts.sort_by_key(|p| p.part_number);
+    sort_by_part_number(&mut parts);
     parts.dedup_by_key(|p| p.part_number);
     parts
+}
+
+/// CompleteMultipartUpload wants parts in ascending order; one sort instance
+/// serves both callers (each `sort_by_key` closure is its own copy in the wasm).
+fn sort_by_part_number(parts: &mut [CompletedPart]) {
+    parts.sort_by_key(|p| p.part_number);
 }
 
 fn same_etag(a: &str, b: &str) -> bool {
@@ -191,6 +197,26 @@ pub trait ByteSource {
     fn size(&self) -> u64;
     /// Bytes `start..end`.
     fn read(&self, start: u64, end: u64) -> LocalFuture<'_, Result<Vec<u8>, String>>;
+
+    /// Bytes `start..end` handed to `sink` in order, a chunk at a time, so only a
+    /// chunk is held in memory. The default reads them in one piece.
+    fn read_chunks<'a>(
+        &'a self,
+        start: u64,
+        end: u64,
+        sink: &'a mut dyn FnMut(&[u8]),
+    ) -> LocalFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            sink(&self.read(start, end).await?);
+            Ok(())
+        })
+    }
+
+    /// Bytes `start..end` as a request body the transport sends (in the browser a
+    /// `Blob` slice, never read into memory). The default reads them.
+    fn detached(&self, start: u64, end: u64) -> LocalFuture<'_, Result<DetachedBody, String>> {
+        Box::pin(async move { Ok(DetachedBody::bytes(self.read(start, end).await?)) })
+    }
 }
 
 pub struct UploadOptions<'a> {
@@ -644,27 +670,38 @@ async fn multipart(
             let Some(range) = plan.range(number) else {
                 return;
             };
-            let body = match source.read(range.start, range.end).await {
+            // The CRC32 sent with the part (S3 checks it against what arrives);
+            // kept for Complete and for the composite checksum of the stored
+            // object. The part is read for it a chunk at a time and then sent
+            // from the source, so memory stays a chunk per part in flight.
+            let mut crc = s3::Crc32::default();
+            let read = source
+                .read_chunks(range.start, range.end, &mut |chunk| crc.update(chunk))
+                .await;
+            let body = match read {
+                Ok(()) => source.detached(range.start, range.end).await,
+                Err(e) => Err(e),
+            };
+            let body = match body {
                 Ok(body) => body,
                 Err(e) => {
                     failure.borrow_mut().get_or_insert(UploadError::Read(e));
                     return;
                 }
             };
-            // The CRC32 sent with the part (S3 checks it); kept for Complete and
-            // for the composite checksum of the stored object.
-            let checksum = s3::crc32_checksum(&body);
+            let checksum = crc.finish();
             let part_progress = progress.clone();
             let report = on_progress.clone();
             let result = session
-                .s3_abortable(
-                    |ctx| s3::build_upload_part(ctx, key, &upload_id, number, body.clone(), true),
+                .s3_detached(
+                    |ctx| s3::build_upload_part_detached(ctx, key, &upload_id, number, &checksum),
                     s3::parse_upload_part,
+                    &body,
                     Some(Rc::new(move |sent| {
                         part_progress.part_sent(number, sent);
                         report(part_progress.bytes());
                     })),
-                    Some(&abort),
+                    &abort,
                 )
                 .await;
             match result {
@@ -695,7 +732,7 @@ async fn multipart(
     futures::future::join_all((0..parts_in_flight).map(|_| worker())).await;
 
     let mut parts = done.into_inner();
-    parts.sort_by_key(|p| p.part_number);
+    sort_by_part_number(&mut parts);
     let result = match failure.into_inner() {
         Some(e) => Err(e),
         None => session

@@ -1,6 +1,7 @@
 //! The HTTP client the model is given: the browser's fetch in the app, a fake in
 //! tests. Requests and responses are the core's `http` types.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -52,6 +53,54 @@ pub trait Transport {
         abort: &AbortSignal,
     ) -> LocalFuture<'_, AbortableResult> {
         race_abort(self, request, progress, abort)
+    }
+
+    /// [`Transport::send_abortable`] with `body` sent as the request's body. The
+    /// default handles bytes ([`DetachedBody::bytes`]); the browser transport also
+    /// sends a `Blob` as it is.
+    fn send_detached(
+        &self,
+        request: http::Request<Vec<u8>>,
+        body: &DetachedBody,
+        progress: Option<Rc<dyn Fn(u64)>>,
+        abort: &AbortSignal,
+    ) -> LocalFuture<'_, AbortableResult> {
+        send_detached_bytes(self, request, body, progress, abort)
+    }
+}
+
+/// The default [`Transport::send_detached`]: bytes go into the request; any
+/// other body is one this transport cannot send.
+pub fn send_detached_bytes<'a>(
+    transport: &'a (impl Transport + ?Sized),
+    mut request: http::Request<Vec<u8>>,
+    body: &DetachedBody,
+    progress: Option<Rc<dyn Fn(u64)>>,
+    abort: &AbortSignal,
+) -> LocalFuture<'a, AbortableResult> {
+    match body.0.downcast_ref::<Vec<u8>>() {
+        Some(bytes) => {
+            *request.body_mut() = bytes.clone();
+            transport.send_abortable(request, progress, abort)
+        }
+        None => Box::pin(async {
+            Ok(Err(NetworkError(
+                "this transport cannot send that body".into(),
+            )))
+        }),
+    }
+}
+
+/// A request body that travels beside its request instead of inside it: in the
+/// browser a `Blob` slice of the user's file, which the browser sends from the
+/// file without the bytes ever being copied into memory. Clones share the body
+/// (a retry sends it again).
+#[derive(Clone)]
+pub struct DetachedBody(pub Rc<dyn Any>);
+
+impl DetachedBody {
+    pub fn bytes(bytes: Vec<u8>) -> DetachedBody {
+        DetachedBody(Rc::new(bytes))
     }
 }
 

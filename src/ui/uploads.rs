@@ -28,6 +28,21 @@ pub enum UploadState {
     Skipped,
 }
 
+impl UploadState {
+    /// The row's `data-state`, which styles and tests select on.
+    fn name(&self) -> &'static str {
+        match self {
+            UploadState::Waiting => "waiting",
+            UploadState::Uploading => "uploading",
+            UploadState::Paused => "paused",
+            UploadState::Done => "done",
+            UploadState::Failed(_) => "failed",
+            UploadState::Cancelled => "cancelled",
+            UploadState::Skipped => "skipped",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct UploadItem {
     id: u64,
@@ -257,7 +272,7 @@ pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
                 <div class="uploads-head">
                     <h2>"Uploads"</h2>
                     <progress class="overall" aria-label="All uploads"
-                        max=move || totals().1.max(1) as f64 value=move || totals().0 as f64></progress>
+                        max=move || totals().1.max(1).to_string() value=move || totals().0.to_string()></progress>
                     <button class="button small" on:click=move |_| uploads.items.update(|items| {
                         items.retain(|i| matches!(i.state.get_untracked(), UploadState::Waiting | UploadState::Uploading | UploadState::Paused))
                     })>"Clear finished"</button>
@@ -351,10 +366,10 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
     };
     let cancel_label = format!("Cancel upload of {label}");
     view! {
-        <li class=class data-state=move || format!("{:?}", state.get()).split('(').next().unwrap_or("").to_lowercase()>
+        <li class=class data-state=move || state.with(UploadState::name)>
             <span class="upload-name">{label.clone()}</span>
-            <progress aria-label=format!("Upload of {label}") max=size.max(1) as f64
-                value=move || sent.get() as f64></progress>
+            <progress aria-label=format!("Upload of {label}") max=size.max(1).to_string()
+                value=move || sent.get().to_string()></progress>
             <span class="upload-status" role="status">{status}</span>
             {move || pausable.get().then(|| {
                 let toggle = toggle.clone();

@@ -1,16 +1,48 @@
 //! Reading the user's files (Blob slices) and starting downloads.
 
+use crate::model::transport::DetachedBody;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
 /// Bytes `start..end` of a file or blob; only that slice is held in memory.
 pub async fn read_slice(blob: &web_sys::Blob, start: u64, end: u64) -> Result<Vec<u8>, String> {
-    let slice = blob
-        .slice_with_f64_and_f64(start as f64, end as f64)
-        .map_err(|_| "the file could not be sliced".to_string())?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(slice.array_buffer())
+    Ok(read_js(&slice(blob, start, end)?).await?.to_vec())
+}
+
+/// A file's bytes are read for checksums this many at a time.
+const CHUNK: u64 = 1 << 20;
+
+/// Hands bytes `start..end` to `sink` a chunk at a time through one buffer, so a
+/// part's bytes never sit in memory whole.
+async fn read_chunks(
+    blob: &web_sys::Blob,
+    start: u64,
+    end: u64,
+    sink: &mut dyn FnMut(&[u8]),
+) -> Result<(), String> {
+    let mut buffer = Vec::new();
+    let mut at = start;
+    while at < end {
+        let next = end.min(at + CHUNK);
+        let bytes = read_js(&slice(blob, at, next)?).await?;
+        buffer.resize(bytes.length() as usize, 0);
+        bytes.copy_to(&mut buffer);
+        sink(&buffer);
+        at = next;
+    }
+    Ok(())
+}
+
+fn slice(blob: &web_sys::Blob, start: u64, end: u64) -> Result<web_sys::Blob, String> {
+    blob.slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(|_| "the file could not be sliced".to_string())
+}
+
+async fn read_js(blob: &web_sys::Blob) -> Result<js_sys::Uint8Array, String> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
         .await
         .map_err(|_| "the file could not be read (was it moved or deleted?)".to_string())?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    Ok(js_sys::Uint8Array::new(&buffer))
 }
 
 /// Sends the browser to `url` through a temporary link, which downloads it when
@@ -53,6 +85,25 @@ impl crate::model::transfers::ByteSource for BlobSource {
         end: u64,
     ) -> crate::model::transport::LocalFuture<'_, Result<Vec<u8>, String>> {
         Box::pin(read_slice(&self.0, start, end))
+    }
+
+    fn read_chunks<'a>(
+        &'a self,
+        start: u64,
+        end: u64,
+        sink: &'a mut dyn FnMut(&[u8]),
+    ) -> crate::model::transport::LocalFuture<'a, Result<(), String>> {
+        Box::pin(read_chunks(&self.0, start, end, sink))
+    }
+
+    /// The slice itself: the browser sends it from the file.
+    fn detached(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> crate::model::transport::LocalFuture<'_, Result<DetachedBody, String>> {
+        let body = slice(&self.0, start, end).map(|blob| DetachedBody(Rc::new(blob)));
+        Box::pin(async move { body })
     }
 }
 

@@ -1,8 +1,10 @@
 //! The HTTP transport: sends an `http::Request<Vec<u8>>` built by the core with
 //! `fetch` and hands back the raw `http::Response<Vec<u8>>` for the core to parse.
 
+use crate::core::s3::ObjectRead;
 use crate::model::transport::{
-    race_abort, AbortSignal, AbortableResult, HttpResult, LocalFuture, NetworkError, Transport,
+    race_abort, send_detached_bytes, AbortSignal, AbortableResult, DetachedBody, HttpResult,
+    LocalFuture, NetworkError, Transport,
 };
 use std::rc::Rc;
 
@@ -21,7 +23,7 @@ impl Transport for Fetch {
         progress: Rc<dyn Fn(u64)>,
     ) -> LocalFuture<'_, HttpResult> {
         Box::pin(async move {
-            super::xhr::send_with_progress(request, progress, None)
+            super::xhr::send_with_progress(request, None, progress, None)
                 .await
                 .unwrap_or_else(|_| Err(NetworkError("aborted".into())))
         })
@@ -38,10 +40,33 @@ impl Transport for Fetch {
         match progress {
             Some(progress) => Box::pin(super::xhr::send_with_progress(
                 request,
+                None,
                 progress,
                 Some(abort.clone()),
             )),
             None => race_abort(self, request, None, abort),
+        }
+    }
+
+    /// A `Blob` goes out through XHR as it is (progress reported, or not heard).
+    fn send_detached(
+        &self,
+        request: http::Request<Vec<u8>>,
+        body: &DetachedBody,
+        progress: Option<Rc<dyn Fn(u64)>>,
+        abort: &AbortSignal,
+    ) -> LocalFuture<'_, AbortableResult> {
+        match body.0.downcast_ref::<web_sys::Blob>() {
+            Some(blob) => {
+                let blob = blob.clone();
+                let abort = abort.clone();
+                Box::pin(async move {
+                    let progress = progress.unwrap_or_else(|| Rc::new(|_| {}));
+                    super::xhr::send_with_progress(request, Some(&blob), progress, Some(abort))
+                        .await
+                })
+            }
+            None => send_detached_bytes(self, request, body, progress, abort),
         }
     }
 }
@@ -56,9 +81,11 @@ pub async fn send(request: http::Request<Vec<u8>>) -> HttpResult {
     let (parts, body) = request.into_parts();
     let mut builder = gloo_net::http::RequestBuilder::new(&parts.uri.to_string())
         .method(to_gloo_method(&parts.method)?)
-        // Never send the user's cookies to AWS, never follow redirects silently.
-        .credentials(web_sys::RequestCredentials::Omit)
-        .cache(web_sys::RequestCache::NoStore);
+        // Never send the user's cookies to AWS.
+        .credentials(web_sys::RequestCredentials::Omit);
+    if parts.extensions.get::<ObjectRead>().is_some() {
+        builder = builder.cache(web_sys::RequestCache::NoStore);
+    }
     for (name, value) in &parts.headers {
         if is_forbidden_header(name.as_str()) {
             continue;

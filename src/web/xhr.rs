@@ -32,8 +32,11 @@ impl Drop for Hooks {
 /// Sends `request`, calling `progress(bytes_sent)` as the body goes out. When
 /// `abort` fires, the XHR is aborted (whatever of the body was sent is lost) and
 /// the answer is `Err(Aborted)`.
+/// A `blob` given is sent as the body (read by the browser from the file) in
+/// place of the request's own.
 pub async fn send_with_progress(
     request: http::Request<Vec<u8>>,
+    blob: Option<&web_sys::Blob>,
     progress: Rc<dyn Fn(u64)>,
     abort: Option<AbortSignal>,
 ) -> AbortableResult {
@@ -94,7 +97,9 @@ pub async fn send_with_progress(
     }
     xhr.set_onloadend(Some(hooks._finish.as_ref().unchecked_ref()));
 
-    let sent = if body.is_empty() {
+    let sent = if let Some(blob) = blob {
+        xhr.send_with_opt_blob(Some(blob))
+    } else if body.is_empty() {
         xhr.send()
     } else {
         let bytes = js_sys::Uint8Array::from(body.as_slice());

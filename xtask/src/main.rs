@@ -21,8 +21,11 @@ usage: cargo xtask <task>
   dev     run the local emulator and the app at http://127.0.0.1:8080, rebuilding on change
   test    formatting, clippy (host and wasm), release build, host tests, browser tests
   dist    build the release app into dist/, ready to upload
-  bench   release build, then measure (bundle, start, sign-in, huge folder, signing);
-          prints a table, writes target/bench/results.json (optional test-name filters)
+  bench   release build, then measure (bundle, start, sign-in, upload and download
+          against a native client, memory, huge folder, signing); prints a table,
+          writes target/bench/results.json. Optional test-name filters (first_load,
+          start_with_a_session, sign_in_path, transfers, huge_folder, signing);
+          CUBBY_BENCH_UPLOAD_MIB (default 256,1024), CUBBY_BENCH_OBJECTS (100000)
 ";
 
 fn main() -> ExitCode {

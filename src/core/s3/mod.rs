@@ -24,7 +24,7 @@ use crate::core::encoding::{base64_encode, uri_encode};
 pub use error::S3Error;
 pub use multipart::{
     build_abort_multipart_upload, build_complete_multipart_upload, build_create_multipart_upload,
-    build_list_multipart_uploads, build_list_parts, build_upload_part,
+    build_list_multipart_uploads, build_list_parts, build_upload_part, build_upload_part_detached,
     parse_abort_multipart_upload, parse_complete_multipart_upload, parse_create_multipart_upload,
     parse_list_multipart_uploads, parse_list_parts, parse_upload_part,
     CompleteMultipartUploadOutput, CompletedPart, ListPartsPage, ListUploadsPage, PartSummary,
@@ -41,6 +41,14 @@ pub use objects::{
 pub use plan::{plan_parts, PartPlan, MAX_PARTS, MAX_PART_SIZE, MAX_UPLOAD_SIZE, MIN_PART_SIZE};
 pub use presign::{presign_get, PresignedUrl, MAX_PRESIGN_SECONDS};
 pub use signing::{signing_time, PayloadSigning};
+
+/// Marks (in the request's extensions) a read of an object's bytes or metadata,
+/// whose answer must come from S3 and never from the browser's HTTP cache: S3
+/// sends `Last-Modified`, so a cache could otherwise serve an overwritten object's
+/// old bytes. Other calls leave the cache alone, as bypassing it also bypasses
+/// Chromium's CORS preflight cache and costs a round trip per call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectRead;
 
 /// Where the bucket is reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,7 +194,25 @@ pub struct RequestContext<'a> {
 
 /// `x-amz-checksum-crc32` of a body: the big-endian CRC32, base64.
 pub fn crc32_checksum(body: &[u8]) -> String {
-    base64_encode(&crc32fast::hash(body).to_be_bytes())
+    let mut crc = Crc32::default();
+    crc.update(body);
+    crc.finish()
+}
+
+/// [`crc32_checksum`] of bytes that arrive in pieces (a part read from a file a
+/// chunk at a time, so the whole part is never in memory).
+#[derive(Clone, Default)]
+pub struct Crc32(crc32fast::Hasher);
+
+impl Crc32 {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The `x-amz-checksum-crc32` value: base64 of the big-endian CRC32.
+    pub fn finish(self) -> String {
+        base64_encode(&self.0.finalize().to_be_bytes())
+    }
 }
 
 /// Query string from already-decoded pairs; a `None` value gives a bare name

@@ -63,6 +63,46 @@ pub fn build_upload_part(
     body: Vec<u8>,
     unsigned_payload: bool,
 ) -> Result<Request<Vec<u8>>, S3Error> {
+    let payload = if unsigned_payload {
+        PayloadSigning::Unsigned
+    } else {
+        PayloadSigning::Sha256
+    };
+    let checksum = crc32_checksum(&body);
+    upload_part_request(ctx, key, upload_id, part_number, &checksum, body, payload)
+}
+
+/// UploadPart whose bytes travel beside the request: the request has no body,
+/// the caller's transport attaches the part (in the browser a `Blob` slice, sent
+/// from the file without being copied into memory). The payload is unsigned, so
+/// the part's CRC32, computed by the caller from the same bytes, is what S3 checks.
+pub fn build_upload_part_detached(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    checksum_crc32: &str,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    upload_part_request(
+        ctx,
+        key,
+        upload_id,
+        part_number,
+        checksum_crc32,
+        Vec::new(),
+        PayloadSigning::Unsigned,
+    )
+}
+
+fn upload_part_request(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    checksum_crc32: &str,
+    body: Vec<u8>,
+    payload: PayloadSigning,
+) -> Result<Request<Vec<u8>>, S3Error> {
     if !(1..=super::MAX_PARTS).contains(&part_number) {
         return Err(S3Error::invalid_input("part number must be 1 to 10000"));
     }
@@ -72,14 +112,9 @@ pub fn build_upload_part(
         &[("partNumber", Some(&number)), ("uploadId", Some(upload_id))],
     );
     let headers = [
-        ("x-amz-checksum-crc32", crc32_checksum(&body)),
+        ("x-amz-checksum-crc32", checksum_crc32.to_string()),
         ("x-amz-sdk-checksum-algorithm", "CRC32".to_string()),
     ];
-    let payload = if unsigned_payload {
-        PayloadSigning::Unsigned
-    } else {
-        PayloadSigning::Sha256
-    };
     signed_request(ctx, Method::PUT, &url, &headers, body, payload)
 }
 

@@ -4,7 +4,7 @@ use http::{Method, Request, Response};
 
 use super::{
     check_status, crc32_checksum, encode_key, header, result_document, signed_request, with_query,
-    PayloadSigning, RequestContext, S3Error,
+    ObjectRead, PayloadSigning, RequestContext, S3Error,
 };
 use crate::core::datetime::{parse_http_date, parse_iso8601};
 use crate::core::encoding::percent_decode;
@@ -187,14 +187,16 @@ pub fn build_head_object(ctx: &RequestContext<'_>, key: &str) -> Result<Request<
     let url = ctx.bucket.object_url(key);
     // Ask for the stored checksum too.
     let headers = [("x-amz-checksum-mode", "ENABLED".to_string())];
-    signed_request(
+    let mut request = signed_request(
         ctx,
         Method::HEAD,
         &url,
         &headers,
         Vec::new(),
         PayloadSigning::Sha256,
-    )
+    )?;
+    request.extensions_mut().insert(ObjectRead);
+    Ok(request)
 }
 
 /// HEAD errors have no body: a missing object is a 404 (or 403 without
@@ -247,14 +249,16 @@ pub fn build_get_object(
     let url = ctx.bucket.object_url(key);
     let headers: Vec<(&'static str, String)> =
         range.iter().map(|r| ("range", r.header_value())).collect();
-    signed_request(
+    let mut request = signed_request(
         ctx,
         Method::GET,
         &url,
         &headers,
         Vec::new(),
         PayloadSigning::Sha256,
-    )
+    )?;
+    request.extensions_mut().insert(ObjectRead);
+    Ok(request)
 }
 
 fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
