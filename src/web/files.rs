@@ -10,24 +10,49 @@ pub async fn read_slice(blob: &web_sys::Blob, start: u64, end: u64) -> Result<Ve
 }
 
 /// A file's bytes are read for checksums this many at a time.
-const CHUNK: u64 = 1 << 20;
+const CHUNK: u32 = 1 << 20;
 
-/// Hands bytes `start..end` to `sink` a chunk at a time through one buffer, so a
-/// part's bytes never sit in memory whole.
+const READ_FAILED: &str = "the file could not be read (was it moved or deleted?)";
+
+/// Hands bytes `start..end` to `sink` a chunk at a time, so a part's bytes never
+/// sit in memory whole. A byte stream read into one reused buffer leaves no
+/// garbage behind (a fresh `ArrayBuffer` per chunk piles up hundreds of MB before
+/// the collector runs); where a `Blob`'s stream is not a byte stream, slice by slice.
 async fn read_chunks(
     blob: &web_sys::Blob,
     start: u64,
     end: u64,
     sink: &mut dyn FnMut(&[u8]),
 ) -> Result<(), String> {
+    let part = slice(blob, start, end)?;
     let mut buffer = Vec::new();
-    let mut at = start;
-    while at < end {
-        let next = end.min(at + CHUNK);
-        let bytes = read_js(&slice(blob, at, next)?).await?;
+    let mut deliver = |bytes: &js_sys::Uint8Array| {
         buffer.resize(bytes.length() as usize, 0);
         bytes.copy_to(&mut buffer);
         sink(&buffer);
+    };
+    if let Ok(reader) = web_sys::ReadableStreamByobReader::new(&part.stream()) {
+        let mut view = js_sys::Uint8Array::new_with_length(CHUNK);
+        loop {
+            let result: web_sys::ReadableStreamReadResult =
+                wasm_bindgen_futures::JsFuture::from(reader.read_with_array_buffer_view(&view))
+                    .await
+                    .map_err(|_| READ_FAILED.to_string())?
+                    .unchecked_into();
+            if result.get_done().unwrap_or(true) {
+                return Ok(());
+            }
+            let filled: js_sys::Uint8Array = result.get_value().unchecked_into();
+            deliver(&filled);
+            // The read took the buffer over and hands it back in `filled`.
+            view = js_sys::Uint8Array::new_with_byte_offset_and_length(&filled.buffer(), 0, CHUNK);
+        }
+    }
+    let size = end - start;
+    let mut at = 0;
+    while at < size {
+        let next = size.min(at + u64::from(CHUNK));
+        deliver(&read_js(&slice(&part, at, next)?).await?);
         at = next;
     }
     Ok(())
@@ -41,7 +66,7 @@ fn slice(blob: &web_sys::Blob, start: u64, end: u64) -> Result<web_sys::Blob, St
 async fn read_js(blob: &web_sys::Blob) -> Result<js_sys::Uint8Array, String> {
     let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
         .await
-        .map_err(|_| "the file could not be read (was it moved or deleted?)".to_string())?;
+        .map_err(|_| READ_FAILED.to_string())?;
     Ok(js_sys::Uint8Array::new(&buffer))
 }
 
