@@ -648,6 +648,51 @@ async fn multipart(
     );
     let failure: RefCell<Option<UploadError>> = RefCell::new(None);
     let done: RefCell<Vec<CompletedPart>> = RefCell::new(reused);
+    let parts_in_flight = options.parts_in_flight.clamp(1, MAX_PARTS_IN_FLIGHT);
+
+    // The CRC32 sent with each part (S3 checks it against what arrives; kept for
+    // Complete and the stored object's composite checksum) is read a few parts
+    // ahead of the sends, in the order they go out, so no connection idles while
+    // its next part is read. Only the checksums are kept, not the bytes.
+    let checksums: RefCell<BTreeMap<u32, String>> = RefCell::new(BTreeMap::new());
+    let parts_taken = Cell::new(0usize);
+    // Fired (and replaced) when a checksum is ready or a part is taken.
+    let changed = RefCell::new(AbortSignal::new());
+    let notify = || changed.replace(AbortSignal::new()).abort();
+    let read_ahead = async {
+        let order: Vec<u32> = todo.borrow().iter().copied().collect();
+        for (index, number) in order.into_iter().enumerate() {
+            while index >= parts_taken.get() + 2 * parts_in_flight {
+                let wake = changed.borrow().clone();
+                wake.aborted().await;
+            }
+            // Nothing is read while paused; a cancel ends the reading (and wakes
+            // the senders waiting for a checksum, to find it cancelled).
+            if let Err(e) = control.proceed().await {
+                failure.borrow_mut().get_or_insert(e);
+                notify();
+                return;
+            }
+            let Some(range) = plan.range(number) else {
+                return;
+            };
+            let mut crc = s3::Crc32::default();
+            let read = source
+                .read_chunks(range.start, range.end, &mut |chunk| crc.update(chunk))
+                .await;
+            match read {
+                Ok(()) => {
+                    checksums.borrow_mut().insert(number, crc.finish());
+                }
+                Err(e) => {
+                    failure.borrow_mut().get_or_insert(UploadError::Read(e));
+                    notify();
+                    return;
+                }
+            }
+            notify();
+        }
+    };
 
     let worker = || async {
         loop {
@@ -667,29 +712,29 @@ async fn multipart(
             let Some(number) = todo.borrow_mut().pop_front() else {
                 return;
             };
+            parts_taken.set(parts_taken.get() + 1);
+            notify();
             let Some(range) = plan.range(number) else {
                 return;
             };
-            // The CRC32 sent with the part (S3 checks it against what arrives);
-            // kept for Complete and for the composite checksum of the stored
-            // object. The part is read for it a chunk at a time and then sent
-            // from the source, so memory stays a chunk per part in flight.
-            let mut crc = s3::Crc32::default();
-            let read = source
-                .read_chunks(range.start, range.end, &mut |chunk| crc.update(chunk))
-                .await;
-            let body = match read {
-                Ok(()) => source.detached(range.start, range.end).await,
-                Err(e) => Err(e),
+            let checksum = loop {
+                if let Some(checksum) = checksums.borrow().get(&number) {
+                    break checksum.clone();
+                }
+                if failure.borrow().is_some() {
+                    return;
+                }
+                let wake = changed.borrow().clone();
+                wake.aborted().await;
             };
-            let body = match body {
+            // Sent from the source itself: memory stays a read buffer per part.
+            let body = match source.detached(range.start, range.end).await {
                 Ok(body) => body,
                 Err(e) => {
                     failure.borrow_mut().get_or_insert(UploadError::Read(e));
                     return;
                 }
             };
-            let checksum = crc.finish();
             let part_progress = progress.clone();
             let report = on_progress.clone();
             let result = session
@@ -728,8 +773,13 @@ async fn multipart(
             }
         }
     };
-    let parts_in_flight = options.parts_in_flight.clamp(1, MAX_PARTS_IN_FLIGHT);
-    futures::future::join_all((0..parts_in_flight).map(|_| worker())).await;
+    let senders = futures::future::join_all((0..parts_in_flight).map(|_| worker()));
+    // Reading stops when the sends are over (done, failed or cancelled).
+    if let futures::future::Either::Left(((), senders)) =
+        futures::future::select(Box::pin(read_ahead), Box::pin(senders)).await
+    {
+        senders.await;
+    }
 
     let mut parts = done.into_inner();
     sort_by_part_number(&mut parts);
