@@ -797,8 +797,8 @@ mod host {
     /// Chrome skips a preflight whose answer it cached (`Access-Control-Max-Age`)
     /// only for requests whose cache mode lets it: two identical cross-origin
     /// fetches to the emulator's S3, with `cache: 'no-store'` (what the app's fetch
-    /// adapter sets) and with the default mode; returns the preflights each pair
-    /// caused, counted by the emulator.
+    /// adapter sets for object reads only) and with the default mode (every other
+    /// call); returns the preflights each pair caused, counted by the emulator.
     fn preflights_per_cache_mode(browser: &Browser, stack: &Stack) -> Vec<(String, u64)> {
         let bucket = stack.emulator.config().bucket.clone();
         let mut out = Vec::new();
@@ -843,12 +843,12 @@ mod host {
         };
         emit(
             "signin.preflight_cache",
-            "Preflights for 2 identical fetches, cache: no-store (the app's mode)",
+            "Preflights for 2 identical fetches, cache: no-store (app: object reads only)",
             count("no-store"),
             "preflights",
             json!({
                 "baseline": count("default"),
-                "baseline_label": "same fetches, cache: default",
+                "baseline_label": "same fetches, cache: default (app: every other call)",
                 "why": "Chromium consults and fills its CORS preflight cache only for requests \
                         without LOAD_DISABLE_CACHE/BYPASS/VALIDATE_CACHE (no-store, reload, no-cache)",
             }),
