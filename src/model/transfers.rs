@@ -659,18 +659,27 @@ async fn multipart(
     // Fired (and replaced) when a checksum is ready or a part is taken.
     let changed = RefCell::new(AbortSignal::new());
     let notify = || changed.replace(AbortSignal::new()).abort();
+    // The first failure ends the upload; everyone waiting hears of it at once.
+    let fail = |e: UploadError| {
+        failure.borrow_mut().get_or_insert(e);
+        notify();
+    };
     let read_ahead = async {
         let order: Vec<u32> = todo.borrow().iter().copied().collect();
         for (index, number) in order.into_iter().enumerate() {
             while index >= parts_taken.get() + 2 * parts_in_flight {
+                if failure.borrow().is_some() {
+                    return;
+                }
                 let wake = changed.borrow().clone();
                 wake.aborted().await;
             }
-            // Nothing is read while paused; a cancel ends the reading (and wakes
-            // the senders waiting for a checksum, to find it cancelled).
+            if failure.borrow().is_some() {
+                return;
+            }
+            // No new part is read while paused; a cancel ends the reading.
             if let Err(e) = control.proceed().await {
-                failure.borrow_mut().get_or_insert(e);
-                notify();
+                fail(e);
                 return;
             }
             let Some(range) = plan.range(number) else {
@@ -685,8 +694,7 @@ async fn multipart(
                     checksums.borrow_mut().insert(number, crc.finish());
                 }
                 Err(e) => {
-                    failure.borrow_mut().get_or_insert(UploadError::Read(e));
-                    notify();
+                    fail(UploadError::Read(e));
                     return;
                 }
             }
@@ -702,7 +710,7 @@ async fn multipart(
             let abort = match control.proceed().await {
                 Ok(abort) => abort,
                 Err(e) => {
-                    failure.borrow_mut().get_or_insert(e);
+                    fail(e);
                     return;
                 }
             };
@@ -727,11 +735,14 @@ async fn multipart(
                 let wake = changed.borrow().clone();
                 wake.aborted().await;
             };
-            // Sent from the source itself: memory stays a read buffer per part.
+            if failure.borrow().is_some() {
+                return;
+            }
+            // Sent from the source itself, never held in memory.
             let body = match source.detached(range.start, range.end).await {
                 Ok(body) => body,
                 Err(e) => {
-                    failure.borrow_mut().get_or_insert(UploadError::Read(e));
+                    fail(UploadError::Read(e));
                     return;
                 }
             };
@@ -765,9 +776,11 @@ async fn multipart(
                 Err(CallError::Aborted) => {
                     progress.part_dropped(number);
                     todo.borrow_mut().push_front(number);
+                    // Taken again later; the read-ahead counts each part once.
+                    parts_taken.set(parts_taken.get() - 1);
                 }
                 Err(e) => {
-                    failure.borrow_mut().get_or_insert(UploadError::Call(e));
+                    fail(UploadError::Call(e));
                     return;
                 }
             }

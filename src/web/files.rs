@@ -25,10 +25,13 @@ async fn read_chunks(
     sink: &mut dyn FnMut(&[u8]),
 ) -> Result<(), String> {
     let part = slice(blob, start, end)?;
+    let size = end - start;
     let mut buffer = Vec::new();
+    let mut delivered = 0;
     let mut deliver = |bytes: &js_sys::Uint8Array| {
         buffer.resize(bytes.length() as usize, 0);
         bytes.copy_to(&mut buffer);
+        delivered += buffer.len() as u64;
         sink(&buffer);
     };
     if let Ok(reader) = web_sys::ReadableStreamByobReader::new(&part.stream()) {
@@ -40,7 +43,12 @@ async fn read_chunks(
                     .map_err(|_| READ_FAILED.to_string())?
                     .unchecked_into();
             if result.get_done().unwrap_or(true) {
-                return Ok(());
+                // A file cut short since it was picked reads short.
+                return if delivered == size {
+                    Ok(())
+                } else {
+                    Err(READ_FAILED.to_string())
+                };
             }
             let filled: js_sys::Uint8Array = result.get_value().unchecked_into();
             deliver(&filled);
@@ -48,7 +56,6 @@ async fn read_chunks(
             view = js_sys::Uint8Array::new_with_byte_offset_and_length(&filled.buffer(), 0, CHUNK);
         }
     }
-    let size = end - start;
     let mut at = 0;
     while at < size {
         let next = size.min(at + u64::from(CHUNK));
