@@ -779,6 +779,20 @@ async fn multipart(
                     // Taken again later; the read-ahead counts each part once.
                     parts_taken.set(parts_taken.get() - 1);
                 }
+                // A browser that can no longer read the file (changed, moved or
+                // deleted since it was picked) fails the send the way a network
+                // does; reading a byte of the part tells the two apart.
+                Err(CallError::Network(e)) => {
+                    let unreadable = source
+                        .read_chunks(range.start, range.start + 1, &mut |_| {})
+                        .await
+                        .err();
+                    fail(match unreadable {
+                        Some(read) => UploadError::Read(read),
+                        None => UploadError::Call(CallError::Network(e)),
+                    });
+                    return;
+                }
                 Err(e) => {
                     fail(UploadError::Call(e));
                     return;
@@ -848,7 +862,7 @@ mod tests {
     use crate::core::secret::Secret;
     use crate::model::auth::Tokens;
     use crate::model::session::{Env, LocalOnly};
-    use crate::model::transport::{HttpResult, Transport};
+    use crate::model::transport::{HttpResult, NetworkError, Transport};
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
     use std::time::{Duration, UNIX_EPOCH};
@@ -913,6 +927,8 @@ mod tests {
     struct FakeS3 {
         tamper: Tamper,
         hold: Cell<bool>,
+        /// Part uploads get no answer at all (a network error).
+        parts_unreachable: Cell<bool>,
         parts: RefCell<BTreeMap<u32, Vec<u8>>>,
         object: RefCell<Option<(Vec<u8>, String)>>,
         log: RefCell<Vec<String>>,
@@ -923,6 +939,7 @@ mod tests {
             FakeS3 {
                 tamper,
                 hold: Cell::new(false),
+                parts_unreachable: Cell::new(false),
                 parts: RefCell::default(),
                 object: RefCell::default(),
                 log: RefCell::default(),
@@ -1019,9 +1036,12 @@ mod tests {
 
     impl Transport for FakeS3 {
         fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
-            let held =
-                self.hold.get() && request.uri().query().unwrap_or("").contains("partNumber");
-            if held {
+            let part = request.uri().query().unwrap_or("").contains("partNumber");
+            if part && self.parts_unreachable.get() {
+                self.log.borrow_mut().push("UploadPart (no answer)".into());
+                return Box::pin(async { Err(NetworkError("reset".into())) });
+            }
+            if part && self.hold.get() {
                 self.log.borrow_mut().push("UploadPart (held)".into());
                 return Box::pin(futures::future::pending());
             }
@@ -1089,6 +1109,71 @@ mod tests {
         fn read(&self, start: u64, end: u64) -> LocalFuture<'_, Result<Vec<u8>, String>> {
             let bytes = self.0[start as usize..end as usize].to_vec();
             Box::pin(async move { Ok(bytes) })
+        }
+    }
+
+    /// A file that can be read `reads_left` times and then no more, as a browser
+    /// `File` changed or deleted since it was picked; its parts are still handed
+    /// to the transport (a `Blob` exists whether or not it can be read).
+    struct Vanishing {
+        bytes: Vec<u8>,
+        reads_left: Cell<usize>,
+    }
+
+    impl ByteSource for Vanishing {
+        fn size(&self) -> u64 {
+            self.bytes.len() as u64
+        }
+        fn read(&self, start: u64, end: u64) -> LocalFuture<'_, Result<Vec<u8>, String>> {
+            let read = match self.reads_left.get() {
+                0 => Err("the file could not be read".to_string()),
+                left => {
+                    self.reads_left.set(left - 1);
+                    Ok(self.bytes[start as usize..end as usize].to_vec())
+                }
+            };
+            Box::pin(async move { read })
+        }
+        fn detached(&self, start: u64, end: u64) -> LocalFuture<'_, Result<DetachedBody, String>> {
+            let bytes = self.bytes[start as usize..end as usize].to_vec();
+            Box::pin(async move { Ok(DetachedBody::bytes(bytes)) })
+        }
+    }
+
+    #[test]
+    fn a_part_that_fails_because_the_file_went_away_says_so() {
+        let parts = 2;
+        for gone in [false, true] {
+            let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+            s3.parts_unreachable.set(true);
+            let session = session(s3.clone());
+            // Gone: the checksums are read (one read a part), then nothing more.
+            let source = Vanishing {
+                bytes: noise(parts * MULTIPART_THRESHOLD as usize),
+                reads_left: Cell::new(if gone { parts } else { usize::MAX }),
+            };
+            let control = UploadControl::new();
+            let mut future: std::pin::Pin<Box<dyn Future<Output = _>>> = Box::pin(upload(
+                &session,
+                &source,
+                "private/us-east-1:abc/file.bin",
+                None,
+                UploadOptions {
+                    overwrite: true,
+                    resume: None,
+                    parts_in_flight: PARTS_IN_FLIGHT,
+                },
+                Rc::new(|_| {}),
+                &control,
+            ));
+            let result = poll_n(&mut future, 100).expect("the upload ends");
+            match (gone, result) {
+                (true, Err(UploadError::Read(_))) => {}
+                (false, Err(UploadError::Call(CallError::Network(_)))) => {}
+                (_, other) => panic!("file gone: {gone}, got {other:?}"),
+            }
+            drop(future);
+            assert_eq!(s3.count("AbortMultipartUpload"), 1, "no orphan parts");
         }
     }
 

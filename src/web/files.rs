@@ -12,7 +12,8 @@ pub async fn read_slice(blob: &web_sys::Blob, start: u64, end: u64) -> Result<Ve
 /// A file's bytes are read for checksums this many at a time.
 const CHUNK: u32 = 1 << 20;
 
-const READ_FAILED: &str = "the file could not be read (was it moved or deleted?)";
+const READ_FAILED: &str =
+    "the file could not be read (was it changed, moved or deleted since you picked it?)";
 
 /// Hands bytes `start..end` to `sink` a chunk at a time, so a part's bytes never
 /// sit in memory whole. A byte stream read into one reused buffer leaves no
