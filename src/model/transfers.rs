@@ -659,6 +659,7 @@ async fn multipart(
     // Fired (and replaced) when a checksum is ready or a part is taken.
     let changed = RefCell::new(AbortSignal::new());
     let notify = || changed.replace(AbortSignal::new()).abort();
+    let next_change = || changed.borrow().clone().aborted();
     // The first failure ends the upload; everyone waiting hears of it at once.
     let fail = |e: UploadError| {
         failure.borrow_mut().get_or_insert(e);
@@ -667,15 +668,14 @@ async fn multipart(
     let read_ahead = async {
         let order: Vec<u32> = todo.borrow().iter().copied().collect();
         for (index, number) in order.into_iter().enumerate() {
-            while index >= parts_taken.get() + 2 * parts_in_flight {
+            loop {
                 if failure.borrow().is_some() {
                     return;
                 }
-                let wake = changed.borrow().clone();
-                wake.aborted().await;
-            }
-            if failure.borrow().is_some() {
-                return;
+                if index < parts_taken.get() + 2 * parts_in_flight {
+                    break;
+                }
+                next_change().await;
             }
             // No new part is read while paused; a cancel ends the reading.
             if let Err(e) = control.proceed().await {
@@ -726,18 +726,14 @@ async fn multipart(
                 return;
             };
             let checksum = loop {
-                if let Some(checksum) = checksums.borrow().get(&number) {
-                    break checksum.clone();
-                }
                 if failure.borrow().is_some() {
                     return;
                 }
-                let wake = changed.borrow().clone();
-                wake.aborted().await;
+                if let Some(checksum) = checksums.borrow().get(&number) {
+                    break checksum.clone();
+                }
+                next_change().await;
             };
-            if failure.borrow().is_some() {
-                return;
-            }
             // Sent from the source itself, never held in memory.
             let body = match source.detached(range.start, range.end).await {
                 Ok(body) => body,

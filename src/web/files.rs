@@ -44,26 +44,27 @@ async fn read_chunks(
                     .map_err(|_| READ_FAILED.to_string())?
                     .unchecked_into();
             if result.get_done().unwrap_or(true) {
-                // A file cut short since it was picked reads short.
-                return if delivered == size {
-                    Ok(())
-                } else {
-                    Err(READ_FAILED.to_string())
-                };
+                break;
             }
             let filled: js_sys::Uint8Array = result.get_value().unchecked_into();
             deliver(&filled);
             // The read took the buffer over and hands it back in `filled`.
             view = js_sys::Uint8Array::new_with_byte_offset_and_length(&filled.buffer(), 0, CHUNK);
         }
+    } else {
+        let mut at = 0;
+        while at < size {
+            let next = size.min(at + u64::from(CHUNK));
+            deliver(&read_js(&slice(&part, at, next)?).await?);
+            at = next;
+        }
     }
-    let mut at = 0;
-    while at < size {
-        let next = size.min(at + u64::from(CHUNK));
-        deliver(&read_js(&slice(&part, at, next)?).await?);
-        at = next;
+    // A file cut short since it was picked reads short, either way.
+    if delivered == size {
+        Ok(())
+    } else {
+        Err(READ_FAILED.to_string())
     }
-    Ok(())
 }
 
 fn slice(blob: &web_sys::Blob, start: u64, end: u64) -> Result<web_sys::Blob, String> {
