@@ -5,6 +5,7 @@
 //! random source. Time (`SystemTime` values or epoch seconds) and random bytes are
 //! arguments. That keeps every step testable on the host with fixed vectors.
 
+pub mod crc32;
 pub mod credentials;
 pub mod datetime;
 pub mod encoding;

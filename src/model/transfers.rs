@@ -11,6 +11,7 @@
 //! is checked with a HEAD (size, and CRC32 when S3 reports it) before the upload
 //! counts as done.
 
+use crate::core::crc32;
 use crate::core::encoding::{base64_decode, base64_encode};
 use crate::core::json::{self, Value};
 use crate::core::s3::{self, CompletedPart, ObjectMetadata, PartPlan, PartSummary};
@@ -373,7 +374,7 @@ pub fn composite_crc32<'a>(
         raw.extend_from_slice(&bytes);
         parts += 1;
     }
-    let crc = base64_encode(&crc32fast::hash(&raw).to_be_bytes());
+    let crc = base64_encode(&crc32::crc32(&raw).to_be_bytes());
     Some(format!("{crc}-{parts}"))
 }
 

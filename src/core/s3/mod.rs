@@ -18,6 +18,7 @@ use std::time::SystemTime;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response};
 
+use crate::core::crc32;
 use crate::core::credentials::Credentials;
 use crate::core::encoding::{base64_encode, uri_encode};
 
@@ -202,7 +203,7 @@ pub fn crc32_checksum(body: &[u8]) -> String {
 /// [`crc32_checksum`] of bytes that arrive in pieces (a part read from a file a
 /// chunk at a time, so the whole part is never in memory).
 #[derive(Clone, Default)]
-pub struct Crc32(crc32fast::Hasher);
+pub struct Crc32(crc32::Crc32);
 
 impl Crc32 {
     pub fn update(&mut self, bytes: &[u8]) {
@@ -211,7 +212,7 @@ impl Crc32 {
 
     /// The `x-amz-checksum-crc32` value: base64 of the big-endian CRC32.
     pub fn finish(self) -> String {
-        base64_encode(&self.0.finalize().to_be_bytes())
+        base64_encode(&self.0.value().to_be_bytes())
     }
 }
 
