@@ -61,6 +61,31 @@ fn signatures_per_second(seconds: f64, now_ms: impl Fn() -> f64) -> (f64, u64) {
     }
 }
 
+/// CRC32 throughput of `crc` over one 1 MiB buffer, in MiB/s, until `seconds`
+/// have passed on `now_ms`; also the checksum, so the work cannot be skipped.
+fn checksum_mib_per_second(
+    seconds: f64,
+    now_ms: impl Fn() -> f64,
+    crc: impl Fn(&[u8]) -> u32,
+) -> (f64, u32) {
+    let buffer: Vec<u8> = (0..1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut folded = crc(&buffer); // warm-up (and the table, built on first use)
+    let start = now_ms();
+    let mut mib = 0u64;
+    loop {
+        for _ in 0..16 {
+            folded ^= crc(&buffer);
+        }
+        mib += 16;
+        let elapsed = (now_ms() - start) / 1000.0;
+        if elapsed >= seconds {
+            return (mib as f64 / elapsed, folded);
+        }
+    }
+}
+
 /// One `BENCH` line: `id` (stable, for results.json), a label, the figure and its
 /// unit, and optional extras (`baseline`, `baseline_label`, `note`, ...).
 fn bench_line(id: &str, label: &str, value: f64, unit: &str, extra: Value) -> String {
@@ -93,6 +118,22 @@ mod wasm {
             )
         );
     }
+
+    #[wasm_bindgen_test]
+    fn checksum_in_wasm() {
+        let (rate, folded) =
+            super::checksum_mib_per_second(2.0, js_sys::Date::now, cubby::core::crc32::crc32);
+        console_log!(
+            "{}",
+            super::bench_line(
+                "checksum.wasm",
+                "CRC32 of upload parts (wasm, the app's code)",
+                rate,
+                "MiB/s",
+                serde_json::json!({ "folded": folded }),
+            )
+        );
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -108,7 +149,7 @@ mod host {
     use super::support::webdriver::Browser;
     use cubby::model::transfers::PREFERRED_PART_SIZE;
     use serde_json::{json, Value};
-    use std::collections::HashMap;
+    use std::collections::{BTreeMap, HashMap};
     use std::io::Write;
     use std::path::Path;
     use std::process::{Command, Stdio};
@@ -222,8 +263,42 @@ mod host {
     /// The processes of one browser: the Chromium started with its profile and
     /// its descendants, renderers marked. Found once; sampling reads only these.
     struct Family {
-        /// (pid, is a renderer)
-        processes: Vec<(u32, bool)>,
+        /// (pid, kind: see [`process_kind`])
+        processes: Vec<(u32, &'static str)>,
+    }
+
+    /// What a Chromium process does, from its command line.
+    fn process_kind(cmdline: &str) -> &'static str {
+        if cmdline.contains("--type=renderer") {
+            "renderer"
+        } else if cmdline.contains("NetworkService") {
+            "network"
+        } else if cmdline.contains("--type=") {
+            "other"
+        } else {
+            "browser"
+        }
+    }
+
+    /// User + system CPU seconds a process has used (`/proc/<pid>/stat`); `self`
+    /// for this test process (the emulator runs in it, and the native client).
+    fn cpu_seconds(pid: &str) -> f64 {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return 0.0;
+        };
+        // Fields after `pid (comm)`: state is the first, utime the 12th, stime the 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // Linux reports in USER_HZ, 100 on every mainstream build.
+        (ticks(11) + ticks(12)) / 100.0
     }
 
     impl Family {
@@ -269,7 +344,7 @@ mod host {
             Family {
                 processes: family
                     .into_iter()
-                    .map(|pid| (pid, cmdline(pid).contains("--type=renderer")))
+                    .map(|pid| (pid, process_kind(&cmdline(pid))))
                     .collect(),
             }
         }
@@ -277,7 +352,7 @@ mod host {
         /// Resident bytes of the renderers and of the whole family.
         fn rss(&self) -> (f64, f64) {
             let (mut renderers, mut all) = (0.0, 0.0);
-            for &(pid, renderer) in &self.processes {
+            for &(pid, kind) in &self.processes {
                 let bytes = std::fs::read_to_string(format!("/proc/{pid}/status"))
                     .ok()
                     .and_then(|status| {
@@ -290,11 +365,22 @@ mod host {
                     .unwrap_or(0.0)
                     * 1024.0;
                 all += bytes;
-                if renderer {
+                if kind == "renderer" {
                     renderers += bytes;
                 }
             }
             (renderers, all)
+        }
+
+        /// CPU seconds used so far by kind of Chromium process, and by this
+        /// test process as `emulator` (the emulator's S3 runs in it).
+        fn cpu(&self) -> BTreeMap<&'static str, f64> {
+            let mut by_kind = BTreeMap::new();
+            for &(pid, kind) in &self.processes {
+                *by_kind.entry(kind).or_insert(0.0) += cpu_seconds(&pid.to_string());
+            }
+            by_kind.insert("emulator", cpu_seconds("self"));
+            by_kind
         }
     }
 
@@ -338,6 +424,24 @@ mod host {
             rate,
             "sig/s",
             json!({ "count": count }),
+        );
+    }
+
+    #[test]
+    #[ignore = "benchmark: run by `cargo xtask bench`"]
+    fn checksum_native() {
+        let started = Instant::now();
+        let now_ms = || started.elapsed().as_secs_f64() * 1000.0;
+        let (ours, _) = super::checksum_mib_per_second(2.0, now_ms, cubby::core::crc32::crc32);
+        let started = Instant::now();
+        let now_ms = || started.elapsed().as_secs_f64() * 1000.0;
+        let (hardware, _) = super::checksum_mib_per_second(2.0, now_ms, crc32fast::hash);
+        emit(
+            "checksum.native",
+            "CRC32 (native, crc32fast with the CPU's CRC instructions)",
+            hardware,
+            "MiB/s",
+            json!({ "same_code_as_the_app_native": ours }),
         );
     }
 
@@ -1075,6 +1179,8 @@ mod host {
                 }
             }
             let mut samples = Vec::new();
+            let processes = Family::of(&browser);
+            let cpu_before = processes.cpu();
             let started = Instant::now();
             pick_upload(&browser, &path);
             // One sample (and one look at the row) every 250 ms, or as often as
@@ -1090,13 +1196,27 @@ mod host {
                 }
             });
             let app_wall = started.elapsed();
+            let cpu_app: BTreeMap<&str, f64> = processes
+                .cpu()
+                .into_iter()
+                .map(|(kind, after)| (kind, after - cpu_before.get(kind).copied().unwrap_or(0.0)))
+                .collect();
             assert_eq!(row.state, "done", "the app's upload failed: {}", row.status);
             let (app_ms, app_parts, app_most_in_flight) = app_upload_timing(&browser, &name);
             let stored = stack.object_path(&stack.user_key("alice", &name));
             assert!(file_sha256(&stored) == digest, "the app stored other bytes");
 
             let native_key = native.key(&format!("native-{mib}.bin"));
+            let cpu_before = cpu_seconds("self");
             let native_times = native.upload(&path, &native_key, PREFERRED_PART_SIZE, in_flight);
+            let cpu_native = cpu_seconds("self") - cpu_before;
+            // Where the two cores went: read beside the throughputs.
+            println!(
+                "upload {mib} MiB, CPU seconds: app {cpu_app:.1?} in {:.1} s; \
+                 native client + emulator {cpu_native:.1} in {:.1} s",
+                app_wall.as_secs_f64(),
+                native_times.whole.as_secs_f64()
+            );
             assert!(
                 file_sha256(&stack.object_path(&native_key)) == digest,
                 "the native client stored other bytes"
@@ -1119,6 +1239,8 @@ mod host {
                     "app_pick_to_done_s": app_wall.as_secs_f64(),
                     "app_parts": app_parts,
                     "native_create_to_complete_s": native_times.whole.as_secs_f64(),
+                    "app_cpu_s": cpu_app,
+                    "native_client_and_emulator_cpu_s": cpu_native,
                 }),
             );
             if sample {
@@ -1175,6 +1297,25 @@ mod host {
             assert!(file_sha256(&saved) == digest, "the app's download differs");
             std::fs::remove_file(&saved).unwrap();
             let url = native.presigned_download_url(&stack.user_key("alice", &name), &name);
+            // The same kind of link clicked in an empty page, no app: what
+            // Chromium's own download path reaches on this machine.
+            browser.goto("about:blank");
+            let started = Instant::now();
+            browser.execute(
+                "const a = document.createElement('a'); a.href = arguments[0];
+                 document.body.append(a); a.click();",
+                json!([url]),
+            );
+            wait_for_download(&browser, &name, size, 1800);
+            let browser_download = started.elapsed();
+            let saved = browser.downloads.join(&name);
+            assert!(
+                file_sha256(&saved) == digest,
+                "the browser's download differs"
+            );
+            std::fs::remove_file(&saved).unwrap();
+            browser.goto(&stack.app_url());
+            wait_probe(&browser, "loaded", 60);
             let to = files.0.join(format!("native-download-{mib}.bin"));
             let started = Instant::now();
             let got = native.download(&url, &to);
@@ -1190,6 +1331,19 @@ mod host {
                     "baseline": mib_per_s(size, native_download),
                     "baseline_label": "native GET of a presigned URL into a file",
                     "budget_ratio": 0.8,
+                    "browser_alone_mib_s": mib_per_s(size, browser_download),
+                }),
+            );
+            emit(
+                &format!("download.{mib}.browser_alone"),
+                &format!(
+                    "Download {mib} MiB: Chromium alone (the same link clicked in about:blank)"
+                ),
+                mib_per_s(size, browser_download),
+                "MiB/s",
+                json!({
+                    "baseline": mib_per_s(size, native_download),
+                    "baseline_label": "native GET of a presigned URL into a file",
                 }),
             );
             std::fs::remove_file(&path).unwrap();

@@ -20,7 +20,11 @@ fn tables() -> &'static Tables {
         for n in 0..256u32 {
             let mut c = n;
             for _ in 0..8 {
-                c = if c & 1 == 1 { POLYNOMIAL ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 == 1 {
+                    POLYNOMIAL ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
             t[0][n as usize] = c;
         }

@@ -7,6 +7,7 @@ use super::stack::Stack;
 use super::webdriver::Browser;
 use cubby::config::Config;
 use cubby::core::credentials::Credentials;
+use cubby::core::encoding::base64_encode;
 use cubby::core::s3::{self, Bucket, CompletedPart, RequestContext};
 use cubby::core::{identity, secret::Secret};
 use serde_json::{json, Value};
@@ -95,7 +96,7 @@ impl NativeClient {
     }
 
     /// Uploads the file at `path` to `key` as the app does: multipart with parts of
-    /// `part_size` (CRC32 per part, unsigned payload), `in_flight` parts at a time,
+    /// `part_size` (CRC32 per part, unsigned payload: the request the app signs), `in_flight` parts at a time,
     /// each part read from disk when its turn comes.
     pub fn upload(&self, path: &Path, key: &str, part_size: u64, in_flight: usize) -> UploadTimes {
         let size = std::fs::metadata(path).unwrap().len();
@@ -119,9 +120,17 @@ impl NativeClient {
                         let mut body = vec![0u8; (range.end - range.start) as usize];
                         file.seek(SeekFrom::Start(range.start)).unwrap();
                         file.read_exact(&mut body).unwrap();
-                        let request =
-                            s3::build_upload_part(&self.ctx(), key, &upload_id, number, body, true)
-                                .unwrap();
+                        // A native client checksums with the CPU's CRC instructions.
+                        let checksum = base64_encode(&crc32fast::hash(&body).to_be_bytes());
+                        let request = s3::build_upload_part_detached(
+                            &self.ctx(),
+                            key,
+                            &upload_id,
+                            number,
+                            &checksum,
+                        )
+                        .unwrap()
+                        .map(|_| body);
                         first_part.lock().unwrap().get_or_insert_with(Instant::now);
                         let out = s3::parse_upload_part(send(&self.agent, request))
                             .unwrap_or_else(|e| panic!("UploadPart {number}: {e}"));

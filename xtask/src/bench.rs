@@ -20,7 +20,7 @@ const REFERENCES: &str = "Amplify Storage Browser+React 266 KB; AWS SDK v3 S3+cr
 
 /// The order of the table: rows whose id starts with one of these, in this order.
 const SECTIONS: &[&str] = &[
-    "bundle", "start", "signin", "upload", "download", "memory", "huge", "signing",
+    "bundle", "start", "signin", "upload", "download", "memory", "huge", "signing", "checksum",
 ];
 
 pub fn bench(filters: &[String]) -> Result<(), String> {
@@ -54,7 +54,13 @@ pub fn bench(filters: &[String]) -> Result<(), String> {
     .env("CUBBY_DIST", &dist);
     collect(&mut host, &mut rows, &mut problems);
 
-    if filters.is_empty() || filters.iter().any(|f| "signing".contains(f.as_str())) {
+    // The wasm side of the signing and checksum rows (every wasm bench at once).
+    let wasm_rows = ["signing", "checksum"];
+    if filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| wasm_rows.iter().any(|name| name.contains(f.as_str())))
+    {
         let mut wasm = cargo(&tools);
         wasm.args([
             "test",
@@ -170,15 +176,29 @@ fn collect(cmd: &mut Command, rows: &mut Vec<Value>, problems: &mut Vec<String>)
 /// Baselines that come from another row of the same run, then every ratio
 /// (value / baseline) and the budget verdicts.
 fn add_baselines(rows: &mut [Value]) {
-    let native = rows
+    // A wasm figure and the native one it is compared with.
+    let pairs = [
+        ("signing.wasm", "signing.native", "native, same code"),
+        (
+            "checksum.wasm",
+            "checksum.native",
+            "native, crc32fast (CPU CRC instructions)",
+        ),
+    ];
+    let value_of = |rows: &[Value], id: &str| {
+        rows.iter()
+            .find(|r| r["id"] == id)
+            .and_then(|r| r["value"].as_f64())
+    };
+    let baselines: Vec<_> = pairs
         .iter()
-        .find(|r| r["id"] == "signing.native")
-        .and_then(|r| r["value"].as_f64());
+        .map(|(wasm, native, label)| (*wasm, value_of(rows, native), *label))
+        .collect();
     for row in rows.iter_mut() {
-        if row["id"] == "signing.wasm" {
-            if let Some(native) = native {
+        for (wasm, native, label) in &baselines {
+            if let (true, Some(native)) = (row["id"] == *wasm, native) {
                 row["baseline"] = json!(native);
-                row["baseline_label"] = json!("native, same code");
+                row["baseline_label"] = json!(label);
             }
         }
         let value = row["value"].as_f64();

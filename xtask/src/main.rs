@@ -22,9 +22,10 @@ usage: cargo xtask <task>
   test    formatting, clippy (host and wasm), release build, host tests, browser tests
   dist    build the release app into dist/, ready to upload
   bench   release build, then measure (bundle, start, sign-in, upload and download
-          against a native client, memory, huge folder, signing); prints a table,
+          against a native client, memory, huge folder, signing, checksums); prints a table,
           writes target/bench/results.json. Optional test-name filters (first_load,
-          start_with_a_session, sign_in_path, transfers, huge_folder, signing);
+          start_with_a_session, sign_in_path, transfers, huge_folder, signing,
+          checksum);
           CUBBY_BENCH_UPLOAD_MIB (default 256,1024), CUBBY_BENCH_OBJECTS (100000)
 ";
 
