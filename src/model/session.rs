@@ -439,74 +439,98 @@ impl Session {
         progress: Option<Rc<dyn Fn(u64)>>,
         abort: Option<&AbortSignal>,
     ) -> Result<T, CallError> {
-        let mut attempts = Attempts::default();
-        loop {
-            let credentials = self.credentials().await.map_err(CallError::Auth)?;
-            if abort.is_some_and(AbortSignal::is_aborted) {
-                return Err(CallError::Aborted);
-            }
-            let ctx = RequestContext {
-                bucket: &self.bucket,
-                credentials: &credentials,
-                time: self.signing_time(),
-            };
-            let request = build(&ctx).map_err(CallError::S3)?;
-            let sent = match (abort, &progress) {
-                (Some(abort), _) => {
-                    let sent = match body {
-                        Some(body) => {
-                            self.transport
-                                .send_detached(request, body, progress.clone(), abort)
+        let mut value = None;
+        let mut accept = |response| parse(response).map(|v| value = Some(v));
+        self.retrying_s3(&build, &mut accept, body, progress, abort)
+            .await?;
+        Ok(value.expect("retrying_s3 ends well only after accept kept a value"))
+    }
+
+    /// The retry loop behind every S3 call, written once and not generic, so the
+    /// wasm holds one copy of it instead of one per call site (`call_s3` is the
+    /// typed front). `accept` parses an answer and keeps the value.
+    fn retrying_s3<'a>(
+        &'a self,
+        build: &'a SignAttempt<'a>,
+        accept: &'a mut dyn FnMut(http::Response<Vec<u8>>) -> Result<(), S3Error>,
+        body: Option<&'a DetachedBody>,
+        progress: Option<Rc<dyn Fn(u64)>>,
+        abort: Option<&'a AbortSignal>,
+    ) -> LocalFuture<'a, Result<(), CallError>> {
+        Box::pin(async move {
+            let mut attempts = Attempts::default();
+            loop {
+                let credentials = self.credentials().await.map_err(CallError::Auth)?;
+                if abort.is_some_and(AbortSignal::is_aborted) {
+                    return Err(CallError::Aborted);
+                }
+                let ctx = RequestContext {
+                    bucket: &self.bucket,
+                    credentials: &credentials,
+                    time: self.signing_time(),
+                };
+                let request = build(&ctx).map_err(CallError::S3)?;
+                let sent = match (abort, &progress) {
+                    (Some(abort), _) => {
+                        let sent = match body {
+                            Some(body) => {
+                                self.transport
+                                    .send_detached(request, body, progress.clone(), abort)
+                            }
+                            None => self
+                                .transport
+                                .send_abortable(request, progress.clone(), abort),
+                        };
+                        match sent.await {
+                            Ok(sent) => sent,
+                            Err(Aborted) => return Err(CallError::Aborted),
                         }
-                        None => self
-                            .transport
-                            .send_abortable(request, progress.clone(), abort),
-                    };
-                    match sent.await {
-                        Ok(sent) => sent,
-                        Err(Aborted) => return Err(CallError::Aborted),
                     }
-                }
-                (None, Some(progress)) => {
-                    self.transport
-                        .send_with_progress(request, progress.clone())
-                        .await
-                }
-                (None, None) => self.transport.send(request).await,
-            };
-            let (failure, error) = match sent {
-                Ok(response) => match parse(response) {
-                    Ok(value) => return Ok(value),
-                    Err(e) => (e.retry_failure(self.env.now_secs()), CallError::S3(e)),
-                },
-                Err(e) => (Failure::network(self.env.now_secs()), CallError::Network(e)),
-            };
-            attempts.made += 1;
-            match retry::classify(&failure, &attempts) {
-                RetryDecision::RetryWithBackoff => {
-                    let delay = retry::backoff_delay(attempts.made, (self.env.random_fraction)());
-                    let wait = (self.env.sleep)(delay.as_millis() as u32);
-                    match abort {
-                        // An abort ends the wait (checked before the next attempt).
-                        Some(abort) => {
-                            futures::future::select(wait, Box::pin(abort.aborted())).await;
+                    (None, Some(progress)) => {
+                        self.transport
+                            .send_with_progress(request, progress.clone())
+                            .await
+                    }
+                    (None, None) => self.transport.send(request).await,
+                };
+                let (failure, error) = match sent {
+                    Ok(response) => match accept(response) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => (e.retry_failure(self.env.now_secs()), CallError::S3(e)),
+                    },
+                    Err(e) => (Failure::network(self.env.now_secs()), CallError::Network(e)),
+                };
+                attempts.made += 1;
+                match retry::classify(&failure, &attempts) {
+                    RetryDecision::RetryWithBackoff => {
+                        let delay =
+                            retry::backoff_delay(attempts.made, (self.env.random_fraction)());
+                        let wait = (self.env.sleep)(delay.as_millis() as u32);
+                        match abort {
+                            // An abort ends the wait (checked before the next attempt).
+                            Some(abort) => {
+                                futures::future::select(wait, Box::pin(abort.aborted())).await;
+                            }
+                            None => wait.await,
                         }
-                        None => wait.await,
                     }
+                    RetryDecision::RefreshCredentialsThenRetry => {
+                        attempts.credentials_refreshed = true;
+                        self.forget_rejected_credentials(&credentials);
+                    }
+                    RetryDecision::CorrectClockThenRetry { offset_seconds } => {
+                        attempts.clock_corrected = true;
+                        self.clock_offset.set(offset_seconds);
+                    }
+                    RetryDecision::DoNotRetry => return Err(error),
                 }
-                RetryDecision::RefreshCredentialsThenRetry => {
-                    attempts.credentials_refreshed = true;
-                    self.forget_rejected_credentials(&credentials);
-                }
-                RetryDecision::CorrectClockThenRetry { offset_seconds } => {
-                    attempts.clock_corrected = true;
-                    self.clock_offset.set(offset_seconds);
-                }
-                RetryDecision::DoNotRetry => return Err(error),
             }
-        }
+        })
     }
 }
+
+/// Builds and signs one attempt's request from the context of that attempt.
+type SignAttempt<'a> = dyn Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error> + 'a;
 
 /// Whether `stored` tokens belong to the same sign-in as `current`.
 fn continues(current: &Tokens, stored: &Tokens) -> bool {
