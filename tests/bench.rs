@@ -76,7 +76,8 @@ fn checksum_mib_per_second(
     let mut mib = 0u64;
     loop {
         for _ in 0..16 {
-            folded ^= crc(&buffer);
+            // black_box: the same buffer each time, or the compiler hoists the call.
+            folded ^= crc(std::hint::black_box(&buffer));
         }
         mib += 16;
         let elapsed = (now_ms() - start) / 1000.0;
@@ -432,16 +433,13 @@ mod host {
     fn checksum_native() {
         let started = Instant::now();
         let now_ms = || started.elapsed().as_secs_f64() * 1000.0;
-        let (ours, _) = super::checksum_mib_per_second(2.0, now_ms, cubby::core::crc32::crc32);
-        let started = Instant::now();
-        let now_ms = || started.elapsed().as_secs_f64() * 1000.0;
         let (hardware, _) = super::checksum_mib_per_second(2.0, now_ms, crc32fast::hash);
         emit(
             "checksum.native",
             "CRC32 (native, crc32fast with the CPU's CRC instructions)",
             hardware,
             "MiB/s",
-            json!({ "same_code_as_the_app_native": ours }),
+            json!({}),
         );
     }
 
@@ -1181,6 +1179,13 @@ mod host {
             let mut samples = Vec::new();
             let processes = Family::of(&browser);
             let cpu_before = processes.cpu();
+            // CUBBY_BENCH_PROFILE=1: the page's JS and wasm CPU profile of the
+            // upload, for Chrome DevTools (Performance > Load profile).
+            let profile = std::env::var_os("CUBBY_BENCH_PROFILE").is_some();
+            if profile {
+                browser.cdp("Profiler.enable", json!({}));
+                browser.cdp("Profiler.start", json!({}));
+            }
             let started = Instant::now();
             pick_upload(&browser, &path);
             // One sample (and one look at the row) every 250 ms, or as often as
@@ -1196,6 +1201,13 @@ mod host {
                 }
             });
             let app_wall = started.elapsed();
+            if profile {
+                let taken = browser.cdp("Profiler.stop", json!({}));
+                let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("target/bench/upload-{mib}.cpuprofile"));
+                std::fs::write(&file, taken["profile"].to_string()).unwrap();
+                println!("CPU profile of the app's upload: {}", file.display());
+            }
             let cpu_app: BTreeMap<&str, f64> = processes
                 .cpu()
                 .into_iter()

@@ -1721,8 +1721,8 @@ fn any_response() -> impl Strategy<Value = http::Response<Vec<u8>>> {
 }
 
 proptest! {
-    /// Our CRC32 (slicing-by-8, table built at run time) against crc32fast, for
-    /// any bytes fed in any pieces: the split exercises the 8-byte stride and the
+    /// Our CRC32 (slicing-by-16, table built at run time) against crc32fast, for
+    /// any bytes fed in any pieces: the split exercises the 16-byte stride and the
     /// byte-at-a-time tail on both sides of a piece boundary.
     #[test]
     fn crc32_matches_an_independent_implementation(
