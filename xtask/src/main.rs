@@ -26,7 +26,9 @@ usage: cargo xtask <task>
           writes target/bench/results.json. Optional test-name filters (first_load,
           start_with_a_session, sign_in_path, transfers, huge_folder, signing,
           checksum);
-          CUBBY_BENCH_UPLOAD_MIB (default 256,1024), CUBBY_BENCH_OBJECTS (100000)
+          CUBBY_BENCH_UPLOAD_MIB (default 256,1024), CUBBY_BENCH_OBJECTS (100000);
+          CUBBY_BENCH_PROFILE=1 saves the page's CPU profile of each upload
+          (target/bench/upload-<MiB>.cpuprofile, for Chrome DevTools)
 ";
 
 fn main() -> ExitCode {
