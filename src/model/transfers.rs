@@ -11,8 +11,7 @@
 //! is checked with a HEAD (size, and CRC32 when S3 reports it) before the upload
 //! counts as done.
 
-use crate::core::crc32;
-use crate::core::encoding::{base64_decode, base64_encode};
+use crate::core::encoding::base64_decode;
 use crate::core::json::{self, Value};
 use crate::core::s3::{self, CompletedPart, ObjectMetadata, PartPlan, PartSummary};
 use crate::model::files;
@@ -374,8 +373,7 @@ pub fn composite_crc32<'a>(
         raw.extend_from_slice(&bytes);
         parts += 1;
     }
-    let crc = base64_encode(&crc32::crc32(&raw).to_be_bytes());
-    Some(format!("{crc}-{parts}"))
+    Some(format!("{}-{parts}", s3::crc32_checksum(&raw)))
 }
 
 /// How what S3 stored differs from the file (`size` bytes, CRC32 `checksum` when
@@ -855,6 +853,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::core::credentials::Credentials;
+    use crate::core::encoding::base64_encode;
     use crate::core::id_token::IdTokenClaims;
     use crate::core::secret::Secret;
     use crate::model::auth::Tokens;
@@ -1150,19 +1149,7 @@ mod tests {
                 reads_left: Cell::new(if gone { parts } else { usize::MAX }),
             };
             let control = UploadControl::new();
-            let mut future: std::pin::Pin<Box<dyn Future<Output = _>>> = Box::pin(upload(
-                &session,
-                &source,
-                "private/us-east-1:abc/file.bin",
-                None,
-                UploadOptions {
-                    overwrite: true,
-                    resume: None,
-                    parts_in_flight: PARTS_IN_FLIGHT,
-                },
-                Rc::new(|_| {}),
-                &control,
-            ));
+            let mut future = upload_to_fake(&session, &source, &control, Rc::default());
             let result = poll_n(&mut future, 100).expect("the upload ends");
             match (gone, result) {
                 (true, Err(UploadError::Read(_))) => {}
@@ -1203,7 +1190,7 @@ mod tests {
 
     fn upload_to_fake<'a>(
         session: &'a Session,
-        source: &'a Memory,
+        source: &'a dyn ByteSource,
         control: &'a UploadControl,
         shown: Rc<Cell<u64>>,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), UploadError>> + 'a>> {

@@ -96,8 +96,8 @@ impl NativeClient {
     }
 
     /// Uploads the file at `path` to `key` as the app does: multipart with parts of
-    /// `part_size` (CRC32 per part, unsigned payload: the request the app signs), `in_flight` parts at a time,
-    /// each part read from disk when its turn comes.
+    /// `part_size` (CRC32 per part, unsigned payload: the request the app signs),
+    /// `in_flight` parts at a time, each part read from disk when its turn comes.
     pub fn upload(&self, path: &Path, key: &str, part_size: u64, in_flight: usize) -> UploadTimes {
         let size = std::fs::metadata(path).unwrap().len();
         let plan = s3::plan_parts(size, part_size).expect("a part plan");
