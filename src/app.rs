@@ -3,7 +3,6 @@
 //! the resulting [`Phase`].
 
 use crate::config::Config;
-use crate::core::retry;
 use crate::model::auth::{self, AuthError, PendingSignIn, Tokens};
 use crate::model::session::{self, Env, Session, TokenShare};
 use crate::model::transfers::{self, ResumeStore};
@@ -11,6 +10,7 @@ use crate::model::transport::LocalFuture;
 use crate::web::storage::{self, Store};
 use crate::web::tabs::Channel;
 use crate::web::{clock, http::Fetch, locks, random};
+use cubby_core::retry;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;

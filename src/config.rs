@@ -4,8 +4,8 @@
 //! Parsing is pure; a bad file gives a [`ConfigError`] that names the field and says
 //! what is wrong, which the app shows in the page.
 
-use crate::core::json::{self, Value};
 use crate::model::transfers::{MAX_PARTS_IN_FLIGHT, PARTS_IN_FLIGHT};
+use cubby_core::json::{self, Value};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

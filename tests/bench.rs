@@ -9,9 +9,9 @@
 // Benchmarks read the clock; only the app itself must avoid it.
 #![allow(clippy::disallowed_methods)]
 
-use cubby::core::credentials::Credentials;
-use cubby::core::s3::signing::{sign_s3_request, PayloadSigning};
-use cubby::core::secret::Secret;
+use cubby_core::credentials::Credentials;
+use cubby_core::s3::signing::{sign_s3_request, PayloadSigning};
+use cubby_core::secret::Secret;
 use serde_json::Value;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -123,7 +123,7 @@ mod wasm {
     #[wasm_bindgen_test]
     fn checksum_in_wasm() {
         let (rate, folded) =
-            super::checksum_mib_per_second(2.0, js_sys::Date::now, cubby::core::crc32::crc32);
+            super::checksum_mib_per_second(2.0, js_sys::Date::now, cubby_core::crc32::crc32);
         console_log!(
             "{}",
             super::bench_line(

@@ -8,9 +8,9 @@
 mod support;
 
 use cubby::config::Config;
-use cubby::core::s3::{self, Bucket, Endpoint, ListObjectsRequest, RequestContext};
-use cubby::core::secret::Secret;
-use cubby::core::{identity, s3::S3Error};
+use cubby_core::s3::{self, Bucket, Endpoint, ListObjectsRequest, RequestContext};
+use cubby_core::secret::Secret;
+use cubby_core::{identity, s3::S3Error};
 use serde_json::{json, Value};
 use std::time::SystemTime;
 use support::app::{

@@ -1,15 +1,15 @@
 //! The whole sign-in and storage flow against the local emulator, with the app's own
-//! protocol core (`cubby::core`) as the client: authorize -> login form -> token ->
+//! protocol core (`cubby_core`) as the client: authorize -> login form -> token ->
 //! GetId -> GetCredentialsForIdentity -> signed S3 requests. Over real HTTP on
 //! 127.0.0.1; the emulator verifies PKCE, tokens, SigV4 (s3s's implementation, not
 //! aws-sigv4's) and the per-identity policy.
 #![cfg(not(target_arch = "wasm32"))]
 
 use cubby::config::Config;
-use cubby::core::credentials::Credentials;
-use cubby::core::s3::{self, Bucket, Endpoint, RequestContext};
-use cubby::core::secret::Secret;
-use cubby::core::{id_token, identity, oauth, sts};
+use cubby_core::credentials::Credentials;
+use cubby_core::s3::{self, Bucket, Endpoint, RequestContext};
+use cubby_core::secret::Secret;
+use cubby_core::{id_token, identity, oauth, sts};
 use cubby_emulator::EmulatorConfig;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

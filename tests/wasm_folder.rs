@@ -4,13 +4,13 @@
 
 use cubby::app::browser_env;
 use cubby::config::Config;
-use cubby::core::credentials::Credentials;
-use cubby::core::id_token::IdTokenClaims;
-use cubby::core::secret::Secret;
 use cubby::model::auth::Tokens;
 use cubby::model::session::Session;
 use cubby::model::transport::{HttpResult, LocalFuture, Transport};
 use cubby::ui::FolderView;
+use cubby_core::credentials::Credentials;
+use cubby_core::id_token::IdTokenClaims;
+use cubby_core::secret::Secret;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;

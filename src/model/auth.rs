@@ -6,13 +6,13 @@
 //! only stores the strings.
 
 use crate::config::Config;
-use crate::core::credentials::Credentials;
-use crate::core::id_token::{self, IdTokenClaims, IdTokenError};
-use crate::core::identity::{self, IdentityError};
-use crate::core::json::{self, Value};
-use crate::core::oauth::{self, OAuthError, PkceVerifier};
-use crate::core::secret::Secret;
 use crate::model::transport::{NetworkError, Transport};
+use cubby_core::credentials::Credentials;
+use cubby_core::id_token::{self, IdTokenClaims, IdTokenError};
+use cubby_core::identity::{self, IdentityError};
+use cubby_core::json::{self, Value};
+use cubby_core::oauth::{self, OAuthError, PkceVerifier};
+use cubby_core::secret::Secret;
 use std::fmt;
 
 /// sessionStorage key of the sign-in in progress (verifier, state, nonce).
@@ -102,7 +102,7 @@ pub fn begin_sign_in(
 
 /// Whether a page load is the Hosted UI's redirect back (it carries `code` or `error`).
 pub fn is_callback(query: &str) -> bool {
-    crate::core::encoding::parse_query(query.trim_start_matches('?'))
+    cubby_core::encoding::parse_query(query.trim_start_matches('?'))
         .unwrap_or_default()
         .iter()
         .any(|(k, _)| k == "code" || k == "error")
@@ -110,7 +110,7 @@ pub fn is_callback(query: &str) -> bool {
 
 /// The `state` a Hosted UI redirect carries, if any.
 pub fn callback_state(query: &str) -> Option<String> {
-    crate::core::encoding::parse_query(query.trim_start_matches('?'))
+    cubby_core::encoding::parse_query(query.trim_start_matches('?'))
         .unwrap_or_default()
         .into_iter()
         .find_map(|(k, v)| (k == "state").then_some(v))

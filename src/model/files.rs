@@ -1,9 +1,9 @@
 //! File operations in the user's folder, each built from the core's S3 steps and
 //! run through [`Session::s3`] (so every one gets the same retry policy).
 
-use crate::core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest, MAX_DELETE_KEYS};
 use crate::model::listing::{Entry, EntryKind};
 use crate::model::session::{CallError, Session};
+use cubby_core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest, MAX_DELETE_KEYS};
 use std::rc::Rc;
 
 /// One page of a folder listing.

@@ -3,13 +3,13 @@
 //! failure, retry per the core's policy).
 
 use crate::config::Config;
-use crate::core::credentials::Credentials;
-use crate::core::retry::{self, Attempts, Failure, RetryDecision};
-use crate::core::s3::{self, Bucket, Endpoint, RequestContext, S3Error};
 use crate::model::auth::{self, AuthError, Tokens};
 use crate::model::transport::{
     AbortSignal, Aborted, DetachedBody, LocalFuture, NetworkError, Transport,
 };
+use cubby_core::credentials::Credentials;
+use cubby_core::retry::{self, Attempts, Failure, RetryDecision};
+use cubby_core::s3::{self, Bucket, Endpoint, RequestContext, S3Error};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
@@ -668,9 +668,9 @@ impl std::error::Error for CallError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::id_token::IdTokenClaims;
-    use crate::core::secret::Secret;
     use crate::model::transport::HttpResult;
+    use cubby_core::id_token::IdTokenClaims;
+    use cubby_core::secret::Secret;
     use std::future::Future;
 
     fn tokens(refresh: &str, iat: u64, exp: u64) -> Tokens {

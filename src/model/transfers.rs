@@ -11,12 +11,12 @@
 //! is checked with a HEAD (size, and CRC32 when S3 reports it) before the upload
 //! counts as done.
 
-use crate::core::encoding::base64_decode;
-use crate::core::json::{self, Value};
-use crate::core::s3::{self, CompletedPart, ObjectMetadata, PartPlan, PartSummary};
 use crate::model::files;
 use crate::model::session::{CallError, Session};
 use crate::model::transport::{AbortSignal, DetachedBody, LocalFuture};
+use cubby_core::encoding::base64_decode;
+use cubby_core::json::{self, Value};
+use cubby_core::s3::{self, CompletedPart, ObjectMetadata, PartPlan, PartSummary};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -852,13 +852,13 @@ async fn multipart(
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::core::credentials::Credentials;
-    use crate::core::encoding::base64_encode;
-    use crate::core::id_token::IdTokenClaims;
-    use crate::core::secret::Secret;
     use crate::model::auth::Tokens;
     use crate::model::session::{Env, LocalOnly};
     use crate::model::transport::{HttpResult, NetworkError, Transport};
+    use cubby_core::credentials::Credentials;
+    use cubby_core::encoding::base64_encode;
+    use cubby_core::id_token::IdTokenClaims;
+    use cubby_core::secret::Secret;
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
     use std::time::{Duration, UNIX_EPOCH};

@@ -1,11 +1,11 @@
 //! The HTTP transport: sends an `http::Request<Vec<u8>>` built by the core with
 //! `fetch` and hands back the raw `http::Response<Vec<u8>>` for the core to parse.
 
-use crate::core::s3::ObjectRead;
 use crate::model::transport::{
     race_abort, send_detached_bytes, AbortSignal, AbortableResult, DetachedBody, HttpResult,
     LocalFuture, NetworkError, Transport,
 };
+use cubby_core::s3::ObjectRead;
 use std::rc::Rc;
 
 /// The browser's `fetch` as the model's [`Transport`].

@@ -1,15 +1,15 @@
 //! A native S3 client for baselines measured against the app in the same run: the
-//! app's own protocol core (`cubby::core`) over blocking HTTP, uploading with the
+//! app's own protocol core (`cubby_core`) over blocking HTTP, uploading with the
 //! app's part size and number of parts in flight, downloading by presigned GET.
 #![allow(dead_code)]
 
 use super::stack::Stack;
 use super::webdriver::Browser;
 use cubby::config::Config;
-use cubby::core::credentials::Credentials;
-use cubby::core::encoding::base64_encode;
-use cubby::core::s3::{self, Bucket, CompletedPart, RequestContext};
-use cubby::core::{identity, secret::Secret};
+use cubby_core::credentials::Credentials;
+use cubby_core::encoding::base64_encode;
+use cubby_core::s3::{self, Bucket, CompletedPart, RequestContext};
+use cubby_core::{identity, secret::Secret};
 use serde_json::{json, Value};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;

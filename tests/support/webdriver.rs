@@ -284,7 +284,7 @@ impl Browser {
         let dir = output_dir();
         std::fs::create_dir_all(&dir).unwrap();
         let png = self.cmd("GET", "/screenshot", Value::Null);
-        let bytes = cubby::core::encoding::base64_decode(png.as_str().unwrap()).unwrap();
+        let bytes = cubby_core::encoding::base64_decode(png.as_str().unwrap()).unwrap();
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, bytes).unwrap();
         path

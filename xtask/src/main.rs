@@ -166,6 +166,8 @@ fn test() -> Result<(), String> {
         "clippy",
         "-p",
         "cubby",
+        "-p",
+        "cubby-core",
         "--target",
         wasm,
         "--all-targets",

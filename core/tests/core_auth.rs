@@ -2,12 +2,12 @@
 //! Host tests for the auth half of the protocol core: OAuth2/PKCE, id token checks,
 //! Cognito Identity. Fixed vectors and fixtures; every assertion is on exact values.
 
-use cubby::core::credentials::Credentials;
-use cubby::core::encoding::{base64url_encode, parse_query};
-use cubby::core::id_token::{self, Expected};
-use cubby::core::identity::{self, IdentityErrorCode};
-use cubby::core::oauth::{self, AuthCode, AuthorizeParams, OAuthErrorCode, PkceVerifier};
-use cubby::core::secret::Secret;
+use cubby_core::credentials::Credentials;
+use cubby_core::encoding::{base64url_encode, parse_query};
+use cubby_core::id_token::{self, Expected};
+use cubby_core::identity::{self, IdentityErrorCode};
+use cubby_core::oauth::{self, AuthCode, AuthorizeParams, OAuthErrorCode, PkceVerifier};
+use cubby_core::secret::Secret;
 use proptest::prelude::*;
 
 const HOSTED_UI: &str = "https://cubby.auth.eu-west-1.amazoncognito.com";

@@ -11,18 +11,18 @@ use aws_sigv4::http_request::{
     PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignatureLocation, SigningSettings,
     UriPathNormalizationMode,
 };
-use cubby::core::credentials::Credentials;
-use cubby::core::datetime::{parse_http_date, parse_iso8601};
-use cubby::core::encoding::percent_decode;
-use cubby::core::retry::{backoff_delay, classify, Attempts, Failure, RetryDecision};
-use cubby::core::s3::signing::{sign_request, sign_s3_request};
-use cubby::core::s3::*;
-use cubby::core::secret::Secret;
-use cubby::core::sts::{
+use cubby_core::credentials::Credentials;
+use cubby_core::datetime::{parse_http_date, parse_iso8601};
+use cubby_core::encoding::percent_decode;
+use cubby_core::retry::{backoff_delay, classify, Attempts, Failure, RetryDecision};
+use cubby_core::s3::signing::{sign_request, sign_s3_request};
+use cubby_core::s3::*;
+use cubby_core::secret::Secret;
+use cubby_core::sts::{
     build_assume_role_with_web_identity, parse_assume_role_with_web_identity,
     AssumeRoleWithWebIdentity,
 };
-use cubby::core::xml;
+use cubby_core::xml;
 use proptest::prelude::*;
 
 // ------------------------------------------------------------------ helpers
@@ -1366,7 +1366,7 @@ fn retry_decisions() {
     }
     // Transient errors stop after MAX_ATTEMPTS tries.
     let spent = Attempts {
-        made: cubby::core::retry::MAX_ATTEMPTS,
+        made: cubby_core::retry::MAX_ATTEMPTS,
         ..Attempts::default()
     };
     assert_eq!(
@@ -1464,7 +1464,7 @@ fn clock_corrections() {
 
 #[test]
 fn backoff_bounds() {
-    use cubby::core::retry::{BASE_DELAY, MAX_DELAY};
+    use cubby_core::retry::{BASE_DELAY, MAX_DELAY};
     for attempt in 1..20 {
         let ceiling = BASE_DELAY
             .saturating_mul(1 << (attempt - 1).min(16))
@@ -1730,11 +1730,11 @@ proptest! {
         cut in 0usize..2000,
     ) {
         let cut = cut.min(bytes.len());
-        let mut ours = cubby::core::crc32::Crc32::default();
+        let mut ours = cubby_core::crc32::Crc32::default();
         ours.update(&bytes[..cut]);
         ours.update(&bytes[cut..]);
         prop_assert_eq!(ours.value(), crc32fast::hash(&bytes));
-        prop_assert_eq!(cubby::core::crc32::crc32(&bytes), crc32fast::hash(&bytes));
+        prop_assert_eq!(cubby_core::crc32::crc32(&bytes), crc32fast::hash(&bytes));
     }
 
     #[test]

@@ -9,9 +9,9 @@ use super::{
     check_status, crc32_checksum, header, result_document, signed_request, with_query,
     PayloadSigning, RequestContext, S3Error,
 };
-use crate::core::datetime::parse_iso8601;
-use crate::core::encoding::percent_decode;
-use crate::core::xml::escape;
+use crate::datetime::parse_iso8601;
+use crate::encoding::percent_decode;
+use crate::xml::escape;
 
 // ------------------------------------------------------ CreateMultipartUpload
 

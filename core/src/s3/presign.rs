@@ -7,7 +7,7 @@ use http::{Method, Request};
 
 use super::signing::{s3_settings, sign_request};
 use super::{with_query, PayloadSigning, RequestContext, S3Error};
-use crate::core::encoding::uri_encode;
+use crate::encoding::uri_encode;
 
 /// SigV4 presigned URLs live at most 7 days.
 pub const MAX_PRESIGN_SECONDS: u64 = 604_800;

@@ -8,9 +8,9 @@ use std::fmt;
 
 use http::header::CONTENT_TYPE;
 
-use crate::core::credentials::Credentials;
-use crate::core::json::{self, Value};
-use crate::core::secret::Secret;
+use crate::credentials::Credentials;
+use crate::json::{self, Value};
+use crate::secret::Secret;
 
 const JSON_1_1: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "AWSCognitoIdentityService.";

@@ -18,9 +18,9 @@ use std::time::SystemTime;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response};
 
-use crate::core::crc32;
-use crate::core::credentials::Credentials;
-use crate::core::encoding::{base64_encode, uri_encode};
+use crate::crc32;
+use crate::credentials::Credentials;
+use crate::encoding::{base64_encode, uri_encode};
 
 pub use error::S3Error;
 pub use multipart::{
@@ -286,7 +286,7 @@ fn header<'r>(response: &'r Response<Vec<u8>>, name: &str) -> Option<&'r str> {
 fn result_document(
     response: &Response<Vec<u8>>,
     expected: &str,
-) -> Result<crate::core::xml::Element, S3Error> {
+) -> Result<crate::xml::Element, S3Error> {
     check_status(response)?;
     let root = parse_body(response)?;
     if root.name() != expected {
@@ -298,8 +298,8 @@ fn result_document(
     Ok(root)
 }
 
-fn parse_body(response: &Response<Vec<u8>>) -> Result<crate::core::xml::Element, S3Error> {
-    let root = crate::core::xml::parse_bytes(response.body())
+fn parse_body(response: &Response<Vec<u8>>) -> Result<crate::xml::Element, S3Error> {
+    let root = crate::xml::parse_bytes(response.body())
         .map_err(|_| S3Error::unexpected_response(response, "response body is not valid XML"))?;
     // Some operations (CopyObject, CompleteMultipartUpload) answer 200 with an error
     // document when they fail after the status line was sent.

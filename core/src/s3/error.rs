@@ -4,9 +4,9 @@ use std::fmt;
 
 use http::Response;
 
-use crate::core::datetime::{parse_http_date, parse_iso8601};
-use crate::core::retry::Failure;
-use crate::core::xml::{self, Element};
+use crate::datetime::{parse_http_date, parse_iso8601};
+use crate::retry::Failure;
+use crate::xml::{self, Element};
 
 /// Something an S3 call could not do: a service error (with S3's code, message and
 /// request id), a response that made no sense, input that cannot be sent, or a

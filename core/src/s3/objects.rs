@@ -6,9 +6,9 @@ use super::{
     check_status, crc32_checksum, encode_key, header, result_document, signed_request, with_query,
     ObjectRead, PayloadSigning, RequestContext, S3Error,
 };
-use crate::core::datetime::{parse_http_date, parse_iso8601};
-use crate::core::encoding::percent_decode;
-use crate::core::xml::{escape, Element};
+use crate::datetime::{parse_http_date, parse_iso8601};
+use crate::encoding::percent_decode;
+use crate::xml::{escape, Element};
 
 /// DeleteObjects takes at most this many keys per request.
 pub const MAX_DELETE_KEYS: usize = 1000;

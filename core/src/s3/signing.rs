@@ -13,8 +13,8 @@ use http::header::{HeaderName, HeaderValue};
 use http::Request;
 
 use super::S3Error;
-use crate::core::credentials::Credentials;
-use crate::core::encoding::uri_encode;
+use crate::credentials::Credentials;
+use crate::encoding::uri_encode;
 
 /// How the body is covered by the signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

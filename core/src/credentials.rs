@@ -1,6 +1,6 @@
 //! Temporary AWS credentials, as Cognito Identity and STS hand them out.
 
-use crate::core::secret::Secret;
+use crate::secret::Secret;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials {

@@ -6,12 +6,12 @@ use std::fmt;
 
 use http::{Method, Request, Response};
 
-use crate::core::credentials::Credentials;
-use crate::core::datetime::{parse_http_date, parse_iso8601};
-use crate::core::encoding::form_encode;
-use crate::core::retry::Failure;
-use crate::core::secret::Secret;
-use crate::core::xml::{self, Element};
+use crate::credentials::Credentials;
+use crate::datetime::{parse_http_date, parse_iso8601};
+use crate::encoding::form_encode;
+use crate::retry::Failure;
+use crate::secret::Secret;
+use crate::xml::{self, Element};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssumeRoleWithWebIdentity<'a> {

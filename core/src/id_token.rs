@@ -7,9 +7,9 @@
 
 use std::fmt;
 
-use crate::core::json::{self, Value};
+use crate::json::{self, Value};
 
-use crate::core::encoding::base64url_decode;
+use crate::encoding::base64url_decode;
 
 /// The issuer of a user pool's tokens: `https://cognito-idp.<region>.amazonaws.com/<poolId>`.
 pub fn issuer(region: &str, user_pool_id: &str) -> String {

@@ -14,9 +14,9 @@ use std::fmt;
 use http::header::CONTENT_TYPE;
 use sha2::{Digest, Sha256};
 
-use crate::core::encoding::{base64url_encode, form_encode, parse_query};
-use crate::core::json::{self, Value};
-use crate::core::secret::Secret;
+use crate::encoding::{base64url_encode, form_encode, parse_query};
+use crate::json::{self, Value};
+use crate::secret::Secret;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
