@@ -1,4 +1,4 @@
-//! Project tasks: `cargo xtask setup | dev | test | dist | bench`.
+//! Project tasks: `cargo xtask setup | dev | test | tidy | dist | bench`.
 //!
 //! Every task that needs tools runs `setup` first. Tools are installed at pinned
 //! versions into a per-user cache outside the clone (`$CUBBY_TOOLS_DIR`, default
@@ -6,6 +6,7 @@
 
 mod bench;
 mod setup;
+mod tidy;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,9 @@ usage: cargo xtask <task>
 
   setup   install the pinned tools into the per-user cache (idempotent)
   dev     run the local emulator and the app at http://127.0.0.1:8080, rebuilding on change
-  test    formatting, clippy (host and wasm), release build, host tests, browser tests
+  test    formatting, tidy, clippy (host and wasm), release build, host tests, browser tests
+  tidy    the architecture's checks: layering, a core without web crates, file sizes
+          (at most 500 lines before a file's tests), ARCHITECTURE.md's code map
   dist    build the release app into dist/, ready to upload
   bench   release build, then measure (bundle, start, sign-in, upload and download
           against a native client, memory, huge folder, signing, checksums); prints a table,
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("dist") => dist(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("tidy") => tidy::tidy(&root),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
