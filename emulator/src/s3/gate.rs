@@ -69,160 +69,162 @@ pub(super) fn check(
             Some(rest[..end].to_string())
         })
     };
-    if let Some(scope_text) = scope_text {
-        let Some(scope) = parse_scope(&scope_text) else {
+    // Unsigned requests are s3s's and the policy's to refuse.
+    let Some(scope_text) = scope_text else {
+        return Ok(());
+    };
+    let Some(scope) = parse_scope(&scope_text) else {
+        return Err(error_response(
+            info,
+            StatusCode::BAD_REQUEST,
+            if presigned { "AuthorizationQueryParametersError" } else { "AuthorizationHeaderMalformed" },
+            "The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+            &[],
+        ));
+    };
+    // Clock.
+    let date_text = if presigned {
+        query.get("X-Amz-Date").map(String::as_str)
+    } else {
+        header_value(headers, "x-amz-date")
+    };
+    if let Some(date_text) = date_text {
+        let Some(request_time) = parse_amz_date(date_text) else {
             return Err(error_response(
                 info,
-                StatusCode::BAD_REQUEST,
-                if presigned { "AuthorizationQueryParametersError" } else { "AuthorizationHeaderMalformed" },
-                "The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "AWS authentication requires a valid Date or x-amz-date header",
                 &[],
             ));
         };
-        // Clock.
-        let date_text = if presigned {
-            query.get("X-Amz-Date").map(String::as_str)
+        let skewed = if presigned {
+            request_time > now + MAX_SKEW_SECONDS
         } else {
-            header_value(headers, "x-amz-date")
+            request_time.abs_diff(now) > MAX_SKEW_SECONDS
         };
-        if let Some(date_text) = date_text {
-            let Some(request_time) = parse_amz_date(date_text) else {
+        if skewed {
+            return Err(error_response(
+                info,
+                StatusCode::FORBIDDEN,
+                "RequestTimeTooSkewed",
+                "The difference between the request time and the current time is too large.",
+                &[
+                    ("RequestTime", date_text.to_string()),
+                    ("ServerTime", iso8601(now)),
+                    ("MaxAllowedSkewMilliseconds", "900000".to_string()),
+                ],
+            ));
+        }
+        if presigned {
+            let expires_text = query.get("X-Amz-Expires").map(String::as_str).unwrap_or("");
+            let Ok(expires) = expires_text.parse::<u64>() else {
+                return Err(error_response(
+                    info,
+                    StatusCode::BAD_REQUEST,
+                    "AuthorizationQueryParametersError",
+                    "X-Amz-Expires should be a number",
+                    &[],
+                ));
+            };
+            if expires > 604_800 {
+                return Err(error_response(
+                    info,
+                    StatusCode::BAD_REQUEST,
+                    "AuthorizationQueryParametersError",
+                    "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+                    &[],
+                ));
+            }
+            if now > request_time + expires {
                 return Err(error_response(
                     info,
                     StatusCode::FORBIDDEN,
                     "AccessDenied",
-                    "AWS authentication requires a valid Date or x-amz-date header",
-                    &[],
-                ));
-            };
-            let skewed = if presigned {
-                request_time > now + MAX_SKEW_SECONDS
-            } else {
-                request_time.abs_diff(now) > MAX_SKEW_SECONDS
-            };
-            if skewed {
-                return Err(error_response(
-                    info,
-                    StatusCode::FORBIDDEN,
-                    "RequestTimeTooSkewed",
-                    "The difference between the request time and the current time is too large.",
+                    "Request has expired",
                     &[
-                        ("RequestTime", date_text.to_string()),
+                        ("X-Amz-Expires", expires.to_string()),
+                        ("Expires", iso8601(request_time + expires)),
                         ("ServerTime", iso8601(now)),
-                        ("MaxAllowedSkewMilliseconds", "900000".to_string()),
                     ],
                 ));
             }
-            if presigned {
-                let expires_text = query.get("X-Amz-Expires").map(String::as_str).unwrap_or("");
-                let Ok(expires) = expires_text.parse::<u64>() else {
-                    return Err(error_response(
-                        info,
-                        StatusCode::BAD_REQUEST,
-                        "AuthorizationQueryParametersError",
-                        "X-Amz-Expires should be a number",
-                        &[],
-                    ));
-                };
-                if expires > 604_800 {
-                    return Err(error_response(
-                        info,
-                        StatusCode::BAD_REQUEST,
-                        "AuthorizationQueryParametersError",
-                        "X-Amz-Expires must be less than a week (in seconds) that is 604800",
-                        &[],
-                    ));
-                }
-                if now > request_time + expires {
-                    return Err(error_response(
-                        info,
-                        StatusCode::FORBIDDEN,
-                        "AccessDenied",
-                        "Request has expired",
-                        &[
-                            ("X-Amz-Expires", expires.to_string()),
-                            ("Expires", iso8601(request_time + expires)),
-                            ("ServerTime", iso8601(now)),
-                        ],
-                    ));
-                }
-            }
         }
-        // Region and service of the scope.
-        if scope.region != state.config.region || scope.service != "s3" {
-            let (code, message) = if scope.service != "s3" {
-                ("AuthorizationHeaderMalformed", format!("The authorization header is malformed; incorrect service \"{}\". This endpoint belongs to \"s3\".", scope.service))
-            } else {
-                ("AuthorizationHeaderMalformed", format!("The authorization header is malformed; the region '{}' is wrong; expecting '{}'", scope.region, state.config.region))
-            };
-            let code = if presigned {
-                "AuthorizationQueryParametersError"
-            } else {
-                code
-            };
-            return Err(error_response(
-                info,
-                StatusCode::BAD_REQUEST,
-                code,
-                &message,
-                &[("Region", state.config.region.clone())],
-            ));
-        }
-        // Access key and session token.
-        let cred = state.lock().credentials.get(&scope.access_key).cloned();
-        let Some(cred) = cred else {
+    }
+    // Region and service of the scope.
+    if scope.region != state.config.region || scope.service != "s3" {
+        let (code, message) = if scope.service != "s3" {
+            ("AuthorizationHeaderMalformed", format!("The authorization header is malformed; incorrect service \"{}\". This endpoint belongs to \"s3\".", scope.service))
+        } else {
+            ("AuthorizationHeaderMalformed", format!("The authorization header is malformed; the region '{}' is wrong; expecting '{}'", scope.region, state.config.region))
+        };
+        let code = if presigned {
+            "AuthorizationQueryParametersError"
+        } else {
+            code
+        };
+        return Err(error_response(
+            info,
+            StatusCode::BAD_REQUEST,
+            code,
+            &message,
+            &[("Region", state.config.region.clone())],
+        ));
+    }
+    // Access key and session token.
+    let cred = state.lock().credentials.get(&scope.access_key).cloned();
+    let Some(cred) = cred else {
+        return Err(error_response(
+            info,
+            StatusCode::FORBIDDEN,
+            "InvalidAccessKeyId",
+            aws_message("InvalidAccessKeyId").unwrap_or_default(),
+            &[("AWSAccessKeyId", scope.access_key.clone())],
+        ));
+    };
+    let token = if presigned {
+        query.get("X-Amz-Security-Token").map(String::as_str)
+    } else {
+        header_value(headers, "x-amz-security-token")
+    };
+    match token {
+        None => {
             return Err(error_response(
                 info,
                 StatusCode::FORBIDDEN,
                 "InvalidAccessKeyId",
                 aws_message("InvalidAccessKeyId").unwrap_or_default(),
                 &[("AWSAccessKeyId", scope.access_key.clone())],
-            ));
-        };
-        let token = if presigned {
-            query.get("X-Amz-Security-Token").map(String::as_str)
-        } else {
-            header_value(headers, "x-amz-security-token")
-        };
-        match token {
-            None => {
-                return Err(error_response(
-                    info,
-                    StatusCode::FORBIDDEN,
-                    "InvalidAccessKeyId",
-                    aws_message("InvalidAccessKeyId").unwrap_or_default(),
-                    &[("AWSAccessKeyId", scope.access_key.clone())],
-                ))
-            }
-            Some(t) if t != cred.session_token => {
-                return Err(error_response(
-                    info,
-                    StatusCode::BAD_REQUEST,
-                    "InvalidToken",
-                    "The provided token is malformed or otherwise invalid.",
-                    &[],
-                ))
-            }
-            Some(_) => {}
+            ))
         }
-        if now >= cred.expires_at {
+        Some(t) if t != cred.session_token => {
             return Err(error_response(
                 info,
                 StatusCode::BAD_REQUEST,
-                "ExpiredToken",
-                "The provided token has expired.",
+                "InvalidToken",
+                "The provided token is malformed or otherwise invalid.",
                 &[],
-            ));
+            ))
         }
-        if !presigned && header_value(headers, "x-amz-content-sha256").is_none() {
-            return Err(error_response(
-                info,
-                StatusCode::BAD_REQUEST,
-                "InvalidRequest",
-                "Missing required header for this request: x-amz-content-sha256",
-                &[],
-            ));
-        }
+        Some(_) => {}
+    }
+    if now >= cred.expires_at {
+        return Err(error_response(
+            info,
+            StatusCode::BAD_REQUEST,
+            "ExpiredToken",
+            "The provided token has expired.",
+            &[],
+        ));
+    }
+    if !presigned && header_value(headers, "x-amz-content-sha256").is_none() {
+        return Err(error_response(
+            info,
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "Missing required header for this request: x-amz-content-sha256",
+            &[],
+        ));
     }
     Ok(())
 }
