@@ -23,6 +23,7 @@ const IDENTITY_JWK: &str = include_str!("../keys/identity-pool.jwk.json");
 
 /// One RS256 key: signs with the private half, verifies with the public JWK.
 pub struct SigningKey {
+    /// The key id tokens carry in their header and the JWKS lists.
     pub kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -64,6 +65,7 @@ impl SigningKey {
 }
 
 impl Keys {
+    /// The fixed keys, with key ids derived from `user_pool_id`.
     pub fn load(user_pool_id: &str) -> Keys {
         // Key ids are stable for a given pool, like Cognito's.
         let kid = |what: &str| {
@@ -86,6 +88,7 @@ impl Keys {
     }
 }
 
+/// Why a token was refused (callers answer both alike, in their service's words).
 #[derive(Debug, PartialEq, Eq)]
 pub enum JwtError {
     /// Not three base64url parts of JSON, or claims that are not an object.

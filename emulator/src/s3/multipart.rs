@@ -184,6 +184,7 @@ impl CubbyS3 {
         Ok(record)
     }
 
+    /// Drops the record and the upload from the stats (completed or aborted).
     async fn forget_upload(&self, upload_id: &str) {
         if let Some(path) = record_path(&self.root, upload_id) {
             let _ = tokio::fs::remove_file(path).await;
@@ -195,6 +196,8 @@ impl CubbyS3 {
             .retain(|u| u.upload_id != upload_id);
     }
 
+    /// CreateMultipartUpload: s3s-fs creates it; we record its key, identity and
+    /// checksum algorithm.
     pub(super) async fn create_upload(
         &self,
         req: S3Request<CreateMultipartUploadInput>,
@@ -228,6 +231,7 @@ impl CubbyS3 {
         Ok(resp)
     }
 
+    /// UploadPart: only into this identity's upload for this key, parts 1 to 10,000.
     pub(super) async fn put_part(
         &self,
         req: S3Request<UploadPartInput>,
@@ -251,6 +255,7 @@ impl CubbyS3 {
         Ok(resp)
     }
 
+    /// UploadPartCopy: only into this identity's upload for this key.
     pub(super) async fn copy_part(
         &self,
         req: S3Request<UploadPartCopyInput>,
@@ -260,6 +265,8 @@ impl CubbyS3 {
         hide_missing(self.fs.upload_part_copy(self.stable(req)).await)
     }
 
+    /// ListParts, from the part files: paged by part number marker, with each part's
+    /// CRC32 for an upload created with CRC32.
     pub(super) async fn list_upload_parts(
         &self,
         req: S3Request<ListPartsInput>,
@@ -307,6 +314,8 @@ impl CubbyS3 {
         Ok(S3Response::new(output))
     }
 
+    /// CompleteMultipartUpload: S3's checks (order, ETags, 5 MiB minimum but for the
+    /// last part) before s3s-fs joins the parts; then the composite CRC32.
     pub(super) async fn complete_upload(
         &self,
         mut req: S3Request<CompleteMultipartUploadInput>,
@@ -386,6 +395,7 @@ impl CubbyS3 {
         Ok(resp)
     }
 
+    /// AbortMultipartUpload: only this identity's upload for this key.
     pub(super) async fn abort_upload(
         &self,
         req: S3Request<AbortMultipartUploadInput>,
