@@ -1,0 +1,338 @@
+//! Object operations on `s3s-fs`: the storage layer behind the policy hook. It adds
+//! what S3 does and `s3s-fs` does not: folder marker keys, opaque continuation
+//! tokens, `encoding-type=url`, checksums only on request, conditional copy,
+//! per-key DeleteObjects authorisation, missing keys as AccessDenied, and uploads
+//! bound to the identity rather than the (changing) temporary access key. Multipart
+//! operations are in [`super::multipart`].
+
+use super::access::{access_denied, identity_for};
+use crate::policy::{Resources, ACCESS_RULE};
+use crate::state::State;
+use base64::Engine as _;
+use http::{HeaderMap, Method};
+use s3s::auth::{Credentials, SecretKey};
+use s3s::dto::*;
+use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
+use std::sync::Arc;
+
+/// The S3 service `s3s` calls once a request has passed the signature and the policy.
+pub(super) struct CubbyS3 {
+    pub(super) fs: s3s_fs::FileSystem,
+    pub(super) state: Arc<State>,
+    /// The s3s-fs root (buckets are folders in it; upload parts and records are files).
+    pub(super) root: std::path::PathBuf,
+}
+
+impl CubbyS3 {
+    /// s3s-fs binds multipart uploads to the access key; temporary keys change every
+    /// refresh while AWS binds uploads to the account, so hand it the identity instead.
+    pub(super) fn stable<T>(&self, mut req: S3Request<T>) -> S3Request<T> {
+        if let Some(id) = req
+            .credentials
+            .as_ref()
+            .and_then(|c| identity_for(&self.state, &c.access_key))
+        {
+            req.credentials = Some(Credentials {
+                access_key: id,
+                secret_key: SecretKey::from("unused"),
+            });
+        }
+        req
+    }
+
+    pub(super) fn identity<T>(&self, req: &S3Request<T>) -> Option<String> {
+        req.credentials
+            .as_ref()
+            .and_then(|c| identity_for(&self.state, &c.access_key))
+    }
+}
+
+/// A missing key reads as AccessDenied: the policy's ListBucket is prefix-conditioned,
+/// so S3 does not reveal whether a key exists.
+pub(super) fn hide_missing<T>(r: S3Result<T>) -> S3Result<T> {
+    r.map_err(|e| {
+        if *e.code() == s3s::S3ErrorCode::NoSuchKey {
+            access_denied()
+        } else {
+            e
+        }
+    })
+}
+
+/// s3s-fs maps keys to files, so a "folder" marker key (`photos/`) would be a
+/// directory that lists as nothing. It is stored as this file inside the folder and
+/// mapped back in every answer. `\u{1}` sorts before any real key in the folder,
+/// which keeps listings in S3's order.
+const MARKER: &str = "\u{1}cubby-folder-marker";
+
+pub(super) fn fs_key(key: &str) -> String {
+    if key.ends_with('/') {
+        format!("{key}{MARKER}")
+    } else {
+        key.to_string()
+    }
+}
+
+fn s3_key(key: &str) -> String {
+    match key.strip_suffix(MARKER) {
+        Some(folder) if folder.ends_with('/') => folder.to_string(),
+        _ => key.to_string(),
+    }
+}
+
+fn fs_source(source: &CopySource) -> CopySource {
+    match source {
+        CopySource::Bucket {
+            bucket,
+            key,
+            version_id,
+        } => CopySource::Bucket {
+            bucket: bucket.clone(),
+            key: fs_key(key).into(),
+            version_id: version_id.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+const URL_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+fn url_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, URL_ENCODE).to_string()
+}
+
+#[async_trait::async_trait]
+impl S3 for CubbyS3 {
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let mut req = self.stable(req);
+        let original_token = req.input.continuation_token.clone();
+        if let Some(token) = &original_token {
+            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(token)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    s3_error!(
+                        InvalidArgument,
+                        "The continuation token provided is incorrect"
+                    )
+                })?;
+            req.input.continuation_token = Some(decoded);
+        }
+        let url = req
+            .input
+            .encoding_type
+            .as_ref()
+            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let mut resp = self.fs.list_objects_v2(req).await?;
+        let out = &mut resp.output;
+        for o in out.contents.iter_mut().flatten() {
+            o.key = o.key.as_deref().map(s3_key);
+        }
+        out.continuation_token = original_token;
+        out.next_continuation_token = out
+            .next_continuation_token
+            .take()
+            .map(|t| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t));
+        if url {
+            for o in out.contents.iter_mut().flatten() {
+                o.key = o.key.as_deref().map(url_encode);
+            }
+            for p in out.common_prefixes.iter_mut().flatten() {
+                p.prefix = p.prefix.as_deref().map(url_encode);
+            }
+            out.prefix = out.prefix.as_deref().map(url_encode);
+            out.delimiter = out.delimiter.as_deref().map(url_encode);
+            out.start_after = out.start_after.as_deref().map(url_encode);
+        }
+        Ok(resp)
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        let mut resp = self.fs.list_objects(self.stable(req)).await?;
+        for o in resp.output.contents.iter_mut().flatten() {
+            o.key = o.key.as_deref().map(s3_key);
+        }
+        Ok(resp)
+    }
+
+    async fn get_object(
+        &self,
+        mut req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
+        hide_missing(self.fs.get_object(self.stable(req)).await)
+    }
+
+    async fn head_object(
+        &self,
+        mut req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
+        // Like S3, stored checksums only with `x-amz-checksum-mode: ENABLED`.
+        let checksum_mode = req
+            .headers
+            .get("x-amz-checksum-mode")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"ENABLED"));
+        let mut resp = hide_missing(self.fs.head_object(self.stable(req)).await)?;
+        if !checksum_mode {
+            let out = &mut resp.output;
+            out.checksum_crc32 = None;
+            out.checksum_crc32c = None;
+            out.checksum_sha1 = None;
+            out.checksum_sha256 = None;
+            out.checksum_crc64nvme = None;
+        }
+        Ok(resp)
+    }
+
+    async fn put_object(
+        &self,
+        mut req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
+        self.fs.put_object(self.stable(req)).await
+    }
+
+    async fn copy_object(
+        &self,
+        mut req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
+        req.input.copy_source = fs_source(&req.input.copy_source);
+        if req.input.copy_source_if_none_match.is_none() {
+            // If-None-Match: * on the target (conditional copy).
+            if let Some(cond) = req.headers.get("if-none-match") {
+                if cond.as_bytes() == b"*" {
+                    let head = HeadObjectInput::builder()
+                        .bucket(req.input.bucket.clone())
+                        .key(req.input.key.clone())
+                        .build()
+                        .map_err(|_| s3_error!(InternalError))?;
+                    let head_req = S3Request {
+                        input: head,
+                        method: Method::HEAD,
+                        uri: req.uri.clone(),
+                        headers: HeaderMap::new(),
+                        extensions: http::Extensions::new(),
+                        credentials: None,
+                        region: None,
+                        service: None,
+                        trailing_headers: None,
+                    };
+                    if self.fs.head_object(head_req).await.is_ok() {
+                        return Err(s3_error!(PreconditionFailed));
+                    }
+                }
+            }
+        }
+        hide_missing(self.fs.copy_object(self.stable(req)).await)
+    }
+
+    async fn delete_object(
+        &self,
+        mut req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        req.input.key = fs_key(&req.input.key);
+        self.fs.delete_object(self.stable(req)).await
+    }
+
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let identity = self.identity(&req).ok_or_else(access_denied)?;
+        let quiet = req.input.delete.quiet.unwrap_or(false);
+        let mut req = self.stable(req);
+        let objects = std::mem::take(&mut req.input.delete.objects);
+        let (allowed, denied): (Vec<_>, Vec<_>) = objects.into_iter().partition(|o| {
+            let resources = Resources {
+                key: Some(&o.key),
+                ..Resources::default()
+            };
+            ACCESS_RULE.authorize(&identity, "DeleteObjects", &resources)
+        });
+        let mut output = if allowed.is_empty() {
+            DeleteObjectsOutput::default()
+        } else {
+            req.input.delete.objects = allowed
+                .into_iter()
+                .map(|o| ObjectIdentifier {
+                    key: fs_key(&o.key),
+                    ..o
+                })
+                .collect();
+            self.fs.delete_objects(req).await?.output
+        };
+        for d in output.deleted.iter_mut().flatten() {
+            d.key = d.key.as_deref().map(s3_key);
+        }
+        let mut errors = output.errors.take().unwrap_or_default();
+        for o in denied {
+            errors.push(s3s::dto::Error {
+                code: Some("AccessDenied".into()),
+                key: Some(o.key),
+                message: Some("Access Denied".into()),
+                version_id: o.version_id,
+            });
+        }
+        output.errors = (!errors.is_empty()).then_some(errors);
+        if quiet {
+            output.deleted = None;
+        }
+        Ok(S3Response::new(output))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        self.create_upload(req).await
+    }
+
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        self.put_part(req).await
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.copy_part(req).await
+    }
+
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        self.list_upload_parts(req).await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        self.complete_upload(req).await
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        self.abort_upload(req).await
+    }
+}
