@@ -1,11 +1,9 @@
 //! S3's signature and credentials gate and CORS over real HTTP: bad signatures,
 //! expired credentials, skewed clocks, wrong region, presigned URLs, preflights.
 
-mod support;
-
+use crate::support::sigv4::*;
+use crate::support::*;
 use std::time::{Duration, SystemTime};
-use support::sigv4::*;
-use support::*;
 
 #[tokio::test]
 async fn bad_signatures_expired_credentials_and_skewed_clocks_are_refused() {

@@ -1,12 +1,10 @@
 //! Fault injection, the admin endpoint and the app origin over real HTTP.
 
-mod support;
-
+use crate::support::sigv4::*;
+use crate::support::*;
 use cubby_emulator::FaultKind;
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
-use support::sigv4::*;
-use support::*;
 
 // ------------------------------------------------------------------ faults
 

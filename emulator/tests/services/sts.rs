@@ -1,10 +1,8 @@
 //! GetOpenIdToken and STS AssumeRoleWithWebIdentity over real HTTP.
 
-mod support;
-
+use crate::support::sigv4::*;
+use crate::support::*;
 use serde_json::json;
-use support::sigv4::*;
-use support::*;
 
 #[tokio::test]
 async fn open_id_token_and_sts_give_working_credentials() {

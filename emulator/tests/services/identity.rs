@@ -1,9 +1,7 @@
 //! Cognito Identity over real HTTP: GetId, GetCredentialsForIdentity, errors, CORS.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 
 #[tokio::test]
 async fn get_id_is_stable_per_user_and_rejects_bad_tokens() {

@@ -1,9 +1,6 @@
-//! Shared by the emulator's test files (each `mod support;`): an emulator on
+//! Shared by the service tests (`services/main.rs`): an emulator on
 //! 127.0.0.1 with a client that does not follow redirects, sign-in and token helpers,
 //! SigV4-signed S3 requests ([`sigv4`]) and small parsers.
-
-// Each test file uses its own part of these helpers.
-#![allow(dead_code)]
 
 pub mod sigv4;
 

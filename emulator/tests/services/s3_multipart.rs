@@ -1,11 +1,9 @@
 //! S3 multipart uploads over real HTTP: the whole flow, the checks on completion,
 //! uploads bound to identity and key, CRC32 checksums of parts and objects.
 
-mod support;
-
+use crate::support::sigv4::*;
+use crate::support::*;
 use std::collections::HashMap;
-use support::sigv4::*;
-use support::*;
 
 #[tokio::test]
 async fn a_multipart_upload_goes_from_create_to_complete() {

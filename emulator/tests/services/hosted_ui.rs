@@ -1,10 +1,8 @@
 //! The Hosted UI and the user pool's OAuth2 endpoints over real HTTP: authorize,
 //! the sign-in form, tokens, refresh, revocation, userInfo, logout and the session.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 
 #[tokio::test]
 async fn authorize_with_unknown_redirect_uri_is_an_error_page_not_a_redirect() {

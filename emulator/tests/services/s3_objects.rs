@@ -1,11 +1,9 @@
 //! S3 object operations over real HTTP, signed with `aws-sigv4`: put, list, get,
 //! delete, per-user prefixes, conditional writes, pagination, folder markers.
 
-mod support;
-
+use crate::support::sigv4::*;
+use crate::support::*;
 use std::time::SystemTime;
-use support::sigv4::*;
-use support::*;
 
 #[tokio::test]
 async fn put_list_and_get_stay_within_each_users_prefix() {
