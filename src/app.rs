@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::model::auth::{self, AuthError, PendingSignIn, Tokens};
 use crate::model::session::{self, Env, Session, TokenShare};
+use crate::model::storage_keys as keys;
 use crate::model::transfers::{self, ResumeStore};
 use crate::model::transport::LocalFuture;
 use crate::web::storage::{self, Store};
@@ -15,8 +16,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-/// The channel the app's tabs talk on, and its messages.
-const CHANNEL: &str = "cubby.session";
+/// The channel's messages.
 const SIGNED_OUT: &str = "signed-out";
 /// Followed by the tokens' JSON: fresh tokens of this sign-in (a refresh, or a
 /// new sign-in after the refresh token was refused), or the answer to [`ASK_TOKENS`].
@@ -30,11 +30,9 @@ const ASK_TOKENS: &str = "ask-tokens";
 const REAUTH: &str = "reauth:";
 /// How long a new tab waits for another tab's tokens.
 const ASK_TOKENS_WAIT_MS: u32 = 300;
-/// The Web Lock held while refreshing tokens, so one tab refreshes for all.
-const REFRESH_LOCK: &str = "cubby.token-refresh";
 
 thread_local! {
-    /// This tab's end of [`CHANNEL`] while signed in.
+    /// This tab's end of [`keys::TAB_CHANNEL`] while signed in.
     static TABS: RefCell<Option<Channel>> = const { RefCell::new(None) };
     /// The sign-in this tab started in a popup to renew its session.
     static REAUTH_PENDING: RefCell<Option<PendingSignIn>> = const { RefCell::new(None) };
@@ -45,7 +43,7 @@ fn tell_other_tabs(message: &str) {
     TABS.with(|tabs| match tabs.borrow().as_ref() {
         Some(channel) => channel.post(message),
         None => {
-            if let Some(channel) = Channel::open(CHANNEL, |_| {}) {
+            if let Some(channel) = Channel::open(keys::TAB_CHANNEL, |_| {}) {
                 channel.post(message);
             }
         }
@@ -59,7 +57,7 @@ struct BrowserShare {
 
 impl TokenShare for BrowserShare {
     fn exclusive<'a>(&'a self, work: LocalFuture<'a, ()>) -> LocalFuture<'a, ()> {
-        Box::pin(locks::with_lock(REFRESH_LOCK, async {
+        Box::pin(locks::with_lock(keys::REFRESH_LOCK, async {
             work.await;
             // Holds the lock until the other tabs have heard of new tokens, so the
             // next holder finds them stored instead of refreshing again.
@@ -105,7 +103,7 @@ pub fn start_sign_in(config: &Config, keep_signed_in: bool) -> Result<(), String
     let bytes = random::bytes::<64>()?;
     let (url, pending) =
         auth::begin_sign_in(config, &bytes, keep_signed_in).map_err(|e| e.user_message())?;
-    if !storage::set(Store::Session, auth::PENDING_KEY, &pending.to_json()) {
+    if !storage::set(Store::Session, keys::PENDING_SIGN_IN, &pending.to_json()) {
         return Err(
             "This browser does not allow the app to keep the sign-in state \
                     (sessionStorage is disabled), so sign-in cannot work."
@@ -143,7 +141,7 @@ fn clean_address_bar() {
 fn load_tokens(config: &Config) -> Option<Tokens> {
     [Store::Session, Store::Local]
         .into_iter()
-        .find_map(|store| storage::get(store, auth::TOKENS_KEY))
+        .find_map(|store| storage::get(store, keys::TOKENS))
         .and_then(|text| Tokens::from_json(config, &text))
 }
 
@@ -153,25 +151,25 @@ pub fn save_tokens(tokens: &Tokens) {
     let (keep, drop) = if tokens.keep_signed_in {
         (Store::Local, Store::Session)
     } else {
-        storage::set(Store::Local, auth::SESSION_TABS_KEY, "1");
+        storage::set(Store::Local, keys::SESSION_ONLY_TABS, "1");
         (Store::Session, Store::Local)
     };
-    storage::set(keep, auth::TOKENS_KEY, &tokens.to_json());
-    storage::remove(drop, auth::TOKENS_KEY);
+    storage::set(keep, keys::TOKENS, &tokens.to_json());
+    storage::remove(drop, keys::TOKENS);
 }
 
 fn clear_tokens() {
-    storage::remove(Store::Session, auth::TOKENS_KEY);
-    storage::remove(Store::Local, auth::TOKENS_KEY);
+    storage::remove(Store::Session, keys::TOKENS);
+    storage::remove(Store::Local, keys::TOKENS);
 }
 
 /// Tokens of this browser session held by another open tab: asked for on the
 /// channel, when a tab signed in that way (the flag says so), for a short while.
 async fn tokens_from_other_tabs(config: &Config) -> Option<Tokens> {
-    storage::get(Store::Local, auth::SESSION_TABS_KEY)?;
+    storage::get(Store::Local, keys::SESSION_ONLY_TABS)?;
     let (answer, answered) = futures::channel::oneshot::channel::<String>();
     let answer = RefCell::new(Some(answer));
-    let channel = Channel::open(CHANNEL, move |message| {
+    let channel = Channel::open(keys::TAB_CHANNEL, move |message| {
         if let Some(json) = message.strip_prefix(TOKENS) {
             if let Some(answer) = answer.borrow_mut().take() {
                 let _ = answer.send(json.to_string());
@@ -204,9 +202,9 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
             close_this_window();
             return Phase::Working("You are signed in again. You can close this window.");
         }
-        let pending = storage::get(Store::Session, auth::PENDING_KEY)
+        let pending = storage::get(Store::Session, keys::PENDING_SIGN_IN)
             .and_then(|text| PendingSignIn::from_json(&text));
-        storage::remove(Store::Session, auth::PENDING_KEY);
+        storage::remove(Store::Session, keys::PENDING_SIGN_IN);
         let Some(pending) = pending else {
             return Phase::Failed(config, AuthError::NoPendingSignIn.user_message());
         };
@@ -250,7 +248,7 @@ async fn open_session(config: Rc<Config>, mut tokens: Tokens) -> Result<Session,
         tokens = session::refresh_shared(&config, &Fetch, share.as_ref(), &tokens, env.now_secs())
             .await?;
     }
-    let cache_key = auth::identity_cache_key(&config, &tokens.claims.sub);
+    let cache_key = keys::identity(&config.identity_pool_id, &tokens.claims.sub);
     let identity_id = match storage::get(Store::Local, &cache_key) {
         Some(id) => id,
         None => {
@@ -274,12 +272,12 @@ async fn open_session(config: Rc<Config>, mut tokens: Tokens) -> Result<Session,
 
 /// Whether `search` answers the popup sign-in [`sign_in_again`] started.
 fn is_reauth_callback(search: &str) -> bool {
-    let Some(expected) = storage::get(Store::Local, auth::REAUTH_STATE_KEY) else {
+    let Some(expected) = storage::get(Store::Local, keys::REAUTH_STATE) else {
         return false;
     };
     let matches = auth::callback_state(search).is_some_and(|state| state == expected);
     if matches {
-        storage::remove(Store::Local, auth::REAUTH_STATE_KEY);
+        storage::remove(Store::Local, keys::REAUTH_STATE);
     }
     matches
 }
@@ -299,14 +297,14 @@ pub fn sign_in_again(session: &Session) -> Result<(), String> {
     let bytes = random::bytes::<64>()?;
     let (url, pending) =
         auth::begin_sign_in(&session.config, &bytes, keep).map_err(|e| e.user_message())?;
-    storage::set(Store::Local, auth::REAUTH_STATE_KEY, &pending.state);
+    storage::set(Store::Local, keys::REAUTH_STATE, &pending.state);
     let popup = web_sys::window().and_then(|w| {
         w.open_with_url_and_target_and_features(&url, "cubby-sign-in", "popup,width=520,height=700")
             .ok()
             .flatten()
     });
     if popup.is_none() {
-        storage::remove(Store::Local, auth::REAUTH_STATE_KEY);
+        storage::remove(Store::Local, keys::REAUTH_STATE);
         return start_sign_in(&session.config, keep);
     }
     REAUTH_PENDING.with(|p| *p.borrow_mut() = Some(pending));
@@ -357,7 +355,7 @@ pub async fn sign_out(session: &Session) {
     session.close();
     let _ = auth::revoke(&session.config, &Fetch, &session.tokens()).await;
     clear_tokens();
-    storage::remove(Store::Local, auth::SESSION_TABS_KEY);
+    storage::remove(Store::Local, keys::SESSION_ONLY_TABS);
     tell_other_tabs(SIGNED_OUT);
     navigate(&auth::sign_out_url(&session.config));
 }
@@ -388,7 +386,7 @@ pub fn watch_session(session: Rc<Session>, on_end: impl Fn(SessionEnd) + 'static
     });
     let listener = session.clone();
     let ended = on_end.clone();
-    let channel = Channel::open(CHANNEL, move |message| {
+    let channel = Channel::open(keys::TAB_CHANNEL, move |message| {
         if listener.is_closed() {
             return;
         }

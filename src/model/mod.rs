@@ -5,5 +5,6 @@ pub mod auth;
 pub mod files;
 pub mod listing;
 pub mod session;
+pub mod storage_keys;
 pub mod transfers;
 pub mod transport;
