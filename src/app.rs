@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::model::auth::{self, AuthError, PendingSignIn, Tokens};
 use crate::model::session::{self, Env, Session, TokenShare};
 use crate::model::storage_keys as keys;
+use crate::model::tabs::TabMessage;
 use crate::model::transfers::{self, ResumeStore};
 use crate::model::transport::LocalFuture;
 use crate::web::storage::{self, Store};
@@ -16,18 +17,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-/// The channel's messages.
-const SIGNED_OUT: &str = "signed-out";
-/// Followed by the tokens' JSON: fresh tokens of this sign-in (a refresh, or a
-/// new sign-in after the refresh token was refused), or the answer to [`ASK_TOKENS`].
-/// Same-origin only, like the storage that holds them anyway.
-const TOKENS: &str = "tokens:";
-/// A new tab without tokens asks the others (tokens kept for this browser session
-/// only live in each tab's sessionStorage).
-const ASK_TOKENS: &str = "ask-tokens";
-/// Followed by the query of a Hosted UI redirect that landed in the sign-in popup,
-/// for the tab that opened it (which holds the PKCE verifier).
-const REAUTH: &str = "reauth:";
 /// How long a new tab waits for another tab's tokens.
 const ASK_TOKENS_WAIT_MS: u32 = 300;
 
@@ -39,12 +28,13 @@ thread_local! {
 }
 
 /// Posts `message` to the other tabs.
-fn tell_other_tabs(message: &str) {
+fn tell_other_tabs(message: &TabMessage) {
+    let message = message.encode();
     TABS.with(|tabs| match tabs.borrow().as_ref() {
-        Some(channel) => channel.post(message),
+        Some(channel) => channel.post(&message),
         None => {
             if let Some(channel) = Channel::open(keys::TAB_CHANNEL, |_| {}) {
-                channel.post(message);
+                channel.post(&message);
             }
         }
     });
@@ -71,7 +61,7 @@ impl TokenShare for BrowserShare {
 
     fn save(&self, tokens: &Tokens) {
         save_tokens(tokens);
-        tell_other_tabs(&format!("{TOKENS}{}", tokens.to_json()));
+        tell_other_tabs(&TabMessage::Tokens(Box::new(tokens.clone())));
     }
 }
 
@@ -165,24 +155,23 @@ fn clear_tokens() {
 
 /// Tokens of this browser session held by another open tab: asked for on the
 /// channel, when a tab signed in that way (the flag says so), for a short while.
-async fn tokens_from_other_tabs(config: &Config) -> Option<Tokens> {
+async fn tokens_from_other_tabs(config: Rc<Config>) -> Option<Tokens> {
     storage::get(Store::Local, keys::SESSION_ONLY_TABS)?;
-    let (answer, answered) = futures::channel::oneshot::channel::<String>();
+    let (answer, answered) = futures::channel::oneshot::channel::<Tokens>();
     let answer = RefCell::new(Some(answer));
-    let channel = Channel::open(keys::TAB_CHANNEL, move |message| {
-        if let Some(json) = message.strip_prefix(TOKENS) {
+    let channel = Channel::open(keys::TAB_CHANNEL, move |text| {
+        if let Some(TabMessage::Tokens(tokens)) = TabMessage::decode(&config, &text) {
             if let Some(answer) = answer.borrow_mut().take() {
-                let _ = answer.send(json.to_string());
+                let _ = answer.send(*tokens);
             }
         }
     })?;
-    channel.post(ASK_TOKENS);
+    channel.post(&TabMessage::AskTokens.encode());
     let timeout = Box::pin(clock::sleep(ASK_TOKENS_WAIT_MS));
-    let json = match futures::future::select(answered, timeout).await {
-        futures::future::Either::Left((Ok(json), _)) => json,
+    let tokens = match futures::future::select(answered, timeout).await {
+        futures::future::Either::Left((Ok(tokens), _)) => tokens,
         _ => return None,
     };
-    let tokens = Tokens::from_json(config, &json)?;
     save_tokens(&tokens);
     Some(tokens)
 }
@@ -198,7 +187,7 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
         if is_reauth_callback(&search) {
             // This is the popup a tab opened to sign in again: hand the answer to
             // that tab, which holds the verifier, and go.
-            tell_other_tabs(&format!("{REAUTH}{search}"));
+            tell_other_tabs(&TabMessage::Reauth(search));
             close_this_window();
             return Phase::Working("You are signed in again. You can close this window.");
         }
@@ -219,7 +208,7 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
     } else {
         match load_tokens(&config) {
             Some(tokens) => tokens,
-            None => match tokens_from_other_tabs(&config).await {
+            None => match tokens_from_other_tabs(config.clone()).await {
                 Some(tokens) => tokens,
                 None => return Phase::SignedOut(config),
             },
@@ -332,7 +321,7 @@ fn finish_sign_in_again(session: Rc<Session>, search: String, on_end: Rc<dyn Fn(
         match auth::complete_sign_in(&session.config, &Fetch, &search, &pending, now).await {
             Ok(tokens) => {
                 save_tokens(&tokens);
-                tell_other_tabs(&format!("{TOKENS}{}", tokens.to_json()));
+                tell_other_tabs(&TabMessage::Tokens(Box::new(tokens.clone())));
                 if tokens.claims.sub == session.tokens().claims.sub {
                     session.resume_with(tokens);
                     on_end(SessionEnd::Resumed);
@@ -356,7 +345,7 @@ pub async fn sign_out(session: &Session) {
     let _ = auth::revoke(&session.config, &Fetch, &session.tokens()).await;
     clear_tokens();
     storage::remove(Store::Local, keys::SESSION_ONLY_TABS);
-    tell_other_tabs(SIGNED_OUT);
+    tell_other_tabs(&TabMessage::SignedOut);
     navigate(&auth::sign_out_url(&session.config));
 }
 
@@ -386,33 +375,35 @@ pub fn watch_session(session: Rc<Session>, on_end: impl Fn(SessionEnd) + 'static
     });
     let listener = session.clone();
     let ended = on_end.clone();
-    let channel = Channel::open(keys::TAB_CHANNEL, move |message| {
+    let channel = Channel::open(keys::TAB_CHANNEL, move |text| {
         if listener.is_closed() {
             return;
         }
-        if message == SIGNED_OUT {
-            listener.close();
-            clear_tokens();
-            ended(SessionEnd::SignedOutElsewhere);
-        } else if message == ASK_TOKENS {
-            if !listener.is_awaiting_sign_in() {
-                tell_other_tabs(&format!("{TOKENS}{}", listener.tokens().to_json()));
+        match TabMessage::decode(&listener.config, &text) {
+            Some(TabMessage::SignedOut) => {
+                listener.close();
+                clear_tokens();
+                ended(SessionEnd::SignedOutElsewhere);
             }
-        } else if let Some(json) = message.strip_prefix(TOKENS) {
-            let Some(tokens) = Tokens::from_json(&listener.config, json) else {
-                return;
-            };
-            if listener.is_awaiting_sign_in() {
-                if tokens.claims.sub == listener.tokens().claims.sub {
+            Some(TabMessage::AskTokens) if !listener.is_awaiting_sign_in() => {
+                tell_other_tabs(&TabMessage::Tokens(Box::new(listener.tokens())));
+            }
+            Some(TabMessage::Tokens(tokens)) => {
+                let tokens = *tokens;
+                if listener.is_awaiting_sign_in() {
+                    if tokens.claims.sub == listener.tokens().claims.sub {
+                        save_tokens(&tokens);
+                        listener.resume_with(tokens);
+                        ended(SessionEnd::Resumed);
+                    }
+                } else if listener.adopt_tokens(tokens.clone()) {
                     save_tokens(&tokens);
-                    listener.resume_with(tokens);
-                    ended(SessionEnd::Resumed);
                 }
-            } else if listener.adopt_tokens(tokens.clone()) {
-                save_tokens(&tokens);
             }
-        } else if let Some(search) = message.strip_prefix(REAUTH) {
-            finish_sign_in_again(listener.clone(), search.to_string(), ended.clone());
+            Some(TabMessage::Reauth(search)) => {
+                finish_sign_in_again(listener.clone(), search, ended.clone());
+            }
+            Some(TabMessage::AskTokens) | None => {}
         }
     });
     TABS.with(|tabs| *tabs.borrow_mut() = channel);

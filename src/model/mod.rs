@@ -6,5 +6,6 @@ pub mod files;
 pub mod listing;
 pub mod session;
 pub mod storage_keys;
+pub mod tabs;
 pub mod transfers;
 pub mod transport;
