@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod files;
+pub mod folder;
 pub mod listing;
 pub mod session;
 pub mod storage_keys;

@@ -18,8 +18,8 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     let viewport = RwSignal::new(600.0);
     let visible = Memo::new(move |_| {
         folder
-            .entries
-            .with(|entries| listing::filter_indices(entries, &folder.filter.get()))
+            .listing
+            .with(|l| listing::filter_indices(l.entries(), &folder.filter.get()))
     });
     let window = move || {
         let total = visible.with(Vec::len);
@@ -34,7 +34,8 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     let rows = move || {
         let range = window();
         let indices = visible.get();
-        folder.entries.with(|entries| {
+        folder.listing.with(|l| {
+            let entries = l.entries();
             indices[range.clone()]
                 .iter()
                 .enumerate()
@@ -73,7 +74,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         <p class="status count" role="status">
             {move || {
                 let n = visible.with(Vec::len);
-                let total = folder.entries.with(Vec::len);
+                let total = folder.listing.with(|l| l.entries().len());
                 let loading = if folder.loading.get() { " Loading…" } else { "" };
                 if n == total { format!("{total} items.{loading}") } else { format!("{n} of {total} items.{loading}") }
             }}
@@ -137,9 +138,10 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
             let session = folder.session();
             match files::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
                 Ok(url) => web::files::open_download(&url.url),
-                Err(e) => folder
-                    .error
-                    .set(Some(e.user_message(&format!("download {}", entry.name)))),
+                Err(e) => {
+                    let message = e.user_message(&format!("download {}", entry.name));
+                    folder.listing.update(|l| l.show_error(message));
+                }
             }
         });
     };

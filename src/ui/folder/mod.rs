@@ -8,8 +8,8 @@ mod list;
 mod preview;
 mod toolbar;
 
-use crate::model::files;
-use crate::model::listing::{self, Entry, Sort};
+use crate::model::folder::{FolderListing, Load};
+use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
 use crate::ui::uploads::{UploadPanel, Uploads};
 use crate::web;
@@ -19,83 +19,69 @@ use list::FileList;
 use std::rc::Rc;
 use toolbar::Toolbar;
 
-/// Everything the folder view's pieces share.
+/// Everything the folder view's pieces share. The listing is the model's
+/// [`FolderListing`]; the memos are the parts of it that views follow, so a new
+/// page does not redraw what did not change.
 #[derive(Clone, Copy)]
 struct Folder {
     session: StoredValue<Rc<Session>, LocalStorage>,
-    prefix: RwSignal<String>,
-    entries: RwSignal<Vec<Entry>>,
-    loading: RwSignal<bool>,
-    error: RwSignal<Option<String>>,
+    listing: RwSignal<FolderListing>,
+    prefix: Memo<String>,
+    loading: Memo<bool>,
+    error: Memo<Option<String>>,
+    sort: Memo<Sort>,
     notice: RwSignal<Option<String>>,
-    sort: RwSignal<Sort>,
     filter: RwSignal<String>,
     dialog: RwSignal<Dialog>,
-    /// Bumped on every navigation so a slow listing of an old folder is ignored.
-    generation: StoredValue<u64>,
 }
 
 impl Folder {
+    fn new(session: Rc<Session>) -> Folder {
+        let listing = RwSignal::new(FolderListing::new(session.root_prefix()));
+        Folder {
+            session: StoredValue::new_local(session),
+            listing,
+            prefix: Memo::new(move |_| listing.with(|l| l.prefix().to_string())),
+            loading: Memo::new(move |_| listing.with(FolderListing::loading)),
+            error: Memo::new(move |_| listing.with(|l| l.error().map(str::to_string))),
+            sort: Memo::new(move |_| listing.with(FolderListing::sort)),
+            notice: RwSignal::new(None),
+            filter: RwSignal::new(String::new()),
+            dialog: RwSignal::new(Dialog::None),
+        }
+    }
+
     fn session(&self) -> Rc<Session> {
         self.session.get_value()
     }
 
-    /// Lists the current folder page by page; rows appear after the first page.
+    /// Lists the current folder again.
     fn reload(&self) {
-        let this = *self;
-        let generation = this.generation.get_value() + 1;
-        this.generation.set_value(generation);
-        this.loading.set(true);
-        this.error.set(None);
-        let prefix = this.prefix.get_untracked();
-        leptos::task::spawn_local(async move {
-            let session = this.session();
-            this.entries.set(Vec::new());
-            let mut token: Option<String> = None;
-            let mut pages = 0u32;
-            loop {
-                let page = files::list_page(&session, &prefix, token.as_deref()).await;
-                if this.generation.get_value() != generation {
-                    return;
-                }
-                match page {
-                    Ok(page) => {
-                        pages += 1;
-                        let last = page.next.is_none();
-                        // Sort after the first page, then now and then, and at the end:
-                        // re-sorting a growing list after every page would cost
-                        // O(pages² · n log n) in a 100,000-object folder.
-                        let sort_now = last || pages.is_power_of_two();
-                        this.entries.update(|entries| {
-                            entries.extend(page.entries);
-                            if sort_now {
-                                listing::sort_entries(entries, this.sort.get_untracked());
-                            }
-                        });
-                        match page.next {
-                            Some(next) => token = Some(next),
-                            None => break,
-                        }
-                    }
-                    Err(e) => {
-                        this.error.set(Some(e.user_message("list this folder")));
-                        break;
-                    }
-                }
-            }
-            this.loading.set(false);
-        });
+        self.run(self.listing.try_update(FolderListing::reload));
     }
 
     fn open(&self, prefix: String) {
-        self.prefix.set(prefix);
         self.filter.set(String::new());
-        self.reload();
+        self.run(self.listing.try_update(|l| l.open(prefix)));
+    }
+
+    /// Fetches the pages of `load` into the listing.
+    fn run(&self, load: Option<Load>) {
+        let Some(load) = load else { return };
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            let session = this.session();
+            load.run(&session, |load, page| {
+                this.listing
+                    .try_update(|l| l.take_page(load, page))
+                    .flatten()
+            })
+            .await;
+        });
     }
 
     fn resort(&self, sort: Sort) {
-        self.sort.set(sort);
-        self.entries.update(|e| listing::sort_entries(e, sort));
+        self.listing.update(|l| l.resort(sort));
     }
 
     fn say(&self, message: String) {
@@ -106,18 +92,7 @@ impl Folder {
 #[component]
 pub fn FolderView(session: Rc<Session>) -> impl IntoView {
     let root = session.root_prefix();
-    let folder = Folder {
-        session: StoredValue::new_local(session),
-        prefix: RwSignal::new(root.clone()),
-        entries: RwSignal::new(Vec::new()),
-        loading: RwSignal::new(true),
-        error: RwSignal::new(None),
-        notice: RwSignal::new(None),
-        sort: RwSignal::new(Sort::default()),
-        filter: RwSignal::new(String::new()),
-        dialog: RwSignal::new(Dialog::None),
-        generation: StoredValue::new(0),
-    };
+    let folder = Folder::new(session);
     folder.reload();
     let uploads = Uploads::new(
         folder.session.get_value(),
