@@ -2,8 +2,8 @@
 //! injected transport: start the Hosted UI sign-in, finish it from the callback,
 //! refresh tokens, get the identity id and AWS credentials.
 //!
-//! Storage keys and the JSON kept in storage live here too; the browser adapter
-//! only stores the strings.
+//! The JSON kept in storage lives here too (its keys: `model::storage_keys`); the
+//! browser adapter only stores the strings.
 
 use crate::config::Config;
 use crate::model::transport::{NetworkError, Transport};
@@ -15,19 +15,10 @@ use cubby_core::oauth::{self, OAuthError, PkceVerifier};
 use cubby_core::secret::Secret;
 use std::fmt;
 
-/// sessionStorage key of the sign-in in progress (verifier, state, nonce).
-pub const PENDING_KEY: &str = "cubby.pending-sign-in";
-/// Key of the stored tokens (sessionStorage, or localStorage with "keep me signed in").
-pub const TOKENS_KEY: &str = "cubby.tokens";
 /// Clock leeway for id token times, in seconds.
 pub const LEEWAY: u64 = 300;
 /// Refresh tokens this long before they expire.
 pub const REFRESH_MARGIN: u64 = 300;
-
-/// The localStorage key caching a user's identity id, so a reload skips GetId.
-pub fn identity_cache_key(config: &Config, sub: &str) -> String {
-    format!("cubby.identity.{}.{sub}", config.identity_pool_id)
-}
 
 /// The sign-in in progress, kept in sessionStorage across the Hosted UI round trip.
 #[derive(Clone, PartialEq, Eq)]
@@ -115,13 +106,6 @@ pub fn callback_state(query: &str) -> Option<String> {
         .into_iter()
         .find_map(|(k, v)| (k == "state").then_some(v))
 }
-
-/// localStorage key of the `state` of a sign-in run in a popup to renew a session
-/// (only the state: the PKCE verifier stays in the memory of the tab that asked).
-pub const REAUTH_STATE_KEY: &str = "cubby.reauth-state";
-/// localStorage flag: a tab holds a this-browser-session-only sign-in, so a new
-/// tab asks the others for its tokens before showing "Sign in".
-pub const SESSION_TABS_KEY: &str = "cubby.session-only-tabs";
 
 /// The user's tokens and what the id token says.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,10 @@
 
 pub mod auth;
 pub mod files;
+pub mod folder;
 pub mod listing;
 pub mod session;
+pub mod storage_keys;
+pub mod tabs;
 pub mod transfers;
 pub mod transport;

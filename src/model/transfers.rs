@@ -35,7 +35,7 @@ pub const MAX_PARTS_IN_FLIGHT: usize = 16;
 /// lifecycle rule aborts incomplete multipart uploads after one day.
 pub const RESUME_MAX_AGE: u64 = 24 * 3600;
 /// Storage keys of resume records start with this.
-pub const RESUME_PREFIX: &str = "cubby.upload.";
+pub const RESUME_PREFIX: &str = crate::model::storage_keys::UPLOAD_RECORD_PREFIX;
 
 /// Where resume records are kept (localStorage in the app). Values are the
 /// records' JSON.

@@ -12,7 +12,6 @@ pub use shell::Shell;
 
 use crate::app::{self, Phase};
 use leptos::prelude::*;
-use std::rc::Rc;
 
 /// Mounts the app into `<body>`.
 pub fn mount() {
@@ -23,24 +22,9 @@ pub fn mount() {
 pub fn App() -> impl IntoView {
     let phase = RwSignal::new_local(Phase::Loading);
     let notice = RwSignal::new_local(None::<String>);
-    leptos::task::spawn_local(async move {
-        match crate::web::config_loader::load().await {
-            Ok(config) => {
-                let config = Rc::new(config);
-                let next = app::resume(config.clone(), move |p| phase.set(p)).await;
-                if let Phase::SignedIn(session) = &next {
-                    app::watch_session(session.clone(), move |end| match end {
-                        app::SessionEnd::SignedOutElsewhere => {
-                            phase.set(Phase::SignedOut(config.clone()))
-                        }
-                        app::SessionEnd::Expired(message) => notice.set(Some(message)),
-                        app::SessionEnd::Resumed => notice.set(None),
-                    });
-                }
-                phase.set(next);
-            }
-            Err(message) => phase.set(Phase::ConfigFailed(message)),
-        }
-    });
+    leptos::task::spawn_local(app::boot(
+        move |next| phase.set(next),
+        move |message| notice.set(message),
+    ));
     view! { <Shell phase=phase notice=notice /> }
 }

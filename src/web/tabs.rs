@@ -1,5 +1,5 @@
-//! A `BroadcastChannel` between the app's tabs: text messages the app defines;
-//! this adapter only carries them.
+//! A `BroadcastChannel` between the app's tabs: it carries the text of the
+//! messages `model::tabs::TabMessage` defines and never looks inside.
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;

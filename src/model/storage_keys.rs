@@ -1,0 +1,55 @@
+//! Every name the app claims in the browser's shared namespaces, in one place:
+//! sessionStorage and localStorage keys, the BroadcastChannel and the Web Lock.
+//! Another tab of the same build (and a reload after an update) must find them,
+//! so a change here is a change of what the browser already holds.
+
+/// sessionStorage key of the sign-in in progress (verifier, state, nonce).
+pub const PENDING_SIGN_IN: &str = "cubby.pending-sign-in";
+
+/// Key of the stored tokens (sessionStorage, or localStorage with "keep me signed in").
+pub const TOKENS: &str = "cubby.tokens";
+
+/// localStorage key of the `state` of a sign-in run in a popup to renew a session
+/// (only the state: the PKCE verifier stays in the memory of the tab that asked).
+pub const REAUTH_STATE: &str = "cubby.reauth-state";
+
+/// localStorage flag: a tab holds a this-browser-session-only sign-in, so a new
+/// tab asks the others for its tokens before showing "Sign in".
+pub const SESSION_ONLY_TABS: &str = "cubby.session-only-tabs";
+
+/// localStorage keys of unfinished uploads' resume records start with this.
+pub const UPLOAD_RECORD_PREFIX: &str = "cubby.upload.";
+
+/// The BroadcastChannel the app's tabs talk on (messages: `model::tabs`).
+pub const TAB_CHANNEL: &str = "cubby.session";
+
+/// The Web Lock held while refreshing tokens, so one tab refreshes for all.
+pub const REFRESH_LOCK: &str = "cubby.token-refresh";
+
+/// The localStorage key caching a user's identity id (per identity pool and user
+/// `sub`), so a reload skips GetId.
+pub fn identity(identity_pool_id: &str, sub: &str) -> String {
+    format!("cubby.identity.{identity_pool_id}.{sub}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names are what earlier builds stored: a change would sign users out
+    /// and orphan their upload records.
+    #[test]
+    fn names_stay_what_the_browser_already_holds() {
+        assert_eq!(PENDING_SIGN_IN, "cubby.pending-sign-in");
+        assert_eq!(TOKENS, "cubby.tokens");
+        assert_eq!(REAUTH_STATE, "cubby.reauth-state");
+        assert_eq!(SESSION_ONLY_TABS, "cubby.session-only-tabs");
+        assert_eq!(UPLOAD_RECORD_PREFIX, "cubby.upload.");
+        assert_eq!(TAB_CHANNEL, "cubby.session");
+        assert_eq!(REFRESH_LOCK, "cubby.token-refresh");
+        assert_eq!(
+            identity("us-east-1:0000-1111", "sub-1"),
+            "cubby.identity.us-east-1:0000-1111.sub-1"
+        );
+    }
+}

@@ -1,0 +1,47 @@
+//! Delete, after a confirmation.
+
+use super::super::Folder;
+use crate::model::files;
+use crate::model::listing::Entry;
+use crate::ui::dialog::Modal;
+use leptos::prelude::*;
+
+#[component]
+pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let what = if entry.is_folder() {
+        format!("the folder {} and everything in it", entry.name)
+    } else {
+        entry.name.clone()
+    };
+    let confirm = move |_| {
+        busy.set(true);
+        let entry = entry.clone();
+        leptos::task::spawn_local(async move {
+            let session = folder.session();
+            let result = files::delete_entry(&session, &entry).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    close.run(());
+                    folder.say(format!("{} deleted.", entry.name));
+                    folder.reload();
+                }
+                Err(e) => problem.set(Some(e.user_message(&format!("delete {}", entry.name)))),
+            }
+        });
+    };
+    view! {
+        <Modal title="Delete?".to_string() on_close=close>
+            <p>"Delete " <strong>{what}</strong> "? This cannot be undone."</p>
+            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
+            <div class="dialog-actions">
+                <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
+                <button class="button danger" id="confirm-delete" disabled=move || busy.get() on:click=confirm>
+                    {move || if busy.get() { "Deleting…" } else { "Delete" }}
+                </button>
+            </div>
+        </Modal>
+    }
+}

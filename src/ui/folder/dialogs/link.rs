@@ -1,0 +1,72 @@
+//! Share link: a presigned GET for the lifetime picked, copied to the clipboard.
+
+use super::super::Folder;
+use crate::model::files;
+use crate::model::listing::Entry;
+use crate::ui::dialog::Modal;
+use crate::web;
+use leptos::prelude::*;
+
+/// Lifetimes offered for share links, in seconds.
+const LINK_LIFETIMES: [(u64, &str); 4] = [
+    (900, "15 minutes"),
+    (3600, "1 hour"),
+    (43_200, "12 hours"),
+    (604_800, "7 days"),
+];
+
+#[component]
+pub(super) fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
+    let lifetime = RwSignal::new(3600u64);
+    let link = RwSignal::new(None::<(String, u64, u64)>);
+    let problem = RwSignal::new(None::<String>);
+    let copied = RwSignal::new(false);
+    let name = entry.name.clone();
+    let make = move |_| {
+        let entry = entry.clone();
+        copied.set(false);
+        leptos::task::spawn_local(async move {
+            let session = folder.session();
+            let asked = lifetime.get_untracked();
+            match files::presigned_get(&session, &entry.key, asked, None).await {
+                Ok(url) => {
+                    let ok = web::files::copy_text(&url.url).await;
+                    copied.set(ok);
+                    link.set(Some((url.url, url.expires_in_seconds, asked)));
+                }
+                Err(e) => problem.set(Some(e.user_message("make a link"))),
+            }
+        });
+    };
+    view! {
+        <Modal title=format!("Link to {name}") on_close=close>
+            <p>"Anyone with the link can download this file until it expires."</p>
+            <label for="link-life">"Link works for"</label>
+            <select id="link-life" on:change=move |ev| {
+                if let Ok(v) = event_target_value(&ev).parse() { lifetime.set(v); }
+            }>
+                {LINK_LIFETIMES.iter().map(|(secs, label)| view! {
+                    <option value=secs.to_string() selected=*secs == 3600>{*label}</option>
+                }).collect_view()}
+            </select>
+            <button class="button primary" id="make-link" on:click=make>"Create link"</button>
+            {move || link.get().map(|(url, secs, asked)| {
+                let until = web::clock::format_local((web::clock::now_millis() / 1000.0) as u64 + secs);
+                let capped = secs < asked;
+                view! {
+                    <input type="text" readonly class="link-url" aria-label="Link" prop:value=url />
+                    <p>{move || if copied.get() { "Copied to the clipboard. " } else { "" }}
+                       "It works until " {until} "."</p>
+                    {capped.then(|| view! {
+                        <p class="warning">"That is shorter than you asked: a link cannot outlive your \
+                            session's temporary AWS credentials, which expire then."</p>
+                    })}
+                }
+            })}
+            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
+            <div class="dialog-actions">
+                <button class="button" on:click=move |_| close.run(())>"Close"</button>
+            </div>
+        </Modal>
+    }
+}

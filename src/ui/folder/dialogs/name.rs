@@ -1,0 +1,47 @@
+//! New folder and rename: one dialog asking for a name.
+
+use super::super::Folder;
+use super::prompt::{PromptDialog, PromptWork};
+use crate::model::files;
+use crate::model::listing::{self, Entry};
+use leptos::prelude::*;
+
+/// New folder (no entry) or rename (an entry).
+#[component]
+pub(super) fn NameDialog(
+    folder: Folder,
+    entry: Option<Entry>,
+    close: Callback<()>,
+) -> impl IntoView {
+    let title = match &entry {
+        Some(e) => format!("Rename {}", e.name),
+        None => "New folder".to_string(),
+    };
+    let initial = entry.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+    let start = move |typed: String| -> Result<PromptWork, String> {
+        let name = typed.trim().to_string();
+        listing::validate_name(&name)?;
+        let entry = entry.clone();
+        Ok(Box::pin(async move {
+            let session = folder.session();
+            let prefix = folder.prefix.get_untracked();
+            match &entry {
+                None => files::create_folder(&session, &prefix, &name)
+                    .await
+                    .map(|()| format!("Folder {name} created."))
+                    .map_err(|e| e.user_message(&format!("create folder {name}"))),
+                Some(e) => {
+                    let suffix = if e.is_folder() { "/" } else { "" };
+                    files::move_entry(&session, e, &format!("{prefix}{name}{suffix}"))
+                        .await
+                        .map(|()| format!("{} renamed to {name}.", e.name))
+                        .map_err(|err| err.user_message(&format!("rename {} to {name}", e.name)))
+                }
+            }
+        }) as PromptWork)
+    };
+    view! {
+        <PromptDialog folder=folder title=title label="Name" ids=("name-input", "name-ok")
+            ok_label="OK" initial=initial close=close start=Box::new(start) />
+    }
+}

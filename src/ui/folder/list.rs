@@ -1,0 +1,195 @@
+//! The virtual list: only the rows in view are in the DOM, each placed at its
+//! offset inside a spacer as tall as the whole list.
+
+use super::dialogs::Dialog;
+use super::Folder;
+use crate::model::files;
+use crate::model::listing::{self, Entry};
+use crate::web;
+use leptos::prelude::*;
+
+/// Height of one row in whole pixels (so styles need no float formatting); must
+/// match `.row` in style/main.css.
+const ROW_HEIGHT: usize = 44;
+
+#[component]
+pub(super) fn FileList(folder: Folder) -> impl IntoView {
+    let scroll_top = RwSignal::new(0.0);
+    let viewport = RwSignal::new(600.0);
+    let visible = Memo::new(move |_| {
+        folder
+            .listing
+            .with(|l| listing::filter_indices(l.entries(), &folder.filter.get()))
+    });
+    let window = move || {
+        let total = visible.with(Vec::len);
+        listing::visible_rows(
+            scroll_top.get(),
+            viewport.get(),
+            ROW_HEIGHT as f64,
+            total,
+            10,
+        )
+    };
+    let rows = move || {
+        let range = window();
+        let indices = visible.get();
+        folder.listing.with(|l| {
+            let entries = l.entries();
+            indices[range.clone()]
+                .iter()
+                .enumerate()
+                .map(|(offset, &i)| {
+                    let entry = entries[i].clone();
+                    let top = (range.start + offset) * ROW_HEIGHT;
+                    view! { <Row folder=folder entry=entry top=top /> }
+                })
+                .collect_view()
+        })
+    };
+    let empty = move || {
+        !folder.loading.get() && folder.error.get().is_none() && visible.with(Vec::is_empty)
+    };
+    view! {
+        <div class="list-head" aria-hidden="true">
+            <span>"Name"</span><span>"Size"</span><span>"Modified"</span><span></span>
+        </div>
+        <div class="file-list" role="list" aria-label="Files and folders" aria-busy=move || folder.loading.get().to_string()
+            on:scroll=move |ev| {
+                let el: web_sys::Element = event_target(&ev);
+                scroll_top.set(el.scroll_top() as f64);
+                viewport.set(el.client_height() as f64);
+            }>
+            <div class="spacer" style:height=move || format!("{}px", visible.with(Vec::len) * ROW_HEIGHT)>
+                {rows}
+            </div>
+            {move || empty().then(|| view! {
+                <p class="empty">{move || if folder.filter.get().trim().is_empty() {
+                    "This folder is empty. Upload files or drop them here."
+                } else {
+                    "Nothing here matches the filter."
+                }}</p>
+            })}
+        </div>
+        <p class="status count" role="status">
+            {move || {
+                let n = visible.with(Vec::len);
+                let total = folder.listing.with(|l| l.entries().len());
+                let loading = if folder.loading.get() { " Loading…" } else { "" };
+                if n == total { format!("{total} items.{loading}") } else { format!("{n} of {total} items.{loading}") }
+            }}
+        </p>
+    }
+}
+
+#[component]
+fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
+    let name = entry.name.clone();
+    let is_folder = entry.is_folder();
+    let size = if is_folder {
+        String::new()
+    } else {
+        listing::format_size(entry.size)
+    };
+    let modified = entry
+        .last_modified
+        .map(web::clock::format_local)
+        .unwrap_or_default();
+    let open_key = entry.key.clone();
+    let preview = listing::preview_kind(&entry.name).filter(|_| !is_folder);
+    let menu_open = RwSignal::new(false);
+    let opens =
+        |class, text, label: String, dialog| dialog_button(folder, class, text, label, dialog);
+    let view_button = preview.map(|_| {
+        let label = format!("Preview {}", entry.name);
+        opens(
+            "button small",
+            "View",
+            label,
+            Dialog::Preview(entry.clone()),
+        )
+    });
+    let link_button = (!is_folder).then(|| {
+        let label = format!("Copy link to {name}");
+        opens("button small", "Link", label, Dialog::Link(entry.clone()))
+    });
+    let rename_button = opens(
+        "button small",
+        "Rename",
+        format!("Rename {}", entry.name),
+        Dialog::Rename(entry.clone()),
+    );
+    let move_button = opens(
+        "button small",
+        "Move",
+        format!("Move {}", entry.name),
+        Dialog::Move(entry.clone()),
+    );
+    let delete_button = opens(
+        "button small danger",
+        "Delete",
+        format!("Delete {}", entry.name),
+        Dialog::Delete(entry.clone()),
+    );
+    let actions_label = format!("Actions for {}", entry.name);
+    let download = move |_| {
+        let entry = entry.clone();
+        leptos::task::spawn_local(async move {
+            let session = folder.session();
+            match files::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
+                Ok(url) => web::files::open_download(&url.url),
+                Err(e) => {
+                    let message = e.user_message(&format!("download {}", entry.name));
+                    folder.listing.update(|l| l.show_error(message));
+                }
+            }
+        });
+    };
+    view! {
+        <div class="row" role="listitem" style:transform=format!("translateY({top}px)")>
+            <span class="name">
+                {if is_folder {
+                    view! {
+                        <button class="link folder-link" on:click=move |_| folder.open(open_key.clone())>
+                            <span class="icon folder" aria-hidden="true"></span>{name.clone()}
+                        </button>
+                    }.into_any()
+                } else {
+                    view! { <span class="file-name"><span class="icon file" aria-hidden="true"></span>{name.clone()}</span> }.into_any()
+                }}
+            </span>
+            <span class="size">{size}</span>
+            <span class="modified">{modified}</span>
+            // On narrow screens the actions fold behind a "more" toggle (CSS decides).
+            <span class="actions" class:open=move || menu_open.get()>
+                <button class="button small menu-toggle" aria-label=actions_label
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|o| *o = !*o)>"⋯"</button>
+                <span class="more">
+                    {view_button}
+                    {(!is_folder).then(|| view! {
+                        <button class="button small" aria-label=format!("Download {name}") on:click=download>"Download"</button>
+                    })}
+                    {link_button}
+                    {rename_button}
+                    {move_button}
+                    {delete_button}
+                </span>
+            </span>
+        </div>
+    }
+}
+
+/// A row action that opens a dialog. One function, so one view type in the wasm
+/// for all of them.
+fn dialog_button(
+    folder: Folder,
+    class: &'static str,
+    text: &'static str,
+    label: String,
+    dialog: Dialog,
+) -> impl IntoView {
+    view! {
+        <button class=class aria-label=label on:click=move |_| folder.dialog.set(dialog.clone())>{text}</button>
+    }
+}

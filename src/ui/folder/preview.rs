@@ -1,0 +1,89 @@
+//! The preview dialog: images and text shown in place (the first
+//! [`PREVIEW_BYTES`] of a file), PDFs opened in a new tab.
+
+use super::Folder;
+use crate::model::files;
+use crate::model::listing::{self, Entry};
+use crate::ui::dialog::Modal;
+use crate::web;
+use leptos::prelude::*;
+
+/// Previews read at most this much of a file.
+const PREVIEW_BYTES: u64 = 8 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+enum PreviewContent {
+    Loading,
+    Image(String),
+    Text(String, bool),
+    Opened,
+    Failed(String),
+}
+
+#[component]
+pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
+    let content = RwSignal::new(PreviewContent::Loading);
+    let name = entry.name.clone();
+    let kind = listing::preview_kind(&entry.name);
+    leptos::task::spawn_local(async move {
+        let session = folder.session();
+        let shown = match kind {
+            Some(listing::PreviewKind::Pdf) => {
+                match files::presigned_get(&session, &entry.key, 300, None).await {
+                    Ok(url) => {
+                        web::files::open_in_new_tab(&url.url);
+                        PreviewContent::Opened
+                    }
+                    Err(e) => {
+                        PreviewContent::Failed(e.user_message(&format!("open {}", entry.name)))
+                    }
+                }
+            }
+            Some(kind) => match files::read_start(&session, &entry.key, PREVIEW_BYTES).await {
+                Ok(bytes) => match kind {
+                    listing::PreviewKind::Image(mime) => match web::files::object_url(&bytes, mime)
+                    {
+                        Some(url) => PreviewContent::Image(url),
+                        None => {
+                            PreviewContent::Failed("The browser could not show this image.".into())
+                        }
+                    },
+                    _ => PreviewContent::Text(
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                        entry.size > PREVIEW_BYTES,
+                    ),
+                },
+                Err(e) => {
+                    PreviewContent::Failed(e.user_message(&format!("preview {}", entry.name)))
+                }
+            },
+            None => PreviewContent::Failed(
+                "This kind of file has no preview; download it instead.".into(),
+            ),
+        };
+        content.set(shown);
+    });
+    let close_and_clean = Callback::new(move |_| {
+        if let PreviewContent::Image(url) = content.get_untracked() {
+            web::files::revoke_object_url(&url);
+        }
+        close.run(());
+    });
+    view! {
+        <Modal title=name.clone() on_close=close_and_clean>
+            {move || match content.get() {
+                PreviewContent::Loading => view! { <p role="status">"Loading preview…"</p> }.into_any(),
+                PreviewContent::Image(url) => view! { <img class="preview-image" src=url alt=format!("Preview of {name}") /> }.into_any(),
+                PreviewContent::Text(text, cut) => view! {
+                    <pre class="preview-text">{text}</pre>
+                    {cut.then(|| view! { <p class="hint">"Only the beginning of the file is shown."</p> })}
+                }.into_any(),
+                PreviewContent::Opened => view! { <p>"The PDF opened in a new tab."</p> }.into_any(),
+                PreviewContent::Failed(message) => view! { <p class="error-text" role="alert">{message}</p> }.into_any(),
+            }}
+            <div class="dialog-actions">
+                <button class="button" autofocus on:click=move |_| close_and_clean.run(())>"Close"</button>
+            </div>
+        </Modal>
+    }
+}
