@@ -5,6 +5,7 @@
 //! [`signed_in`] keeps a session going (renewals, the other tabs, signing in
 //! again); [`stored`] is what the app keeps in browser storage.
 
+pub mod browser;
 mod signed_in;
 mod stored;
 

@@ -5,12 +5,12 @@
 //! moves on to the next file, and a resumed one continues at once, alongside the
 //! file the queue is on (a user who pauses one file still wants the rest sent).
 
+use crate::app::browser::{BlobSource, PickedFile};
 use crate::model::files;
 use crate::model::listing;
 use crate::model::session::Session;
 use crate::model::transfers::{self, UploadControl, UploadError, UploadOptions};
 use crate::ui::dialog::Modal;
-use crate::web::files::{BlobSource, PickedFile};
 use futures::channel::oneshot;
 use leptos::prelude::*;
 use std::cell::RefCell;

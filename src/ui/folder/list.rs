@@ -3,9 +3,9 @@
 
 use super::dialogs::Dialog;
 use super::Folder;
+use crate::app::browser;
 use crate::model::files;
 use crate::model::listing::{self, Entry};
-use crate::web;
 use leptos::prelude::*;
 
 /// Height of one row in whole pixels (so styles need no float formatting); must
@@ -93,7 +93,7 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
     };
     let modified = entry
         .last_modified
-        .map(web::clock::format_local)
+        .map(browser::format_local)
         .unwrap_or_default();
     let open_key = entry.key.clone();
     let preview = listing::preview_kind(&entry.name).filter(|_| !is_folder);
@@ -137,7 +137,7 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let session = folder.session();
             match files::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
-                Ok(url) => web::files::open_download(&url.url),
+                Ok(url) => browser::open_download(&url.url),
                 Err(e) => {
                     let message = e.user_message(&format!("download {}", entry.name));
                     folder.listing.update(|l| l.show_error(message));

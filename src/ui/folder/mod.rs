@@ -8,11 +8,11 @@ mod list;
 mod preview;
 mod toolbar;
 
+use crate::app::browser;
 use crate::model::folder::{FolderListing, Load};
 use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
 use crate::ui::uploads::{UploadPanel, Uploads};
-use crate::web;
 use dialogs::{Dialog, DialogHost};
 use leptos::prelude::*;
 use list::FileList;
@@ -124,10 +124,10 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
             on:drop=move |ev| {
                 ev.prevent_default();
                 let Some(data) = ev.data_transfer() else { return };
-                let entries = web::files::dropped_entries(&data);
+                let entries = browser::dropped_entries(&data);
                 let prefix = folder.prefix.get_untracked();
                 leptos::task::spawn_local(async move {
-                    uploads.add(web::files::read_dropped(entries).await, prefix);
+                    uploads.add(browser::read_dropped(entries).await, prefix);
                 });
             }>
             <nav aria-label="Breadcrumb"><ol class="crumbs">{crumbs}</ol></nav>

@@ -2,10 +2,10 @@
 //! [`PREVIEW_BYTES`] of a file), PDFs opened in a new tab.
 
 use super::Folder;
+use crate::app::browser;
 use crate::model::files;
 use crate::model::listing::{self, Entry};
 use crate::ui::dialog::Modal;
-use crate::web;
 use leptos::prelude::*;
 
 /// Previews read at most this much of a file.
@@ -31,7 +31,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
             Some(listing::PreviewKind::Pdf) => {
                 match files::presigned_get(&session, &entry.key, 300, None).await {
                     Ok(url) => {
-                        web::files::open_in_new_tab(&url.url);
+                        browser::open_in_new_tab(&url.url);
                         PreviewContent::Opened
                     }
                     Err(e) => {
@@ -41,8 +41,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
             }
             Some(kind) => match files::read_start(&session, &entry.key, PREVIEW_BYTES).await {
                 Ok(bytes) => match kind {
-                    listing::PreviewKind::Image(mime) => match web::files::object_url(&bytes, mime)
-                    {
+                    listing::PreviewKind::Image(mime) => match browser::object_url(&bytes, mime) {
                         Some(url) => PreviewContent::Image(url),
                         None => {
                             PreviewContent::Failed("The browser could not show this image.".into())
@@ -65,7 +64,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
     });
     let close_and_clean = Callback::new(move |_| {
         if let PreviewContent::Image(url) = content.get_untracked() {
-            web::files::revoke_object_url(&url);
+            browser::revoke_object_url(&url);
         }
         close.run(());
     });

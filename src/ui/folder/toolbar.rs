@@ -3,9 +3,9 @@
 
 use super::dialogs::Dialog;
 use super::Folder;
+use crate::app::browser;
 use crate::model::listing::{Sort, SortKey};
 use crate::ui::uploads::Uploads;
-use crate::web;
 use leptos::prelude::*;
 
 #[component]
@@ -66,7 +66,7 @@ fn upload_picked(ev: &leptos::ev::Event, folder: Folder, uploads: Uploads) {
     let input: web_sys::HtmlInputElement = event_target(ev);
     if let Some(files) = input.files() {
         uploads.add(
-            web::files::from_file_list(&files),
+            browser::from_file_list(&files),
             folder.prefix.get_untracked(),
         );
     }

@@ -1,10 +1,10 @@
 //! Share link: a presigned GET for the lifetime picked, copied to the clipboard.
 
 use super::super::Folder;
+use crate::app::browser;
 use crate::model::files;
 use crate::model::listing::Entry;
 use crate::ui::dialog::Modal;
-use crate::web;
 use leptos::prelude::*;
 
 /// Lifetimes offered for share links, in seconds.
@@ -30,7 +30,7 @@ pub(super) fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
             let asked = lifetime.get_untracked();
             match files::presigned_get(&session, &entry.key, asked, None).await {
                 Ok(url) => {
-                    let ok = web::files::copy_text(&url.url).await;
+                    let ok = browser::copy_text(&url.url).await;
                     copied.set(ok);
                     link.set(Some((url.url, url.expires_in_seconds, asked)));
                 }
@@ -51,7 +51,7 @@ pub(super) fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
             </select>
             <button class="button primary" id="make-link" on:click=make>"Create link"</button>
             {move || link.get().map(|(url, secs, asked)| {
-                let until = web::clock::format_local((web::clock::now_millis() / 1000.0) as u64 + secs);
+                let until = browser::format_local((browser::now_millis() / 1000.0) as u64 + secs);
                 let capped = secs < asked;
                 view! {
                     <input type="text" readonly class="link-url" aria-label="Link" prop:value=url />

@@ -1,0 +1,11 @@
+//! The browser actions components may take, in one list: the UI names no adapter
+//! in `web` itself (`cargo xtask tidy` checks), so what a page can do to the browser
+//! beyond rendering (open a tab, start a download, copy text, read dropped folders,
+//! show local times) is all here, and a new capability is a visible change to this
+//! file.
+
+pub use crate::web::clock::{format_local, now_millis};
+pub use crate::web::files::{
+    copy_text, dropped_entries, from_file_list, object_url, open_download, open_in_new_tab,
+    read_dropped, revoke_object_url, BlobSource, PickedFile,
+};
