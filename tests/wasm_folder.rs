@@ -6,7 +6,7 @@ use cubby::app::browser_env;
 use cubby::config::Config;
 use cubby::model::auth::Tokens;
 use cubby::model::session::Session;
-use cubby::model::transport::{HttpResult, LocalFuture, Transport};
+use cubby::model::transport::{send_plainly, LocalFuture, SendOptions, SendResult, Transport};
 use cubby::ui::FolderView;
 use cubby_core::credentials::Credentials;
 use cubby_core::id_token::IdTokenClaims;
@@ -28,14 +28,20 @@ struct FakeS3 {
 }
 
 impl Transport for FakeS3 {
-    fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
-        self.seen.borrow_mut().push(request.uri().to_string());
-        let response = http::Response::builder()
-            .status(200)
-            .header("content-type", "application/xml")
-            .body(self.page.clone().into_bytes())
-            .unwrap();
-        Box::pin(async move { Ok(response) })
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        options: SendOptions,
+    ) -> LocalFuture<'_, SendResult> {
+        send_plainly(request, &options, |request| {
+            self.seen.borrow_mut().push(request.uri().to_string());
+            let response = http::Response::builder()
+                .status(200)
+                .header("content-type", "application/xml")
+                .body(self.page.clone().into_bytes())
+                .unwrap();
+            Box::pin(async move { Ok(response) })
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::model::auth::{self, AuthError, Tokens};
 use crate::model::transport::{
-    AbortSignal, Aborted, DetachedBody, LocalFuture, NetworkError, Transport,
+    AbortSignal, Aborted, LocalFuture, NetworkError, SendOptions, Transport,
 };
 use cubby_core::credentials::Credentials;
 use cubby_core::retry::{self, Attempts, Failure, RetryDecision};
@@ -386,78 +386,37 @@ impl Session {
 
     /// One S3 operation with the shared retry policy: `build` signs a request from
     /// the context (called again for each attempt), `parse` reads the answer.
+    /// `options` go with every attempt: `progress` hears the bytes sent by the
+    /// current attempt (a retry starts again from zero); `abort` cuts the request
+    /// in flight off and ends the call with [`CallError::Aborted`], never retried;
+    /// `body` travels beside a request `build` signed without one.
+    ///
+    /// # Errors
+    ///
+    /// What the retry policy gave up on ([`CallError`]).
     pub async fn s3<T>(
         &self,
         build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
         parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-    ) -> Result<T, CallError> {
-        self.s3_with_progress(build, parse, None).await
-    }
-
-    /// [`Session::s3`] for uploads: `progress` hears the bytes sent by the current
-    /// attempt (a retry starts again from zero).
-    pub async fn s3_with_progress<T>(
-        &self,
-        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
-        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-    ) -> Result<T, CallError> {
-        self.s3_abortable(build, parse, progress, None).await
-    }
-
-    /// [`Session::s3_with_progress`] that `abort` can stop: the request in flight
-    /// is cut off and the call ends with [`CallError::Aborted`], never retried.
-    pub async fn s3_abortable<T>(
-        &self,
-        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
-        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: Option<&AbortSignal>,
-    ) -> Result<T, CallError> {
-        self.call_s3(build, parse, None, progress, abort).await
-    }
-
-    /// [`Session::s3_abortable`] for a request whose body travels beside it
-    /// (`build` signs a request without a body; `body` goes with every attempt).
-    pub async fn s3_detached<T>(
-        &self,
-        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
-        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-        body: &DetachedBody,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: &AbortSignal,
-    ) -> Result<T, CallError> {
-        self.call_s3(build, parse, Some(body), progress, Some(abort))
-            .await
-    }
-
-    async fn call_s3<T>(
-        &self,
-        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
-        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-        body: Option<&DetachedBody>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: Option<&AbortSignal>,
+        options: SendOptions,
     ) -> Result<T, CallError> {
         let mut value = None;
         let mut accept = |response| parse(response).map(|v| value = Some(v));
-        self.retrying_s3(&build, &mut accept, body, progress, abort)
-            .await?;
+        self.retrying_s3(&build, &mut accept, &options).await?;
         Ok(value.expect("retrying_s3 ends well only after accept kept a value"))
     }
 
     /// The retry loop behind every S3 call, written once and not generic, so the
-    /// wasm holds one copy of it instead of one per call site (`call_s3` is the
-    /// typed front). `accept` parses an answer and keeps the value.
+    /// wasm holds one copy of it instead of one per call site ([`Session::s3`] is
+    /// the typed front). `accept` parses an answer and keeps the value.
     fn retrying_s3<'a>(
         &'a self,
         build: &'a SignAttempt<'a>,
         accept: &'a mut dyn FnMut(http::Response<Vec<u8>>) -> Result<(), S3Error>,
-        body: Option<&'a DetachedBody>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: Option<&'a AbortSignal>,
+        options: &'a SendOptions,
     ) -> LocalFuture<'a, Result<(), CallError>> {
         Box::pin(async move {
+            let abort = options.abort.as_ref();
             let mut attempts = Attempts::default();
             loop {
                 let credentials = self.credentials().await.map_err(CallError::Auth)?;
@@ -470,28 +429,9 @@ impl Session {
                     time: self.signing_time(),
                 };
                 let request = build(&ctx).map_err(CallError::S3)?;
-                let sent = match (abort, &progress) {
-                    (Some(abort), _) => {
-                        let sent = match body {
-                            Some(body) => {
-                                self.transport
-                                    .send_detached(request, body, progress.clone(), abort)
-                            }
-                            None => self
-                                .transport
-                                .send_abortable(request, progress.clone(), abort),
-                        };
-                        match sent.await {
-                            Ok(sent) => sent,
-                            Err(Aborted) => return Err(CallError::Aborted),
-                        }
-                    }
-                    (None, Some(progress)) => {
-                        self.transport
-                            .send_with_progress(request, progress.clone())
-                            .await
-                    }
-                    (None, None) => self.transport.send(request).await,
+                let sent = match self.transport.send(request, options.clone()).await {
+                    Ok(sent) => sent,
+                    Err(Aborted) => return Err(CallError::Aborted),
                 };
                 let (failure, error) = match sent {
                     Ok(response) => match accept(response) {
@@ -668,7 +608,7 @@ impl std::error::Error for CallError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::transport::HttpResult;
+    use crate::model::transport::{send_plainly, HttpResult, SendResult};
     use cubby_core::id_token::IdTokenClaims;
     use cubby_core::secret::Secret;
     use std::future::Future;
@@ -698,7 +638,11 @@ mod tests {
     struct NoNetwork;
 
     impl Transport for NoNetwork {
-        fn send(&self, _request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+        fn send(
+            &self,
+            _request: http::Request<Vec<u8>>,
+            _options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
             panic!("no request expected")
         }
     }
@@ -775,7 +719,17 @@ mod tests {
     }
 
     impl Transport for RevokedRefresh {
-        fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+            options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
+            send_plainly(request, &options, |request| self.answer(request))
+        }
+    }
+
+    impl RevokedRefresh {
+        fn answer(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
             let (status, body) = if request.uri().path().ends_with("/oauth2/token") {
                 self.refreshes.set(self.refreshes.get() + 1);
                 (400, r#"{"error":"invalid_grant"}"#)

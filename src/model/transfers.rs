@@ -13,7 +13,7 @@
 
 use crate::model::files;
 use crate::model::session::{CallError, Session};
-use crate::model::transport::{AbortSignal, DetachedBody, LocalFuture};
+use crate::model::transport::{AbortSignal, DetachedBody, LocalFuture, SendOptions};
 use cubby_core::encoding::base64_decode;
 use cubby_core::json::{self, Value};
 use cubby_core::s3::{self, CompletedPart, ObjectMetadata, PartPlan, PartSummary};
@@ -401,7 +401,11 @@ async fn check_stored(
     checksum: Option<&str>,
 ) -> Result<(), UploadError> {
     let stored = session
-        .s3(|ctx| s3::build_head_object(ctx, key), s3::parse_head_object)
+        .s3(
+            |ctx| s3::build_head_object(ctx, key),
+            s3::parse_head_object,
+            SendOptions::default(),
+        )
         .await
         .map_err(UploadError::Unchecked)?;
     match stored_difference(&stored, size, checksum) {
@@ -484,17 +488,20 @@ pub async fn upload(
         let abort = control.proceed().await?;
         let shown = progress.clone();
         let report = on_progress.clone();
-        let sent = files::put_bytes_with_progress(
+        let sent = files::put_bytes_with(
             session,
             key,
             body.clone(),
             content_type,
             !options.overwrite,
-            Some(Rc::new(move |sent| {
-                shown.part_sent(1, sent);
-                report(shown.bytes());
-            })),
-            Some(&abort),
+            SendOptions {
+                progress: Some(Rc::new(move |sent| {
+                    shown.part_sent(1, sent);
+                    report(shown.bytes());
+                })),
+                abort: Some(abort),
+                body: None,
+            },
         )
         .await;
         match sent {
@@ -534,6 +541,7 @@ async fn list_all_parts(
             .s3(
                 |ctx| s3::build_list_parts(ctx, key, upload_id, marker, None),
                 s3::parse_list_parts,
+                SendOptions::default(),
             )
             .await?;
         parts.extend(page.parts);
@@ -600,6 +608,7 @@ async fn multipart(
                 .s3(
                     |ctx| s3::build_create_multipart_upload(ctx, key, content_type),
                     s3::parse_create_multipart_upload,
+                    SendOptions::default(),
                 )
                 .await
                 .map_err(UploadError::Call)?;
@@ -744,15 +753,17 @@ async fn multipart(
             let part_progress = progress.clone();
             let report = on_progress.clone();
             let result = session
-                .s3_detached(
+                .s3(
                     |ctx| s3::build_upload_part_detached(ctx, key, &upload_id, number, &checksum),
                     s3::parse_upload_part,
-                    &body,
-                    Some(Rc::new(move |sent| {
-                        part_progress.part_sent(number, sent);
-                        report(part_progress.bytes());
-                    })),
-                    &abort,
+                    SendOptions {
+                        progress: Some(Rc::new(move |sent| {
+                            part_progress.part_sent(number, sent);
+                            report(part_progress.bytes());
+                        })),
+                        abort: Some(abort),
+                        body: Some(body),
+                    },
                 )
                 .await;
             match result {
@@ -819,6 +830,7 @@ async fn multipart(
                     )
                 },
                 s3::parse_complete_multipart_upload,
+                SendOptions::default(),
             )
             .await
             .map(|_| ())
@@ -840,6 +852,7 @@ async fn multipart(
             .s3(
                 |ctx| s3::build_abort_multipart_upload(ctx, key, &upload_id),
                 s3::parse_abort_multipart_upload,
+                SendOptions::default(),
             )
             .await;
         return result;
@@ -854,7 +867,7 @@ mod tests {
     use crate::config::Config;
     use crate::model::auth::Tokens;
     use crate::model::session::{Env, LocalOnly};
-    use crate::model::transport::{HttpResult, NetworkError, Transport};
+    use crate::model::transport::{send_plainly, HttpResult, NetworkError, SendResult, Transport};
     use cubby_core::credentials::Credentials;
     use cubby_core::encoding::base64_encode;
     use cubby_core::id_token::IdTokenClaims;
@@ -1031,7 +1044,17 @@ mod tests {
     }
 
     impl Transport for FakeS3 {
-        fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+            options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
+            send_plainly(request, &options, |request| self.answer_or_hold(request))
+        }
+    }
+
+    impl FakeS3 {
+        fn answer_or_hold(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
             let part = request.uri().query().unwrap_or("").contains("partNumber");
             if part && self.parts_unreachable.get() {
                 self.log.borrow_mut().push("UploadPart (no answer)".into());
@@ -1321,11 +1344,13 @@ mod tests {
         s3.hold.set(true);
         let signal = AbortSignal::new();
         let mut call: std::pin::Pin<Box<dyn Future<Output = Result<_, CallError>>>> =
-            Box::pin(session.s3_abortable(
+            Box::pin(session.s3(
                 |ctx| s3::build_upload_part(ctx, "private/us-east-1:abc/f", "u1", 1, vec![1], true),
                 s3::parse_upload_part,
-                None,
-                Some(&signal),
+                SendOptions {
+                    abort: Some(signal.clone()),
+                    ..SendOptions::default()
+                },
             ));
         assert!(poll_n(&mut call, 5).is_none());
         signal.abort();
