@@ -16,10 +16,12 @@
 //! - `single`: files below [`MULTIPART_THRESHOLD`], one PUT
 //! - `multipart` and `parts`: the multipart upload and its part scheduler
 //! - [`verify`]: the HEAD check after upload
+//! - [`queue`]: the upload queue (one file at a time, name conflicts, pause)
 
 pub mod control;
 mod multipart;
 mod parts;
+pub mod queue;
 pub mod resume;
 mod single;
 pub mod verify;
@@ -34,6 +36,8 @@ pub use resume::{
 };
 pub use verify::{composite_crc32, stored_difference};
 
+#[cfg(doc)]
+use crate::config::{UPLOAD_PARTS_IN_FLIGHT_MAX, UPLOAD_PARTS_IN_FLIGHT_MIN};
 use crate::model::session::{CallError, Session};
 use crate::model::transport::{DetachedBody, LocalFuture};
 use std::cell::{Cell, RefCell};
@@ -45,10 +49,6 @@ use std::rc::Rc;
 pub const MULTIPART_THRESHOLD: u64 = 8 * 1024 * 1024;
 /// The part size asked of the planner (it grows it for huge files).
 pub const PREFERRED_PART_SIZE: u64 = 8 * 1024 * 1024;
-/// Parts sent at once by default (config.json's `uploadPartsInFlight` overrides it).
-pub const PARTS_IN_FLIGHT: usize = 4;
-/// The most parts sent at once (memory: parts in flight × part size).
-pub const MAX_PARTS_IN_FLIGHT: usize = 16;
 
 /// Where upload bytes come from: a browser `File` in the app, memory in tests.
 pub trait ByteSource {
@@ -82,7 +82,8 @@ pub struct UploadOptions<'a> {
     pub overwrite: bool,
     /// Remember a multipart upload here, and pick it up if it was remembered.
     pub resume: Option<Resume<'a>>,
-    /// Parts sent at once (1..=[`MAX_PARTS_IN_FLIGHT`]; others are clamped).
+    /// Parts sent at once (clamped to
+    /// [`UPLOAD_PARTS_IN_FLIGHT_MIN`]..=[`UPLOAD_PARTS_IN_FLIGHT_MAX`]).
     pub parts_in_flight: usize,
 }
 

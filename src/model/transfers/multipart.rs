@@ -6,7 +6,8 @@
 use super::parts::PartScheduler;
 use super::resume::{resumable, sort_by_part_number, ResumeRecord};
 use super::verify::{check_stored, composite_crc32};
-use super::{Upload, UploadError, UploadOptions, MAX_PARTS_IN_FLIGHT, PREFERRED_PART_SIZE};
+use super::{Upload, UploadError, UploadOptions, PREFERRED_PART_SIZE};
+use crate::config::{UPLOAD_PARTS_IN_FLIGHT_MAX, UPLOAD_PARTS_IN_FLIGHT_MIN};
 use crate::model::session::CallError;
 use crate::model::transport::SendOptions;
 use cubby_core::s3;
@@ -53,7 +54,9 @@ pub(super) async fn upload(
         }
     };
     let upload_id = record.upload_id.clone();
-    let parts_in_flight = options.parts_in_flight.clamp(1, MAX_PARTS_IN_FLIGHT);
+    let parts_in_flight = options
+        .parts_in_flight
+        .clamp(UPLOAD_PARTS_IN_FLIGHT_MIN, UPLOAD_PARTS_IN_FLIGHT_MAX);
     let scheduler = PartScheduler::new(
         upload,
         &plan,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::Config;
+use crate::config::{Config, UPLOAD_PARTS_IN_FLIGHT_DEFAULT};
 use crate::model::auth::Tokens;
 use crate::model::session::{Env, LocalOnly};
 use crate::model::transport::{
@@ -363,7 +363,7 @@ fn upload_to_fake<'a>(
         UploadOptions {
             overwrite: true,
             resume: None,
-            parts_in_flight: PARTS_IN_FLIGHT,
+            parts_in_flight: UPLOAD_PARTS_IN_FLIGHT_DEFAULT,
         },
         Rc::new(move |bytes| {
             assert!(bytes >= shown.get(), "progress went back");
