@@ -5,5 +5,7 @@ pub mod auth;
 pub mod files;
 pub mod listing;
 pub mod session;
+#[doc(hidden)]
+pub mod testing;
 pub mod transfers;
 pub mod transport;

@@ -608,31 +608,8 @@ impl std::error::Error for CallError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::testing::{self, ready, tokens};
     use crate::model::transport::{send_plainly, HttpResult, SendResult};
-    use cubby_core::id_token::IdTokenClaims;
-    use cubby_core::secret::Secret;
-    use std::future::Future;
-
-    fn tokens(refresh: &str, iat: u64, exp: u64) -> Tokens {
-        Tokens {
-            id_token: Secret::new("id"),
-            access_token: Secret::new("access"),
-            refresh_token: Secret::new(refresh),
-            claims: IdTokenClaims {
-                sub: "sub-1".into(),
-                iss: "https://issuer".into(),
-                aud: vec!["client".into()],
-                token_use: "id".into(),
-                username: None,
-                email: None,
-                exp,
-                iat,
-                auth_time: None,
-                nonce: None,
-            },
-            keep_signed_in: true,
-        }
-    }
 
     /// A transport that must not be used.
     struct NoNetwork;
@@ -662,15 +639,6 @@ mod tests {
         }
     }
 
-    fn ready<T>(future: impl Future<Output = T>) -> T {
-        let mut future = std::pin::pin!(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        match future.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(value) => value,
-            std::task::Poll::Pending => panic!("the future waits"),
-        }
-    }
-
     #[test]
     fn short_lived_tokens_are_renewed_a_fifth_of_their_life_early() {
         assert_eq!(renewal_margin(3600, 300), 300);
@@ -682,20 +650,9 @@ mod tests {
         assert_eq!(tokens("r", 0, 3600).refresh_at(), 3300);
     }
 
-    fn test_config() -> Config {
-        Config::parse(
-            r#"{"region": "us-east-1", "userPoolId": "us-east-1_Example1",
-                "clientId": "client", "hostedUiUrl": "http://127.0.0.1:9001/",
-                "identityPoolId": "us-east-1:0000-1111", "bucket": "cubby-data",
-                "redirectUri": "http://127.0.0.1:8080/",
-                "signOutUri": "http://127.0.0.1:8080/"}"#,
-        )
-        .unwrap()
-    }
-
     #[test]
     fn tokens_another_tab_refreshed_are_taken_instead_of_refreshing_again() {
-        let config = test_config();
+        let config = testing::config();
         let mine = tokens("r", 1000, 1060);
         let theirs = tokens("r", 1050, 1110);
         let got = ready(refresh_shared(
@@ -764,23 +721,17 @@ mod tests {
     }
 
     fn session_with_expiring_tokens(transport: Rc<RevokedRefresh>) -> Rc<Session> {
-        let config = Rc::new(test_config());
         let env = Env {
             now: || SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1050),
             sleep: fake_sleep,
             random_fraction: || 0.5,
         };
-        let session = Session::new(
-            config,
+        Rc::new(testing::session_with(
             transport,
             env,
             tokens("revoked", 1000, 1060),
-            "us-east-1:id".into(),
             None,
-            Rc::new(LocalOnly),
-        )
-        .unwrap();
-        Rc::new(session)
+        ))
     }
 
     #[test]

@@ -1,20 +1,13 @@
 use super::*;
-use crate::config::{Config, UPLOAD_PARTS_IN_FLIGHT_DEFAULT};
-use crate::model::auth::Tokens;
-use crate::model::session::{Env, LocalOnly};
+use crate::config::UPLOAD_PARTS_IN_FLIGHT_DEFAULT;
+use crate::model::testing::{self, poll_n};
 use crate::model::transport::{
     send_plainly, AbortSignal, HttpResult, NetworkError, SendOptions, SendResult, Transport,
 };
-use cubby_core::credentials::Credentials;
 use cubby_core::encoding::base64_encode;
-use cubby_core::id_token::IdTokenClaims;
 use cubby_core::s3::{self, ObjectMetadata, PartSummary};
-use cubby_core::secret::Secret;
 use std::future::Future;
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, UNIX_EPOCH};
 
-const NOW: u64 = 1_700_000_000;
 const MIB: usize = 1024 * 1024;
 
 #[test]
@@ -208,53 +201,7 @@ impl FakeS3 {
 }
 
 fn session(transport: Rc<FakeS3>) -> Session {
-    let config = Config::parse(
-        r#"{"region": "us-east-1", "userPoolId": "us-east-1_Example1",
-            "clientId": "client", "hostedUiUrl": "http://127.0.0.1:9001/",
-            "identityPoolId": "us-east-1:0000-1111", "bucket": "cubby-data",
-            "redirectUri": "http://127.0.0.1:8080/",
-            "signOutUri": "http://127.0.0.1:8080/"}"#,
-    )
-    .unwrap();
-    let tokens = Tokens {
-        id_token: Secret::new("id"),
-        access_token: Secret::new("access"),
-        refresh_token: Secret::new("refresh"),
-        claims: IdTokenClaims {
-            sub: "sub-1".into(),
-            iss: "https://issuer".into(),
-            aud: vec!["client".into()],
-            token_use: "id".into(),
-            username: None,
-            email: None,
-            exp: NOW + 3600,
-            iat: NOW,
-            auth_time: None,
-            nonce: None,
-        },
-        keep_signed_in: false,
-    };
-    let credentials = Credentials {
-        access_key_id: "ASIAEXAMPLE".into(),
-        secret_access_key: Secret::new("secret"),
-        session_token: Some(Secret::new("token")),
-        expiration: None,
-    };
-    let env = Env {
-        now: || UNIX_EPOCH + Duration::from_secs(NOW),
-        sleep: |_| Box::pin(async {}),
-        random_fraction: || 0.5,
-    };
-    Session::new(
-        Rc::new(config),
-        transport,
-        env,
-        tokens,
-        "us-east-1:abc".into(),
-        Some(credentials),
-        Rc::new(LocalOnly),
-    )
-    .unwrap()
+    testing::session(transport, testing::fixed_env())
 }
 
 struct Memory(Vec<u8>);
@@ -332,21 +279,6 @@ fn noise(len: usize) -> Vec<u8> {
             state as u8
         })
         .collect()
-}
-
-/// Polls `future` (everything here answers at once or never) until it is ready
-/// or `polls` run out.
-fn poll_n<T>(
-    future: &mut std::pin::Pin<Box<dyn Future<Output = T> + '_>>,
-    polls: usize,
-) -> Option<T> {
-    let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..polls {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
-            return Some(value);
-        }
-    }
-    None
 }
 
 fn upload_to_fake<'a>(
