@@ -6,6 +6,7 @@ use crate::model::transport::{
 };
 use cubby_core::encoding::base64_encode;
 use cubby_core::s3::{self, ObjectMetadata, PartSummary};
+use queue::UploadView;
 use std::future::Future;
 
 const MIB: usize = 1024 * 1024;
@@ -144,6 +145,15 @@ impl FakeS3 {
                     ),
                 )
             }
+            // ListObjectsV2 (does the name exist?): an empty folder.
+            "GET" => (
+                "ListObjectsV2",
+                ok.body(
+                    b"<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated>\
+                      </ListBucketResult>"
+                        .to_vec(),
+                ),
+            ),
             "HEAD" => {
                 let object = self.object.borrow();
                 let (body, crc) = object.as_ref().expect("HEAD after the upload");
@@ -533,4 +543,131 @@ fn records_older_than_a_day_or_unreadable_are_dropped() {
     );
     assert_eq!(ResumeRecord::from_json(&fresh.to_json()), Some(fresh));
     assert_ne!(resume_id("k", "a", 1, 2), resume_id("k", "a", 1, 3));
+}
+
+/// A file's row as the queue shows it.
+#[derive(Default)]
+struct Row {
+    state: RefCell<Option<queue::UploadState>>,
+    sent: Cell<u64>,
+}
+
+impl queue::UploadView for Row {
+    fn state(&self) -> queue::UploadState {
+        self.state
+            .borrow()
+            .clone()
+            .unwrap_or(queue::UploadState::Waiting)
+    }
+    fn set_state(&self, state: queue::UploadState) {
+        *self.state.borrow_mut() = Some(state);
+    }
+    fn set_sent(&self, bytes: u64) {
+        self.sent.set(bytes);
+    }
+    fn set_sending(&self, _sending: bool) {}
+}
+
+#[derive(Default)]
+struct Records(RefCell<BTreeMap<String, String>>);
+
+impl ResumeStore for Records {
+    fn load(&self, id: &str) -> Option<String> {
+        self.0.borrow().get(id).cloned()
+    }
+    fn save(&self, id: &str, value: &str) {
+        self.0.borrow_mut().insert(id.into(), value.into());
+    }
+    fn remove(&self, id: &str) {
+        self.0.borrow_mut().remove(id);
+    }
+}
+
+thread_local! {
+    /// The tasks the queue spawned, run by [`run_tasks`].
+    static TASKS: RefCell<Vec<LocalFuture<'static, ()>>> = RefCell::default();
+}
+
+fn spawn(task: LocalFuture<'static, ()>) {
+    TASKS.with(|tasks| tasks.borrow_mut().push(task));
+}
+
+/// Polls every spawned task `rounds` times (tasks spawned meanwhile included);
+/// says how many are still running.
+fn run_tasks(rounds: usize) -> usize {
+    for _ in 0..rounds {
+        let running = TASKS.with(|tasks| std::mem::take(&mut *tasks.borrow_mut()));
+        for mut task in running {
+            if poll_n(&mut task, 1).is_none() {
+                spawn(task);
+            }
+        }
+    }
+    TASKS.with(|tasks| tasks.borrow().len())
+}
+
+#[test]
+fn a_paused_file_lets_the_queue_go_on_and_resumes_alongside_it() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    let session = Rc::new(session(s3.clone()));
+    let done = Rc::new(Cell::new(0));
+    let heard = done.clone();
+    let queue = queue::UploadQueue::new(
+        session,
+        Rc::new(Records::default()),
+        queue::QueueHooks {
+            spawn,
+            ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip })),
+            on_done: Rc::new(move || heard.set(heard.get() + 1)),
+        },
+    );
+    let file = |bytes: Vec<u8>, name: &str| queue::QueuedFile {
+        source: Rc::new(Memory(bytes)),
+        name: name.into(),
+        last_modified: 1,
+        content_type: None,
+    };
+    let big_bytes = noise(2 * MULTIPART_THRESHOLD as usize);
+    let (big_row, small_row) = (Rc::new(Row::default()), Rc::new(Row::default()));
+    let big = queue.add(
+        file(big_bytes.clone(), "big.bin"),
+        "big.bin".into(),
+        "private/x/big.bin".into(),
+        big_row.clone(),
+    );
+    queue.add(
+        file(noise(MIB), "small.bin"),
+        "small.bin".into(),
+        "private/x/small.bin".into(),
+        small_row.clone(),
+    );
+    s3.hold.set(true);
+    queue.start();
+    run_tasks(20);
+    assert_eq!(big_row.state(), queue::UploadState::Uploading);
+    assert_eq!(
+        small_row.state(),
+        queue::UploadState::Waiting,
+        "one file at a time"
+    );
+
+    big.pause();
+    run_tasks(20);
+    assert_eq!(big_row.state(), queue::UploadState::Paused);
+    assert_eq!(
+        small_row.state(),
+        queue::UploadState::Done,
+        "the queue went on"
+    );
+    assert_eq!(done.get(), 1, "the queue ran dry");
+
+    s3.hold.set(false);
+    big.resume();
+    assert_eq!(run_tasks(40), 0, "every task ended");
+    assert_eq!(big_row.state(), queue::UploadState::Done);
+    assert_eq!(big_row.sent.get(), big_bytes.len() as u64);
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, big_bytes);
+    assert_eq!(done.get(), 2, "the resumed file's end is heard too");
+    queue.clear_finished();
+    assert!(queue.items().is_empty());
 }
