@@ -4,9 +4,17 @@
 //! Parsing is pure; a bad file gives a [`ConfigError`] that names the field and says
 //! what is wrong, which the app shows in the page.
 
-use crate::model::transfers::{MAX_PARTS_IN_FLIGHT, PARTS_IN_FLIGHT};
 use cubby_core::json::{self, Value};
 use std::fmt;
+
+/// Parts of one multipart upload sent at once when `uploadPartsInFlight` is not
+/// given.
+pub const UPLOAD_PARTS_IN_FLIGHT_DEFAULT: usize = 4;
+/// The fewest parts sent at once `uploadPartsInFlight` may ask for.
+pub const UPLOAD_PARTS_IN_FLIGHT_MIN: usize = 1;
+/// The most parts sent at once `uploadPartsInFlight` may ask for (memory: parts
+/// in flight × part size).
+pub const UPLOAD_PARTS_IN_FLIGHT_MAX: usize = 16;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -26,7 +34,8 @@ pub struct Config {
     pub redirect_uri: String,
     pub sign_out_uri: String,
     pub scopes: Vec<String>,
-    /// Parts of one multipart upload sent at once (`uploadPartsInFlight`, 1..=16).
+    /// Parts of one multipart upload sent at once (`uploadPartsInFlight`,
+    /// [`UPLOAD_PARTS_IN_FLIGHT_MIN`]..=[`UPLOAD_PARTS_IN_FLIGHT_MAX`]).
     pub upload_parts_in_flight: usize,
 }
 
@@ -224,14 +233,20 @@ impl Config {
         }
 
         let upload_parts_in_flight = match obj.get("uploadPartsInFlight") {
-            None | Some(Value::Null) => PARTS_IN_FLIGHT,
+            None | Some(Value::Null) => UPLOAD_PARTS_IN_FLIGHT_DEFAULT,
             Some(value) => match value.as_u64() {
-                Some(n) if (1..=MAX_PARTS_IN_FLIGHT as u64).contains(&n) => n as usize,
+                Some(n)
+                    if (UPLOAD_PARTS_IN_FLIGHT_MIN as u64..=UPLOAD_PARTS_IN_FLIGHT_MAX as u64)
+                        .contains(&n) =>
+                {
+                    n as usize
+                }
                 _ => {
                     return Err(err(
                         "uploadPartsInFlight",
                         format!(
-                            "must be a whole number from 1 to {MAX_PARTS_IN_FLIGHT}, got {}",
+                            "must be a whole number from {UPLOAD_PARTS_IN_FLIGHT_MIN} to \
+                             {UPLOAD_PARTS_IN_FLIGHT_MAX}, got {}",
                             value.to_json()
                         ),
                     ))

@@ -22,7 +22,7 @@ use support::webdriver::Browser;
 const POLL: Duration = Duration::from_millis(200);
 /// The app's part size (`transfers::PREFERRED_PART_SIZE`).
 const PART: u64 = 8 * MIB;
-/// The app's default parts in flight (`transfers::PARTS_IN_FLIGHT`).
+/// The app's default parts in flight (`config::UPLOAD_PARTS_IN_FLIGHT_DEFAULT`).
 const PARTS_IN_FLIGHT: u64 = 4;
 
 fn stored_tokens(browser: &Browser) -> Value {

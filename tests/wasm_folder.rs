@@ -3,14 +3,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use cubby::app::browser_env;
-use cubby::config::Config;
-use cubby::model::auth::Tokens;
 use cubby::model::session::Session;
-use cubby::model::transport::{HttpResult, LocalFuture, Transport};
+use cubby::model::testing::{self, IDENTITY_ID};
+use cubby::model::transport::{send_plainly, LocalFuture, SendOptions, SendResult, Transport};
 use cubby::ui::FolderView;
-use cubby_core::credentials::Credentials;
-use cubby_core::id_token::IdTokenClaims;
-use cubby_core::secret::Secret;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -19,8 +15,6 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const IDENTITY: &str = "us-east-1:11111111-2222-3333-4444-555555555555";
-
 /// Answers every ListObjectsV2 with one canned page and records the request URIs.
 struct FakeS3 {
     page: String,
@@ -28,19 +22,25 @@ struct FakeS3 {
 }
 
 impl Transport for FakeS3 {
-    fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
-        self.seen.borrow_mut().push(request.uri().to_string());
-        let response = http::Response::builder()
-            .status(200)
-            .header("content-type", "application/xml")
-            .body(self.page.clone().into_bytes())
-            .unwrap();
-        Box::pin(async move { Ok(response) })
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        options: SendOptions,
+    ) -> LocalFuture<'_, SendResult> {
+        send_plainly(request, &options, |request| {
+            self.seen.borrow_mut().push(request.uri().to_string());
+            let response = http::Response::builder()
+                .status(200)
+                .header("content-type", "application/xml")
+                .body(self.page.clone().into_bytes())
+                .unwrap();
+            Box::pin(async move { Ok(response) })
+        })
     }
 }
 
 fn listing(files: usize) -> String {
-    let prefix = format!("private/{IDENTITY}/");
+    let prefix = format!("private/{IDENTITY_ID}/");
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>cubby-dev</Name>\
          <Prefix>{prefix}</Prefix><KeyCount>{files}</KeyCount><MaxKeys>1000</MaxKeys>\
@@ -60,50 +60,7 @@ fn listing(files: usize) -> String {
 }
 
 fn session(transport: Rc<FakeS3>) -> Rc<Session> {
-    let config = Config::parse(
-        r#"{"region":"us-east-1","userPoolId":"us-east-1_Test","clientId":"client1",
-            "hostedUiUrl":"http://127.0.0.1:1","identityPoolId":"us-east-1:pool",
-            "bucket":"cubby-dev","s3Endpoint":"http://127.0.0.1:2",
-            "redirectUri":"http://127.0.0.1:3/","signOutUri":"http://127.0.0.1:3/"}"#,
-    )
-    .unwrap();
-    let far = 4_000_000_000;
-    let tokens = Tokens {
-        id_token: Secret::new("id"),
-        access_token: Secret::new("access"),
-        refresh_token: Secret::new("refresh"),
-        claims: IdTokenClaims {
-            sub: "sub-1".into(),
-            iss: config.issuer(),
-            aud: vec!["client1".into()],
-            token_use: "id".into(),
-            username: Some("alice".into()),
-            email: Some("alice@example.com".into()),
-            exp: far,
-            iat: 0,
-            auth_time: None,
-            nonce: None,
-        },
-        keep_signed_in: false,
-    };
-    let credentials = Credentials {
-        access_key_id: "ASIATEST".into(),
-        secret_access_key: Secret::new("secret"),
-        session_token: Some(Secret::new("token")),
-        expiration: Some(far),
-    };
-    Rc::new(
-        Session::new(
-            Rc::new(config),
-            transport,
-            browser_env(),
-            tokens,
-            IDENTITY.into(),
-            Some(credentials),
-            Rc::new(cubby::model::session::LocalOnly),
-        )
-        .unwrap(),
-    )
+    Rc::new(testing::session(transport, browser_env()))
 }
 
 fn mount(session: Rc<Session>) -> web_sys::HtmlElement {

@@ -6,7 +6,7 @@
 //! browser adapter only stores the strings.
 
 use crate::config::Config;
-use crate::model::transport::{NetworkError, Transport};
+use crate::model::transport::{Aborted, NetworkError, SendOptions, Transport};
 use cubby_core::credentials::Credentials;
 use cubby_core::id_token::{self, IdTokenClaims, IdTokenError};
 use cubby_core::identity::{self, IdentityError};
@@ -213,10 +213,11 @@ async fn send(
     request: http::Request<Vec<u8>>,
     step: &'static str,
 ) -> Result<http::Response<Vec<u8>>, AuthError> {
-    transport
-        .send(request)
-        .await
-        .map_err(|e| AuthError::Network(step, e))
+    match transport.send(request, SendOptions::default()).await {
+        Ok(answer) => answer.map_err(|e| AuthError::Network(step, e)),
+        // Nothing aborts these requests (no signal given); counted as no answer.
+        Err(Aborted) => Err(AuthError::Network(step, NetworkError("aborted".into()))),
+    }
 }
 
 fn check_id_token(

@@ -3,8 +3,8 @@
 
 use crate::model::listing::{Entry, EntryKind};
 use crate::model::session::{CallError, Session};
+use crate::model::transport::SendOptions;
 use cubby_core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest, MAX_DELETE_KEYS};
-use std::rc::Rc;
 
 /// One page of a folder listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,6 +45,7 @@ async fn list_objects(
                 )
             },
             s3::parse_list_objects,
+            SendOptions::default(),
         )
         .await
 }
@@ -124,22 +125,29 @@ pub async fn put_bytes(
     content_type: Option<&str>,
     if_none_match: bool,
 ) -> Result<(), CallError> {
-    put_bytes_with_progress(session, key, body, content_type, if_none_match, None, None).await
+    put_bytes_with(
+        session,
+        key,
+        body,
+        content_type,
+        if_none_match,
+        SendOptions::default(),
+    )
+    .await
 }
 
-/// [`put_bytes`], reporting the bytes sent by the current attempt; `abort` stops it
-/// ([`CallError::Aborted`]).
-pub async fn put_bytes_with_progress(
+/// [`put_bytes`] sent with `options` (progress of the current attempt, and an
+/// abort that stops it with [`CallError::Aborted`]).
+pub async fn put_bytes_with(
     session: &Session,
     key: &str,
     body: Vec<u8>,
     content_type: Option<&str>,
     if_none_match: bool,
-    progress: Option<Rc<dyn Fn(u64)>>,
-    abort: Option<&crate::model::transport::AbortSignal>,
+    options: SendOptions,
 ) -> Result<(), CallError> {
     session
-        .s3_abortable(
+        .s3(
             |ctx| {
                 s3::build_put_object(
                     ctx,
@@ -153,8 +161,7 @@ pub async fn put_bytes_with_progress(
                 )
             },
             s3::parse_put_object,
-            progress,
-            abort,
+            options,
         )
         .await
         .map(|_| ())
@@ -173,6 +180,7 @@ pub async fn delete_keys(
             .s3(
                 |ctx| s3::build_delete_objects(ctx, &refs),
                 s3::parse_delete_objects,
+                SendOptions::default(),
             )
             .await?;
         failed.extend(out.failed.into_iter().map(|f| (f.key, f.code)));
@@ -214,6 +222,7 @@ pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Resu
             .s3(
                 |ctx| s3::build_copy_object(ctx, source, &target, true),
                 s3::parse_copy_object,
+                SendOptions::default(),
             )
             .await?;
     }
@@ -240,6 +249,7 @@ pub async fn read_start(
         .s3(
             |ctx| s3::build_get_object(ctx, key, Some(range)),
             s3::parse_get_object,
+            SendOptions::default(),
         )
         .await
         .map(|out| out.body)

@@ -8,5 +8,7 @@ pub mod listing;
 pub mod session;
 pub mod storage_keys;
 pub mod tabs;
+#[doc(hidden)]
+pub mod testing;
 pub mod transfers;
 pub mod transport;

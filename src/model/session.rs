@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::model::auth::{self, AuthError, Tokens};
 use crate::model::transport::{
-    AbortSignal, Aborted, DetachedBody, LocalFuture, NetworkError, Transport,
+    AbortSignal, Aborted, LocalFuture, NetworkError, SendOptions, Transport,
 };
 use cubby_core::credentials::Credentials;
 use cubby_core::retry::{self, Attempts, Failure, RetryDecision};
@@ -386,78 +386,37 @@ impl Session {
 
     /// One S3 operation with the shared retry policy: `build` signs a request from
     /// the context (called again for each attempt), `parse` reads the answer.
+    /// `options` go with every attempt: `progress` hears the bytes sent by the
+    /// current attempt (a retry starts again from zero); `abort` cuts the request
+    /// in flight off and ends the call with [`CallError::Aborted`], never retried;
+    /// `body` travels beside a request `build` signed without one.
+    ///
+    /// # Errors
+    ///
+    /// What the retry policy gave up on ([`CallError`]).
     pub async fn s3<T>(
         &self,
         build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
         parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-    ) -> Result<T, CallError> {
-        self.s3_with_progress(build, parse, None).await
-    }
-
-    /// [`Session::s3`] for uploads: `progress` hears the bytes sent by the current
-    /// attempt (a retry starts again from zero).
-    pub async fn s3_with_progress<T>(
-        &self,
-        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
-        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-    ) -> Result<T, CallError> {
-        self.s3_abortable(build, parse, progress, None).await
-    }
-
-    /// [`Session::s3_with_progress`] that `abort` can stop: the request in flight
-    /// is cut off and the call ends with [`CallError::Aborted`], never retried.
-    pub async fn s3_abortable<T>(
-        &self,
-        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
-        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: Option<&AbortSignal>,
-    ) -> Result<T, CallError> {
-        self.call_s3(build, parse, None, progress, abort).await
-    }
-
-    /// [`Session::s3_abortable`] for a request whose body travels beside it
-    /// (`build` signs a request without a body; `body` goes with every attempt).
-    pub async fn s3_detached<T>(
-        &self,
-        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
-        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-        body: &DetachedBody,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: &AbortSignal,
-    ) -> Result<T, CallError> {
-        self.call_s3(build, parse, Some(body), progress, Some(abort))
-            .await
-    }
-
-    async fn call_s3<T>(
-        &self,
-        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
-        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
-        body: Option<&DetachedBody>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: Option<&AbortSignal>,
+        options: SendOptions,
     ) -> Result<T, CallError> {
         let mut value = None;
         let mut accept = |response| parse(response).map(|v| value = Some(v));
-        self.retrying_s3(&build, &mut accept, body, progress, abort)
-            .await?;
+        self.retrying_s3(&build, &mut accept, &options).await?;
         Ok(value.expect("retrying_s3 ends well only after accept kept a value"))
     }
 
     /// The retry loop behind every S3 call, written once and not generic, so the
-    /// wasm holds one copy of it instead of one per call site (`call_s3` is the
-    /// typed front). `accept` parses an answer and keeps the value.
+    /// wasm holds one copy of it instead of one per call site ([`Session::s3`] is
+    /// the typed front). `accept` parses an answer and keeps the value.
     fn retrying_s3<'a>(
         &'a self,
         build: &'a SignAttempt<'a>,
         accept: &'a mut dyn FnMut(http::Response<Vec<u8>>) -> Result<(), S3Error>,
-        body: Option<&'a DetachedBody>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: Option<&'a AbortSignal>,
+        options: &'a SendOptions,
     ) -> LocalFuture<'a, Result<(), CallError>> {
         Box::pin(async move {
+            let abort = options.abort.as_ref();
             let mut attempts = Attempts::default();
             loop {
                 let credentials = self.credentials().await.map_err(CallError::Auth)?;
@@ -470,28 +429,9 @@ impl Session {
                     time: self.signing_time(),
                 };
                 let request = build(&ctx).map_err(CallError::S3)?;
-                let sent = match (abort, &progress) {
-                    (Some(abort), _) => {
-                        let sent = match body {
-                            Some(body) => {
-                                self.transport
-                                    .send_detached(request, body, progress.clone(), abort)
-                            }
-                            None => self
-                                .transport
-                                .send_abortable(request, progress.clone(), abort),
-                        };
-                        match sent.await {
-                            Ok(sent) => sent,
-                            Err(Aborted) => return Err(CallError::Aborted),
-                        }
-                    }
-                    (None, Some(progress)) => {
-                        self.transport
-                            .send_with_progress(request, progress.clone())
-                            .await
-                    }
-                    (None, None) => self.transport.send(request).await,
+                let sent = match self.transport.send(request, options.clone()).await {
+                    Ok(sent) => sent,
+                    Err(Aborted) => return Err(CallError::Aborted),
                 };
                 let (failure, error) = match sent {
                     Ok(response) => match accept(response) {
@@ -668,37 +608,18 @@ impl std::error::Error for CallError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::transport::HttpResult;
-    use cubby_core::id_token::IdTokenClaims;
-    use cubby_core::secret::Secret;
-    use std::future::Future;
-
-    fn tokens(refresh: &str, iat: u64, exp: u64) -> Tokens {
-        Tokens {
-            id_token: Secret::new("id"),
-            access_token: Secret::new("access"),
-            refresh_token: Secret::new(refresh),
-            claims: IdTokenClaims {
-                sub: "sub-1".into(),
-                iss: "https://issuer".into(),
-                aud: vec!["client".into()],
-                token_use: "id".into(),
-                username: None,
-                email: None,
-                exp,
-                iat,
-                auth_time: None,
-                nonce: None,
-            },
-            keep_signed_in: true,
-        }
-    }
+    use crate::model::testing::{self, ready, tokens};
+    use crate::model::transport::{send_plainly, HttpResult, SendResult};
 
     /// A transport that must not be used.
     struct NoNetwork;
 
     impl Transport for NoNetwork {
-        fn send(&self, _request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+        fn send(
+            &self,
+            _request: http::Request<Vec<u8>>,
+            _options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
             panic!("no request expected")
         }
     }
@@ -718,15 +639,6 @@ mod tests {
         }
     }
 
-    fn ready<T>(future: impl Future<Output = T>) -> T {
-        let mut future = std::pin::pin!(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        match future.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(value) => value,
-            std::task::Poll::Pending => panic!("the future waits"),
-        }
-    }
-
     #[test]
     fn short_lived_tokens_are_renewed_a_fifth_of_their_life_early() {
         assert_eq!(renewal_margin(3600, 300), 300);
@@ -738,20 +650,9 @@ mod tests {
         assert_eq!(tokens("r", 0, 3600).refresh_at(), 3300);
     }
 
-    fn test_config() -> Config {
-        Config::parse(
-            r#"{"region": "us-east-1", "userPoolId": "us-east-1_Example1",
-                "clientId": "client", "hostedUiUrl": "http://127.0.0.1:9001/",
-                "identityPoolId": "us-east-1:0000-1111", "bucket": "cubby-data",
-                "redirectUri": "http://127.0.0.1:8080/",
-                "signOutUri": "http://127.0.0.1:8080/"}"#,
-        )
-        .unwrap()
-    }
-
     #[test]
     fn tokens_another_tab_refreshed_are_taken_instead_of_refreshing_again() {
-        let config = test_config();
+        let config = testing::config();
         let mine = tokens("r", 1000, 1060);
         let theirs = tokens("r", 1050, 1110);
         let got = ready(refresh_shared(
@@ -775,7 +676,17 @@ mod tests {
     }
 
     impl Transport for RevokedRefresh {
-        fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+            options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
+            send_plainly(request, &options, |request| self.answer(request))
+        }
+    }
+
+    impl RevokedRefresh {
+        fn answer(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
             let (status, body) = if request.uri().path().ends_with("/oauth2/token") {
                 self.refreshes.set(self.refreshes.get() + 1);
                 (400, r#"{"error":"invalid_grant"}"#)
@@ -810,23 +721,17 @@ mod tests {
     }
 
     fn session_with_expiring_tokens(transport: Rc<RevokedRefresh>) -> Rc<Session> {
-        let config = Rc::new(test_config());
         let env = Env {
             now: || SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1050),
             sleep: fake_sleep,
             random_fraction: || 0.5,
         };
-        let session = Session::new(
-            config,
+        Rc::new(testing::session_with(
             transport,
             env,
             tokens("revoked", 1000, 1060),
-            "us-east-1:id".into(),
             None,
-            Rc::new(LocalOnly),
-        )
-        .unwrap();
-        Rc::new(session)
+        ))
     }
 
     #[test]

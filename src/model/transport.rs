@@ -28,67 +28,91 @@ impl std::error::Error for NetworkError {}
 pub type HttpResult = Result<http::Response<Vec<u8>>, NetworkError>;
 
 pub trait Transport {
-    /// Sends one request; every HTTP status is a response, only a missing response
-    /// is an error.
-    fn send(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult>;
-
-    /// Like [`Transport::send`], reporting the bytes of the body sent so far.
-    fn send_with_progress(
+    /// Sends one request as `options` say (body beside it, progress, abort).
+    /// Every HTTP status is a response; only a missing response is an error, and
+    /// a request stopped by `options.abort` is `Err(Aborted)`.
+    fn send(
         &self,
         request: http::Request<Vec<u8>>,
-        progress: Rc<dyn Fn(u64)>,
-    ) -> LocalFuture<'_, HttpResult> {
-        let _ = progress;
-        self.send(request)
+        options: SendOptions,
+    ) -> LocalFuture<'_, SendResult>;
+}
+
+/// How a request goes out, besides its own bytes. The default: nothing beside it,
+/// no progress, nothing can stop it.
+#[derive(Clone, Default)]
+pub struct SendOptions {
+    /// Hears the bytes of the body sent so far by this request.
+    pub progress: Option<Rc<dyn Fn(u64)>>,
+    /// Cuts the request off when it fires (the answer is then `Err(Aborted)`).
+    pub abort: Option<AbortSignal>,
+    /// Sent as the request's body in place of its own (the request is signed
+    /// without one).
+    pub body: Option<DetachedBody>,
+}
+
+impl SendOptions {
+    /// Options that only report progress.
+    pub fn progress(progress: Rc<dyn Fn(u64)>) -> SendOptions {
+        SendOptions {
+            progress: Some(progress),
+            ..SendOptions::default()
+        }
     }
 
-    /// Like [`Transport::send_with_progress`] (or [`Transport::send`] without
-    /// `progress`), stopped when `abort` fires: the request is cut off and the
-    /// answer is `Err(Aborted)`. The default drops the request's future; the
-    /// browser transport aborts its XHR.
-    fn send_abortable(
-        &self,
-        request: http::Request<Vec<u8>>,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: &AbortSignal,
-    ) -> LocalFuture<'_, AbortableResult> {
-        race_abort(self, request, progress, abort)
-    }
-
-    /// [`Transport::send_abortable`] with `body` sent as the request's body. The
-    /// default handles bytes ([`DetachedBody::bytes`]); the browser transport also
-    /// sends a `Blob` as it is.
-    fn send_detached(
-        &self,
-        request: http::Request<Vec<u8>>,
-        body: &DetachedBody,
-        progress: Option<Rc<dyn Fn(u64)>>,
-        abort: &AbortSignal,
-    ) -> LocalFuture<'_, AbortableResult> {
-        send_detached_bytes(self, request, body, progress, abort)
+    /// Puts a [`DetachedBody::bytes`] body into `request`. Any other kind of
+    /// body is one a transport without its own way of sending it cannot send.
+    pub fn bytes_into(&self, request: &mut http::Request<Vec<u8>>) -> Result<(), NetworkError> {
+        let Some(body) = &self.body else {
+            return Ok(());
+        };
+        match body.0.downcast_ref::<Vec<u8>>() {
+            Some(bytes) => {
+                *request.body_mut() = bytes.clone();
+                Ok(())
+            }
+            None => Err(NetworkError("this transport cannot send that body".into())),
+        }
     }
 }
 
-/// The default [`Transport::send_detached`]: bytes go into the request; any
-/// other body is one this transport cannot send.
-pub fn send_detached_bytes<'a>(
-    transport: &'a (impl Transport + ?Sized),
+/// What [`Transport::send`] hands back: the answer (or the lack of one), or
+/// `Err(Aborted)`.
+pub type SendResult = Result<HttpResult, Aborted>;
+
+/// [`Transport::send`] for a transport that can neither report progress nor cut
+/// a request off itself (fakes in tests; `fetch` in the browser): a bytes body
+/// goes into the request, `send` sends it, and the answer races `options.abort`
+/// (an aborted request's future is dropped). Progress is not heard.
+pub fn send_plainly<'a>(
     mut request: http::Request<Vec<u8>>,
-    body: &DetachedBody,
-    progress: Option<Rc<dyn Fn(u64)>>,
-    abort: &AbortSignal,
-) -> LocalFuture<'a, AbortableResult> {
-    match body.0.downcast_ref::<Vec<u8>>() {
-        Some(bytes) => {
-            *request.body_mut() = bytes.clone();
-            transport.send_abortable(request, progress, abort)
-        }
-        None => Box::pin(async {
-            Ok(Err(NetworkError(
-                "this transport cannot send that body".into(),
-            )))
-        }),
+    options: &SendOptions,
+    send: impl FnOnce(http::Request<Vec<u8>>) -> LocalFuture<'a, HttpResult>,
+) -> LocalFuture<'a, SendResult> {
+    if let Err(e) = options.bytes_into(&mut request) {
+        return Box::pin(std::future::ready(Ok(Err(e))));
     }
+    race_abort(send(request), options.abort.clone())
+}
+
+/// Races `send` against `abort` (not generic: one copy serves every transport).
+fn race_abort<'a>(
+    send: LocalFuture<'a, HttpResult>,
+    abort: Option<AbortSignal>,
+) -> LocalFuture<'a, SendResult> {
+    let Some(abort) = abort else {
+        return Box::pin(async move { Ok(send.await) });
+    };
+    Box::pin(async move {
+        if abort.is_aborted() {
+            return Err(Aborted);
+        }
+        let stopped = Box::pin(abort.aborted());
+        match futures::future::select(send, stopped).await {
+            futures::future::Either::Left((result, _)) => Ok(result),
+            futures::future::Either::Right(((), _)) => Err(Aborted),
+        }
+    })
 }
 
 /// A request body that travels beside its request instead of inside it: in the
@@ -212,34 +236,4 @@ impl Future for WhenAborted {
         self.listener = Some(listener);
         Poll::Pending
     }
-}
-
-/// What [`Transport::send_abortable`] hands back: the answer (or the lack of one),
-/// or `Err(Aborted)`.
-pub type AbortableResult = Result<HttpResult, Aborted>;
-
-/// Sends `request` (with `progress` if given) and races it against `abort`: the
-/// fallback for transports that cannot cut a request off themselves (the request's
-/// future is dropped).
-pub fn race_abort<'a>(
-    transport: &'a (impl Transport + ?Sized),
-    request: http::Request<Vec<u8>>,
-    progress: Option<Rc<dyn Fn(u64)>>,
-    abort: &AbortSignal,
-) -> LocalFuture<'a, AbortableResult> {
-    let abort = abort.clone();
-    let send = match progress {
-        Some(progress) => transport.send_with_progress(request, progress),
-        None => transport.send(request),
-    };
-    Box::pin(async move {
-        if abort.is_aborted() {
-            return Err(Aborted);
-        }
-        let stopped = Box::pin(abort.aborted());
-        match futures::future::select(send, stopped).await {
-            futures::future::Either::Left((result, _)) => Ok(result),
-            futures::future::Either::Right(((), _)) => Err(Aborted),
-        }
-    })
 }

@@ -11,4 +11,3 @@ pub mod locks;
 pub mod random;
 pub mod storage;
 pub mod tabs;
-pub mod xhr;

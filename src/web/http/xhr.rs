@@ -1,7 +1,8 @@
 //! Uploads through XMLHttpRequest, the one browser API that reports upload progress
 //! (and that can be cut off mid-body with `abort()`).
 
-use crate::model::transport::{AbortSignal, AbortableResult, Aborted, NetworkError};
+use super::is_forbidden_header;
+use crate::model::transport::{AbortSignal, Aborted, NetworkError, SendResult};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -34,12 +35,12 @@ impl Drop for Hooks {
 /// the answer is `Err(Aborted)`.
 /// A `blob` given is sent as the body (read by the browser from the file) in
 /// place of the request's own.
-pub async fn send_with_progress(
+pub async fn send(
     request: http::Request<Vec<u8>>,
     blob: Option<&web_sys::Blob>,
     progress: Rc<dyn Fn(u64)>,
     abort: Option<AbortSignal>,
-) -> AbortableResult {
+) -> SendResult {
     if abort.as_ref().is_some_and(AbortSignal::is_aborted) {
         return Err(Aborted);
     }
@@ -56,7 +57,7 @@ pub async fn send_with_progress(
     }
     xhr.set_response_type(web_sys::XmlHttpRequestResponseType::Arraybuffer);
     for (name, value) in &parts.headers {
-        if super::http::is_forbidden_header(name.as_str()) {
+        if is_forbidden_header(name.as_str()) {
             continue;
         }
         let Ok(value) = value.to_str() else {

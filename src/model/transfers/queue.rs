@@ -1,0 +1,319 @@
+//! The upload queue: the files the user picked or dropped, uploaded one at a time
+//! (a big file is itself sent several parts at once), with "replace or keep both"
+//! when a name is taken and pause, resume and cancel per file.
+//!
+//! A paused file does not hold up the queue: the queue moves on to the next file,
+//! and a resumed one continues at once, alongside the file the queue is on (a user
+//! who pauses one file still wants the rest sent).
+//!
+//! The page renders; the queue decides. Each file's state reaches the page through
+//! the [`UploadView`] the page gives it.
+
+use super::{
+    resume_id, upload, ByteSource, Resume, ResumeStore, UploadControl, UploadError, UploadOptions,
+};
+use crate::model::files;
+use crate::model::listing;
+use crate::model::session::Session;
+use crate::model::transport::LocalFuture;
+use futures::channel::oneshot;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+/// Where one file of the queue is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadState {
+    Waiting,
+    Uploading,
+    Paused,
+    Done,
+    /// The message for the user.
+    Failed(String),
+    Cancelled,
+    Skipped,
+}
+
+impl UploadState {
+    /// A name for the state (the page's `data-state`, which styles and tests
+    /// select on).
+    pub fn name(&self) -> &'static str {
+        match self {
+            UploadState::Waiting => "waiting",
+            UploadState::Uploading => "uploading",
+            UploadState::Paused => "paused",
+            UploadState::Done => "done",
+            UploadState::Failed(_) => "failed",
+            UploadState::Cancelled => "cancelled",
+            UploadState::Skipped => "skipped",
+        }
+    }
+
+    /// Not over yet: waiting, uploading or paused.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            UploadState::Waiting | UploadState::Uploading | UploadState::Paused
+        )
+    }
+}
+
+/// The user's answer when a name is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    Replace,
+    KeepBoth,
+    Skip,
+}
+
+/// A picked file as the queue needs it.
+pub struct QueuedFile {
+    pub source: Rc<dyn ByteSource>,
+    /// The file's own name and modification time (epoch milliseconds): with the
+    /// key and size they identify its resume record.
+    pub name: String,
+    pub last_modified: u64,
+    /// The file's media type, if the browser knows it.
+    pub content_type: Option<String>,
+}
+
+/// Where the queue puts one file's state for the page to show (signals in the
+/// app, cells in tests).
+pub trait UploadView {
+    fn state(&self) -> UploadState;
+    fn set_state(&self, state: UploadState);
+    /// Bytes sent so far (never less than before).
+    fn set_sent(&self, bytes: u64);
+    /// Whether bytes are being sent (after the name check): pause applies then.
+    fn set_sending(&self, sending: bool);
+}
+
+/// What the queue needs from the page besides views.
+pub struct QueueHooks {
+    /// Runs a task in the background (the page's `spawn_local`).
+    pub spawn: fn(LocalFuture<'static, ()>),
+    /// Asks the user what to do: the file at this path's name is taken.
+    pub ask: Rc<dyn Fn(String) -> LocalFuture<'static, Conflict>>,
+    /// Hears that the queue ran dry, or that a file resumed after it had ended
+    /// (the folder is worth listing again).
+    pub on_done: Rc<dyn Fn()>,
+}
+
+/// One file in the queue.
+pub struct QueuedUpload {
+    /// Unique within its queue.
+    pub id: u64,
+    /// The path below the folder it was queued for (a dropped folder keeps its
+    /// structure).
+    pub path: String,
+    pub key: String,
+    pub size: u64,
+    file: QueuedFile,
+    control: UploadControl,
+    view: Rc<dyn UploadView>,
+    /// Lets the queue go on to the next file (when this one ends or is paused).
+    release: RefCell<Option<oneshot::Sender<()>>>,
+}
+
+impl QueuedUpload {
+    /// Bytes S3 has confirmed (what a paused upload has really sent).
+    pub fn bytes_stored(&self) -> u64 {
+        self.control.bytes_stored().min(self.size)
+    }
+
+    /// Stops sending (requests in flight are cut off); the queue goes on to the
+    /// next file.
+    pub fn pause(&self) {
+        self.control.pause();
+        self.view.set_state(UploadState::Paused);
+        self.release_queue();
+    }
+
+    /// Goes on after a pause, alongside whatever the queue is sending.
+    pub fn resume(&self) {
+        self.control.resume();
+        self.view.set_state(UploadState::Uploading);
+    }
+
+    /// Stops for good (a file not started yet is simply not sent).
+    pub fn cancel(&self) {
+        self.control.cancel();
+        if self.view.state() == UploadState::Waiting {
+            self.view.set_state(UploadState::Cancelled);
+        }
+    }
+
+    /// Lets the queue go on; once per file (later calls do nothing).
+    fn release_queue(&self) {
+        if let Some(tx) = self.release.borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The queue of one folder view.
+pub struct UploadQueue {
+    session: Rc<Session>,
+    store: Rc<dyn ResumeStore>,
+    hooks: QueueHooks,
+    items: RefCell<Vec<Rc<QueuedUpload>>>,
+    running: Cell<bool>,
+    next_id: Cell<u64>,
+}
+
+impl UploadQueue {
+    /// A queue uploading through `session`, remembering multipart uploads in
+    /// `store`.
+    pub fn new(session: Rc<Session>, store: Rc<dyn ResumeStore>, hooks: QueueHooks) -> Rc<Self> {
+        Rc::new(UploadQueue {
+            session,
+            store,
+            hooks,
+            items: RefCell::new(Vec::new()),
+            running: Cell::new(false),
+            next_id: Cell::new(0),
+        })
+    }
+
+    /// Queues `file` for `key` (`path` names it for the user), shown through
+    /// `view`. [`UploadQueue::start`] sends what is queued.
+    pub fn add(
+        &self,
+        file: QueuedFile,
+        path: String,
+        key: String,
+        view: Rc<dyn UploadView>,
+    ) -> Rc<QueuedUpload> {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let item = Rc::new(QueuedUpload {
+            id,
+            path,
+            key,
+            size: file.source.size(),
+            file,
+            control: UploadControl::new(),
+            view,
+            release: RefCell::new(None),
+        });
+        self.items.borrow_mut().push(item.clone());
+        item
+    }
+
+    /// The files in the queue, in order.
+    pub fn items(&self) -> Vec<Rc<QueuedUpload>> {
+        self.items.borrow().clone()
+    }
+
+    /// Drops the files that are over (done, failed, cancelled, skipped).
+    pub fn clear_finished(&self) {
+        self.items.borrow_mut().retain(|i| i.view.state().is_live());
+    }
+
+    /// Works through the queue, one file at a time, unless it already is; a
+    /// paused file lets the queue go on.
+    pub fn start(self: &Rc<Self>) {
+        if self.running.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        (self.hooks.spawn)(Box::pin(async move {
+            loop {
+                let next = this
+                    .items
+                    .borrow()
+                    .iter()
+                    .find(|i| i.view.state() == UploadState::Waiting)
+                    .cloned();
+                let Some(item) = next else { break };
+                let (released, until_released) = oneshot::channel();
+                *item.release.borrow_mut() = Some(released);
+                let queue = this.clone();
+                (this.hooks.spawn)(Box::pin(async move {
+                    queue.upload_one(&item).await;
+                    item.release_queue();
+                    // A file resumed after the queue ran dry refreshes the folder.
+                    if !queue.running.get() {
+                        (queue.hooks.on_done)();
+                    }
+                }));
+                let _ = until_released.await;
+            }
+            this.running.set(false);
+            (this.hooks.on_done)();
+        }));
+    }
+
+    async fn upload_one(&self, item: &QueuedUpload) {
+        let session = &self.session;
+        let view = &item.view;
+        view.set_state(UploadState::Uploading);
+        let mut key = item.key.clone();
+        let mut overwrite = false;
+        match files::exists(session, &key).await {
+            Ok(true) => match (self.hooks.ask)(item.path.clone()).await {
+                Conflict::Replace => overwrite = true,
+                Conflict::KeepBoth => key = free_key(session, &key).await,
+                Conflict::Skip => {
+                    view.set_state(UploadState::Skipped);
+                    return;
+                }
+            },
+            Ok(false) => {}
+            Err(e) => {
+                view.set_state(UploadState::Failed(
+                    e.user_message(&format!("upload {}", item.path)),
+                ));
+                return;
+            }
+        }
+        let file = &item.file;
+        let resume = Resume {
+            store: self.store.as_ref(),
+            id: resume_id(&key, &file.name, item.size, file.last_modified),
+        };
+        let shown = item.view.clone();
+        view.set_sending(true);
+        let result = upload(
+            session,
+            file.source.as_ref(),
+            &key,
+            file.content_type.as_deref(),
+            UploadOptions {
+                overwrite,
+                resume: Some(resume),
+                parts_in_flight: session.config.upload_parts_in_flight,
+            },
+            Rc::new(move |bytes| shown.set_sent(bytes)),
+            &item.control,
+        )
+        .await;
+        view.set_sending(false);
+        view.set_state(match result {
+            Ok(()) => {
+                view.set_sent(item.size);
+                UploadState::Done
+            }
+            Err(UploadError::Cancelled) => UploadState::Cancelled,
+            Err(e) => UploadState::Failed(e.user_message(&item.path)),
+        });
+    }
+}
+
+/// A "name (n).ext" key next to `key` that does not exist yet.
+async fn free_key(session: &Session, key: &str) -> String {
+    let (dir, name) = key
+        .rsplit_once('/')
+        .map(|(d, n)| (format!("{d}/"), n))
+        .unwrap_or_default();
+    let mut taken = HashSet::new();
+    loop {
+        let candidate = listing::keep_both_name(name, |n| taken.contains(n));
+        match files::exists(session, &format!("{dir}{candidate}")).await {
+            Ok(true) => {
+                taken.insert(candidate);
+            }
+            _ => return format!("{dir}{candidate}"),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Resume records: what is remembered of a multipart upload in progress (upload
+//! id, part size, finished parts), kept in a [`ResumeStore`] until the upload
+//! completes or is cancelled, and how a remembered upload is picked up again
+//! (ListParts says which parts S3 still holds).
+
+use crate::model::session::{CallError, Session};
+use crate::model::transport::SendOptions;
+use cubby_core::json::{self, Value};
+use cubby_core::s3::{self, CompletedPart, PartPlan, PartSummary};
+
+/// Records of unfinished uploads older than this are dropped: the bucket's
+/// lifecycle rule aborts incomplete multipart uploads after one day.
+pub const RESUME_MAX_AGE: u64 = 24 * 3600;
+/// Storage keys of resume records start with this.
+pub const RESUME_PREFIX: &str = crate::model::storage_keys::UPLOAD_RECORD_PREFIX;
+
+/// Where resume records are kept (localStorage in the app). Values are the
+/// records' JSON.
+pub trait ResumeStore {
+    fn load(&self, id: &str) -> Option<String>;
+    fn save(&self, id: &str, value: &str);
+    fn remove(&self, id: &str);
+}
+
+/// The record of one file's upload: its storage id, from the destination key and
+/// the file's name, size and modification time (a changed file starts afresh).
+pub fn resume_id(key: &str, file_name: &str, size: u64, last_modified: u64) -> String {
+    let parts = Value::Array(vec![
+        key.into(),
+        file_name.into(),
+        size.into(),
+        last_modified.into(),
+    ])
+    .to_json();
+    format!("{RESUME_PREFIX}{parts}")
+}
+
+/// What is remembered of a multipart upload in progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResumeRecord {
+    pub upload_id: String,
+    pub key: String,
+    pub part_size: u64,
+    /// When the multipart upload was created (epoch seconds).
+    pub created: u64,
+    pub parts: Vec<RecordedPart>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedPart {
+    pub number: u32,
+    pub etag: String,
+    pub crc32: Option<String>,
+}
+
+impl ResumeRecord {
+    pub fn to_json(&self) -> String {
+        let parts = self
+            .parts
+            .iter()
+            .map(|p| {
+                Value::object(vec![
+                    ("number", p.number.into()),
+                    ("etag", p.etag.as_str().into()),
+                    ("crc32", p.crc32.as_deref().map_or(Value::Null, Value::from)),
+                ])
+            })
+            .collect();
+        Value::object(vec![
+            ("upload_id", self.upload_id.as_str().into()),
+            ("key", self.key.as_str().into()),
+            ("part_size", self.part_size.into()),
+            ("created", self.created.into()),
+            ("parts", Value::Array(parts)),
+        ])
+        .to_json()
+    }
+
+    pub fn from_json(text: &str) -> Option<ResumeRecord> {
+        let record = json::parse(text).ok()?;
+        let string = |v: &Value, name| v.get(name)?.as_str().map(str::to_string);
+        let mut parts = Vec::new();
+        for part in record.get("parts")?.as_array()? {
+            parts.push(RecordedPart {
+                number: u32::try_from(part.get("number")?.as_u64()?).ok()?,
+                etag: string(part, "etag")?,
+                crc32: match part.get("crc32")? {
+                    Value::Null => None,
+                    crc => Some(crc.as_str()?.to_string()),
+                },
+            });
+        }
+        Some(ResumeRecord {
+            upload_id: string(&record, "upload_id")?,
+            key: string(&record, "key")?,
+            part_size: record.get("part_size")?.as_u64()?,
+            created: record.get("created")?.as_u64()?,
+            parts,
+        })
+    }
+
+    /// Past the bucket's abort rule (or from the future: a clock that jumped).
+    pub fn is_stale(&self, now: u64) -> bool {
+        self.created.saturating_add(RESUME_MAX_AGE) <= now || self.created > now + RESUME_MAX_AGE
+    }
+}
+
+/// Of the stored `(id, json)` records, the ids to drop: stale or unreadable.
+pub fn stale_records(records: impl IntoIterator<Item = (String, String)>, now: u64) -> Vec<String> {
+    records
+        .into_iter()
+        .filter(|(id, _)| id.starts_with(RESUME_PREFIX))
+        .filter(|(_, json)| ResumeRecord::from_json(json).is_none_or(|r| r.is_stale(now)))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The parts S3 holds (`listed`, from ListParts) that need not be sent again: those
+/// of the planned size that S3 lists with a CRC32 or that the record saw finish
+/// (same ETag), with the CRC32 completing the upload needs (from S3 or the record).
+pub fn reusable_parts(
+    plan: &PartPlan,
+    record: &ResumeRecord,
+    listed: &[PartSummary],
+) -> Vec<CompletedPart> {
+    let mut parts: Vec<CompletedPart> = listed
+        .iter()
+        .filter_map(|part| {
+            let range = plan.range(part.part_number)?;
+            if part.size != range.end - range.start {
+                return None;
+            }
+            let recorded = record
+                .parts
+                .iter()
+                .find(|p| p.number == part.part_number && same_etag(&p.etag, &part.etag));
+            // S3 lists each part's CRC32 for an upload created with that checksum;
+            // without it, only a part this record saw finish is known to be whole.
+            let crc = match (&part.checksum_crc32, recorded) {
+                (Some(crc), _) => Some(crc.clone()),
+                (None, Some(recorded)) => recorded.crc32.clone(),
+                (None, None) => return None,
+            };
+            Some(CompletedPart {
+                part_number: part.part_number,
+                etag: part.etag.clone(),
+                checksum_crc32: crc,
+            })
+        })
+        .collect();
+    sort_by_part_number(&mut parts);
+    parts.dedup_by_key(|p| p.part_number);
+    parts
+}
+
+/// CompleteMultipartUpload wants parts in ascending order; one sort instance
+/// serves both callers (each `sort_by_key` closure is its own copy in the wasm).
+pub(super) fn sort_by_part_number(parts: &mut [CompletedPart]) {
+    parts.sort_by_key(|p| p.part_number);
+}
+
+fn same_etag(a: &str, b: &str) -> bool {
+    a.trim_matches('"') == b.trim_matches('"')
+}
+
+/// Where to remember an upload so it can resume: the store and the record's id.
+pub struct Resume<'a> {
+    pub store: &'a dyn ResumeStore,
+    pub id: String,
+}
+
+/// Every part ListParts knows of the upload (following the pages).
+async fn list_all_parts(
+    session: &Session,
+    key: &str,
+    upload_id: &str,
+) -> Result<Vec<PartSummary>, CallError> {
+    let mut parts = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = session
+            .s3(
+                |ctx| s3::build_list_parts(ctx, key, upload_id, marker, None),
+                s3::parse_list_parts,
+                SendOptions::default(),
+            )
+            .await?;
+        parts.extend(page.parts);
+        match page.next_part_number_marker {
+            Some(next) if page.is_truncated => marker = Some(next),
+            _ => return Ok(parts),
+        }
+    }
+}
+
+/// The upload id and parts to pick up from, when `resume` remembers an upload of
+/// this file that S3 still has. Drops records that cannot be used.
+pub(super) async fn resumable(
+    session: &Session,
+    plan: &PartPlan,
+    key: &str,
+    resume: &Resume<'_>,
+) -> Result<Option<(ResumeRecord, Vec<CompletedPart>)>, CallError> {
+    let Some(text) = resume.store.load(&resume.id) else {
+        return Ok(None);
+    };
+    let record = ResumeRecord::from_json(&text)
+        .filter(|r| !r.is_stale(session.env().now_secs()))
+        .filter(|r| r.key == key && r.part_size == plan.part_size());
+    let Some(record) = record else {
+        resume.store.remove(&resume.id);
+        return Ok(None);
+    };
+    match list_all_parts(session, key, &record.upload_id).await {
+        Ok(listed) => {
+            let parts = reusable_parts(plan, &record, &listed);
+            Ok(Some((record, parts)))
+        }
+        Err(e) if e.s3().and_then(|e| e.code()) == Some("NoSuchUpload") => {
+            resume.store.remove(&resume.id);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

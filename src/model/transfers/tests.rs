@@ -1,0 +1,673 @@
+use super::*;
+use crate::config::UPLOAD_PARTS_IN_FLIGHT_DEFAULT;
+use crate::model::testing::{self, poll_n};
+use crate::model::transport::{
+    send_plainly, AbortSignal, HttpResult, NetworkError, SendOptions, SendResult, Transport,
+};
+use cubby_core::encoding::base64_encode;
+use cubby_core::s3::{self, ObjectMetadata, PartSummary};
+use queue::UploadView;
+use std::future::Future;
+
+const MIB: usize = 1024 * 1024;
+
+#[test]
+fn composite_crc32_matches_an_independent_computation() {
+    // Vector from Python: zlib.crc32 of each part packed big-endian (">I"),
+    // base64; then zlib.crc32 of the three packed CRCs, base64, "-3".
+    // Parts: b"hello ", b"world", b"Welcome to Amazon S3."
+    let parts = ["7YH59g==", "OncRQw==", "Ox7nCg=="];
+    assert_eq!(
+        composite_crc32(parts.iter().map(|p| Some(*p))).as_deref(),
+        Some("OFYcLQ==-3")
+    );
+    // Our per-part CRC32s are the same values.
+    assert_eq!(s3::crc32_checksum(b"hello "), "7YH59g==");
+    assert_eq!(s3::crc32_checksum(b"Welcome to Amazon S3."), "Ox7nCg==");
+    // A part without a known CRC32 (or not a CRC32): nothing to compare.
+    assert_eq!(composite_crc32([Some("7YH59g=="), None]), None);
+    assert_eq!(composite_crc32([Some("AAAAAAAA")]), None);
+}
+
+#[test]
+fn a_stored_object_of_another_size_or_checksum_is_reported() {
+    let stored = ObjectMetadata {
+        size: 10,
+        checksum_crc32: Some("OFYcLQ==-3".into()),
+        ..ObjectMetadata::default()
+    };
+    assert_eq!(stored_difference(&stored, 10, Some("OFYcLQ==-3")), None);
+    assert_eq!(stored_difference(&stored, 10, None), None);
+    assert_eq!(
+        stored_difference(&stored, 11, Some("OFYcLQ==-3")).as_deref(),
+        Some("size 10 vs 11")
+    );
+    assert_eq!(
+        stored_difference(&stored, 10, Some("7YH59g==-3")).as_deref(),
+        Some("CRC32 OFYcLQ==-3 vs 7YH59g==-3")
+    );
+    // S3 reporting no checksum (or CORS hiding it) leaves the size check.
+    let bare = ObjectMetadata {
+        size: 10,
+        ..ObjectMetadata::default()
+    };
+    assert_eq!(stored_difference(&bare, 10, Some("x")), None);
+}
+
+/// How the fake S3 lies about the stored object on HEAD.
+#[derive(Clone, Copy, PartialEq)]
+enum Tamper {
+    Nothing,
+    Size,
+    Checksum,
+}
+
+/// An in-memory S3 for one key: multipart and single PUT, HEAD with the
+/// checksums S3 reports, optionally tampered with. While `hold` is set, part
+/// uploads never answer (to pause or cancel them in flight).
+struct FakeS3 {
+    tamper: Tamper,
+    hold: Cell<bool>,
+    /// Part uploads get no answer at all (a network error).
+    parts_unreachable: Cell<bool>,
+    parts: RefCell<BTreeMap<u32, Vec<u8>>>,
+    object: RefCell<Option<(Vec<u8>, String)>>,
+    log: RefCell<Vec<String>>,
+}
+
+impl FakeS3 {
+    fn new(tamper: Tamper) -> FakeS3 {
+        FakeS3 {
+            tamper,
+            hold: Cell::new(false),
+            parts_unreachable: Cell::new(false),
+            parts: RefCell::default(),
+            object: RefCell::default(),
+            log: RefCell::default(),
+        }
+    }
+
+    fn count(&self, operation: &str) -> usize {
+        self.log.borrow().iter().filter(|o| *o == operation).count()
+    }
+
+    fn answer(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+        let query = request.uri().query().unwrap_or("").to_string();
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .map(str::to_string)
+        };
+        let ok = http::Response::builder().status(200);
+        let (operation, response) = match request.method().as_str() {
+            "POST" if query.contains("uploads") => (
+                "CreateMultipartUpload",
+                ok.body(
+                    b"<InitiateMultipartUploadResult><UploadId>u1</UploadId>\
+                      </InitiateMultipartUploadResult>"
+                        .to_vec(),
+                ),
+            ),
+            "PUT" if param("partNumber").is_some() => {
+                let number: u32 = param("partNumber").unwrap().parse().unwrap();
+                let etag = format!("\"e{number}\"");
+                self.parts.borrow_mut().insert(number, request.into_body());
+                ("UploadPart", ok.header("etag", etag).body(Vec::new()))
+            }
+            "PUT" => {
+                let body = request.into_body();
+                let crc = s3::crc32_checksum(&body);
+                *self.object.borrow_mut() = Some((body, crc));
+                ("PutObject", ok.header("etag", "\"e\"").body(Vec::new()))
+            }
+            "POST" => {
+                let parts = std::mem::take(&mut *self.parts.borrow_mut());
+                // S3's composite CRC32, computed here on its own.
+                let mut raw = Vec::new();
+                let mut body = Vec::new();
+                for part in parts.values() {
+                    raw.extend_from_slice(&crc32fast::hash(part).to_be_bytes());
+                    body.extend_from_slice(part);
+                }
+                let crc = format!(
+                    "{}-{}",
+                    base64_encode(&crc32fast::hash(&raw).to_be_bytes()),
+                    parts.len()
+                );
+                *self.object.borrow_mut() = Some((body, crc));
+                (
+                    "CompleteMultipartUpload",
+                    ok.body(
+                        b"<CompleteMultipartUploadResult><ETag>\"e-n\"</ETag>\
+                          </CompleteMultipartUploadResult>"
+                            .to_vec(),
+                    ),
+                )
+            }
+            // ListObjectsV2 (does the name exist?): an empty folder.
+            "GET" => (
+                "ListObjectsV2",
+                ok.body(
+                    b"<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated>\
+                      </ListBucketResult>"
+                        .to_vec(),
+                ),
+            ),
+            "HEAD" => {
+                let object = self.object.borrow();
+                let (body, crc) = object.as_ref().expect("HEAD after the upload");
+                let size = body.len() + usize::from(self.tamper == Tamper::Size);
+                let crc = if self.tamper == Tamper::Checksum {
+                    "AAAAAA==-1".to_string()
+                } else {
+                    crc.clone()
+                };
+                (
+                    "HeadObject",
+                    ok.header("content-length", size.to_string())
+                        .header("x-amz-checksum-crc32", crc)
+                        .body(Vec::new()),
+                )
+            }
+            "DELETE" => {
+                self.parts.borrow_mut().clear();
+                (
+                    "AbortMultipartUpload",
+                    http::Response::builder().status(204).body(Vec::new()),
+                )
+            }
+            other => panic!("unexpected {other} {query}"),
+        };
+        self.log.borrow_mut().push(operation.to_string());
+        response.unwrap()
+    }
+}
+
+impl Transport for FakeS3 {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        options: SendOptions,
+    ) -> LocalFuture<'_, SendResult> {
+        send_plainly(request, &options, |request| self.answer_or_hold(request))
+    }
+}
+
+impl FakeS3 {
+    fn answer_or_hold(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+        let part = request.uri().query().unwrap_or("").contains("partNumber");
+        if part && self.parts_unreachable.get() {
+            self.log.borrow_mut().push("UploadPart (no answer)".into());
+            return Box::pin(async { Err(NetworkError("reset".into())) });
+        }
+        if part && self.hold.get() {
+            self.log.borrow_mut().push("UploadPart (held)".into());
+            return Box::pin(futures::future::pending());
+        }
+        let response = self.answer(request);
+        Box::pin(async move { Ok(response) })
+    }
+}
+
+fn session(transport: Rc<FakeS3>) -> Session {
+    testing::session(transport, testing::fixed_env())
+}
+
+struct Memory(Vec<u8>);
+
+impl ByteSource for Memory {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+    fn read(&self, start: u64, end: u64) -> LocalFuture<'_, Result<Vec<u8>, String>> {
+        let bytes = self.0[start as usize..end as usize].to_vec();
+        Box::pin(async move { Ok(bytes) })
+    }
+}
+
+/// A file that can be read `reads_left` times and then no more, as a browser
+/// `File` changed or deleted since it was picked; its parts are still handed
+/// to the transport (a `Blob` exists whether or not it can be read).
+struct Vanishing {
+    bytes: Vec<u8>,
+    reads_left: Cell<usize>,
+}
+
+impl ByteSource for Vanishing {
+    fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+    fn read(&self, start: u64, end: u64) -> LocalFuture<'_, Result<Vec<u8>, String>> {
+        let read = match self.reads_left.get() {
+            0 => Err("the file could not be read".to_string()),
+            left => {
+                self.reads_left.set(left - 1);
+                Ok(self.bytes[start as usize..end as usize].to_vec())
+            }
+        };
+        Box::pin(async move { read })
+    }
+    fn detached(&self, start: u64, end: u64) -> LocalFuture<'_, Result<DetachedBody, String>> {
+        let bytes = self.bytes[start as usize..end as usize].to_vec();
+        Box::pin(async move { Ok(DetachedBody::bytes(bytes)) })
+    }
+}
+
+#[test]
+fn a_part_that_fails_because_the_file_went_away_says_so() {
+    let parts = 2;
+    for gone in [false, true] {
+        let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+        s3.parts_unreachable.set(true);
+        let session = session(s3.clone());
+        // Gone: the checksums are read (one read a part), then nothing more.
+        let source = Vanishing {
+            bytes: noise(parts * MULTIPART_THRESHOLD as usize),
+            reads_left: Cell::new(if gone { parts } else { usize::MAX }),
+        };
+        let control = UploadControl::new();
+        let mut future = upload_to_fake(&session, &source, &control, Rc::default());
+        let result = poll_n(&mut future, 100).expect("the upload ends");
+        match (gone, result) {
+            (true, Err(UploadError::Read(_))) => {}
+            (false, Err(UploadError::Call(CallError::Network(_)))) => {}
+            (_, other) => panic!("file gone: {gone}, got {other:?}"),
+        }
+        drop(future);
+        assert_eq!(s3.count("AbortMultipartUpload"), 1, "no orphan parts");
+    }
+}
+
+fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+fn upload_to_fake<'a>(
+    session: &'a Session,
+    source: &'a dyn ByteSource,
+    control: &'a UploadControl,
+    shown: Rc<Cell<u64>>,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), UploadError>> + 'a>> {
+    Box::pin(upload(
+        session,
+        source,
+        "private/us-east-1:abc/file.bin",
+        None,
+        UploadOptions {
+            overwrite: true,
+            resume: None,
+            parts_in_flight: UPLOAD_PARTS_IN_FLIGHT_DEFAULT,
+        },
+        Rc::new(move |bytes| {
+            assert!(bytes >= shown.get(), "progress went back");
+            shown.set(bytes);
+        }),
+        control,
+    ))
+}
+
+fn run_upload(tamper: Tamper, len: usize) -> (Result<(), UploadError>, Rc<FakeS3>) {
+    let s3 = Rc::new(FakeS3::new(tamper));
+    let session = session(s3.clone());
+    let source = Memory(noise(len));
+    let control = UploadControl::new();
+    let mut future = upload_to_fake(&session, &source, &control, Rc::default());
+    let result = poll_n(&mut future, 100).expect("the upload ends");
+    drop(future);
+    if result.is_ok() {
+        assert_eq!(s3.object.borrow().as_ref().unwrap().0, source.0);
+    }
+    (result, s3)
+}
+
+#[test]
+fn completed_uploads_are_checked_with_a_head() {
+    for len in [3 * MIB, 2 * MULTIPART_THRESHOLD as usize + 5] {
+        let (result, s3) = run_upload(Tamper::Nothing, len);
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(s3.count("HeadObject"), 1);
+    }
+    let (result, _) = run_upload(Tamper::Size, 3 * MIB);
+    let message = result.unwrap_err().user_message("small.bin");
+    assert!(
+        message.contains(&format!(
+            "stored object differs from your file: size {} vs {}",
+            3 * MIB + 1,
+            3 * MIB
+        )),
+        "{message}"
+    );
+    let (result, s3) = run_upload(Tamper::Size, 2 * MULTIPART_THRESHOLD as usize + 5);
+    assert!(
+        matches!(result, Err(UploadError::Mismatch(_))),
+        "{result:?}"
+    );
+    assert_eq!(s3.count("CompleteMultipartUpload"), 1);
+    let (result, _) = run_upload(Tamper::Checksum, 2 * MULTIPART_THRESHOLD as usize + 5);
+    match result {
+        Err(UploadError::Mismatch(detail)) => {
+            assert!(detail.starts_with("CRC32 AAAAAA==-1 vs "), "{detail}");
+            assert!(detail.ends_with("-3"), "{detail}");
+        }
+        other => panic!("a wrong checksum passed: {other:?}"),
+    }
+}
+
+#[test]
+fn pause_cuts_parts_off_and_resume_sends_only_what_is_missing() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    let session = session(s3.clone());
+    // Five parts: four go out at once and hang.
+    let source = Memory(noise(4 * MULTIPART_THRESHOLD as usize + MIB));
+    let control = UploadControl::new();
+    let shown = Rc::new(Cell::new(0));
+    s3.hold.set(true);
+    let mut future = upload_to_fake(&session, &source, &control, shown.clone());
+    assert!(poll_n(&mut future, 20).is_none());
+    assert_eq!(s3.count("UploadPart (held)"), 4);
+
+    control.pause();
+    assert!(poll_n(&mut future, 20).is_none(), "paused, not ended");
+    let sent_while_paused = s3.log.borrow().len();
+    s3.hold.set(false);
+    assert!(poll_n(&mut future, 20).is_none());
+    assert_eq!(
+        s3.log.borrow().len(),
+        sent_while_paused,
+        "nothing sent while paused"
+    );
+
+    control.resume();
+    let result = poll_n(&mut future, 100).expect("the upload ends after resume");
+    drop(future);
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(
+        s3.count("UploadPart"),
+        5,
+        "each part stored once after resume"
+    );
+    assert_eq!(s3.count("CreateMultipartUpload"), 1);
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, source.0);
+    assert_eq!(shown.get(), source.0.len() as u64);
+}
+
+#[test]
+fn cancel_aborts_parts_in_flight_and_the_upload() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    let session = session(s3.clone());
+    let source = Memory(noise(2 * MULTIPART_THRESHOLD as usize));
+    let control = UploadControl::new();
+    s3.hold.set(true);
+    let mut future = upload_to_fake(&session, &source, &control, Rc::default());
+    assert!(poll_n(&mut future, 20).is_none());
+    control.cancel();
+    let result = poll_n(&mut future, 20).expect("cancel ends the upload at once");
+    assert!(matches!(result, Err(UploadError::Cancelled)), "{result:?}");
+    assert_eq!(s3.count("AbortMultipartUpload"), 1);
+    assert_eq!(s3.count("CompleteMultipartUpload"), 0);
+    assert_eq!(s3.count("HeadObject"), 0);
+}
+
+#[test]
+fn an_aborted_request_is_not_retried_and_is_no_network_error() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    let session = session(s3.clone());
+    s3.hold.set(true);
+    let signal = AbortSignal::new();
+    let mut call: std::pin::Pin<Box<dyn Future<Output = Result<_, CallError>>>> =
+        Box::pin(session.s3(
+            |ctx| s3::build_upload_part(ctx, "private/us-east-1:abc/f", "u1", 1, vec![1], true),
+            s3::parse_upload_part,
+            SendOptions {
+                abort: Some(signal.clone()),
+                ..SendOptions::default()
+            },
+        ));
+    assert!(poll_n(&mut call, 5).is_none());
+    signal.abort();
+    let result = poll_n(&mut call, 5).expect("the abort ends the call");
+    assert!(matches!(result, Err(CallError::Aborted)), "{result:?}");
+    assert_eq!(s3.log.borrow().len(), 1, "sent once, not retried");
+}
+
+#[test]
+fn progress_never_goes_backwards() {
+    let p = Progress::default();
+    p.part_sent(1, 500);
+    p.part_sent(2, 300);
+    assert_eq!(p.bytes(), 800);
+    // Part 2's attempt failed and restarts from zero: the shown total holds.
+    p.part_sent(2, 0);
+    assert_eq!(p.bytes(), 800);
+    p.part_done(1, 1000);
+    assert_eq!(p.bytes(), 1000);
+    p.part_sent(2, 900);
+    assert_eq!(p.bytes(), 1900);
+}
+
+fn record(created: u64) -> ResumeRecord {
+    ResumeRecord {
+        upload_id: "u1".into(),
+        key: "private/x/big.bin".into(),
+        part_size: 8 << 20,
+        created,
+        parts: vec![
+            RecordedPart {
+                number: 1,
+                etag: "\"e1\"".into(),
+                crc32: Some("c1".into()),
+            },
+            RecordedPart {
+                number: 2,
+                etag: "\"e2\"".into(),
+                crc32: Some("c2".into()),
+            },
+        ],
+    }
+}
+
+fn listed(number: u32, etag: &str, size: u64, crc: Option<&str>) -> PartSummary {
+    PartSummary {
+        part_number: number,
+        etag: etag.into(),
+        size,
+        checksum_crc32: crc.map(str::to_string),
+        last_modified: None,
+    }
+}
+
+#[test]
+fn only_whole_parts_with_a_checksum_are_reused() {
+    let part = 8u64 << 20;
+    let plan = s3::plan_parts(3 * part + 5, part).unwrap();
+    let record = record(1000);
+    let parts = reusable_parts(
+        &plan,
+        &record,
+        &[
+            listed(2, "e2", part, None),           // CRC32 from the record
+            listed(1, "\"e1\"", part, Some("s1")), // S3's own CRC32
+            listed(3, "e3", part - 1, Some("c3")), // cut short: sent again
+            listed(4, "e4", 5, None),              // no CRC32 anywhere: sent again
+            listed(9, "e9", part, Some("c9")),     // not in the plan
+        ],
+    );
+    let numbers: Vec<(u32, Option<&str>)> = parts
+        .iter()
+        .map(|p| (p.part_number, p.checksum_crc32.as_deref()))
+        .collect();
+    assert_eq!(numbers, vec![(1, Some("s1")), (2, Some("c2"))]);
+}
+
+#[test]
+fn records_keep_the_text_earlier_builds_stored() {
+    // As serde_json wrote them: records left by an earlier build still resume.
+    let stored = r#"{"upload_id":"u1","key":"private/x/big.bin","part_size":8388608,"created":1000,"parts":[{"number":1,"etag":"\"e1\"","crc32":"c1"},{"number":2,"etag":"\"e2\"","crc32":"c2"}]}"#;
+    assert_eq!(record(1000).to_json(), stored);
+    assert_eq!(ResumeRecord::from_json(stored), Some(record(1000)));
+    let mut no_crc = record(1000);
+    no_crc.parts[1].crc32 = None;
+    assert_eq!(ResumeRecord::from_json(&no_crc.to_json()), Some(no_crc));
+    assert_eq!(
+        resume_id("k/\"q\".txt", "a b", 1, 2),
+        r#"cubby.upload.["k/\"q\".txt","a b",1,2]"#
+    );
+}
+
+#[test]
+fn records_older_than_a_day_or_unreadable_are_dropped() {
+    let now = 10 * RESUME_MAX_AGE;
+    let fresh = record(now - 60);
+    let old = record(now - RESUME_MAX_AGE);
+    let dropped = stale_records(
+        vec![
+            (resume_id("k", "a", 1, 2), fresh.to_json()),
+            (resume_id("k", "b", 1, 2), old.to_json()),
+            (resume_id("k", "c", 1, 2), "{".into()),
+            ("cubby.tokens".into(), "{".into()),
+        ],
+        now,
+    );
+    assert_eq!(
+        dropped,
+        vec![resume_id("k", "b", 1, 2), resume_id("k", "c", 1, 2)]
+    );
+    assert_eq!(ResumeRecord::from_json(&fresh.to_json()), Some(fresh));
+    assert_ne!(resume_id("k", "a", 1, 2), resume_id("k", "a", 1, 3));
+}
+
+/// A file's row as the queue shows it.
+#[derive(Default)]
+struct Row {
+    state: RefCell<Option<queue::UploadState>>,
+    sent: Cell<u64>,
+}
+
+impl queue::UploadView for Row {
+    fn state(&self) -> queue::UploadState {
+        self.state
+            .borrow()
+            .clone()
+            .unwrap_or(queue::UploadState::Waiting)
+    }
+    fn set_state(&self, state: queue::UploadState) {
+        *self.state.borrow_mut() = Some(state);
+    }
+    fn set_sent(&self, bytes: u64) {
+        self.sent.set(bytes);
+    }
+    fn set_sending(&self, _sending: bool) {}
+}
+
+#[derive(Default)]
+struct Records(RefCell<BTreeMap<String, String>>);
+
+impl ResumeStore for Records {
+    fn load(&self, id: &str) -> Option<String> {
+        self.0.borrow().get(id).cloned()
+    }
+    fn save(&self, id: &str, value: &str) {
+        self.0.borrow_mut().insert(id.into(), value.into());
+    }
+    fn remove(&self, id: &str) {
+        self.0.borrow_mut().remove(id);
+    }
+}
+
+thread_local! {
+    /// The tasks the queue spawned, run by [`run_tasks`].
+    static TASKS: RefCell<Vec<LocalFuture<'static, ()>>> = RefCell::default();
+}
+
+fn spawn(task: LocalFuture<'static, ()>) {
+    TASKS.with(|tasks| tasks.borrow_mut().push(task));
+}
+
+/// Polls every spawned task `rounds` times (tasks spawned meanwhile included);
+/// says how many are still running.
+fn run_tasks(rounds: usize) -> usize {
+    for _ in 0..rounds {
+        let running = TASKS.with(|tasks| std::mem::take(&mut *tasks.borrow_mut()));
+        for mut task in running {
+            if poll_n(&mut task, 1).is_none() {
+                spawn(task);
+            }
+        }
+    }
+    TASKS.with(|tasks| tasks.borrow().len())
+}
+
+#[test]
+fn a_paused_file_lets_the_queue_go_on_and_resumes_alongside_it() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    let session = Rc::new(session(s3.clone()));
+    let done = Rc::new(Cell::new(0));
+    let heard = done.clone();
+    let queue = queue::UploadQueue::new(
+        session,
+        Rc::new(Records::default()),
+        queue::QueueHooks {
+            spawn,
+            ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip })),
+            on_done: Rc::new(move || heard.set(heard.get() + 1)),
+        },
+    );
+    let file = |bytes: Vec<u8>, name: &str| queue::QueuedFile {
+        source: Rc::new(Memory(bytes)),
+        name: name.into(),
+        last_modified: 1,
+        content_type: None,
+    };
+    let big_bytes = noise(2 * MULTIPART_THRESHOLD as usize);
+    let (big_row, small_row) = (Rc::new(Row::default()), Rc::new(Row::default()));
+    let big = queue.add(
+        file(big_bytes.clone(), "big.bin"),
+        "big.bin".into(),
+        "private/x/big.bin".into(),
+        big_row.clone(),
+    );
+    queue.add(
+        file(noise(MIB), "small.bin"),
+        "small.bin".into(),
+        "private/x/small.bin".into(),
+        small_row.clone(),
+    );
+    s3.hold.set(true);
+    queue.start();
+    run_tasks(20);
+    assert_eq!(big_row.state(), queue::UploadState::Uploading);
+    assert_eq!(
+        small_row.state(),
+        queue::UploadState::Waiting,
+        "one file at a time"
+    );
+
+    big.pause();
+    run_tasks(20);
+    assert_eq!(big_row.state(), queue::UploadState::Paused);
+    assert_eq!(
+        small_row.state(),
+        queue::UploadState::Done,
+        "the queue went on"
+    );
+    assert_eq!(done.get(), 1, "the queue ran dry");
+
+    s3.hold.set(false);
+    big.resume();
+    assert_eq!(run_tasks(40), 0, "every task ended");
+    assert_eq!(big_row.state(), queue::UploadState::Done);
+    assert_eq!(big_row.sent.get(), big_bytes.len() as u64);
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, big_bytes);
+    assert_eq!(done.get(), 2, "the resumed file's end is heard too");
+    queue.clear_finished();
+    assert!(queue.items().is_empty());
+}

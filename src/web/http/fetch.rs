@@ -1,0 +1,58 @@
+//! Requests through `fetch`: everything that needs neither upload progress nor a
+//! file as its body.
+
+use super::is_forbidden_header;
+use crate::model::transport::{HttpResult, NetworkError};
+use cubby_core::s3::ObjectRead;
+
+/// Sends the request with `fetch`; any HTTP status is a response, not an error.
+pub async fn send(request: http::Request<Vec<u8>>) -> HttpResult {
+    let (parts, body) = request.into_parts();
+    let mut builder = gloo_net::http::RequestBuilder::new(&parts.uri.to_string())
+        .method(to_gloo_method(&parts.method)?)
+        // Never send the user's cookies to AWS.
+        .credentials(web_sys::RequestCredentials::Omit);
+    if parts.extensions.get::<ObjectRead>().is_some() {
+        builder = builder.cache(web_sys::RequestCache::NoStore);
+    }
+    for (name, value) in &parts.headers {
+        if is_forbidden_header(name.as_str()) {
+            continue;
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| NetworkError(format!("header {name} is not text")))?;
+        builder = builder.header(name.as_str(), value);
+    }
+    let request = if body.is_empty() {
+        builder.build()
+    } else {
+        builder.body(js_sys::Uint8Array::from(body.as_slice()))
+    }
+    .map_err(|e| NetworkError(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| NetworkError(e.to_string()))?;
+    let mut out = http::Response::builder().status(response.status());
+    for (name, value) in response.headers().entries() {
+        out = out.header(name, value);
+    }
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|e| NetworkError(e.to_string()))?;
+    out.body(bytes).map_err(|e| NetworkError(e.to_string()))
+}
+
+fn to_gloo_method(method: &http::Method) -> Result<gloo_net::http::Method, NetworkError> {
+    use gloo_net::http::Method as M;
+    Ok(match *method {
+        http::Method::GET => M::GET,
+        http::Method::HEAD => M::HEAD,
+        http::Method::POST => M::POST,
+        http::Method::PUT => M::PUT,
+        http::Method::DELETE => M::DELETE,
+        ref other => return Err(NetworkError(format!("unsupported method {other}"))),
+    })
+}
