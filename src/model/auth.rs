@@ -56,7 +56,8 @@ impl PendingSignIn {
 
     /// `None` for anything but a stored sign-in.
     pub fn from_json(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
+        // from_slice, as every reader in the app: one copy of serde_json's reader.
+        serde_json::from_slice(text.as_bytes()).ok()
     }
 }
 
@@ -153,7 +154,8 @@ impl Tokens {
     /// Reads stored tokens back. The id token's claims are checked again except for
     /// expiry: an expired id token is refreshed, not thrown away.
     pub fn from_json(config: &Config, text: &str) -> Option<Tokens> {
-        let stored: StoredTokens = serde_json::from_str(text).ok()?;
+        // from_slice, as every reader in the app: one copy of serde_json's reader.
+        let stored: StoredTokens = serde_json::from_slice(text.as_bytes()).ok()?;
         let claims = id_token::decode(&stored.id_token).ok()?;
         let issuer = config.issuer();
         if claims.iss != issuer || !claims.aud.contains(&config.client_id) {
