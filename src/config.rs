@@ -4,7 +4,8 @@
 //! Parsing is pure; a bad file gives a [`ConfigError`] that names the field and says
 //! what is wrong, which the app shows in the page.
 
-use cubby_core::json::{self, Value};
+use cubby_core::json_fields::{read_object, Loose, ObjectError};
+use serde::Deserialize;
 use std::fmt;
 
 /// Parts of one multipart upload sent at once when `uploadPartsInFlight` is not
@@ -64,21 +65,46 @@ fn err(field: &'static str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-fn required<'a>(obj: &'a Value, field: &'static str) -> Result<&'a str, ConfigError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Err(err(field, "is missing")),
-        Some(Value::String(s)) if s.trim().is_empty() => Err(err(field, "is empty")),
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(err(field, "must be a string")),
+/// `config.json` as written. Every field is read on its own ([`Loose`]), so a field
+/// of the wrong type gets a message naming it rather than serde's generic one.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigFile {
+    region: Option<Loose<String>>,
+    user_pool_id: Option<Loose<String>>,
+    client_id: Option<Loose<String>>,
+    hosted_ui_url: Option<Loose<String>>,
+    identity_pool_id: Option<Loose<String>>,
+    bucket: Option<Loose<String>>,
+    s3_endpoint: Option<Loose<String>>,
+    cognito_identity_endpoint: Option<Loose<String>>,
+    sts_endpoint: Option<Loose<String>>,
+    redirect_uri: Option<Loose<String>>,
+    sign_out_uri: Option<Loose<String>>,
+    /// A list of strings; any other list is kept to say what is wrong with it.
+    scopes: Option<Loose<Vec<String>, serde_json::Value>>,
+    /// The value as written is kept for the message when it is not a count.
+    upload_parts_in_flight: Option<Loose<u64, serde_json::Value>>,
+}
+
+fn required(value: Option<Loose<String>>, field: &'static str) -> Result<String, ConfigError> {
+    match value {
+        None => Err(err(field, "is missing")),
+        Some(Loose::Valid(s)) if s.trim().is_empty() => Err(err(field, "is empty")),
+        Some(Loose::Valid(s)) => Ok(s),
+        Some(Loose::Invalid(_)) => Err(err(field, "must be a string")),
     }
 }
 
-fn optional<'a>(obj: &'a Value, field: &'static str) -> Result<Option<&'a str>, ConfigError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(err(field, "must be a string")),
+fn optional(
+    value: Option<Loose<String>>,
+    field: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(Loose::Valid(s)) if s.trim().is_empty() => Ok(None),
+        Some(Loose::Valid(s)) => Ok(Some(s)),
+        Some(Loose::Invalid(_)) => Err(err(field, "must be a string")),
     }
 }
 
@@ -142,26 +168,28 @@ fn is_bucket_name(s: &str) -> bool {
 }
 
 impl Config {
+    /// Reads and checks `config.json`.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first field at fault (in the order of
+    /// [`Config`]'s fields), or none when the text is not a JSON object.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        let obj = json::parse(text).map_err(|e| ConfigError {
+        let file: ConfigFile = read_object(text.as_bytes()).map_err(|e| ConfigError {
             field: None,
-            problem: format!("is not valid JSON ({e})"),
+            problem: match e {
+                ObjectError::NotJson(e) => format!("is not valid JSON ({e})"),
+                ObjectError::NotObject => "must be a JSON object".into(),
+            },
         })?;
-        if !obj.is_object() {
-            return Err(ConfigError {
-                field: None,
-                problem: "must be a JSON object".into(),
-            });
-        }
 
-        let region = required(&obj, "region")?;
-        if !is_region(region) {
+        let region = required(file.region, "region")?;
+        if !is_region(&region) {
             return Err(err(
                 "region",
                 format!("is not an AWS region name like \"us-east-1\": \"{region}\""),
             ));
         }
-        let user_pool_id = required(&obj, "userPoolId")?;
+        let user_pool_id = required(file.user_pool_id, "userPoolId")?;
         match user_pool_id.split_once('_') {
             Some((r, id)) if r == region && !id.is_empty() => {}
             _ => {
@@ -171,12 +199,12 @@ impl Config {
                 ))
             }
         }
-        let client_id = required(&obj, "clientId")?;
+        let client_id = required(file.client_id, "clientId")?;
         if !client_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(err("clientId", "must contain only letters and digits"));
         }
-        let hosted_ui_url = base_url("hostedUiUrl", required(&obj, "hostedUiUrl")?)?;
-        let identity_pool_id = required(&obj, "identityPoolId")?;
+        let hosted_ui_url = base_url("hostedUiUrl", &required(file.hosted_ui_url, "hostedUiUrl")?)?;
+        let identity_pool_id = required(file.identity_pool_id, "identityPoolId")?;
         match identity_pool_id.split_once(':') {
             Some((r, id)) if r == region && !id.is_empty() => {}
             _ => {
@@ -186,44 +214,38 @@ impl Config {
                 ))
             }
         }
-        let bucket = required(&obj, "bucket")?;
-        if !is_bucket_name(bucket) {
+        let bucket = required(file.bucket, "bucket")?;
+        if !is_bucket_name(&bucket) {
             return Err(err(
                 "bucket",
                 format!("is not a valid S3 bucket name: \"{bucket}\""),
             ));
         }
-        let s3_endpoint = optional(&obj, "s3Endpoint")?
-            .map(|v| base_url("s3Endpoint", v))
-            .transpose()?;
-        let cognito_identity_endpoint = optional(&obj, "cognitoIdentityEndpoint")?
-            .map(|v| base_url("cognitoIdentityEndpoint", v))
-            .transpose()?;
-        let sts_endpoint = optional(&obj, "stsEndpoint")?
-            .map(|v| base_url("stsEndpoint", v))
-            .transpose()?;
-        let redirect_uri = url("redirectUri", required(&obj, "redirectUri")?)?;
-        let sign_out_uri = url("signOutUri", required(&obj, "signOutUri")?)?;
-        let scopes = match obj.get("scopes") {
-            None | Some(Value::Null) => vec!["openid".into(), "email".into(), "profile".into()],
-            Some(Value::Array(items)) => {
-                let mut scopes = Vec::new();
-                for item in items {
-                    match item {
-                        Value::String(s) if !s.is_empty() && !s.contains(' ') => {
-                            scopes.push(s.clone())
-                        }
-                        _ => {
-                            return Err(err(
-                                "scopes",
-                                "must be a list of scope names without spaces",
-                            ))
-                        }
-                    }
-                }
+        let endpoint = |value, field| -> Result<Option<String>, ConfigError> {
+            optional(value, field)?
+                .map(|v| base_url(field, &v))
+                .transpose()
+        };
+        let s3_endpoint = endpoint(file.s3_endpoint, "s3Endpoint")?;
+        let cognito_identity_endpoint =
+            endpoint(file.cognito_identity_endpoint, "cognitoIdentityEndpoint")?;
+        let sts_endpoint = endpoint(file.sts_endpoint, "stsEndpoint")?;
+        let redirect_uri = url("redirectUri", &required(file.redirect_uri, "redirectUri")?)?;
+        let sign_out_uri = url("signOutUri", &required(file.sign_out_uri, "signOutUri")?)?;
+        let scopes = match file.scopes {
+            None => vec!["openid".into(), "email".into(), "profile".into()],
+            Some(Loose::Valid(scopes))
+                if scopes.iter().all(|s| !s.is_empty() && !s.contains(' ')) =>
+            {
                 scopes
             }
-            Some(_) => return Err(err("scopes", "must be a list of strings")),
+            Some(Loose::Valid(_) | Loose::Invalid(serde_json::Value::Array(_))) => {
+                return Err(err(
+                    "scopes",
+                    "must be a list of scope names without spaces",
+                ))
+            }
+            Some(Loose::Invalid(_)) => return Err(err("scopes", "must be a list of strings")),
         };
         if !scopes.iter().any(|s| s == "openid") {
             return Err(err(
@@ -232,35 +254,36 @@ impl Config {
             ));
         }
 
-        let upload_parts_in_flight = match obj.get("uploadPartsInFlight") {
-            None | Some(Value::Null) => UPLOAD_PARTS_IN_FLIGHT_DEFAULT,
-            Some(value) => match value.as_u64() {
-                Some(n)
-                    if (UPLOAD_PARTS_IN_FLIGHT_MIN as u64..=UPLOAD_PARTS_IN_FLIGHT_MAX as u64)
-                        .contains(&n) =>
-                {
-                    n as usize
-                }
-                _ => {
-                    return Err(err(
-                        "uploadPartsInFlight",
-                        format!(
-                            "must be a whole number from {UPLOAD_PARTS_IN_FLIGHT_MIN} to \
-                             {UPLOAD_PARTS_IN_FLIGHT_MAX}, got {}",
-                            value.to_json()
-                        ),
-                    ))
-                }
-            },
+        let upload_parts_in_flight = match file.upload_parts_in_flight {
+            None => UPLOAD_PARTS_IN_FLIGHT_DEFAULT,
+            Some(Loose::Valid(n))
+                if (UPLOAD_PARTS_IN_FLIGHT_MIN as u64..=UPLOAD_PARTS_IN_FLIGHT_MAX as u64)
+                    .contains(&n) =>
+            {
+                n as usize
+            }
+            Some(wrong) => {
+                let written = match wrong {
+                    Loose::Valid(n) => n.to_string(),
+                    Loose::Invalid(value) => value.to_string(),
+                };
+                return Err(err(
+                    "uploadPartsInFlight",
+                    format!(
+                        "must be a whole number from {UPLOAD_PARTS_IN_FLIGHT_MIN} to \
+                         {UPLOAD_PARTS_IN_FLIGHT_MAX}, got {written}"
+                    ),
+                ));
+            }
         };
 
         Ok(Config {
-            region: region.into(),
-            user_pool_id: user_pool_id.into(),
-            client_id: client_id.into(),
+            region,
+            user_pool_id,
+            client_id,
             hosted_ui_url,
-            identity_pool_id: identity_pool_id.into(),
-            bucket: bucket.into(),
+            identity_pool_id,
+            bucket,
             s3_endpoint,
             cognito_identity_endpoint,
             sts_endpoint,
@@ -297,6 +320,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     pub const SAMPLE: &str = r#"{
         "region": "us-east-1",
@@ -312,12 +336,16 @@ mod tests {
 
     /// SAMPLE with `field` set to `value` (added when absent).
     fn with(field: &str, value: Value) -> String {
-        let Ok(Value::Object(mut fields)) = json::parse(SAMPLE) else {
+        let Ok(Value::Object(mut fields)) = serde_json::from_str(SAMPLE) else {
             panic!("SAMPLE is an object");
         };
-        fields.retain(|(name, _)| name != field);
-        fields.push((field.to_string(), value));
-        Value::Object(fields).to_json()
+        fields.insert(field.to_string(), value);
+        Value::Object(fields).to_string()
+    }
+
+    /// A JSON number as written.
+    fn number(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
     }
 
     #[test]
@@ -326,7 +354,7 @@ mod tests {
         assert_eq!(c.hosted_ui_url, "http://127.0.0.1:9001");
         assert_eq!(c.scopes, vec!["openid", "email", "profile"]);
         assert_eq!(c.upload_parts_in_flight, 4);
-        let c = Config::parse(&with("uploadPartsInFlight", Value::Number("16".into()))).unwrap();
+        let c = Config::parse(&with("uploadPartsInFlight", number("16"))).unwrap();
         assert_eq!(c.upload_parts_in_flight, 16);
         assert_eq!(c.sts_url(), "https://sts.us-east-1.amazonaws.com");
         assert_eq!(
@@ -344,7 +372,7 @@ mod tests {
                 "bucket",
                 "not a valid S3 bucket",
             ),
-            (with("region", 5u64.into()), "region", "must be a string"),
+            (with("region", 5.into()), "region", "must be a string"),
             (
                 with("hostedUiUrl", "ftp://x".into()),
                 "hostedUiUrl",
@@ -361,22 +389,22 @@ mod tests {
                 "us-east-1:<guid>",
             ),
             (
-                with("scopes", Value::Array(vec!["email".into()])),
+                with("scopes", Value::from(vec!["email"])),
                 "scopes",
                 "openid",
             ),
             (
-                with("uploadPartsInFlight", Value::Number("0".into())),
+                with("uploadPartsInFlight", number("0")),
                 "uploadPartsInFlight",
                 "from 1 to 16, got 0",
             ),
             (
-                with("uploadPartsInFlight", Value::Number("17".into())),
+                with("uploadPartsInFlight", number("17")),
                 "uploadPartsInFlight",
                 "got 17",
             ),
             (
-                with("uploadPartsInFlight", Value::Number("2.5".into())),
+                with("uploadPartsInFlight", number("2.5")),
                 "uploadPartsInFlight",
                 "whole number",
             ),

@@ -7,9 +7,11 @@
 
 use std::fmt;
 
-use crate::json::{self, Value};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::encoding::base64url_decode;
+use crate::json_fields::{read_object, EpochSeconds, Loose};
 
 /// The issuer of a user pool's tokens: `https://cognito-idp.<region>.amazonaws.com/<poolId>`.
 pub fn issuer(region: &str, user_pool_id: &str) -> String {
@@ -132,39 +134,51 @@ impl fmt::Display for IdTokenError {
 
 impl std::error::Error for IdTokenError {}
 
-fn json_part(part: &str) -> Result<Value, IdTokenError> {
+/// A JWT part: base64url of a JSON object (`T`'s shape).
+fn json_part<T: DeserializeOwned>(part: &str) -> Result<T, IdTokenError> {
     let bytes = base64url_decode(part).ok_or(IdTokenError::new(Kind::Malformed))?;
-    match json::parse_bytes(&bytes) {
-        Ok(object) if object.is_object() => Ok(object),
-        _ => Err(IdTokenError::new(Kind::Malformed)),
-    }
+    read_object(&bytes).map_err(|_| IdTokenError::new(Kind::Malformed))
 }
 
-fn string_claim(claims: &Value, name: &'static str) -> Result<Option<String>, IdTokenError> {
-    match claims.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(IdTokenError::new(Kind::InvalidClaim(name))),
-    }
+/// The JOSE header: only its being a JSON object is checked (the signature is not).
+#[derive(Deserialize)]
+struct Header {}
+
+/// `aud`: one audience or several.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
 }
 
-fn required_string(claims: &Value, name: &'static str) -> Result<String, IdTokenError> {
-    string_claim(claims, name)?.ok_or(IdTokenError::new(Kind::MissingClaim(name)))
+/// The payload as sent. Every claim is read on its own, so a claim of the wrong type
+/// is named in the error (`InvalidClaim`) and a missing one too (`MissingClaim`).
+#[derive(Deserialize)]
+struct Claims {
+    sub: Option<Loose<String>>,
+    iss: Option<Loose<String>>,
+    aud: Option<Loose<Audience>>,
+    token_use: Option<Loose<String>>,
+    #[serde(rename = "cognito:username")]
+    username: Option<Loose<String>>,
+    email: Option<Loose<String>>,
+    /// JWT NumericDate: seconds since the epoch, possibly fractional (rounded down).
+    exp: Option<Loose<EpochSeconds>>,
+    iat: Option<Loose<EpochSeconds>>,
+    auth_time: Option<Loose<EpochSeconds>>,
+    nonce: Option<Loose<String>>,
 }
 
-/// A JWT NumericDate: seconds since the epoch, possibly fractional (truncated here).
-fn time_claim(claims: &Value, name: &'static str) -> Result<Option<u64>, IdTokenError> {
-    match claims.get_non_null(name) {
-        None => Ok(None),
-        Some(n) => n
-            .as_u64_floor()
-            .map(Some)
-            .ok_or(IdTokenError::new(Kind::InvalidClaim(name))),
-    }
+/// An optional claim: absent or `null` is `None`, the wrong type is an error.
+fn optional<T>(claim: Option<Loose<T>>, name: &'static str) -> Result<Option<T>, IdTokenError> {
+    claim
+        .map(|c| c.valid().ok_or(IdTokenError::new(Kind::InvalidClaim(name))))
+        .transpose()
 }
 
-fn required_time(claims: &Value, name: &'static str) -> Result<u64, IdTokenError> {
-    time_claim(claims, name)?.ok_or(IdTokenError::new(Kind::MissingClaim(name)))
+fn required<T>(claim: Option<Loose<T>>, name: &'static str) -> Result<T, IdTokenError> {
+    optional(claim, name)?.ok_or(IdTokenError::new(Kind::MissingClaim(name)))
 }
 
 /// Decodes the claims without checking them (nor the signature). Use [`validate`]
@@ -176,30 +190,23 @@ pub fn decode(token: &str) -> Result<IdTokenClaims, IdTokenError> {
     else {
         return Err(IdTokenError::new(Kind::Malformed));
     };
-    json_part(header)?;
-    let claims = json_part(payload)?;
-
-    let aud = match claims.get("aud") {
-        None | Some(Value::Null) => return Err(IdTokenError::new(Kind::MissingClaim("aud"))),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or(IdTokenError::new(Kind::InvalidClaim("aud")))?,
-        Some(_) => return Err(IdTokenError::new(Kind::InvalidClaim("aud"))),
+    json_part::<Header>(header)?;
+    let claims: Claims = json_part(payload)?;
+    let aud = match required(claims.aud, "aud")? {
+        Audience::One(aud) => vec![aud],
+        Audience::Many(auds) => auds,
     };
     Ok(IdTokenClaims {
-        sub: required_string(&claims, "sub")?,
-        iss: required_string(&claims, "iss")?,
+        sub: required(claims.sub, "sub")?,
+        iss: required(claims.iss, "iss")?,
         aud,
-        token_use: required_string(&claims, "token_use")?,
-        username: string_claim(&claims, "cognito:username")?,
-        email: string_claim(&claims, "email")?,
-        exp: required_time(&claims, "exp")?,
-        iat: required_time(&claims, "iat")?,
-        auth_time: time_claim(&claims, "auth_time")?,
-        nonce: string_claim(&claims, "nonce")?,
+        token_use: required(claims.token_use, "token_use")?,
+        username: optional(claims.username, "cognito:username")?,
+        email: optional(claims.email, "email")?,
+        exp: required(claims.exp, "exp")?.0,
+        iat: required(claims.iat, "iat")?.0,
+        auth_time: optional(claims.auth_time, "auth_time")?.map(|t| t.0),
+        nonce: optional(claims.nonce, "nonce")?,
     })
 }
 

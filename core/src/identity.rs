@@ -4,12 +4,15 @@
 //! `GetId`, `GetCredentialsForIdentity` and `GetOpenIdToken` are unsigned: the id
 //! token in `Logins` is the authentication.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::credentials::Credentials;
-use crate::json::{self, Value};
+use crate::json_fields::{read_object, EpochSeconds, Loose};
 use crate::secret::Secret;
 
 const JSON_1_1: &str = "application/x-amz-json-1.1";
@@ -208,21 +211,31 @@ impl std::error::Error for IdentityError {}
 // Requests
 
 /// The input of every operation here: the pool (`GetId`) or the identity, and the
-/// `Logins` map with the one user pool login.
-fn input(id_name: &str, id: &str, logins_key: &str, id_token: &Secret) -> Value {
-    Value::object(vec![
-        (id_name, id.into()),
-        (
-            "Logins",
-            Value::object(vec![(logins_key, id_token.expose().into())]),
-        ),
-    ])
+/// `Logins` map with the one user pool login (`{"<logins key>": "<id token>"}`).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_pool_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_id: Option<&'a str>,
+    logins: BTreeMap<&'a str, &'a str>,
+}
+
+impl<'a> Input<'a> {
+    fn new(logins_key: &'a str, id_token: &'a Secret) -> Self {
+        Input {
+            identity_pool_id: None,
+            identity_id: None,
+            logins: BTreeMap::from([(logins_key, id_token.expose())]),
+        }
+    }
 }
 
 fn json_post(
     endpoint: &str,
     operation: &str,
-    body: &Value,
+    input: &Input<'_>,
 ) -> Result<http::Request<Vec<u8>>, IdentityError> {
     let uri: http::Uri = format!("{}/", endpoint.trim_end_matches('/'))
         .parse()
@@ -230,7 +243,8 @@ fn json_post(
     if uri.scheme().is_none() || uri.authority().is_none() {
         return Err(IdentityError::new(Kind::InvalidEndpoint));
     }
-    let body = body.to_json().into_bytes();
+    // Strings and a map of strings: serialising cannot fail.
+    let body = serde_json::to_vec(input).unwrap_or_default();
     http::Request::builder()
         .method(http::Method::POST)
         .uri(uri)
@@ -247,7 +261,10 @@ pub fn build_get_id(
     logins_key: &str,
     id_token: &Secret,
 ) -> Result<http::Request<Vec<u8>>, IdentityError> {
-    let input = input("IdentityPoolId", identity_pool_id, logins_key, id_token);
+    let input = Input {
+        identity_pool_id: Some(identity_pool_id),
+        ..Input::new(logins_key, id_token)
+    };
     json_post(endpoint, "GetId", &input)
 }
 
@@ -258,7 +275,10 @@ pub fn build_get_credentials_for_identity(
     logins_key: &str,
     id_token: &Secret,
 ) -> Result<http::Request<Vec<u8>>, IdentityError> {
-    let input = input("IdentityId", identity_id, logins_key, id_token);
+    let input = Input {
+        identity_id: Some(identity_id),
+        ..Input::new(logins_key, id_token)
+    };
     json_post(endpoint, "GetCredentialsForIdentity", &input)
 }
 
@@ -270,7 +290,10 @@ pub fn build_get_open_id_token(
     logins_key: &str,
     id_token: &Secret,
 ) -> Result<http::Request<Vec<u8>>, IdentityError> {
-    let input = input("IdentityId", identity_id, logins_key, id_token);
+    let input = Input {
+        identity_id: Some(identity_id),
+        ..Input::new(logins_key, id_token)
+    };
     json_post(endpoint, "GetOpenIdToken", &input)
 }
 
@@ -285,13 +308,21 @@ fn sanitize_error_type(raw: &str) -> &str {
     raw.trim()
 }
 
-fn string_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
-    body.get(name).and_then(Value::as_str)
+/// An error answer's body: the type in `code` or `__type`, the message in `message`
+/// or `Message` (services differ). Fields of another type are ignored.
+#[derive(Default, Deserialize)]
+struct ErrorBody {
+    code: Option<Loose<String>>,
+    #[serde(rename = "__type")]
+    type_name: Option<Loose<String>>,
+    message: Option<Loose<String>>,
+    #[serde(rename = "Message")]
+    message_capitalised: Option<Loose<String>>,
 }
 
 fn error_from_response(response: &http::Response<Vec<u8>>) -> IdentityError {
     let status = response.status().as_u16();
-    let body = json::parse_bytes(response.body()).unwrap_or(Value::Null);
+    let body: ErrorBody = read_object(response.body()).unwrap_or_default();
     let header_type = response
         .headers()
         .get("x-amzn-errortype")
@@ -299,18 +330,23 @@ fn error_from_response(response: &http::Response<Vec<u8>>) -> IdentityError {
         .map(sanitize_error_type)
         .filter(|t| !t.is_empty());
     // Header first, then body `code`, then body `__type`.
+    let body_type = body
+        .code
+        .and_then(Loose::valid)
+        .or_else(|| body.type_name.and_then(Loose::valid));
     let error_type = header_type.or_else(|| {
-        string_field(&body, "code")
-            .or_else(|| string_field(&body, "__type"))
+        body_type
+            .as_deref()
             .map(sanitize_error_type)
             .filter(|t| !t.is_empty())
     });
     let Some(error_type) = error_type else {
         return IdentityError::new(Kind::UnexpectedStatus(status));
     };
-    let message = string_field(&body, "message")
-        .or_else(|| string_field(&body, "Message"))
-        .map(str::to_string);
+    let message = body
+        .message
+        .and_then(Loose::valid)
+        .or_else(|| body.message_capitalised.and_then(Loose::valid));
     IdentityError::new(Kind::Service {
         code: IdentityErrorCode::parse(error_type),
         message,
@@ -318,60 +354,86 @@ fn error_from_response(response: &http::Response<Vec<u8>>) -> IdentityError {
     })
 }
 
-/// The JSON object of a success response, or the error the response carries.
-fn success_body(response: &http::Response<Vec<u8>>) -> Result<Value, IdentityError> {
+/// A success response's JSON object as `T`, or the error the response carries.
+fn success_body<T: DeserializeOwned>(
+    response: &http::Response<Vec<u8>>,
+) -> Result<T, IdentityError> {
     if !response.status().is_success() {
         return Err(error_from_response(response));
     }
-    match json::parse_bytes(response.body()) {
-        Ok(body) if body.is_object() => Ok(body),
-        _ => Err(IdentityError::new(Kind::MalformedResponse(
-            "body is not a JSON object",
-        ))),
-    }
+    read_object(response.body())
+        .map_err(|_| IdentityError::new(Kind::MalformedResponse("body is not a JSON object")))
 }
 
-fn required_string(body: &Value, name: &'static str) -> Result<String, IdentityError> {
-    match body.get(name) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        _ => Err(IdentityError::new(Kind::MalformedResponse(name))),
-    }
+/// A field the operation always returns: a non-empty string.
+fn required_string(
+    field: Option<Loose<String>>,
+    name: &'static str,
+) -> Result<String, IdentityError> {
+    field
+        .and_then(Loose::valid)
+        .filter(|s| !s.is_empty())
+        .ok_or(IdentityError::new(Kind::MalformedResponse(name)))
+}
+
+/// `GetId`'s answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetIdOutput {
+    identity_id: Option<Loose<String>>,
 }
 
 /// Reads `GetId`'s answer: the IdentityId (`<region>:<guid>`).
+///
+/// # Errors
+/// The service's error, or `MalformedResponse` without an `IdentityId`.
 pub fn parse_get_id(response: http::Response<Vec<u8>>) -> Result<String, IdentityError> {
-    required_string(&success_body(&response)?, "IdentityId")
+    let output: GetIdOutput = success_body(&response)?;
+    required_string(output.identity_id, "IdentityId")
 }
 
-/// Epoch seconds as the JSON 1.1 protocol sends timestamps: a number, maybe
-/// fractional or in exponent form (`1.7E9`). Rounded down, so expiry is never late.
-fn epoch_seconds(value: &Value) -> Option<u64> {
-    value.as_u64_floor()
+/// `GetCredentialsForIdentity`'s answer (only what is used of it).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetCredentialsOutput {
+    credentials: Option<Loose<WireCredentials>>,
 }
 
-/// Reads `GetCredentialsForIdentity`'s answer. Note the wire name `SecretKey`.
+/// Note the wire name `SecretKey` (STS says `SecretAccessKey`).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WireCredentials {
+    access_key_id: Option<Loose<String>>,
+    secret_key: Option<Loose<String>>,
+    session_token: Option<Loose<String>>,
+    /// Epoch seconds as the JSON 1.1 protocol sends timestamps: a number, maybe
+    /// fractional or in exponent form (`1.7E9`), rounded down so expiry is never late.
+    expiration: Option<Loose<EpochSeconds>>,
+}
+
+/// Reads `GetCredentialsForIdentity`'s answer.
+///
+/// # Errors
+/// The service's error, or `MalformedResponse` naming the missing or malformed field.
 pub fn parse_get_credentials_for_identity(
     response: http::Response<Vec<u8>>,
 ) -> Result<Credentials, IdentityError> {
-    let body = success_body(&response)?;
-    let Some(creds) = body.get("Credentials").filter(|c| c.is_object()) else {
+    let output: GetCredentialsOutput = success_body(&response)?;
+    let Some(creds) = output.credentials.and_then(Loose::valid) else {
         return Err(IdentityError::new(Kind::MalformedResponse("Credentials")));
     };
-    let expiration = match creds.get("Expiration") {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(
-            epoch_seconds(value)
-                .ok_or(IdentityError::new(Kind::MalformedResponse("Expiration")))?,
-        ),
-    };
-    let session_token = match creds.get("SessionToken") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(Secret::new(s.as_str())),
-        Some(_) => return Err(IdentityError::new(Kind::MalformedResponse("SessionToken"))),
-    };
+    let malformed = |name| IdentityError::new(Kind::MalformedResponse(name));
+    let expiration = creds
+        .expiration
+        .map(|e| e.valid().map(|t| t.0).ok_or(malformed("Expiration")))
+        .transpose()?;
+    let session_token = creds
+        .session_token
+        .map(|t| t.valid().map(Secret::new).ok_or(malformed("SessionToken")))
+        .transpose()?;
     Ok(Credentials {
-        access_key_id: required_string(creds, "AccessKeyId")?,
-        secret_access_key: Secret::new(required_string(creds, "SecretKey")?),
+        access_key_id: required_string(creds.access_key_id, "AccessKeyId")?,
+        secret_access_key: Secret::new(required_string(creds.secret_key, "SecretKey")?),
         session_token,
         expiration,
     })
@@ -386,14 +448,24 @@ pub struct OpenIdToken {
     pub token: Secret,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetOpenIdTokenOutput {
+    identity_id: Option<Loose<String>>,
+    token: Option<Loose<String>>,
+}
+
 /// Reads `GetOpenIdToken`'s answer.
+///
+/// # Errors
+/// The service's error, or `MalformedResponse` naming the missing field.
 pub fn parse_get_open_id_token(
     response: http::Response<Vec<u8>>,
 ) -> Result<OpenIdToken, IdentityError> {
-    let body = success_body(&response)?;
+    let output: GetOpenIdTokenOutput = success_body(&response)?;
     Ok(OpenIdToken {
-        identity_id: required_string(&body, "IdentityId")?,
-        token: Secret::new(required_string(&body, "Token")?),
+        identity_id: required_string(output.identity_id, "IdentityId")?,
+        token: Secret::new(required_string(output.token, "Token")?),
     })
 }
 
@@ -420,7 +492,7 @@ mod tests {
 
     #[test]
     fn epoch_seconds_accepts_json_1_1_number_forms() {
-        let seconds = |text: &str| epoch_seconds(&json::parse(text).unwrap());
+        let seconds = |text: &str| serde_json::from_str::<EpochSeconds>(text).ok().map(|s| s.0);
         assert_eq!(seconds("1700003600"), Some(1700003600));
         assert_eq!(seconds("1700003600.75"), Some(1700003600));
         assert_eq!(seconds("1.514869445E9"), Some(1514869445));

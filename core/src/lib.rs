@@ -19,7 +19,7 @@ pub mod datetime;
 pub mod encoding;
 pub mod id_token;
 pub mod identity;
-pub mod json;
+pub mod json_fields;
 pub mod oauth;
 pub mod retry;
 pub mod s3;

@@ -12,10 +12,11 @@
 use std::fmt;
 
 use http::header::CONTENT_TYPE;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::encoding::{base64url_encode, form_encode, parse_query};
-use crate::json::{self, Value};
+use crate::json_fields::{read_object, Loose, ObjectError};
 use crate::secret::Secret;
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -512,76 +513,97 @@ pub struct TokenSet {
     pub expires_in: Option<u64>,
 }
 
-/// The error JSON body `{"error": "...", "error_description": "..."}`, if that is what
-/// `body` is.
-fn oauth_error_body(body: &Value, status: u16) -> Option<OAuthError> {
-    let code = body.get("error")?.as_str()?;
-    let description = body
-        .get("error_description")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    Some(OAuthError::new(Kind::Endpoint {
-        code: OAuthErrorCode::parse(code),
-        description,
-        status,
-    }))
+/// The token endpoint's JSON answer (RFC 6749 sections 5.1 and 5.2), success and
+/// error fields together: some servers answer 200 with an error body. Each field is
+/// read on its own so a malformed one is named.
+#[derive(Deserialize)]
+struct TokenBody {
+    access_token: Option<Loose<String>>,
+    id_token: Option<Loose<String>>,
+    refresh_token: Option<Loose<String>>,
+    token_type: Option<Loose<String>>,
+    expires_in: Option<Loose<ExpiresIn>>,
+    error: Option<Loose<String>>,
+    error_description: Option<Loose<String>>,
+}
+
+/// `expires_in`: seconds, as a number or (some servers) a quoted number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ExpiresIn {
+    Seconds(u64),
+    Quoted(String),
+}
+
+impl TokenBody {
+    /// The error `{"error": "...", "error_description": "..."}` it carries, if any.
+    fn error(self, status: u16) -> Option<OAuthError> {
+        let code = self.error?.valid()?;
+        Some(OAuthError::new(Kind::Endpoint {
+            code: OAuthErrorCode::parse(&code),
+            description: self.error_description.and_then(Loose::valid),
+            status,
+        }))
+    }
 }
 
 fn error_from_response(status: u16, body: &[u8]) -> OAuthError {
-    json::parse_bytes(body)
+    read_object::<TokenBody>(body)
         .ok()
-        .and_then(|v| oauth_error_body(&v, status))
+        .and_then(|body| body.error(status))
         .unwrap_or(OAuthError::new(Kind::UnexpectedStatus(status)))
 }
 
-fn secret_field(body: &Value, name: &'static str) -> Result<Option<Secret>, OAuthError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.is_empty() => Ok(Some(Secret::new(s.as_str()))),
+/// A token: absent or `null` is `None`; anything but a non-empty string is malformed.
+fn secret_field(
+    field: Option<Loose<String>>,
+    name: &'static str,
+) -> Result<Option<Secret>, OAuthError> {
+    match field.map(Loose::valid) {
+        None => Ok(None),
+        Some(Some(token)) if !token.is_empty() => Ok(Some(Secret::new(token))),
         Some(_) => Err(OAuthError::new(Kind::MalformedResponse(name))),
     }
 }
 
 /// Reads the token endpoint's answer to [`build_code_exchange`] or [`build_refresh`].
+///
+/// # Errors
+/// The endpoint's OAuth error (also when sent with 200), `UnexpectedStatus` for a
+/// failure without one, `MalformedResponse` naming the field at fault.
 pub fn parse_token_response(response: http::Response<Vec<u8>>) -> Result<TokenSet, OAuthError> {
     let status = response.status().as_u16();
     let body = response.body();
     if status != 200 {
         return Err(error_from_response(status, body));
     }
-    let json = json::parse_bytes(body)
-        .map_err(|_| OAuthError::new(Kind::MalformedResponse("body is not JSON")))?;
-    if !json.is_object() {
-        return Err(OAuthError::new(Kind::MalformedResponse(
-            "body is not a JSON object",
-        )));
-    }
-    let access_token = secret_field(&json, "access_token")?;
-    let Some(access_token) = access_token else {
+    let mut body: TokenBody = read_object(body).map_err(|e| {
+        OAuthError::new(Kind::MalformedResponse(match e {
+            ObjectError::NotJson(_) => "body is not JSON",
+            ObjectError::NotObject => "body is not a JSON object",
+        }))
+    })?;
+    let Some(access_token) = secret_field(body.access_token.take(), "access_token")? else {
         // Some servers answer 200 with an error body.
-        return Err(oauth_error_body(&json, status)
+        return Err(body
+            .error(status)
             .unwrap_or(OAuthError::new(Kind::MalformedResponse("access_token"))));
     };
-    let id_token = secret_field(&json, "id_token")?
+    let id_token = secret_field(body.id_token, "id_token")?
         .ok_or(OAuthError::new(Kind::MalformedResponse("id_token")))?;
-    let refresh_token = secret_field(&json, "refresh_token")?;
-    let token_type = json
-        .get("token_type")
-        .and_then(Value::as_str)
-        .ok_or(OAuthError::new(Kind::MalformedResponse("token_type")))?
-        .to_string();
-    let expires_in = match json.get("expires_in") {
-        None | Some(Value::Null) => None,
-        Some(n @ Value::Number(_)) => Some(
-            n.as_u64()
-                .ok_or(OAuthError::new(Kind::MalformedResponse("expires_in")))?,
-        ),
-        // Some servers quote it.
-        Some(Value::String(s)) => Some(
-            s.parse()
+    let refresh_token = secret_field(body.refresh_token, "refresh_token")?;
+    let token_type = body
+        .token_type
+        .and_then(Loose::valid)
+        .ok_or(OAuthError::new(Kind::MalformedResponse("token_type")))?;
+    let expires_in = match body.expires_in.map(Loose::valid) {
+        None => None,
+        Some(Some(ExpiresIn::Seconds(seconds))) => Some(seconds),
+        Some(Some(ExpiresIn::Quoted(text))) => Some(
+            text.parse()
                 .map_err(|_| OAuthError::new(Kind::MalformedResponse("expires_in")))?,
         ),
-        Some(_) => return Err(OAuthError::new(Kind::MalformedResponse("expires_in"))),
+        Some(None) => return Err(OAuthError::new(Kind::MalformedResponse("expires_in"))),
     };
     Ok(TokenSet {
         access_token,

@@ -10,9 +10,10 @@ use crate::model::transport::{Aborted, NetworkError, SendOptions, Transport};
 use cubby_core::credentials::Credentials;
 use cubby_core::id_token::{self, IdTokenClaims, IdTokenError};
 use cubby_core::identity::{self, IdentityError};
-use cubby_core::json::{self, Value};
 use cubby_core::oauth::{self, OAuthError, PkceVerifier};
 use cubby_core::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 /// Clock leeway for id token times, in seconds.
@@ -20,8 +21,9 @@ pub const LEEWAY: u64 = 300;
 /// Refresh tokens this long before they expire.
 pub const REFRESH_MARGIN: u64 = 300;
 
-/// The sign-in in progress, kept in sessionStorage across the Hosted UI round trip.
-#[derive(Clone, PartialEq, Eq)]
+/// The sign-in in progress, kept in sessionStorage across the Hosted UI round trip
+/// as JSON with these field names.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub verifier: String,
     pub state: String,
@@ -39,24 +41,14 @@ impl fmt::Debug for PendingSignIn {
 
 impl PendingSignIn {
     pub fn to_json(&self) -> String {
-        Value::object(vec![
-            ("verifier", self.verifier.as_str().into()),
-            ("state", self.state.as_str().into()),
-            ("nonce", self.nonce.as_str().into()),
-            ("keep_signed_in", self.keep_signed_in.into()),
-        ])
-        .to_json()
+        // Strings and a bool: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// `None` for anything but a stored sign-in.
     pub fn from_json(text: &str) -> Option<Self> {
-        let stored = json::parse(text).ok()?;
-        let string = |name| stored.get(name)?.as_str().map(str::to_string);
-        Some(PendingSignIn {
-            verifier: string("verifier")?,
-            state: string("state")?,
-            nonce: string("nonce")?,
-            keep_signed_in: stored.get("keep_signed_in")?.as_bool()?,
-        })
+        // from_slice, as every reader in the app: one copy of serde_json's reader.
+        serde_json::from_slice(text.as_bytes()).ok()
     }
 }
 
@@ -118,34 +110,47 @@ pub struct Tokens {
     pub keep_signed_in: bool,
 }
 
+/// [`Tokens`] as kept in storage and sent to other tabs: the tokens themselves (the
+/// claims are decoded again on reading).
+#[derive(Serialize, Deserialize)]
+struct StoredTokens<'a> {
+    #[serde(borrow)]
+    id_token: Cow<'a, str>,
+    #[serde(borrow)]
+    access_token: Cow<'a, str>,
+    #[serde(borrow)]
+    refresh_token: Cow<'a, str>,
+    keep_signed_in: bool,
+}
+
 impl Tokens {
     pub fn to_json(&self) -> String {
-        Value::object(vec![
-            ("id_token", self.id_token.expose().into()),
-            ("access_token", self.access_token.expose().into()),
-            ("refresh_token", self.refresh_token.expose().into()),
-            ("keep_signed_in", self.keep_signed_in.into()),
-        ])
-        .to_json()
+        let stored = StoredTokens {
+            id_token: self.id_token.expose().into(),
+            access_token: self.access_token.expose().into(),
+            refresh_token: self.refresh_token.expose().into(),
+            keep_signed_in: self.keep_signed_in,
+        };
+        // Strings and a bool: serialising cannot fail.
+        serde_json::to_string(&stored).unwrap_or_default()
     }
 
     /// Reads stored tokens back. The id token's claims are checked again except for
     /// expiry: an expired id token is refreshed, not thrown away.
     pub fn from_json(config: &Config, text: &str) -> Option<Tokens> {
-        let stored = json::parse(text).ok()?;
-        let secret = |name| stored.get(name)?.as_str().map(Secret::new);
-        let id_token = secret("id_token")?;
-        let claims = id_token::decode(id_token.expose()).ok()?;
+        // from_slice, as every reader in the app: one copy of serde_json's reader.
+        let stored: StoredTokens = serde_json::from_slice(text.as_bytes()).ok()?;
+        let claims = id_token::decode(&stored.id_token).ok()?;
         let issuer = config.issuer();
         if claims.iss != issuer || !claims.aud.contains(&config.client_id) {
             return None;
         }
         Some(Tokens {
-            id_token,
-            access_token: secret("access_token")?,
-            refresh_token: secret("refresh_token")?,
+            id_token: Secret::new(stored.id_token),
+            access_token: Secret::new(stored.access_token),
+            refresh_token: Secret::new(stored.refresh_token),
             claims,
-            keep_signed_in: stored.get("keep_signed_in")?.as_bool()?,
+            keep_signed_in: stored.keep_signed_in,
         })
     }
 

@@ -5,8 +5,8 @@
 
 use crate::model::session::{CallError, Session};
 use crate::model::transport::SendOptions;
-use cubby_core::json::{self, Value};
 use cubby_core::s3::{self, CompletedPart, PartPlan, PartSummary};
+use serde::{Deserialize, Serialize};
 
 /// Records of unfinished uploads older than this are dropped: the bucket's
 /// lifecycle rule aborts incomplete multipart uploads after one day.
@@ -25,18 +25,14 @@ pub trait ResumeStore {
 /// The record of one file's upload: its storage id, from the destination key and
 /// the file's name, size and modification time (a changed file starts afresh).
 pub fn resume_id(key: &str, file_name: &str, size: u64, last_modified: u64) -> String {
-    let parts = Value::Array(vec![
-        key.into(),
-        file_name.into(),
-        size.into(),
-        last_modified.into(),
-    ])
-    .to_json();
+    // A JSON array of the four: strings and numbers, serialising cannot fail.
+    let parts = serde_json::to_string(&(key, file_name, size, last_modified)).unwrap_or_default();
     format!("{RESUME_PREFIX}{parts}")
 }
 
-/// What is remembered of a multipart upload in progress.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What is remembered of a multipart upload in progress; stored as JSON with these
+/// field names (records written by earlier builds must keep reading).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumeRecord {
     pub upload_id: String,
     pub key: String,
@@ -46,7 +42,7 @@ pub struct ResumeRecord {
     pub parts: Vec<RecordedPart>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedPart {
     pub number: u32,
     pub etag: String,
@@ -55,48 +51,14 @@ pub struct RecordedPart {
 
 impl ResumeRecord {
     pub fn to_json(&self) -> String {
-        let parts = self
-            .parts
-            .iter()
-            .map(|p| {
-                Value::object(vec![
-                    ("number", p.number.into()),
-                    ("etag", p.etag.as_str().into()),
-                    ("crc32", p.crc32.as_deref().map_or(Value::Null, Value::from)),
-                ])
-            })
-            .collect();
-        Value::object(vec![
-            ("upload_id", self.upload_id.as_str().into()),
-            ("key", self.key.as_str().into()),
-            ("part_size", self.part_size.into()),
-            ("created", self.created.into()),
-            ("parts", Value::Array(parts)),
-        ])
-        .to_json()
+        // Strings and numbers: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// `None` for anything but a record.
     pub fn from_json(text: &str) -> Option<ResumeRecord> {
-        let record = json::parse(text).ok()?;
-        let string = |v: &Value, name| v.get(name)?.as_str().map(str::to_string);
-        let mut parts = Vec::new();
-        for part in record.get("parts")?.as_array()? {
-            parts.push(RecordedPart {
-                number: u32::try_from(part.get("number")?.as_u64()?).ok()?,
-                etag: string(part, "etag")?,
-                crc32: match part.get("crc32")? {
-                    Value::Null => None,
-                    crc => Some(crc.as_str()?.to_string()),
-                },
-            });
-        }
-        Some(ResumeRecord {
-            upload_id: string(&record, "upload_id")?,
-            key: string(&record, "key")?,
-            part_size: record.get("part_size")?.as_u64()?,
-            created: record.get("created")?.as_u64()?,
-            parts,
-        })
+        // from_slice, as every reader in the app: one copy of serde_json's reader.
+        serde_json::from_slice(text.as_bytes()).ok()
     }
 
     /// Past the bucket's abort rule (or from the future: a clock that jumped).
