@@ -1,5 +1,6 @@
 //! End-to-end tests: the release build in headless Chromium against the local
-//! emulator, driven through WebDriver the way a person uses it. Each test saves a
+//! emulator, driven through WebDriver the way a person uses it; the files round
+//! trip (sign-in to sign-out) also in Firefox ESR and WebKit. Each test saves a
 //! screenshot of its final screen in `target/e2e-output/`.
 #![cfg(not(target_arch = "wasm32"))]
 // Tests wait on wall-clock deadlines; only the app itself must avoid the clock.
@@ -17,7 +18,7 @@ use support::app::{
     click_labelled, row_names, sign_in, wait_for_rows, wait_until, Files, ALICE, BOB,
 };
 use support::stack::Stack;
-use support::webdriver::Browser;
+use support::webdriver::{Browser, Engine};
 
 const NAMES: [&str; 5] = [
     "hello world.txt",
@@ -29,12 +30,29 @@ const NAMES: [&str; 5] = [
 
 #[test]
 fn upload_list_download_rename_delete_reload_sign_out() {
-    let stack = Stack::start("files");
-    let browser = Browser::start();
+    files_round_trip(Engine::Chromium);
+}
+
+#[test]
+fn files_round_trip_in_firefox() {
+    files_round_trip(Engine::Firefox);
+}
+
+#[test]
+fn files_round_trip_in_webkit() {
+    files_round_trip(Engine::WebKit);
+}
+
+/// Sign-in, upload, list, download, share link, rename, move, delete, reload,
+/// narrow window and sign-out, in `engine`.
+fn files_round_trip(engine: Engine) {
+    // Named by engine: the three tests run side by side until the browser turn.
+    let stack = Stack::start(&format!("files-{}", engine.name()));
+    let browser = Browser::start_in(engine);
     sign_in(&browser, &stack, ALICE);
     browser.wait_for_text("This folder is empty", 30);
 
-    let files = Files::new("files");
+    let files = Files::new(&format!("files-{}", engine.name()));
     let paths: Vec<String> = NAMES
         .iter()
         .map(|name| {
