@@ -48,6 +48,26 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Whether its driver can pick a folder in an `<input webkitdirectory>`:
+    /// geckodriver answers "File not found" for a folder's path.
+    pub fn picks_folders(self) -> bool {
+        self == Engine::Chromium
+    }
+
+    /// Whether downloads land in [`Browser::downloads`]: WebKitGTK's driver has no
+    /// capability for a download folder.
+    pub fn saves_downloads(self) -> bool {
+        self != Engine::WebKit
+    }
+
+    /// Whether [`Browser::console_log`] works: reading the console is ChromeDriver's
+    /// own command.
+    pub fn reads_console(self) -> bool {
+        self == Engine::Chromium
+    }
+}
+
 /// One browser at a time: two cores do not run several browsers well, and the
 /// tests' timings should not depend on each other.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
