@@ -50,7 +50,9 @@ impl Engine {
 
 impl Engine {
     /// Whether its driver can pick a folder in an `<input webkitdirectory>`:
-    /// geckodriver answers "File not found" for a folder's path.
+    /// geckodriver answers "File not found" for a folder's path, and WebKitWebDriver
+    /// hands the page the folder as one file (a row `nest` that is no folder), not
+    /// the files in it.
     pub fn picks_folders(self) -> bool {
         self == Engine::Chromium
     }
