@@ -16,7 +16,7 @@ use support::files::{
     file_sha256, noise_file, pick_upload, upload_row, wait_for_upload, UploadRow, MIB,
 };
 use support::stack::Stack;
-use support::webdriver::Browser;
+use support::webdriver::{Browser, Engine};
 
 /// How often the tests read an upload row.
 const POLL: Duration = Duration::from_millis(200);
@@ -40,18 +40,36 @@ fn signed_in_page(stack: &Stack, browser: &Browser) -> bool {
 
 #[test]
 fn a_large_upload_survives_slowdowns_and_resets_byte_for_byte() {
+    large_upload_under_faults(Engine::Chromium);
+}
+
+#[test]
+fn a_large_upload_survives_slowdowns_and_resets_in_firefox() {
+    large_upload_under_faults(Engine::Firefox);
+}
+
+#[test]
+fn a_large_upload_survives_slowdowns_and_resets_in_webkit() {
+    large_upload_under_faults(Engine::WebKit);
+}
+
+/// A multipart upload of `$CUBBY_E2E_LARGE_MIB` (default 256) MiB in `engine`
+/// while the emulator answers SlowDown and resets connections: the stored object
+/// is the source byte for byte and no multipart upload is left open.
+fn large_upload_under_faults(engine: Engine) {
     let mib: u64 = std::env::var("CUBBY_E2E_LARGE_MIB")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(256);
     let size = mib * MIB;
     let parts = size.div_ceil(PART);
-    let stack = Stack::start("faults-large");
-    let browser = Browser::start();
+    // Named by engine: the three tests run side by side until the browser turn.
+    let stack = Stack::start(&format!("faults-large-{}", engine.name()));
+    let browser = Browser::start_in(engine);
     sign_in(&browser, &stack, ALICE);
     browser.wait_for_text("This folder is empty", 30);
 
-    let files = Files::new("faults-large");
+    let files = Files::new(&format!("faults-large-{}", engine.name()));
     let (path, digest) = noise_file(&files, "large.bin", size, 0x5eed);
     let control = stack.control();
     control.reset_stats();
@@ -68,7 +86,7 @@ fn a_large_upload_survives_slowdowns_and_resets_byte_for_byte() {
     control.clear_faults();
     let upload_parts = stats.s3_requests.get("UploadPart").copied().unwrap_or(0);
     eprintln!(
-        "large upload: {mib} MiB in {parts} parts, {upload_parts} UploadPart requests, \
+        "large upload in {engine:?}: {mib} MiB in {parts} parts, {upload_parts} UploadPart requests, \
          {} faults injected ({} S3 requests in all), wall time {:.1}s",
         stats.faults_injected,
         stats.s3_requests.values().sum::<u64>(),

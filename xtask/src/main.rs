@@ -136,6 +136,12 @@ fn dev(extra: &[String]) -> Result<(), String> {
     result
 }
 
+/// The engines besides Chromium that the core end-to-end tests run in; their tests
+/// end in `_in_<engine>`.
+const OTHER_ENGINES: [&str; 2] = ["firefox", "webkit"];
+/// The test targets holding those tests.
+const E2E_TARGETS: [&str; 2] = ["e2e_app", "e2e_transfers"];
+
 /// One step of `cargo xtask test`.
 struct Step {
     name: &'static str,
@@ -190,10 +196,30 @@ fn test() -> Result<(), String> {
     build.args(["build", "--release"]);
     add("release build", build);
 
+    // The end-to-end tests in Firefox ESR and WebKit (`*_in_firefox`, `*_in_webkit`)
+    // run as steps of their own, so each engine's cost shows in the summary.
     let mut host = cargo(&tools);
-    host.args(["test", "--workspace"]);
+    host.args(["test", "--workspace", "--"]);
+    for engine in OTHER_ENGINES {
+        host.args(["--skip", &format!("_in_{engine}")]);
+    }
     host.env("CUBBY_DIST", project_root().join("dist"));
-    add("host tests", host);
+    add("host tests (end-to-end in Chromium)", host);
+
+    for (engine, name) in OTHER_ENGINES.iter().zip([
+        "end-to-end tests (Firefox ESR)",
+        "end-to-end tests (WebKit, on Xvfb)",
+    ]) {
+        let mut e2e = cargo(&tools);
+        e2e.args(["test", "-p", "cubby"]);
+        for target in E2E_TARGETS {
+            e2e.args(["--test", target]);
+        }
+        // WebKit needs a display: the test harness starts Xvfb when there is none.
+        e2e.args(["--", &format!("_in_{engine}")]);
+        e2e.env("CUBBY_DIST", project_root().join("dist"));
+        add(name, e2e);
+    }
 
     let mut browser = cargo(&tools);
     browser.args(["test", "-p", "cubby", "--target", wasm]);

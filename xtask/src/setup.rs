@@ -15,12 +15,31 @@ const BINARYEN_VERSION: &str = "132";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const FIREFOX: &str = "/usr/bin/firefox-esr";
+/// Built from source: no prebuilt geckodriver can be downloaded here (see shared/toolchain.md).
+const GECKODRIVER_VERSION: &str = "0.37.1";
+const WEBKIT_WEBDRIVER: &str = "/usr/bin/WebKitWebDriver";
+const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+const XVFB: &str = "/usr/bin/Xvfb";
+/// The Debian packages the end-to-end tests drive, and a file each one installs.
+/// Debian keeps one version of each in its archive (security updates replace it),
+/// so these are pinned by the Debian release, not by version.
+const BROWSER_PACKAGES: &[(&str, &str)] = &[
+    ("chromium", CHROMIUM),
+    ("chromium-driver", CHROMEDRIVER),
+    ("firefox-esr", FIREFOX),
+    ("webkit2gtk-driver", WEBKIT_WEBDRIVER),
+    // MiniBrowser comes with WebKitGTK itself, a dependency of the driver.
+    ("libwebkit2gtk-4.1-0", MINIBROWSER),
+    ("xvfb", XVFB),
+];
 /// Pinned in deploy/requirements.txt too (the file pip installs from).
 const CFN_LINT_VERSION: &str = "1.58.0";
 
 pub struct Tools {
     /// Folders put first on PATH for every child process.
     bin_dirs: Vec<PathBuf>,
+    geckodriver: PathBuf,
 }
 
 impl Tools {
@@ -53,7 +72,14 @@ impl Tools {
         let binaryen_root = cache.join(format!("binaryen-{BINARYEN_VERSION}"));
         ensure_binaryen(&binaryen_root)?;
 
-        ensure_chromium()?;
+        ensure_browsers()?;
+
+        let geckodriver_root = cache.join(format!("geckodriver-{GECKODRIVER_VERSION}"));
+        ensure_cargo_tool(
+            &geckodriver_root,
+            "geckodriver",
+            &["geckodriver", "--version", GECKODRIVER_VERSION],
+        )?;
 
         let cfn_lint_root = cache.join(format!("cfn-lint-{CFN_LINT_VERSION}"));
         ensure_cfn_lint(&cfn_lint_root)?;
@@ -69,11 +95,12 @@ impl Tools {
                 binaryen_root.join("node_modules/.bin"),
                 cfn_lint_root.join("bin"),
             ],
+            geckodriver: geckodriver_root.join("bin/geckodriver"),
         })
     }
 
-    /// Puts the pinned tools first on PATH and points the wasm test runner at
-    /// ChromeDriver.
+    /// Puts the pinned tools first on PATH, points the wasm test runner at
+    /// ChromeDriver and the end-to-end tests at every engine's browser and driver.
     pub fn apply(&self, cmd: &mut Command) {
         let mut paths = self.bin_dirs.clone();
         if let Some(path) = env::var_os("PATH") {
@@ -86,6 +113,10 @@ impl Tools {
         cmd.env("CHROMEDRIVER", CHROMEDRIVER);
         cmd.env("CUBBY_CHROMIUM", CHROMIUM);
         cmd.env("CUBBY_CHROMEDRIVER", CHROMEDRIVER);
+        cmd.env("CUBBY_FIREFOX", FIREFOX);
+        cmd.env("CUBBY_GECKODRIVER", &self.geckodriver);
+        cmd.env("CUBBY_WEBKITWEBDRIVER", WEBKIT_WEBDRIVER);
+        cmd.env("CUBBY_MINIBROWSER", MINIBROWSER);
         // The test runner starts ChromeDriver with the flags in webdriver.json.
         cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "120");
     }
@@ -194,32 +225,39 @@ fn ensure_binaryen(root: &Path) -> Result<(), String> {
     })
 }
 
-fn ensure_chromium() -> Result<(), String> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+/// The browsers, their WebDriver servers and Xvfb (WebKit's display), from Debian.
+fn ensure_browsers() -> Result<(), String> {
+    let missing: Vec<&str> = BROWSER_PACKAGES
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    let hint = "Install them by hand: sudo apt-get update && sudo apt-get install -y chromium chromium-driver";
+    let hint = format!(
+        "Install them by hand: sudo apt-get update && sudo apt-get install -y {}",
+        missing.join(" ")
+    );
     let is_root = Command::new("id")
         .arg("-u")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
     if !is_root {
-        return Err(format!("Chromium and ChromeDriver are missing. {hint}"));
+        return Err(format!("browsers are missing. {hint}"));
     }
-    eprintln!("setup: installing Chromium and ChromeDriver from Debian (apt-get)");
+    eprintln!(
+        "setup: installing {} from Debian (apt-get)",
+        missing.join(" ")
+    );
     run(Command::new("apt-get")
         .arg("update")
         .env("DEBIAN_FRONTEND", "noninteractive"))
     .and_then(|_| {
         run(Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-            ])
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"))
     })
     .map_err(|e| format!("{e}\n  {hint}"))
