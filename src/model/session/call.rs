@@ -1,0 +1,189 @@
+//! The one way every S3 call is made: sign, send, classify the failure, retry per
+//! the core's policy ([`Session::s3`]), and the error a call ends with.
+
+use super::*;
+
+impl Session {
+    /// Drops the cached credentials only if they are still `rejected` (by access
+    /// key): when several calls in flight are refused at once, the first one's
+    /// refresh is not thrown away by the others.
+    fn forget_rejected_credentials(&self, rejected: &Credentials) {
+        let mut cached = self.credentials.borrow_mut();
+        if cached
+            .as_ref()
+            .is_some_and(|c| c.access_key_id == rejected.access_key_id)
+        {
+            *cached = None;
+        }
+    }
+
+    /// One S3 operation with the shared retry policy: `build` signs a request from
+    /// the context (called again for each attempt), `parse` reads the answer.
+    /// `options` go with every attempt: `progress` hears the bytes sent by the
+    /// current attempt (a retry starts again from zero); `abort` cuts the request
+    /// in flight off and ends the call with [`CallError::Aborted`], never retried;
+    /// `body` travels beside a request `build` signed without one.
+    ///
+    /// # Errors
+    ///
+    /// What the retry policy gave up on ([`CallError`]).
+    pub async fn s3<T>(
+        &self,
+        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
+        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
+        options: SendOptions,
+    ) -> Result<T, CallError> {
+        let mut value = None;
+        let mut accept = |response| parse(response).map(|v| value = Some(v));
+        self.retrying_s3(&build, &mut accept, &options).await?;
+        Ok(value.expect("retrying_s3 ends well only after accept kept a value"))
+    }
+
+    /// The retry loop behind every S3 call, written once and not generic, so the
+    /// wasm holds one copy of it instead of one per call site ([`Session::s3`] is
+    /// the typed front). `accept` parses an answer and keeps the value.
+    fn retrying_s3<'a>(
+        &'a self,
+        build: &'a SignAttempt<'a>,
+        accept: &'a mut dyn FnMut(http::Response<Vec<u8>>) -> Result<(), S3Error>,
+        options: &'a SendOptions,
+    ) -> LocalFuture<'a, Result<(), CallError>> {
+        Box::pin(async move {
+            let abort = options.abort.as_ref();
+            let mut attempts = Attempts::default();
+            loop {
+                let credentials = self.credentials().await.map_err(CallError::Auth)?;
+                if abort.is_some_and(AbortSignal::is_aborted) {
+                    return Err(CallError::Aborted);
+                }
+                let ctx = RequestContext {
+                    bucket: &self.bucket,
+                    credentials: &credentials,
+                    time: self.signing_time(),
+                };
+                let request = build(&ctx).map_err(CallError::S3)?;
+                let sent = match self.transport.send(request, options.clone()).await {
+                    Ok(sent) => sent,
+                    Err(Aborted) => return Err(CallError::Aborted),
+                };
+                let (failure, error) = match sent {
+                    Ok(response) => match accept(response) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => (e.retry_failure(self.env.now_secs()), CallError::S3(e)),
+                    },
+                    Err(e) => (Failure::network(self.env.now_secs()), CallError::Network(e)),
+                };
+                attempts.made += 1;
+                match retry::classify(&failure, &attempts) {
+                    RetryDecision::RetryWithBackoff => {
+                        let delay =
+                            retry::backoff_delay(attempts.made, (self.env.random_fraction)());
+                        let wait = (self.env.sleep)(delay.as_millis() as u32);
+                        match abort {
+                            // An abort ends the wait (checked before the next attempt).
+                            Some(abort) => {
+                                futures::future::select(wait, Box::pin(abort.aborted())).await;
+                            }
+                            None => wait.await,
+                        }
+                    }
+                    RetryDecision::RefreshCredentialsThenRetry => {
+                        attempts.credentials_refreshed = true;
+                        self.forget_rejected_credentials(&credentials);
+                    }
+                    RetryDecision::CorrectClockThenRetry { offset_seconds } => {
+                        attempts.clock_corrected = true;
+                        self.clock_offset.set(offset_seconds);
+                    }
+                    RetryDecision::DoNotRetry => return Err(error),
+                }
+            }
+        })
+    }
+}
+
+/// Builds and signs one attempt's request from the context of that attempt.
+type SignAttempt<'a> = dyn Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error> + 'a;
+
+/// Why an operation failed after the retry policy gave up.
+#[derive(Clone, Debug)]
+pub enum CallError {
+    S3(S3Error),
+    Network(NetworkError),
+    Auth(AuthError),
+    /// A multi-object operation that did part of its work; says what is left.
+    Incomplete(String),
+    /// Stopped by the caller's [`AbortSignal`] (pause or cancel), not a failure.
+    Aborted,
+}
+
+impl CallError {
+    pub fn s3(&self) -> Option<&S3Error> {
+        match self {
+            CallError::S3(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// A message for people: what went wrong and what to do. `what` names the
+    /// operation ("upload report.pdf").
+    pub fn user_message(&self, what: &str) -> String {
+        match self {
+            CallError::Network(_) => format!(
+                "Could not {what}: S3 did not answer. Check your connection and try again. If \
+                 this keeps happening on a working connection, the bucket's CORS configuration \
+                 may not allow this site."
+            ),
+            CallError::Auth(e) => format!("Could not {what}: {}", e.user_message()),
+            CallError::Incomplete(detail) => format!("Could not fully {what}: {detail}."),
+            CallError::Aborted => format!("Stopped: did not {what}."),
+            CallError::S3(e) => {
+                let code = e.code().unwrap_or("");
+                let advice = match code {
+                    "AccessDenied" => "You do not have permission for this. Cubby can only reach \
+                                       your own folder; if this is your folder, the bucket's IAM \
+                                       policy may be wrong."
+                        .to_string(),
+                    "NoSuchKey" => "It no longer exists; it may have been deleted or renamed \
+                                    elsewhere. Refresh the folder."
+                        .to_string(),
+                    "PreconditionFailed" => "Something with that name already exists.".to_string(),
+                    "ExpiredToken" | "InvalidToken" => {
+                        "Your session's access expired. Sign in again.".to_string()
+                    }
+                    "RequestTimeTooSkewed" => "Your device's clock is far off. Set it to the \
+                                               correct time and try again."
+                        .to_string(),
+                    "SlowDown" | "ServiceUnavailable" | "InternalError" => {
+                        "S3 is busy or having trouble. Wait a moment and try again.".to_string()
+                    }
+                    "NoSuchBucket" => "The bucket in config.json does not exist.".to_string(),
+                    "EntityTooLarge" => "The file is larger than S3 allows.".to_string(),
+                    _ if e.is_unexpected_response()
+                        && e.message().is_some_and(|m| m.contains("ETag")) =>
+                    {
+                        "The bucket's CORS configuration does not expose the ETag header; add \
+                         \"ETag\" to ExposeHeaders."
+                            .to_string()
+                    }
+                    _ => format!("S3 said: {e}"),
+                };
+                format!("Could not {what}. {advice}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::S3(e) => write!(f, "{e}"),
+            CallError::Network(e) => write!(f, "{e}"),
+            CallError::Auth(e) => write!(f, "{e}"),
+            CallError::Incomplete(detail) => f.write_str(detail),
+            CallError::Aborted => f.write_str("aborted"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}

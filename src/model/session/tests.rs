@@ -1,0 +1,200 @@
+use super::credentials::continues;
+use super::*;
+use crate::model::testing::{self, ready, tokens};
+use crate::model::transport::{send_plainly, HttpResult, SendResult};
+
+/// A transport that must not be used.
+struct NoNetwork;
+
+impl Transport for NoNetwork {
+    fn send(
+        &self,
+        _request: http::Request<Vec<u8>>,
+        _options: SendOptions,
+    ) -> LocalFuture<'_, SendResult> {
+        panic!("no request expected")
+    }
+}
+
+/// What another tab left in storage.
+struct Stored(Tokens);
+
+impl TokenShare for Stored {
+    fn exclusive<'a>(&'a self, work: LocalFuture<'a, ()>) -> LocalFuture<'a, ()> {
+        work
+    }
+    fn load(&self) -> Option<Tokens> {
+        Some(self.0.clone())
+    }
+    fn save(&self, _tokens: &Tokens) {
+        panic!("nothing to save")
+    }
+}
+
+#[test]
+fn short_lived_tokens_are_renewed_a_fifth_of_their_life_early() {
+    assert_eq!(renewal_margin(3600, 300), 300);
+    assert_eq!(renewal_margin(60, 300), 12);
+    let t = tokens("r", 1000, 1060);
+    assert_eq!(t.refresh_at(), 1048);
+    assert!(!t.needs_refresh(1047));
+    assert!(t.needs_refresh(1048));
+    assert_eq!(tokens("r", 0, 3600).refresh_at(), 3300);
+}
+
+#[test]
+fn tokens_another_tab_refreshed_are_taken_instead_of_refreshing_again() {
+    let config = testing::config();
+    let mine = tokens("r", 1000, 1060);
+    let theirs = tokens("r", 1050, 1110);
+    let got = ready(refresh_shared(
+        &config,
+        &NoNetwork,
+        &Stored(theirs.clone()),
+        &mine,
+        1050,
+    ));
+    assert_eq!(got.unwrap(), theirs);
+    // Tokens of another sign-in are not taken (this one would refresh its own).
+    let other = tokens("other", 1050, 1110);
+    assert!(!continues(&mine, &other));
+}
+
+/// Refuses every refresh token; gives credentials to any id token. Counts both.
+#[derive(Default)]
+struct RevokedRefresh {
+    refreshes: Cell<u32>,
+    credentials: Cell<u32>,
+}
+
+impl Transport for RevokedRefresh {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        options: SendOptions,
+    ) -> LocalFuture<'_, SendResult> {
+        send_plainly(request, &options, |request| self.answer(request))
+    }
+}
+
+impl RevokedRefresh {
+    fn answer(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
+        let (status, body) = if request.uri().path().ends_with("/oauth2/token") {
+            self.refreshes.set(self.refreshes.get() + 1);
+            (400, r#"{"error":"invalid_grant"}"#)
+        } else {
+            self.credentials.set(self.credentials.get() + 1);
+            (
+                200,
+                r#"{"IdentityId":"us-east-1:id","Credentials":{"AccessKeyId":"AKID",
+                    "SecretKey":"secret","SessionToken":"token","Expiration":1000000}}"#,
+            )
+        };
+        let response = http::Response::builder()
+            .status(status)
+            .body(body.as_bytes().to_vec())
+            .unwrap();
+        Box::pin(std::future::ready(Ok(response)))
+    }
+}
+
+thread_local! {
+    /// What the fake `sleep` does: the user signing in again while calls wait.
+    static DURING_SLEEP: RefCell<Option<Box<dyn Fn()>>> = RefCell::new(None);
+}
+
+fn fake_sleep(_millis: u32) -> LocalFuture<'static, ()> {
+    DURING_SLEEP.with(|hook| {
+        if let Some(hook) = hook.borrow().as_ref() {
+            hook();
+        }
+    });
+    Box::pin(std::future::ready(()))
+}
+
+fn session_with_expiring_tokens(transport: Rc<RevokedRefresh>) -> Rc<Session> {
+    let env = Env {
+        now: || SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1050),
+        sleep: fake_sleep,
+        random_fraction: || 0.5,
+    };
+    Rc::new(testing::session_with(
+        transport,
+        env,
+        tokens("revoked", 1000, 1060),
+        None,
+    ))
+}
+
+#[test]
+fn a_refused_refresh_token_makes_calls_wait_for_a_new_sign_in_then_go_on() {
+    let transport = Rc::new(RevokedRefresh::default());
+    let session = session_with_expiring_tokens(transport.clone());
+    let asked: Rc<RefCell<Vec<String>>> = Rc::default();
+    let heard = asked.clone();
+    session.set_on_sign_in_needed(move |message| heard.borrow_mut().push(message));
+    let waiting = session.clone();
+    DURING_SLEEP.with(|hook| {
+        *hook.borrow_mut() = Some(Box::new(move || {
+            if waiting.is_awaiting_sign_in() {
+                waiting.resume_with(tokens("new", 1050, 4650));
+            }
+        }))
+    });
+    let credentials = ready(session.credentials());
+    DURING_SLEEP.with(|hook| *hook.borrow_mut() = None);
+    assert_eq!(credentials.unwrap().access_key_id, "AKID");
+    assert_eq!(asked.borrow().len(), 1, "asked once to sign in again");
+    assert_eq!(
+        transport.refreshes.get(),
+        1,
+        "the refused token is not tried again"
+    );
+    assert_eq!(transport.credentials.get(), 1);
+    assert!(!session.is_awaiting_sign_in());
+    assert_eq!(session.tokens().refresh_token.expose(), "new");
+}
+
+#[test]
+fn a_session_closed_while_waiting_for_sign_in_fails_the_waiting_calls() {
+    let transport = Rc::new(RevokedRefresh::default());
+    let session = session_with_expiring_tokens(transport.clone());
+    let waiting = session.clone();
+    DURING_SLEEP.with(|hook| *hook.borrow_mut() = Some(Box::new(move || waiting.close())));
+    let result = ready(session.credentials());
+    DURING_SLEEP.with(|hook| *hook.borrow_mut() = None);
+    assert!(result.unwrap_err().ends_session());
+    assert_eq!(transport.credentials.get(), 0);
+}
+
+#[test]
+fn a_hidden_etag_is_diagnosed_as_cors() {
+    let response = http::Response::builder()
+        .status(200)
+        .body(Vec::new())
+        .unwrap();
+    let error = s3::parse_upload_part(response).unwrap_err();
+    let message = CallError::S3(error).user_message("upload big.iso");
+    assert!(
+        message.contains("CORS configuration does not expose the ETag header"),
+        "{message}"
+    );
+    assert!(message.contains("ExposeHeaders"), "{message}");
+}
+
+#[test]
+fn access_denied_and_network_errors_say_what_to_do() {
+    let response = http::Response::builder()
+        .status(403)
+        .body(b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>".to_vec())
+        .unwrap();
+    let error = s3::parse_list_objects(response).unwrap_err();
+    let message = CallError::S3(error).user_message("list this folder");
+    assert!(
+        message.starts_with("Could not list this folder."),
+        "{message}"
+    );
+    assert!(message.contains("permission"), "{message}");
+    let message = CallError::Network(NetworkError("reset".into())).user_message("upload a.txt");
+    assert!(message.contains("S3 did not answer"), "{message}");
+}
