@@ -2,8 +2,10 @@
 //!
 //! - The layering inside the app crate (`src/`): which module may name which
 //!   (`crate::<module>` paths), and that the model and config name no browser crate.
-//! - `cubby-core` depends on no web API crate (from `cargo metadata`, so a new
-//!   dependency that pulls one in transitively fails too).
+//! - `cubby-core` depends on no web API crate and no random source (from
+//!   `cargo tree`, so a new dependency that pulls one in transitively fails too).
+//! - Storage keys are written in one module, and no code in `src/` sets markup
+//!   from strings (`inner_html` and kin): names and contents stay text.
 //! - No source file over [`MAX_LINES`] lines (tests excluded: files under `tests/`,
 //!   files named `tests.rs`, and everything from a file's first `#[cfg(test)]` on).
 //! - Every path named in ARCHITECTURE.md's code map exists.
@@ -34,6 +36,21 @@ const WEB_CRATES: &[&str] = &[
     "gloo-timers",
 ];
 
+/// Random sources: the core takes random bytes as arguments.
+const RANDOM_CRATES: &[&str] = &["getrandom", "rand", "rand_core"];
+
+/// The one module that spells storage keys (`"cubby.` string literals).
+const STORAGE_KEYS: &str = "src/model/storage_keys.rs";
+
+/// Ways to turn a string into markup; names and contents from the bucket must
+/// stay text nodes.
+const MARKUP_SINKS: &[&str] = &[
+    "inner_html",
+    "outer_html",
+    "insert_adjacent_html",
+    "set_html_unchecked",
+];
+
 /// One layering rule: files under `dir` must not name `crate::<module>` for any
 /// module in `forbidden`, nor any crate (as `name::`) in `forbidden_crates`.
 struct Layer {
@@ -48,8 +65,9 @@ const LAYERS: &[Layer] = &[
     Layer {
         dir: "src/ui",
         forbidden: &["web"],
-        forbidden_crates: &[],
-        why: "the UI reaches the browser only through `app` (components call the model and app)",
+        forbidden_crates: &["cubby_core", "serde_json"],
+        why: "the UI renders the model and calls it; the browser is reached through \
+              `app`, the protocol through the model",
     },
     Layer {
         dir: "src/model",
@@ -60,8 +78,9 @@ const LAYERS: &[Layer] = &[
     Layer {
         dir: "src/web",
         forbidden: &["ui", "app"],
-        forbidden_crates: &["leptos"],
-        why: "adapters move bytes between the browser and the model; they know no page",
+        forbidden_crates: &["leptos", "serde_json", "quick_xml"],
+        why: "adapters move bytes between the browser and the model; they parse no \
+              protocol data and know no page",
     },
     Layer {
         dir: "src/config.rs",
@@ -76,6 +95,7 @@ pub fn tidy(root: &Path) -> Result<(), String> {
     let mut findings = Vec::new();
     findings.extend(layering(root));
     findings.extend(core_dependencies(root));
+    findings.extend(text_rules(root));
     findings.extend(file_sizes(root));
     findings.extend(code_map(root));
     for finding in &findings {
@@ -187,13 +207,52 @@ fn core_dependencies(root: &Path) -> Vec<String> {
         .lines()
         .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
         .collect();
-    WEB_CRATES
+    let mut findings: Vec<String> = WEB_CRATES
         .iter()
         .filter(|web| crates.contains(**web))
         .map(|web| {
             format!("core/Cargo.toml: cubby-core depends on `{web}`: the core must run without a browser")
         })
-        .collect()
+        .collect();
+    findings.extend(RANDOM_CRATES.iter().filter(|r| crates.contains(**r)).map(|r| {
+        format!("core/Cargo.toml: cubby-core depends on `{r}`: random bytes are the caller's argument")
+    }));
+    findings
+}
+
+/// Storage key literals outside their module, and markup from strings, in the
+/// app's non-test code.
+fn text_rules(root: &Path) -> Vec<String> {
+    let mut findings = Vec::new();
+    for file in rust_files(&root.join("src")) {
+        if file.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        let code = strip_comments(&before_tests(&text));
+        let name = relative(root, &file);
+        if name != STORAGE_KEYS && code.contains("\"cubby.") {
+            findings.push(format!(
+                "{name}: spells a storage key (\"cubby.…\"): keys live in {STORAGE_KEYS}"
+            ));
+        }
+        for sink in MARKUP_SINKS {
+            if code.contains(sink) {
+                findings.push(format!(
+                    "{name}: uses `{sink}`: names and contents are rendered as text, never markup"
+                ));
+            }
+        }
+    }
+    findings
+}
+
+/// The part of a file before its first `#[cfg(test)]` at the start of a line.
+fn before_tests(text: &str) -> String {
+    text.lines()
+        .take_while(|line| !line.starts_with("#[cfg(test)]"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn file_sizes(root: &Path) -> Vec<String> {
@@ -207,10 +266,7 @@ fn file_sizes(root: &Path) -> Vec<String> {
                 continue;
             }
             let text = fs::read_to_string(&file).unwrap_or_default();
-            let lines = text
-                .lines()
-                .take_while(|line| !line.starts_with("#[cfg(test)]"))
-                .count();
+            let lines = before_tests(&text).lines().count();
             if lines > MAX_LINES {
                 findings.push(format!(
                     "{}: {lines} lines before its tests (at most {MAX_LINES}): split it by what it holds",
@@ -328,6 +384,12 @@ mod tests {
         assert!(names_crate("let w = web_sys::window();", "web_sys"));
         assert!(!names_crate("use crate::leptos::x;", "leptos"));
         assert!(!names_crate("my_leptos::x", "leptos"));
+    }
+
+    #[test]
+    fn tests_are_cut_off_at_the_first_cfg_test() {
+        let text = "fn a() {}\n#[cfg(test)]\nmod tests { \"cubby.x\" }\n";
+        assert_eq!(before_tests(text), "fn a() {}");
     }
 
     #[test]
