@@ -9,12 +9,17 @@ use crate::secret::Secret;
 pub struct AuthorizeParams<'a> {
     /// Base URL of the Hosted UI, e.g. `https://x.auth.us-east-1.amazoncognito.com`.
     pub hosted_ui: &'a str,
+    /// The app client id.
     pub client_id: &'a str,
+    /// Where the Hosted UI sends the browser back; must be registered on the client.
     pub redirect_uri: &'a str,
+    /// Scopes, joined with spaces into `scope`, e.g. `openid`, `email`.
     pub scopes: &'a [String],
+    /// From [`state_from_random_bytes`](super::state_from_random_bytes).
     pub state: &'a str,
+    /// From [`nonce_from_random_bytes`](super::nonce_from_random_bytes).
     pub nonce: &'a str,
-    /// From [`PkceVerifier::challenge`].
+    /// From [`PkceVerifier::challenge`](super::PkceVerifier::challenge).
     pub code_challenge: &'a str,
     /// Skips the provider chooser, e.g. `COGNITO` or `Google`.
     pub identity_provider: Option<&'a str>,
@@ -31,7 +36,11 @@ pub(super) fn url_with_query(base: &str, path: &str, pairs: &[(&str, &str)]) -> 
     )
 }
 
-/// The URL to send the browser to for sign-in (authorization code grant with PKCE).
+/// The URL to send the browser to for sign-in (authorization code grant with PKCE):
+/// `<hosted_ui>/oauth2/authorize?response_type=code&client_id&redirect_uri&scope
+/// &state&nonce&code_challenge&code_challenge_method=S256[&identity_provider][&lang]`,
+/// form-encoded. RFC 6749 §4.1.1, RFC 7636 §4.3; Amazon Cognito Developer Guide:
+/// Authorize endpoint.
 pub fn authorize_url(params: &AuthorizeParams<'_>) -> String {
     let scope = params.scopes.join(" ");
     let mut pairs = vec![
@@ -68,10 +77,15 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 
 /// Reads the redirect back from the Hosted UI. `query` is the redirect URL's query,
 /// with or without the leading `?` (`location.search`); `expected_state` is the state
-/// this browser sent.
+/// this browser sent. RFC 6749 §4.1.2 and §4.1.2.1.
 ///
 /// An `error=` redirect (e.g. `access_denied` when the user cancelled) is reported as
 /// such, unless it carries a state that is not ours, which makes it a state mismatch.
+///
+/// # Errors
+/// A query that does not decode or repeats a parameter (malformed callback); the
+/// server's `error` (with `error_description`); no `state`, a different `state`, or
+/// no `code`.
 pub fn parse_callback(query: &str, expected_state: &str) -> Result<AuthCode, OAuthError> {
     let query = query.strip_prefix('?').unwrap_or(query);
     // A fragment is not part of the query; ignore it if the caller passed one along.

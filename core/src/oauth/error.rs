@@ -6,23 +6,36 @@ use std::fmt;
 /// come back in a redirect or an endpoint's JSON body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OAuthErrorCode {
+    /// `invalid_request`: a parameter is missing, repeated or malformed.
     InvalidRequest,
+    /// `invalid_client`: the client id is unknown or not allowed this call.
     InvalidClient,
+    /// `invalid_grant`: the code or refresh token is invalid, expired, revoked or
+    /// does not match the redirect URI or PKCE verifier.
     InvalidGrant,
+    /// `unauthorized_client`: the client may not use this grant type.
     UnauthorizedClient,
+    /// `unsupported_grant_type`: the server does not know the `grant_type`.
     UnsupportedGrantType,
+    /// `invalid_scope`: a requested scope is unknown or not allowed.
     InvalidScope,
     /// The user (or the server) refused, e.g. the user cancelled sign-in.
     AccessDenied,
+    /// `unsupported_response_type`: the server does not know the `response_type`.
     UnsupportedResponseType,
+    /// `server_error`: the server failed (the redirect form of a 500).
     ServerError,
+    /// `temporarily_unavailable`: the server is overloaded or down for maintenance.
     TemporarilyUnavailable,
+    /// `unsupported_token_type` (RFC 7009 §2.2.1): revocation of this token type is
+    /// not supported.
     UnsupportedTokenType,
     /// Any other code, as sent.
     Other(String),
 }
 
 impl OAuthErrorCode {
+    /// The variant for an `error` value as sent; unknown codes become [`Self::Other`].
     pub fn parse(code: &str) -> Self {
         match code {
             "invalid_request" => Self::InvalidRequest,
@@ -40,6 +53,7 @@ impl OAuthErrorCode {
         }
     }
 
+    /// The code as it goes on the wire, e.g. `invalid_grant`.
     pub fn as_str(&self) -> &str {
         match self {
             Self::InvalidRequest => "invalid_request",
@@ -158,14 +172,18 @@ impl OAuthError {
         self.oauth_error() == Some(&OAuthErrorCode::AccessDenied)
     }
 
+    /// The redirect's `state` is not the one this browser sent (a forged or stale
+    /// redirect).
     pub fn is_state_mismatch(&self) -> bool {
         self.kind == Kind::StateMismatch
     }
 
+    /// The redirect carries no `state`.
     pub fn is_missing_state(&self) -> bool {
         self.kind == Kind::MissingState
     }
 
+    /// The redirect carries no (or an empty) `code`.
     pub fn is_missing_code(&self) -> bool {
         self.kind == Kind::MissingCode
     }

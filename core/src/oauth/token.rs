@@ -34,6 +34,14 @@ pub(super) fn form_post(
 
 /// `POST <hosted_ui>/oauth2/token` trading the authorization code for tokens.
 /// `redirect_uri` must be the one sent to `/authorize`, byte for byte.
+///
+/// Form body `grant_type=authorization_code&client_id&code&redirect_uri&code_verifier`,
+/// `Content-Type: application/x-www-form-urlencoded`, no `Authorization` (public
+/// client). RFC 6749 §4.1.3, RFC 7636 §4.5; Amazon Cognito Developer Guide: Token
+/// endpoint.
+///
+/// # Errors
+/// `hosted_ui` does not make an absolute URI (invalid endpoint).
 pub fn build_code_exchange(
     hosted_ui: &str,
     client_id: &str,
@@ -52,6 +60,13 @@ pub fn build_code_exchange(
 }
 
 /// `POST <hosted_ui>/oauth2/token` getting fresh id and access tokens.
+///
+/// Form body `grant_type=refresh_token&client_id&refresh_token`,
+/// `Content-Type: application/x-www-form-urlencoded`. RFC 6749 §6; Amazon Cognito
+/// Developer Guide: Token endpoint.
+///
+/// # Errors
+/// `hosted_ui` does not make an absolute URI (invalid endpoint).
 pub fn build_refresh(
     hosted_ui: &str,
     client_id: &str,
@@ -68,6 +83,7 @@ pub fn build_refresh(
 /// What the token endpoint hands out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenSet {
+    /// `access_token`, for the Cognito user pool APIs.
     pub access_token: Secret,
     /// Cubby asks for `openid`, so an id token is required: it is what the identity
     /// pool takes in exchange for AWS credentials.
@@ -134,11 +150,14 @@ fn secret_field(
     }
 }
 
-/// Reads the token endpoint's answer to [`build_code_exchange`] or [`build_refresh`].
+/// Reads the token endpoint's answer to [`build_code_exchange`] or [`build_refresh`]:
+/// the JSON of RFC 6749 §5.1 (success) or §5.2 (error).
 ///
 /// # Errors
 /// The endpoint's OAuth error (also when sent with 200), `UnexpectedStatus` for a
-/// failure without one, `MalformedResponse` naming the field at fault.
+/// failure without one, `MalformedResponse` naming the field at fault (no
+/// `access_token` or `id_token`, no `token_type`, an `expires_in` that is not a
+/// number).
 pub fn parse_token_response(response: http::Response<Vec<u8>>) -> Result<TokenSet, OAuthError> {
     let status = response.status().as_u16();
     let body = response.body();

@@ -58,9 +58,15 @@ pub enum Endpoint {
     Aws,
     /// A custom endpoint, path style: `<url>/<bucket>/<key>` (the emulator, MinIO,
     /// dotted bucket names over TLS).
-    PathStyle { url: String },
+    PathStyle {
+        /// `http(s)://host[:port][/path]`, no trailing slash needed.
+        url: String,
+    },
     /// A custom endpoint, virtual-hosted style: `<scheme>://<bucket>.<host>/<key>`.
-    VirtualHosted { url: String },
+    VirtualHosted {
+        /// `http(s)://host[:port][/path]`; the bucket name goes before `host`.
+        url: String,
+    },
 }
 
 /// One bucket at one endpoint, with the region requests are signed for.
@@ -75,6 +81,9 @@ impl Bucket {
     /// Checks the names enough to build well-formed URLs: the bucket must be a
     /// valid S3 bucket name, the region non-empty `[a-z0-9-]`, a custom URL
     /// `http(s)://host[:port][/path]` without query or fragment.
+    ///
+    /// # Errors
+    /// Invalid input when one of those checks fails.
     pub fn new(name: &str, region: &str, endpoint: Endpoint) -> Result<Self, S3Error> {
         let bucket_ok = (3..=63).contains(&name.len())
             && name
@@ -112,14 +121,17 @@ impl Bucket {
         })
     }
 
+    /// The bucket name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The region requests are signed for, e.g. `us-east-1`.
     pub fn region(&self) -> &str {
         &self.region
     }
 
+    /// Where the bucket is reached.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
@@ -186,7 +198,9 @@ pub fn encode_key(key: &str) -> String {
 /// The signing inputs every `build_*` needs.
 #[derive(Clone, Copy, Debug)]
 pub struct RequestContext<'a> {
+    /// The bucket the request goes to.
     pub bucket: &'a Bucket,
+    /// What the request is signed with.
     pub credentials: &'a Credentials,
     /// Signing time: the device clock with the clock offset applied (see
     /// [`signing_time`]).
@@ -206,6 +220,7 @@ pub fn crc32_checksum(body: &[u8]) -> String {
 pub struct Crc32(crc32::Crc32);
 
 impl Crc32 {
+    /// Feeds the next `bytes`.
     pub fn update(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
     }

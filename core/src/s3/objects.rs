@@ -19,6 +19,7 @@ pub const MAX_DELETE_KEYS: usize = 1000;
 /// that any key survives XML; [`parse_list_objects`] decodes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListObjectsRequest<'a> {
+    /// `prefix`: only keys starting with it; empty lists the whole bucket.
     pub prefix: &'a str,
     /// `/` to list one "folder" level (sub-folders come back as common prefixes).
     pub delimiter: Option<&'a str>,
@@ -26,31 +27,47 @@ pub struct ListObjectsRequest<'a> {
     pub max_keys: Option<u32>,
     /// `next_continuation_token` of the previous page.
     pub continuation_token: Option<&'a str>,
+    /// `start-after`: list keys after this one (first page only).
     pub start_after: Option<&'a str>,
 }
 
+/// One `<Contents>` entry of a listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectSummary {
+    /// `Key`, URL-decoded.
     pub key: String,
+    /// `Size` in bytes.
     pub size: u64,
     /// As S3 sends it, quotes included.
     pub etag: String,
     /// Epoch seconds.
     pub last_modified: Option<u64>,
+    /// `StorageClass`, e.g. `STANDARD`.
     pub storage_class: Option<String>,
 }
 
+/// One page of a ListObjectsV2 result (`ListBucketResult`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListObjectsPage {
+    /// The `<Contents>` entries, in S3's (UTF-8 binary) key order.
     pub objects: Vec<ObjectSummary>,
     /// Sub-"folders" (with `delimiter`), decoded, each ending in the delimiter.
     pub common_prefixes: Vec<String>,
+    /// `IsTruncated`: more pages follow.
     pub is_truncated: bool,
     /// Pass to the next request when `is_truncated`.
     pub next_continuation_token: Option<String>,
+    /// `KeyCount`: how many keys this page returned.
     pub key_count: Option<u64>,
 }
 
+/// `GET <bucket URL>?list-type=2&encoding-type=url[&prefix][&delimiter][&max-keys]
+/// [&continuation-token][&start-after]`, signed with the body's SHA-256: one page of
+/// the bucket's keys. Amazon S3 API Reference: ListObjectsV2.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_list_objects(
     ctx: &RequestContext<'_>,
     request: &ListObjectsRequest<'_>,
@@ -107,6 +124,13 @@ fn is_true(el: &Element, name: &str) -> bool {
     el.child_text(name).map(str::trim) == Some("true")
 }
 
+/// Reads a ListObjectsV2 answer (`ListBucketResult`), URL-decoding keys and prefixes
+/// when the body says `EncodingType` `url`. Amazon S3 API Reference: ListObjectsV2.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). A body that is not
+/// a `ListBucketResult`, an entry without `Key` or `Size`, a bad URL encoding, or
+/// `IsTruncated` without `NextContinuationToken` is an unexpected response.
 pub fn parse_list_objects(response: Response<Vec<u8>>) -> Result<ListObjectsPage, S3Error> {
     let root = result_document(&response, "ListBucketResult")?;
     let url_encoded = root.child_text("EncodingType").map(str::trim) == Some("url");
@@ -157,9 +181,11 @@ pub fn parse_list_objects(response: Response<Vec<u8>>) -> Result<ListObjectsPage
 pub struct ObjectMetadata {
     /// `Content-Length` (of the returned range, for a ranged GET).
     pub size: u64,
+    /// `ETag`, quotes included.
     pub etag: Option<String>,
     /// Epoch seconds.
     pub last_modified: Option<u64>,
+    /// `Content-Type`.
     pub content_type: Option<String>,
     /// `x-amz-checksum-crc32` as stored (for multipart objects `<base64>-<parts>`).
     pub checksum_crc32: Option<String>,
@@ -183,6 +209,13 @@ fn metadata(response: &Response<Vec<u8>>) -> Result<ObjectMetadata, S3Error> {
     })
 }
 
+/// `HEAD <object URL>` with `x-amz-checksum-mode: ENABLED` (so the stored CRC32
+/// comes back), signed with the empty body's SHA-256 and marked [`ObjectRead`].
+/// `key` is the object key as stored (not encoded). Amazon S3 API Reference: HeadObject.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_head_object(ctx: &RequestContext<'_>, key: &str) -> Result<Request<Vec<u8>>, S3Error> {
     let url = ctx.bucket.object_url(key);
     // Ask for the stored checksum too.
@@ -201,6 +234,11 @@ pub fn build_head_object(ctx: &RequestContext<'_>, key: &str) -> Result<Request<
 
 /// HEAD errors have no body: a missing object is a 404 (or 403 without
 /// `s3:ListBucket`) with no code; see [`S3Error::is_not_found`].
+/// Amazon S3 API Reference: HeadObject.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). A `Content-Length` that is
+/// not a number is an unexpected response.
 pub fn parse_head_object(response: Response<Vec<u8>>) -> Result<ObjectMetadata, S3Error> {
     check_status(&response)?;
     metadata(&response)
@@ -211,7 +249,9 @@ pub fn parse_head_object(response: Response<Vec<u8>>) -> Result<ObjectMetadata, 
 /// `Range: bytes=first-last` (inclusive), or `bytes=first-` without `last`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ByteRange {
+    /// Offset of the first byte.
     pub first: u64,
+    /// Offset of the last byte (inclusive); `None` reads to the end.
     pub last: Option<u64>,
 }
 
@@ -224,14 +264,25 @@ impl ByteRange {
     }
 }
 
+/// A GetObject answer: the bytes and what the headers say about them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GetObjectOutput {
+    /// The object's bytes (of the range, for a 206).
     pub body: Vec<u8>,
+    /// From the response headers.
     pub metadata: ObjectMetadata,
     /// `Content-Range` of a 206: (first, last, total size when known).
     pub content_range: Option<(u64, u64, Option<u64>)>,
 }
 
+/// `GET <object URL>`, with `Range: bytes=first-[last]` when `range` is given,
+/// signed with the empty body's SHA-256 and marked [`ObjectRead`]. `key` is the
+/// object key as stored. Amazon S3 API Reference: GetObject; RFC 9110 §14.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign. Also invalid input: a range whose `last` is
+/// before `first`.
 pub fn build_get_object(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -272,6 +323,11 @@ fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
     Some((first.parse().ok()?, last.parse().ok()?, total))
 }
 
+/// Reads a GetObject answer (200, or 206 for a range). Amazon S3 API Reference: GetObject.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). A bad `Content-Length`
+/// or `Content-Range` is an unexpected response.
 pub fn parse_get_object(response: Response<Vec<u8>>) -> Result<GetObjectOutput, S3Error> {
     check_status(&response)?;
     let metadata = metadata(&response)?;
@@ -291,10 +347,14 @@ pub fn parse_get_object(response: Response<Vec<u8>>) -> Result<GetObjectOutput, 
 
 // -------------------------------------------------------------------- PutObject
 
+/// What a single-request upload sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PutObjectRequest<'a> {
+    /// The object key, as stored (not encoded).
     pub key: &'a str,
+    /// The whole object.
     pub body: Vec<u8>,
+    /// `Content-Type` to store with the object.
     pub content_type: Option<&'a str>,
     /// `If-None-Match: *`: fail with 412 instead of overwriting an existing object.
     pub if_none_match: bool,
@@ -302,13 +362,25 @@ pub struct PutObjectRequest<'a> {
     pub unsigned_payload: bool,
 }
 
+/// What a PutObject answer's headers say.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PutObjectOutput {
+    /// `ETag` (absent when the bucket's CORS rule does not expose it).
     pub etag: Option<String>,
+    /// `x-amz-version-id`, on a versioned bucket.
     pub version_id: Option<String>,
+    /// `x-amz-checksum-crc32` S3 computed and checked.
     pub checksum_crc32: Option<String>,
 }
 
+/// `PUT <object URL>` with the body, `x-amz-checksum-crc32` (of the body) and
+/// `x-amz-sdk-checksum-algorithm: CRC32`, plus `Content-Type` and `If-None-Match: *`
+/// when asked; signed with the body's SHA-256 or `UNSIGNED-PAYLOAD`.
+/// Amazon S3 API Reference: PutObject.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_put_object(
     ctx: &RequestContext<'_>,
     request: PutObjectRequest<'_>,
@@ -332,6 +404,11 @@ pub fn build_put_object(
     signed_request(ctx, Method::PUT, &url, &headers, request.body, payload)
 }
 
+/// Reads a PutObject answer's headers. Amazon S3 API Reference: PutObject.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). (`PreconditionFailed`
+/// 412 for `If-None-Match: *` over an existing object, `BadDigest` for a wrong CRC32).
 pub fn parse_put_object(response: Response<Vec<u8>>) -> Result<PutObjectOutput, S3Error> {
     check_status(&response)?;
     Ok(PutObjectOutput {
@@ -343,8 +420,10 @@ pub fn parse_put_object(response: Response<Vec<u8>>) -> Result<PutObjectOutput, 
 
 // ------------------------------------------------------------------- CopyObject
 
+/// What a CopyObject answer (`CopyObjectResult`) says about the new object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CopyObjectOutput {
+    /// `ETag` of the copy, quotes included.
     pub etag: String,
     /// Epoch seconds.
     pub last_modified: Option<u64>,
@@ -352,6 +431,14 @@ pub struct CopyObjectOutput {
 
 /// Copies `source_key` to `destination_key` in the same bucket (rename = copy +
 /// delete). With `if_none_match`, an existing destination gives 412.
+///
+/// `PUT <destination object URL>` with `x-amz-copy-source: <bucket>/<encoded source
+/// key>` and `If-None-Match: *` when asked, signed with the empty body's SHA-256.
+/// Amazon S3 API Reference: CopyObject.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_copy_object(
     ctx: &RequestContext<'_>,
     source_key: &str,
@@ -376,7 +463,13 @@ pub fn build_copy_object(
     )
 }
 
-/// A 200 can still carry an `<Error>` (the copy failed after S3 started answering).
+/// Reads a CopyObject answer. A 200 can still carry an `<Error>` (the copy failed
+/// after S3 started answering). Amazon S3 API Reference: CopyObject.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). and an `<Error>`
+/// sent with 200; a body that is not a `CopyObjectResult` with an `ETag` is an
+/// unexpected response.
 pub fn parse_copy_object(response: Response<Vec<u8>>) -> Result<CopyObjectOutput, S3Error> {
     let root = result_document(&response, "CopyObjectResult")?;
     let etag = root
@@ -390,6 +483,12 @@ pub fn parse_copy_object(response: Response<Vec<u8>>) -> Result<CopyObjectOutput
 
 // ----------------------------------------------------------------- DeleteObject
 
+/// `DELETE <object URL>`, signed with the empty body's SHA-256. `key` is the object
+/// key as stored. Amazon S3 API Reference: DeleteObject.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_delete_object(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -405,28 +504,49 @@ pub fn build_delete_object(
     )
 }
 
-/// 204 (also for a key that did not exist).
+/// Reads a DeleteObject answer: 204 (also for a key that did not exist).
+/// Amazon S3 API Reference: DeleteObject.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one).
 pub fn parse_delete_object(response: Response<Vec<u8>>) -> Result<(), S3Error> {
     check_status(&response)
 }
 
 // ---------------------------------------------------------------- DeleteObjects
 
+/// One `<Error>` entry of a DeleteObjects result: a key that was not deleted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeleteFailure {
+    /// `Key` (empty if S3 left it out).
     pub key: String,
+    /// `Code`, e.g. `AccessDenied` (empty if S3 left it out).
     pub code: String,
+    /// `Message`.
     pub message: Option<String>,
 }
 
+/// A DeleteObjects result (`DeleteResult`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeleteObjectsOutput {
     /// Empty in quiet mode (the default here): only failures are reported.
     pub deleted: Vec<String>,
+    /// The keys S3 could not delete, with why.
     pub failed: Vec<DeleteFailure>,
 }
 
 /// Deletes up to [`MAX_DELETE_KEYS`] keys in quiet mode.
+///
+/// `POST <bucket URL>?delete` with the XML body `<Delete><Quiet>true</Quiet>
+/// <Object><Key>...</Key></Object>...</Delete>` (keys as stored, XML-escaped),
+/// `Content-Type: application/xml`, `x-amz-checksum-crc32` and
+/// `x-amz-sdk-checksum-algorithm: CRC32` (S3 requires an integrity header), signed
+/// with the body's SHA-256. Amazon S3 API Reference: DeleteObjects.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign. Also invalid input: no keys,
+/// or more than [`MAX_DELETE_KEYS`].
 pub fn build_delete_objects(
     ctx: &RequestContext<'_>,
     keys: &[&str],
@@ -462,6 +582,12 @@ pub fn build_delete_objects(
     )
 }
 
+/// Reads a DeleteObjects answer (`DeleteResult`): a 200 can still list per-key
+/// failures in `failed`. Amazon S3 API Reference: DeleteObjects.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). A body that is not a
+/// `DeleteResult` is an unexpected response.
 pub fn parse_delete_objects(response: Response<Vec<u8>>) -> Result<DeleteObjectsOutput, S3Error> {
     let root = result_document(&response, "DeleteResult")?;
     let mut output = DeleteObjectsOutput::default();
