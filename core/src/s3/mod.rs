@@ -12,6 +12,7 @@ mod objects;
 mod plan;
 mod presign;
 pub mod signing;
+mod writes;
 
 use std::time::SystemTime;
 
@@ -32,16 +33,19 @@ pub use multipart::{
     UploadPartOutput, UploadSummary,
 };
 pub use objects::{
-    build_copy_object, build_delete_object, build_delete_objects, build_get_object,
-    build_head_object, build_list_objects, build_put_object, parse_copy_object,
-    parse_delete_object, parse_delete_objects, parse_get_object, parse_head_object,
-    parse_list_objects, parse_put_object, ByteRange, CopyObjectOutput, DeleteFailure,
-    DeleteObjectsOutput, GetObjectOutput, ListObjectsPage, ListObjectsRequest, ObjectMetadata,
-    ObjectSummary, PutObjectOutput, PutObjectRequest, MAX_DELETE_KEYS,
+    build_get_object, build_head_object, build_list_objects, parse_get_object, parse_head_object,
+    parse_list_objects, ByteRange, GetObjectOutput, ListObjectsPage, ListObjectsRequest,
+    ObjectMetadata, ObjectSummary,
 };
 pub use plan::{plan_parts, PartPlan, MAX_PARTS, MAX_PART_SIZE, MAX_UPLOAD_SIZE, MIN_PART_SIZE};
 pub use presign::{presign_get, PresignedUrl, MAX_PRESIGN_SECONDS};
 pub use signing::{signing_time, PayloadSigning};
+pub use writes::{
+    build_copy_object, build_delete_object, build_delete_objects, build_put_object,
+    parse_copy_object, parse_delete_object, parse_delete_objects, parse_put_object,
+    CopyObjectOutput, DeleteFailure, DeleteObjectsOutput, PutObjectOutput, PutObjectRequest,
+    MAX_DELETE_KEYS,
+};
 
 /// Marks (in the request's extensions) a read of an object's bytes or metadata,
 /// whose answer must come from S3 and never from the browser's HTTP cache: S3
