@@ -53,6 +53,7 @@ impl Default for Crc32 {
 }
 
 impl Crc32 {
+    /// Feeds the next `bytes`.
     pub fn update(&mut self, bytes: &[u8]) {
         let t = tables();
         let mut c = self.state;
@@ -82,6 +83,7 @@ impl Crc32 {
         self.state = c;
     }
 
+    /// The CRC-32 of everything fed so far.
     pub fn value(&self) -> u32 {
         !self.state
     }

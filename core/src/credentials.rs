@@ -2,9 +2,12 @@
 
 use crate::secret::Secret;
 
+/// An AWS access key pair with its session token, what SigV4 signs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials {
+    /// `AccessKeyId`, e.g. `ASIA...` for temporary credentials.
     pub access_key_id: String,
+    /// `SecretKey` (Cognito Identity) or `SecretAccessKey` (STS).
     pub secret_access_key: Secret,
     /// Present for temporary credentials (always, for Cognito and STS).
     pub session_token: Option<Secret>,

@@ -22,6 +22,7 @@ fn epoch_seconds(instant: OffsetDateTime) -> Option<u64> {
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, as AWS writes it; fractions are
 /// dropped. Returns epoch seconds; `None` for anything else, or before 1970.
+/// RFC 3339 §5.6 (with `T` required).
 pub fn parse_iso8601(text: &str) -> Option<u64> {
     let text = text.trim();
     // RFC 3339 lets a space stand for the `T`, and `time` takes it; ISO 8601 and AWS
@@ -34,6 +35,7 @@ pub fn parse_iso8601(text: &str) -> Option<u64> {
 
 /// IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`. The weekday is checked for form,
 /// not against the date. Returns epoch seconds; `None` for anything else.
+/// RFC 9110 §5.6.7.
 pub fn parse_http_date(text: &str) -> Option<u64> {
     let instant = PrimitiveDateTime::parse(text.trim(), IMF_FIXDATE).ok()?;
     epoch_seconds(instant.assume_utc())

@@ -28,7 +28,7 @@ const URL_SAFE: GeneralPurpose = GeneralPurpose::new(
     LENIENT_DECODE.with_encode_padding(false),
 );
 
-/// Standard base64 with padding (checksum headers).
+/// Standard base64 with padding (checksum headers), RFC 4648 §4.
 pub fn base64_encode(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
@@ -38,7 +38,7 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     STANDARD.decode(text).ok()
 }
 
-/// URL-safe base64 without padding (PKCE, JWT).
+/// URL-safe base64 without padding (PKCE, JWT), RFC 4648 §5.
 pub fn base64url_encode(bytes: &[u8]) -> String {
     URL_SAFE.encode(bytes)
 }

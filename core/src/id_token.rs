@@ -23,17 +23,23 @@ pub fn issuer(region: &str, user_pool_id: &str) -> String {
 pub struct IdTokenClaims {
     /// The user pool user's UUID (not the identity pool's IdentityId).
     pub sub: String,
+    /// `iss`: the user pool's issuer URL (see [`issuer`]).
     pub iss: String,
     /// The audiences (`aud` may be a string or an array); Cognito sends one.
     pub aud: Vec<String>,
+    /// `token_use`: `id` for an id token.
     pub token_use: String,
     /// `cognito:username`.
     pub username: Option<String>,
+    /// `email`.
     pub email: Option<String>,
+    /// `exp`: expiry time.
     pub exp: u64,
+    /// `iat`: issue time.
     pub iat: u64,
     /// When the user signed in; kept across refreshes.
     pub auth_time: Option<u64>,
+    /// `nonce`: the one sent to `/authorize` (OpenID Connect Core 1.0 §2).
     pub nonce: Option<String>,
 }
 
@@ -106,6 +112,7 @@ impl IdTokenError {
         }
     }
 
+    /// The token's `exp` (plus leeway) has passed.
     pub fn is_expired(&self) -> bool {
         self.kind == Kind::Expired
     }
@@ -182,7 +189,13 @@ fn required<T>(claim: Option<Loose<T>>, name: &'static str) -> Result<T, IdToken
 }
 
 /// Decodes the claims without checking them (nor the signature). Use [`validate`]
-/// for a token just received.
+/// for a token just received. `token` is the compact JWT `header.payload.signature`
+/// (RFC 7519 §7.2, base64url parts of RFC 7515).
+///
+/// # Errors
+/// Not three dot-separated parts, a part that is not base64url JSON object
+/// (malformed), a required claim (`sub`, `iss`, `aud`, `token_use`, `exp`, `iat`)
+/// missing, or any claim of the wrong JSON type.
 pub fn decode(token: &str) -> Result<IdTokenClaims, IdTokenError> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(_signature), None) =
@@ -215,6 +228,7 @@ pub fn decode(token: &str) -> Result<IdTokenClaims, IdTokenError> {
 pub struct Expected<'a> {
     /// From [`issuer`].
     pub issuer: &'a str,
+    /// The app client id, which must be in `aud`.
     pub client_id: &'a str,
     /// The nonce sent to `/authorize`; `None` to skip the check (a refreshed token
     /// need not carry the nonce of the original sign-in).
@@ -226,6 +240,12 @@ pub struct Expected<'a> {
 ///
 /// Checks, in order: issuer, audience, `token_use == "id"`, not expired
 /// (`now < exp + leeway`), not issued in the future (`iat <= now + leeway`), nonce.
+/// Amazon Cognito Developer Guide: Verifying a JSON web token (claims only, no
+/// signature: see the module docs); OpenID Connect Core 1.0 §3.1.3.7.
+///
+/// # Errors
+/// Those of [`decode`], then the first check that fails: wrong issuer, audience or
+/// `token_use`, expired, issued in the future, nonce missing or different.
 pub fn validate(
     token: &str,
     expected: &Expected<'_>,

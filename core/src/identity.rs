@@ -38,15 +38,23 @@ pub fn logins_key(region: &str, user_pool_id: &str) -> String {
 pub enum IdentityErrorCode {
     /// The id token is expired, from the wrong pool, or guests are not allowed.
     NotAuthorized,
+    /// `ResourceNotFoundException`: no such identity pool or identity.
     ResourceNotFound,
+    /// `InvalidParameterException`: a parameter is malformed.
     InvalidParameter,
+    /// `TooManyRequestsException`: throttled (429).
     TooManyRequests,
+    /// `LimitExceededException`: a `GetId` limit was reached; retried as throttling.
     LimitExceeded,
+    /// `ResourceConflictException`: the login is already linked to another identity.
     ResourceConflict,
     /// No role for the identity, or STS refused to assume it (trust policy).
     InvalidIdentityPoolConfiguration,
+    /// `ExternalServiceException`: an external identity provider failed.
     ExternalService,
+    /// `InternalErrorException`: a server fault (500).
     InternalError,
+    /// Any other type name, as sent (namespace and suffix removed).
     Unknown(String),
 }
 
@@ -67,6 +75,7 @@ impl IdentityErrorCode {
         }
     }
 
+    /// The type name as the service sends it, e.g. `NotAuthorizedException`.
     pub fn as_str(&self) -> &str {
         match self {
             Self::NotAuthorized => "NotAuthorizedException",
@@ -142,6 +151,7 @@ impl IdentityError {
         }
     }
 
+    /// The HTTP status of the failed response, if there was one.
     pub fn status(&self) -> Option<u16> {
         match self.kind {
             Kind::Service { status, .. } | Kind::UnexpectedStatus(status) => Some(status),
@@ -255,6 +265,16 @@ fn json_post(
 }
 
 /// `GetId`: the IdentityId for this user in the identity pool (created on first use).
+///
+/// `POST <endpoint>/` with `Content-Type: application/x-amz-json-1.1`,
+/// `X-Amz-Target: AWSCognitoIdentityService.GetId` and the JSON body `{"IdentityPoolId":
+/// "<identity_pool_id>","Logins":{"<logins_key>":"<id_token>"}}`,, unsigned (the id token in `Logins`
+/// is the authentication). `endpoint` is e.g. [`endpoint`]'s result, `logins_key`
+/// [`logins_key`]'s, `id_token` the user pool id token. Amazon Cognito Identity API
+/// Reference: GetId.
+///
+/// # Errors
+/// `endpoint` does not make an absolute URI (invalid endpoint).
 pub fn build_get_id(
     endpoint: &str,
     identity_pool_id: &str,
@@ -269,6 +289,16 @@ pub fn build_get_id(
 }
 
 /// `GetCredentialsForIdentity`: temporary AWS credentials (one hour) for the identity.
+///
+/// `POST <endpoint>/` with `Content-Type: application/x-amz-json-1.1`,
+/// `X-Amz-Target: AWSCognitoIdentityService.GetCredentialsForIdentity` and the JSON body `{"IdentityId":
+/// "<identity_id>","Logins":{"<logins_key>":"<id_token>"}}`,, unsigned (the id token in `Logins`
+/// is the authentication). `endpoint` is e.g. [`endpoint`]'s result, `logins_key`
+/// [`logins_key`]'s, `id_token` the user pool id token. Amazon Cognito Identity API
+/// Reference: GetCredentialsForIdentity.
+///
+/// # Errors
+/// `endpoint` does not make an absolute URI (invalid endpoint).
 pub fn build_get_credentials_for_identity(
     endpoint: &str,
     identity_id: &str,
@@ -284,6 +314,16 @@ pub fn build_get_credentials_for_identity(
 
 /// `GetOpenIdToken`: an identity-pool token for STS `AssumeRoleWithWebIdentity`
 /// (the basic flow).
+///
+/// `POST <endpoint>/` with `Content-Type: application/x-amz-json-1.1`,
+/// `X-Amz-Target: AWSCognitoIdentityService.GetOpenIdToken` and the JSON body `{"IdentityId":
+/// "<identity_id>","Logins":{"<logins_key>":"<id_token>"}}`,, unsigned (the id token in `Logins`
+/// is the authentication). `endpoint` is e.g. [`endpoint`]'s result, `logins_key`
+/// [`logins_key`]'s, `id_token` the user pool id token. Amazon Cognito Identity API
+/// Reference: GetOpenIdToken.
+///
+/// # Errors
+/// `endpoint` does not make an absolute URI (invalid endpoint).
 pub fn build_get_open_id_token(
     endpoint: &str,
     identity_id: &str,
@@ -383,7 +423,8 @@ struct GetIdOutput {
     identity_id: Option<Loose<String>>,
 }
 
-/// Reads `GetId`'s answer: the IdentityId (`<region>:<guid>`).
+/// Reads `GetId`'s answer `{"IdentityId": "..."}`: the IdentityId (`<region>:<guid>`).
+/// Amazon Cognito Identity API Reference: GetId.
 ///
 /// # Errors
 /// The service's error, or `MalformedResponse` without an `IdentityId`.
@@ -411,7 +452,8 @@ struct WireCredentials {
     expiration: Option<Loose<EpochSeconds>>,
 }
 
-/// Reads `GetCredentialsForIdentity`'s answer.
+/// Reads `GetCredentialsForIdentity`'s answer (`Credentials.Expiration` in epoch
+/// seconds). Amazon Cognito Identity API Reference: GetCredentialsForIdentity.
 ///
 /// # Errors
 /// The service's error, or `MalformedResponse` naming the missing or malformed field.
@@ -455,7 +497,8 @@ struct GetOpenIdTokenOutput {
     token: Option<Loose<String>>,
 }
 
-/// Reads `GetOpenIdToken`'s answer.
+/// Reads `GetOpenIdToken`'s answer `{"IdentityId", "Token"}`. Amazon Cognito
+/// Identity API Reference: GetOpenIdToken.
 ///
 /// # Errors
 /// The service's error, or `MalformedResponse` naming the missing field.

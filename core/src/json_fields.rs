@@ -56,7 +56,9 @@ pub fn read_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ObjectError> 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum Loose<T, R = IgnoredAny> {
+    /// The field has `T`'s shape.
     Valid(T),
+    /// The field has another shape, kept as `R` (ignored by default).
     Invalid(R),
 }
 

@@ -73,7 +73,10 @@ pub enum RetryDecision {
     RefreshCredentialsThenRetry,
     /// The device clock is off: sign with `now + offset_seconds` from now on and resend.
     /// The offset is the whole correction (server time minus device time), not a delta.
-    CorrectClockThenRetry { offset_seconds: i64 },
+    CorrectClockThenRetry {
+        /// Server time minus device time, in seconds.
+        offset_seconds: i64,
+    },
     /// Permanent for this request; report it.
     DoNotRetry,
 }

@@ -13,18 +13,31 @@ use crate::retry::Failure;
 use crate::secret::Secret;
 use crate::xml::{self, Element};
 
+/// The input of STS `AssumeRoleWithWebIdentity`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssumeRoleWithWebIdentity<'a> {
     /// `https://sts.<region>.amazonaws.com/` (or the emulator's URL).
     pub endpoint: &'a str,
+    /// `RoleArn`: the role to assume, e.g. `arn:aws:iam::<account>:role/<name>`.
     pub role_arn: &'a str,
     /// 2 to 64 characters of `[A-Za-z0-9_+=,.@-]`.
     pub role_session_name: &'a str,
+    /// `WebIdentityToken`: the `Token` from Cognito Identity `GetOpenIdToken`.
     pub web_identity_token: &'a Secret,
     /// 900 to 43200 seconds (the role's maximum applies); STS's default is 3600.
     pub duration_seconds: Option<u32>,
 }
 
+/// `POST <endpoint>` with the form body `Action=AssumeRoleWithWebIdentity
+/// &Version=2011-06-15&RoleArn&RoleSessionName&WebIdentityToken[&DurationSeconds]`,
+/// `Content-Type: application/x-www-form-urlencoded; charset=utf-8` and
+/// `Accept: application/xml`, unsigned. AWS Security Token Service API Reference:
+/// AssumeRoleWithWebIdentity.
+///
+/// # Errors
+/// Invalid input: a role session name that is not 2 to 64 characters of
+/// `[A-Za-z0-9_+=,.@-]`, a duration outside 900..=43200 seconds, or an endpoint that
+/// is not a valid URI.
 pub fn build_assume_role_with_web_identity(
     input: &AssumeRoleWithWebIdentity<'_>,
 ) -> Result<Request<Vec<u8>>, StsError> {
@@ -68,6 +81,15 @@ pub fn build_assume_role_with_web_identity(
         .map_err(|_| StsError::invalid_input("STS endpoint is not a valid URL"))
 }
 
+/// Reads the `AssumeRoleWithWebIdentityResponse` XML into [`Credentials`]
+/// (`Expiration`, ISO-8601, as epoch seconds). AWS Security Token Service API
+/// Reference: AssumeRoleWithWebIdentity.
+///
+/// # Errors
+/// A service error for a non-2xx status (code, message and request id from the
+/// `<ErrorResponse>` when there is one); an unexpected response for a body that is
+/// not XML, lacks `AssumeRoleWithWebIdentityResult/Credentials` or one of its
+/// fields, or has an `Expiration` that is not ISO-8601.
 pub fn parse_assume_role_with_web_identity(
     response: Response<Vec<u8>>,
 ) -> Result<Credentials, StsError> {
@@ -174,6 +196,7 @@ impl StsError {
         }
     }
 
+    /// HTTP status of the response, when there was one.
     pub fn status(&self) -> Option<u16> {
         self.status
     }
@@ -183,22 +206,27 @@ impl StsError {
         self.code.as_deref()
     }
 
+    /// STS's `Message`, or ours for errors that are not STS's.
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
 
+    /// `RequestId` from the error document, for support requests.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
 
+    /// STS answered with an error status.
     pub fn is_service_error(&self) -> bool {
         self.kind == StsErrorKind::Service
     }
 
+    /// The request could not be built from the given input.
     pub fn is_invalid_input(&self) -> bool {
         self.kind == StsErrorKind::InvalidInput
     }
 
+    /// STS answered success, but the body could not be read.
     pub fn is_unexpected_response(&self) -> bool {
         self.kind == StsErrorKind::UnexpectedResponse
     }

@@ -39,6 +39,7 @@ impl Element {
         &self.text
     }
 
+    /// Child elements, in document order.
     pub fn children(&self) -> &[Element] {
         &self.children
     }

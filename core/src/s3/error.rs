@@ -158,14 +158,17 @@ impl S3Error {
         self.inner.kind == ErrorKind::Service
     }
 
+    /// The request could not be built from the given input.
     pub fn is_invalid_input(&self) -> bool {
         self.inner.kind == ErrorKind::InvalidInput
     }
 
+    /// S3 answered success, but the body or headers could not be read.
     pub fn is_unexpected_response(&self) -> bool {
         self.inner.kind == ErrorKind::UnexpectedResponse
     }
 
+    /// aws-sigv4 refused to sign the request.
     pub fn is_signing_error(&self) -> bool {
         self.inner.kind == ErrorKind::Signing
     }

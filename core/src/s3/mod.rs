@@ -12,6 +12,7 @@ mod objects;
 mod plan;
 mod presign;
 pub mod signing;
+mod writes;
 
 use std::time::SystemTime;
 
@@ -32,16 +33,19 @@ pub use multipart::{
     UploadPartOutput, UploadSummary,
 };
 pub use objects::{
-    build_copy_object, build_delete_object, build_delete_objects, build_get_object,
-    build_head_object, build_list_objects, build_put_object, parse_copy_object,
-    parse_delete_object, parse_delete_objects, parse_get_object, parse_head_object,
-    parse_list_objects, parse_put_object, ByteRange, CopyObjectOutput, DeleteFailure,
-    DeleteObjectsOutput, GetObjectOutput, ListObjectsPage, ListObjectsRequest, ObjectMetadata,
-    ObjectSummary, PutObjectOutput, PutObjectRequest, MAX_DELETE_KEYS,
+    build_get_object, build_head_object, build_list_objects, parse_get_object, parse_head_object,
+    parse_list_objects, ByteRange, GetObjectOutput, ListObjectsPage, ListObjectsRequest,
+    ObjectMetadata, ObjectSummary,
 };
 pub use plan::{plan_parts, PartPlan, MAX_PARTS, MAX_PART_SIZE, MAX_UPLOAD_SIZE, MIN_PART_SIZE};
 pub use presign::{presign_get, PresignedUrl, MAX_PRESIGN_SECONDS};
 pub use signing::{signing_time, PayloadSigning};
+pub use writes::{
+    build_copy_object, build_delete_object, build_delete_objects, build_put_object,
+    parse_copy_object, parse_delete_object, parse_delete_objects, parse_put_object,
+    CopyObjectOutput, DeleteFailure, DeleteObjectsOutput, PutObjectOutput, PutObjectRequest,
+    MAX_DELETE_KEYS,
+};
 
 /// Marks (in the request's extensions) a read of an object's bytes or metadata,
 /// whose answer must come from S3 and never from the browser's HTTP cache: S3
@@ -58,9 +62,15 @@ pub enum Endpoint {
     Aws,
     /// A custom endpoint, path style: `<url>/<bucket>/<key>` (the emulator, MinIO,
     /// dotted bucket names over TLS).
-    PathStyle { url: String },
+    PathStyle {
+        /// `http(s)://host[:port][/path]`, no trailing slash needed.
+        url: String,
+    },
     /// A custom endpoint, virtual-hosted style: `<scheme>://<bucket>.<host>/<key>`.
-    VirtualHosted { url: String },
+    VirtualHosted {
+        /// `http(s)://host[:port][/path]`; the bucket name goes before `host`.
+        url: String,
+    },
 }
 
 /// One bucket at one endpoint, with the region requests are signed for.
@@ -75,6 +85,9 @@ impl Bucket {
     /// Checks the names enough to build well-formed URLs: the bucket must be a
     /// valid S3 bucket name, the region non-empty `[a-z0-9-]`, a custom URL
     /// `http(s)://host[:port][/path]` without query or fragment.
+    ///
+    /// # Errors
+    /// Invalid input when one of those checks fails.
     pub fn new(name: &str, region: &str, endpoint: Endpoint) -> Result<Self, S3Error> {
         let bucket_ok = (3..=63).contains(&name.len())
             && name
@@ -112,14 +125,17 @@ impl Bucket {
         })
     }
 
+    /// The bucket name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The region requests are signed for, e.g. `us-east-1`.
     pub fn region(&self) -> &str {
         &self.region
     }
 
+    /// Where the bucket is reached.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
@@ -186,7 +202,9 @@ pub fn encode_key(key: &str) -> String {
 /// The signing inputs every `build_*` needs.
 #[derive(Clone, Copy, Debug)]
 pub struct RequestContext<'a> {
+    /// The bucket the request goes to.
     pub bucket: &'a Bucket,
+    /// What the request is signed with.
     pub credentials: &'a Credentials,
     /// Signing time: the device clock with the clock offset applied (see
     /// [`signing_time`]).
@@ -206,6 +224,7 @@ pub fn crc32_checksum(body: &[u8]) -> String {
 pub struct Crc32(crc32::Crc32);
 
 impl Crc32 {
+    /// Feeds the next `bytes`.
     pub fn update(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
     }

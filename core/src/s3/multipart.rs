@@ -15,6 +15,14 @@ use crate::xml::escape;
 
 // ------------------------------------------------------ CreateMultipartUpload
 
+/// `POST <object URL>?uploads` with `x-amz-checksum-algorithm: CRC32` (and
+/// `Content-Type` when given), signed with the empty body's SHA-256: starts an
+/// upload of `key` (as stored, not encoded). Amazon S3 API Reference:
+/// CreateMultipartUpload.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key, upload id or a header value does not
+/// make a valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_create_multipart_upload(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -35,7 +43,12 @@ pub fn build_create_multipart_upload(
     )
 }
 
-/// Returns the upload id.
+/// Reads a CreateMultipartUpload answer (`InitiateMultipartUploadResult`) and returns
+/// the upload id. Amazon S3 API Reference: CreateMultipartUpload.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one);
+/// a body without a non-empty `UploadId` is an unexpected response.
 pub fn parse_create_multipart_upload(response: Response<Vec<u8>>) -> Result<String, S3Error> {
     let root = result_document(&response, "InitiateMultipartUploadResult")?;
     match root.child_text("UploadId") {
@@ -46,15 +59,27 @@ pub fn parse_create_multipart_upload(response: Response<Vec<u8>>) -> Result<Stri
 
 // ------------------------------------------------------------------ UploadPart
 
+/// What an UploadPart answer's headers say.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UploadPartOutput {
+    /// The part's `ETag` header, quotes included: CompleteMultipartUpload needs it.
     pub etag: String,
+    /// `x-amz-checksum-crc32` S3 computed and checked.
     pub checksum_crc32: Option<String>,
 }
 
 /// Uploads part `part_number` (1..=10000). Large parts are sent with
 /// `UNSIGNED-PAYLOAD` (`unsigned_payload`) to skip hashing them in the browser;
 /// the CRC32 header still protects the bytes.
+///
+/// `PUT <object URL>?partNumber=<n>&uploadId=<id>` with the body,
+/// `x-amz-checksum-crc32` (of `body`) and `x-amz-sdk-checksum-algorithm: CRC32`.
+/// Amazon S3 API Reference: UploadPart.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key, upload id or a header value does not
+/// make a valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign. Also invalid input: a part
+/// number outside 1..=10000.
 pub fn build_upload_part(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -76,6 +101,16 @@ pub fn build_upload_part(
 /// the caller's transport attaches the part (in the browser a `Blob` slice, sent
 /// from the file without being copied into memory). The payload is unsigned, so
 /// the part's CRC32, computed by the caller from the same bytes, is what S3 checks.
+///
+/// `PUT <object URL>?partNumber=<n>&uploadId=<id>` with `x-amz-checksum-crc32:
+/// <checksum_crc32>` (base64 of the big-endian CRC32, as [`super::crc32_checksum`]
+/// gives), `x-amz-sdk-checksum-algorithm: CRC32`, signed `UNSIGNED-PAYLOAD`.
+/// Amazon S3 API Reference: UploadPart.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key, upload id or a header value does not
+/// make a valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign. Also invalid input: a part
+/// number outside 1..=10000.
 pub fn build_upload_part_detached(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -118,7 +153,13 @@ fn upload_part_request(
     signed_request(ctx, Method::PUT, &url, &headers, body, payload)
 }
 
-/// The part's ETag comes in a header (the bucket's CORS must expose `ETag`).
+/// Reads an UploadPart answer. The part's ETag comes in a header (the bucket's CORS
+/// must expose `ETag`). Amazon S3 API Reference: UploadPart.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one);
+/// a success without `ETag` is an unexpected response
+/// ([`S3Error::is_missing_etag_header`]).
 pub fn parse_upload_part(response: Response<Vec<u8>>) -> Result<UploadPartOutput, S3Error> {
     check_status(&response)?;
     let etag = header(&response, "etag").ok_or_else(|| {
@@ -132,22 +173,40 @@ pub fn parse_upload_part(response: Response<Vec<u8>>) -> Result<UploadPartOutput
 
 // ----------------------------------------------------- CompleteMultipartUpload
 
+/// One `<Part>` of a CompleteMultipartUpload body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompletedPart {
+    /// `PartNumber`, 1..=10000.
     pub part_number: u32,
+    /// `ETag` UploadPart returned, quotes included.
     pub etag: String,
+    /// `ChecksumCRC32` of the part, base64 of the big-endian CRC32.
     pub checksum_crc32: Option<String>,
 }
 
+/// What a `CompleteMultipartUploadResult` says about the new object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompleteMultipartUploadOutput {
+    /// `ETag` of the object (`"<hex>-<parts>"`).
     pub etag: String,
+    /// `Location`: the object's URL.
     pub location: Option<String>,
+    /// `ChecksumCRC32`: the checksum of the part checksums, `<base64>-<parts>`.
     pub checksum_crc32: Option<String>,
 }
 
 /// Completes an upload. Parts must be in ascending order. With `if_none_match`,
 /// an object that appeared meanwhile gives 412 rather than being overwritten.
+///
+/// `POST <object URL>?uploadId=<id>` with the XML body `<CompleteMultipartUpload>
+/// <Part><PartNumber/><ETag/>[<ChecksumCRC32/>]</Part>...</CompleteMultipartUpload>`,
+/// `Content-Type: application/xml` and `If-None-Match: *` when asked, signed with
+/// the body's SHA-256. Amazon S3 API Reference: CompleteMultipartUpload.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key, upload id or a header value does not
+/// make a valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign. Also invalid input: no parts,
+/// more than 10000, or part numbers not strictly ascending.
 pub fn build_complete_multipart_upload(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -199,7 +258,13 @@ pub fn build_complete_multipart_upload(
 }
 
 /// A 200 may carry an `<Error>` (S3 failed while it was sending whitespace to keep
-/// the connection open); that is an error here.
+/// the connection open); that is an error here. Amazon S3 API Reference:
+/// CompleteMultipartUpload.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one) and an
+/// `<Error>` sent with 200; a body that is not a `CompleteMultipartUploadResult`
+/// with an `ETag` is an unexpected response.
 pub fn parse_complete_multipart_upload(
     response: Response<Vec<u8>>,
 ) -> Result<CompleteMultipartUploadOutput, S3Error> {
@@ -216,6 +281,12 @@ pub fn parse_complete_multipart_upload(
 
 // -------------------------------------------------------- AbortMultipartUpload
 
+/// `DELETE <object URL>?uploadId=<id>`, signed with the empty body's SHA-256: drops
+/// the upload and its stored parts. Amazon S3 API Reference: AbortMultipartUpload.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key, upload id or a header value does not
+/// make a valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_abort_multipart_upload(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -232,30 +303,51 @@ pub fn build_abort_multipart_upload(
     )
 }
 
+/// Reads an AbortMultipartUpload answer (204). Amazon S3 API Reference:
+/// AbortMultipartUpload.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one) (`NoSuchUpload`
+/// for an upload already gone).
 pub fn parse_abort_multipart_upload(response: Response<Vec<u8>>) -> Result<(), S3Error> {
     check_status(&response)
 }
 
 // ------------------------------------------------------------------- ListParts
 
+/// One `<Part>` of a ListParts result.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartSummary {
+    /// `PartNumber`.
     pub part_number: u32,
+    /// `ETag`, quotes included (empty if S3 left it out).
     pub etag: String,
+    /// `Size` in bytes.
     pub size: u64,
+    /// `ChecksumCRC32` stored with the part.
     pub checksum_crc32: Option<String>,
     /// Epoch seconds.
     pub last_modified: Option<u64>,
 }
 
+/// One page of a ListParts result (`ListPartsResult`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListPartsPage {
+    /// The parts uploaded so far, ascending by part number.
     pub parts: Vec<PartSummary>,
+    /// `IsTruncated`: more pages follow.
     pub is_truncated: bool,
     /// Pass as `part_number_marker` for the next page.
     pub next_part_number_marker: Option<u32>,
 }
 
+/// `GET <object URL>?uploadId=<id>[&max-parts=<n>][&part-number-marker=<n>]`, signed
+/// with the empty body's SHA-256: the parts of an upload, after `part_number_marker`.
+/// Amazon S3 API Reference: ListParts.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key, upload id or a header value does not
+/// make a valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_list_parts(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -292,6 +384,12 @@ fn parse_number<T: std::str::FromStr>(
         .ok_or_else(|| S3Error::unexpected_response(response, what))
 }
 
+/// Reads a ListParts answer (`ListPartsResult`). Amazon S3 API Reference: ListParts.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one);
+/// a body that is not a `ListPartsResult`, a part without `PartNumber` or `Size`, or
+/// `IsTruncated` without `NextPartNumberMarker` is an unexpected response.
 pub fn parse_list_parts(response: Response<Vec<u8>>) -> Result<ListPartsPage, S3Error> {
     let root = result_document(&response, "ListPartsResult")?;
     let mut page = ListPartsPage {
@@ -325,24 +423,40 @@ pub fn parse_list_parts(response: Response<Vec<u8>>) -> Result<ListPartsPage, S3
 
 // -------------------------------------------------------- ListMultipartUploads
 
+/// One `<Upload>` of a ListMultipartUploads result.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UploadSummary {
+    /// `Key`, URL-decoded.
     pub key: String,
+    /// `UploadId`.
     pub upload_id: String,
     /// Epoch seconds.
     pub initiated: Option<u64>,
 }
 
+/// One page of a ListMultipartUploads result (`ListMultipartUploadsResult`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListUploadsPage {
+    /// The unfinished uploads on this page.
     pub uploads: Vec<UploadSummary>,
+    /// `IsTruncated`: more pages follow.
     pub is_truncated: bool,
+    /// `NextKeyMarker`, URL-decoded: pass as `key_marker` for the next page.
     pub next_key_marker: Option<String>,
+    /// `NextUploadIdMarker`: pass as `upload_id_marker` for the next page.
     pub next_upload_id_marker: Option<String>,
 }
 
 /// Unfinished uploads under `prefix` (to clean up abandoned ones). Needs
 /// `s3:ListBucketMultipartUploads`, which the default Cubby policy does not grant.
+///
+/// `GET <bucket URL>?uploads&encoding-type=url&prefix=<prefix>[&key-marker]
+/// [&upload-id-marker]`, signed with the empty body's SHA-256. Amazon S3 API
+/// Reference: ListMultipartUploads.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key, upload id or a header value does not
+/// make a valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_list_multipart_uploads(
     ctx: &RequestContext<'_>,
     prefix: &str,
@@ -371,6 +485,13 @@ pub fn build_list_multipart_uploads(
     )
 }
 
+/// Reads a ListMultipartUploads answer, URL-decoding keys when the body says
+/// `EncodingType` `url`. Amazon S3 API Reference: ListMultipartUploads.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one);
+/// a body that is not a `ListMultipartUploadsResult` or a bad URL encoding is an
+/// unexpected response.
 pub fn parse_list_multipart_uploads(
     response: Response<Vec<u8>>,
 ) -> Result<ListUploadsPage, S3Error> {

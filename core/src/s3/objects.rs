@@ -1,17 +1,14 @@
-//! Object operations: list, head, get, put, copy, delete, delete many.
+//! Object reads: list, head, get (writes are in `writes.rs`).
 
 use http::{Method, Request, Response};
 
 use super::{
-    check_status, crc32_checksum, encode_key, header, result_document, signed_request, with_query,
-    ObjectRead, PayloadSigning, RequestContext, S3Error,
+    check_status, header, result_document, signed_request, with_query, ObjectRead, PayloadSigning,
+    RequestContext, S3Error,
 };
 use crate::datetime::{parse_http_date, parse_iso8601};
 use crate::encoding::percent_decode;
-use crate::xml::{escape, Element};
-
-/// DeleteObjects takes at most this many keys per request.
-pub const MAX_DELETE_KEYS: usize = 1000;
+use crate::xml::Element;
 
 // ---------------------------------------------------------------- ListObjectsV2
 
@@ -19,6 +16,7 @@ pub const MAX_DELETE_KEYS: usize = 1000;
 /// that any key survives XML; [`parse_list_objects`] decodes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListObjectsRequest<'a> {
+    /// `prefix`: only keys starting with it; empty lists the whole bucket.
     pub prefix: &'a str,
     /// `/` to list one "folder" level (sub-folders come back as common prefixes).
     pub delimiter: Option<&'a str>,
@@ -26,31 +24,47 @@ pub struct ListObjectsRequest<'a> {
     pub max_keys: Option<u32>,
     /// `next_continuation_token` of the previous page.
     pub continuation_token: Option<&'a str>,
+    /// `start-after`: list keys after this one (first page only).
     pub start_after: Option<&'a str>,
 }
 
+/// One `<Contents>` entry of a listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectSummary {
+    /// `Key`, URL-decoded.
     pub key: String,
+    /// `Size` in bytes.
     pub size: u64,
     /// As S3 sends it, quotes included.
     pub etag: String,
     /// Epoch seconds.
     pub last_modified: Option<u64>,
+    /// `StorageClass`, e.g. `STANDARD`.
     pub storage_class: Option<String>,
 }
 
+/// One page of a ListObjectsV2 result (`ListBucketResult`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListObjectsPage {
+    /// The `<Contents>` entries, in S3's (UTF-8 binary) key order.
     pub objects: Vec<ObjectSummary>,
     /// Sub-"folders" (with `delimiter`), decoded, each ending in the delimiter.
     pub common_prefixes: Vec<String>,
+    /// `IsTruncated`: more pages follow.
     pub is_truncated: bool,
     /// Pass to the next request when `is_truncated`.
     pub next_continuation_token: Option<String>,
+    /// `KeyCount`: how many keys this page returned.
     pub key_count: Option<u64>,
 }
 
+/// `GET <bucket URL>?list-type=2&encoding-type=url[&prefix][&delimiter][&max-keys]
+/// [&continuation-token][&start-after]`, signed with the body's SHA-256: one page of
+/// the bucket's keys. Amazon S3 API Reference: ListObjectsV2.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_list_objects(
     ctx: &RequestContext<'_>,
     request: &ListObjectsRequest<'_>,
@@ -107,6 +121,13 @@ fn is_true(el: &Element, name: &str) -> bool {
     el.child_text(name).map(str::trim) == Some("true")
 }
 
+/// Reads a ListObjectsV2 answer (`ListBucketResult`), URL-decoding keys and prefixes
+/// when the body says `EncodingType` `url`. Amazon S3 API Reference: ListObjectsV2.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). A body that is not
+/// a `ListBucketResult`, an entry without `Key` or `Size`, a bad URL encoding, or
+/// `IsTruncated` without `NextContinuationToken` is an unexpected response.
 pub fn parse_list_objects(response: Response<Vec<u8>>) -> Result<ListObjectsPage, S3Error> {
     let root = result_document(&response, "ListBucketResult")?;
     let url_encoded = root.child_text("EncodingType").map(str::trim) == Some("url");
@@ -157,9 +178,11 @@ pub fn parse_list_objects(response: Response<Vec<u8>>) -> Result<ListObjectsPage
 pub struct ObjectMetadata {
     /// `Content-Length` (of the returned range, for a ranged GET).
     pub size: u64,
+    /// `ETag`, quotes included.
     pub etag: Option<String>,
     /// Epoch seconds.
     pub last_modified: Option<u64>,
+    /// `Content-Type`.
     pub content_type: Option<String>,
     /// `x-amz-checksum-crc32` as stored (for multipart objects `<base64>-<parts>`).
     pub checksum_crc32: Option<String>,
@@ -183,6 +206,13 @@ fn metadata(response: &Response<Vec<u8>>) -> Result<ObjectMetadata, S3Error> {
     })
 }
 
+/// `HEAD <object URL>` with `x-amz-checksum-mode: ENABLED` (so the stored CRC32
+/// comes back), signed with the empty body's SHA-256 and marked [`ObjectRead`].
+/// `key` is the object key as stored (not encoded). Amazon S3 API Reference: HeadObject.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_head_object(ctx: &RequestContext<'_>, key: &str) -> Result<Request<Vec<u8>>, S3Error> {
     let url = ctx.bucket.object_url(key);
     // Ask for the stored checksum too.
@@ -201,6 +231,11 @@ pub fn build_head_object(ctx: &RequestContext<'_>, key: &str) -> Result<Request<
 
 /// HEAD errors have no body: a missing object is a 404 (or 403 without
 /// `s3:ListBucket`) with no code; see [`S3Error::is_not_found`].
+/// Amazon S3 API Reference: HeadObject.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). A `Content-Length` that is
+/// not a number is an unexpected response.
 pub fn parse_head_object(response: Response<Vec<u8>>) -> Result<ObjectMetadata, S3Error> {
     check_status(&response)?;
     metadata(&response)
@@ -211,7 +246,9 @@ pub fn parse_head_object(response: Response<Vec<u8>>) -> Result<ObjectMetadata, 
 /// `Range: bytes=first-last` (inclusive), or `bytes=first-` without `last`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ByteRange {
+    /// Offset of the first byte.
     pub first: u64,
+    /// Offset of the last byte (inclusive); `None` reads to the end.
     pub last: Option<u64>,
 }
 
@@ -224,14 +261,25 @@ impl ByteRange {
     }
 }
 
+/// A GetObject answer: the bytes and what the headers say about them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GetObjectOutput {
+    /// The object's bytes (of the range, for a 206).
     pub body: Vec<u8>,
+    /// From the response headers.
     pub metadata: ObjectMetadata,
     /// `Content-Range` of a 206: (first, last, total size when known).
     pub content_range: Option<(u64, u64, Option<u64>)>,
 }
 
+/// `GET <object URL>`, with `Range: bytes=first-[last]` when `range` is given,
+/// signed with the empty body's SHA-256 and marked [`ObjectRead`]. `key` is the
+/// object key as stored. Amazon S3 API Reference: GetObject; RFC 9110 §14.
+///
+/// # Errors
+/// [`S3Error::is_invalid_input`] when the key or a header value does not make a
+/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign. Also invalid input: a range whose `last` is
+/// before `first`.
 pub fn build_get_object(
     ctx: &RequestContext<'_>,
     key: &str,
@@ -272,6 +320,11 @@ fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
     Some((first.parse().ok()?, last.parse().ok()?, total))
 }
 
+/// Reads a GetObject answer (200, or 206 for a range). Amazon S3 API Reference: GetObject.
+///
+/// # Errors
+/// The service error of a non-2xx status (S3's error document when there is one). A bad `Content-Length`
+/// or `Content-Range` is an unexpected response.
 pub fn parse_get_object(response: Response<Vec<u8>>) -> Result<GetObjectOutput, S3Error> {
     check_status(&response)?;
     let metadata = metadata(&response)?;
@@ -287,195 +340,4 @@ pub fn parse_get_object(response: Response<Vec<u8>>) -> Result<GetObjectOutput, 
         metadata,
         content_range,
     })
-}
-
-// -------------------------------------------------------------------- PutObject
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PutObjectRequest<'a> {
-    pub key: &'a str,
-    pub body: Vec<u8>,
-    pub content_type: Option<&'a str>,
-    /// `If-None-Match: *`: fail with 412 instead of overwriting an existing object.
-    pub if_none_match: bool,
-    /// Sign with `UNSIGNED-PAYLOAD` instead of hashing the body (large bodies).
-    pub unsigned_payload: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PutObjectOutput {
-    pub etag: Option<String>,
-    pub version_id: Option<String>,
-    pub checksum_crc32: Option<String>,
-}
-
-pub fn build_put_object(
-    ctx: &RequestContext<'_>,
-    request: PutObjectRequest<'_>,
-) -> Result<Request<Vec<u8>>, S3Error> {
-    let url = ctx.bucket.object_url(request.key);
-    let mut headers = vec![
-        ("x-amz-checksum-crc32", crc32_checksum(&request.body)),
-        ("x-amz-sdk-checksum-algorithm", "CRC32".to_string()),
-    ];
-    if let Some(content_type) = request.content_type {
-        headers.push(("content-type", content_type.to_string()));
-    }
-    if request.if_none_match {
-        headers.push(("if-none-match", "*".to_string()));
-    }
-    let payload = if request.unsigned_payload {
-        PayloadSigning::Unsigned
-    } else {
-        PayloadSigning::Sha256
-    };
-    signed_request(ctx, Method::PUT, &url, &headers, request.body, payload)
-}
-
-pub fn parse_put_object(response: Response<Vec<u8>>) -> Result<PutObjectOutput, S3Error> {
-    check_status(&response)?;
-    Ok(PutObjectOutput {
-        etag: header(&response, "etag").map(str::to_string),
-        version_id: header(&response, "x-amz-version-id").map(str::to_string),
-        checksum_crc32: header(&response, "x-amz-checksum-crc32").map(str::to_string),
-    })
-}
-
-// ------------------------------------------------------------------- CopyObject
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CopyObjectOutput {
-    pub etag: String,
-    /// Epoch seconds.
-    pub last_modified: Option<u64>,
-}
-
-/// Copies `source_key` to `destination_key` in the same bucket (rename = copy +
-/// delete). With `if_none_match`, an existing destination gives 412.
-pub fn build_copy_object(
-    ctx: &RequestContext<'_>,
-    source_key: &str,
-    destination_key: &str,
-    if_none_match: bool,
-) -> Result<Request<Vec<u8>>, S3Error> {
-    let url = ctx.bucket.object_url(destination_key);
-    let mut headers = vec![(
-        "x-amz-copy-source",
-        format!("{}/{}", ctx.bucket.name(), encode_key(source_key)),
-    )];
-    if if_none_match {
-        headers.push(("if-none-match", "*".to_string()));
-    }
-    signed_request(
-        ctx,
-        Method::PUT,
-        &url,
-        &headers,
-        Vec::new(),
-        PayloadSigning::Sha256,
-    )
-}
-
-/// A 200 can still carry an `<Error>` (the copy failed after S3 started answering).
-pub fn parse_copy_object(response: Response<Vec<u8>>) -> Result<CopyObjectOutput, S3Error> {
-    let root = result_document(&response, "CopyObjectResult")?;
-    let etag = root
-        .child_text("ETag")
-        .ok_or_else(|| S3Error::unexpected_response(&response, "CopyObjectResult without ETag"))?;
-    Ok(CopyObjectOutput {
-        etag: etag.to_string(),
-        last_modified: root.child_text("LastModified").and_then(parse_iso8601),
-    })
-}
-
-// ----------------------------------------------------------------- DeleteObject
-
-pub fn build_delete_object(
-    ctx: &RequestContext<'_>,
-    key: &str,
-) -> Result<Request<Vec<u8>>, S3Error> {
-    let url = ctx.bucket.object_url(key);
-    signed_request(
-        ctx,
-        Method::DELETE,
-        &url,
-        &[],
-        Vec::new(),
-        PayloadSigning::Sha256,
-    )
-}
-
-/// 204 (also for a key that did not exist).
-pub fn parse_delete_object(response: Response<Vec<u8>>) -> Result<(), S3Error> {
-    check_status(&response)
-}
-
-// ---------------------------------------------------------------- DeleteObjects
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeleteFailure {
-    pub key: String,
-    pub code: String,
-    pub message: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DeleteObjectsOutput {
-    /// Empty in quiet mode (the default here): only failures are reported.
-    pub deleted: Vec<String>,
-    pub failed: Vec<DeleteFailure>,
-}
-
-/// Deletes up to [`MAX_DELETE_KEYS`] keys in quiet mode.
-pub fn build_delete_objects(
-    ctx: &RequestContext<'_>,
-    keys: &[&str],
-) -> Result<Request<Vec<u8>>, S3Error> {
-    if keys.is_empty() || keys.len() > MAX_DELETE_KEYS {
-        return Err(S3Error::invalid_input("DeleteObjects takes 1 to 1000 keys"));
-    }
-    let mut body = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
-         <Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>",
-    );
-    for key in keys {
-        body.push_str("<Object><Key>");
-        body.push_str(&escape(key));
-        body.push_str("</Key></Object>");
-    }
-    body.push_str("</Delete>");
-    let body = body.into_bytes();
-    // The service requires an integrity header; CRC32 replaces Content-MD5.
-    let headers = [
-        ("content-type", "application/xml".to_string()),
-        ("x-amz-checksum-crc32", crc32_checksum(&body)),
-        ("x-amz-sdk-checksum-algorithm", "CRC32".to_string()),
-    ];
-    let url = with_query(ctx.bucket.bucket_url(), &[("delete", None)]);
-    signed_request(
-        ctx,
-        Method::POST,
-        &url,
-        &headers,
-        body,
-        PayloadSigning::Sha256,
-    )
-}
-
-pub fn parse_delete_objects(response: Response<Vec<u8>>) -> Result<DeleteObjectsOutput, S3Error> {
-    let root = result_document(&response, "DeleteResult")?;
-    let mut output = DeleteObjectsOutput::default();
-    for deleted in root.children_named("Deleted") {
-        if let Some(key) = deleted.child_text("Key") {
-            output.deleted.push(key.to_string());
-        }
-    }
-    for error in root.children_named("Error") {
-        output.failed.push(DeleteFailure {
-            key: error.child_text("Key").unwrap_or_default().to_string(),
-            code: error.child_text("Code").unwrap_or_default().to_string(),
-            message: error.child_text("Message").map(str::to_string),
-        });
-    }
-    Ok(output)
 }

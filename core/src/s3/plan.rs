@@ -24,14 +24,17 @@ pub struct PartPlan {
 }
 
 impl PartPlan {
+    /// The file's size in bytes.
     pub fn file_size(&self) -> u64 {
         self.file_size
     }
 
+    /// Bytes in every part but the last.
     pub fn part_size(&self) -> u64 {
         self.part_size
     }
 
+    /// Number of parts, 1..=[`MAX_PARTS`].
     pub fn part_count(&self) -> u32 {
         self.part_count
     }
@@ -54,7 +57,10 @@ impl PartPlan {
 
 /// Plans parts of about `preferred_part_size` bytes (clamped to 5 MiB..=5 GiB),
 /// growing the part size (in whole MiB) when the file would need more than 10,000
-/// parts. Fails when the file is larger than [`MAX_UPLOAD_SIZE`].
+/// parts. Sizes in bytes. Amazon S3 User Guide: Amazon S3 multipart upload limits.
+///
+/// # Errors
+/// Invalid input when `file_size` is larger than [`MAX_UPLOAD_SIZE`].
 pub fn plan_parts(file_size: u64, preferred_part_size: u64) -> Result<PartPlan, S3Error> {
     if file_size > MAX_UPLOAD_SIZE {
         return Err(S3Error::invalid_input(

@@ -12,8 +12,10 @@ use crate::encoding::uri_encode;
 /// SigV4 presigned URLs live at most 7 days.
 pub const MAX_PRESIGN_SECONDS: u64 = 604_800;
 
+/// A presigned GET URL and how long it lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PresignedUrl {
+    /// The object URL with the `X-Amz-*` signature in its query.
     pub url: String,
     /// `X-Amz-Expires` as signed.
     pub expires_in_seconds: u64,
@@ -26,6 +28,18 @@ pub struct PresignedUrl {
 /// temporary credentials dies with them) and to 7 days. With `download_filename`,
 /// the response carries `Content-Disposition: attachment; filename*=UTF-8''...` so
 /// the browser saves instead of showing it.
+///
+/// The URL is `GET <object URL>?[response-content-disposition=...&]X-Amz-Algorithm
+/// &X-Amz-Credential&X-Amz-Date&X-Amz-Expires&X-Amz-SignedHeaders
+/// [&X-Amz-Security-Token]&X-Amz-Signature`, payload `UNSIGNED-PAYLOAD`; `key` is the
+/// object key as stored, `requested_seconds` a lifetime in seconds. Amazon S3 API
+/// Reference: Authenticating Requests: Using Query Parameters (AWS Signature
+/// Version 4).
+///
+/// # Errors
+/// Invalid input when `ctx.time` is before 1970, the lifetime comes to zero (or the
+/// credentials have expired), or the URL cannot be built; a signing error when
+/// aws-sigv4 refuses to sign.
 pub fn presign_get(
     ctx: &RequestContext<'_>,
     key: &str,

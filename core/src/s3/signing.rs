@@ -50,7 +50,14 @@ pub fn s3_settings(location: SignatureLocation, expires_in: Option<Duration>) ->
     settings
 }
 
-/// Signs `request` in place with S3's header settings.
+/// Signs `request` in place with S3's header settings: adds `x-amz-date`,
+/// `x-amz-content-sha256`, `x-amz-security-token` (with a session token) and
+/// `authorization`. `region` is e.g. `us-east-1`, `time` the signing time (see
+/// [`signing_time`]). Returns the signature (hex). Amazon S3 API Reference:
+/// Authenticating Requests (AWS Signature Version 4).
+///
+/// # Errors
+/// As [`sign_request`].
 pub fn sign_s3_request(
     request: &mut Request<Vec<u8>>,
     credentials: &Credentials,
@@ -72,7 +79,13 @@ pub fn sign_s3_request(
 /// Signs `request` in place with any settings: adds the headers (header signing)
 /// or appends the query parameters, sorted, with `X-Amz-Signature` last (query
 /// signing). The request URI must already be encoded the way it goes on the wire.
-/// Returns the signature (hex).
+/// Returns the signature (hex). `service` is the signing name, e.g. `s3`.
+/// IAM User Guide: Signature Version 4 signing process.
+///
+/// # Errors
+/// Invalid input for a request header value that is not visible ASCII; a signing
+/// error when aws-sigv4 refuses the request or returns a header or URL that is not
+/// valid.
 pub fn sign_request(
     request: &mut Request<Vec<u8>>,
     credentials: &Credentials,
