@@ -8,6 +8,7 @@
 
 mod error;
 mod multipart;
+mod multipart_list;
 mod objects;
 mod plan;
 mod presign;
@@ -26,11 +27,13 @@ use crate::encoding::{base64_encode, uri_encode};
 pub use error::S3Error;
 pub use multipart::{
     build_abort_multipart_upload, build_complete_multipart_upload, build_create_multipart_upload,
-    build_list_multipart_uploads, build_list_parts, build_upload_part, build_upload_part_detached,
-    parse_abort_multipart_upload, parse_complete_multipart_upload, parse_create_multipart_upload,
-    parse_list_multipart_uploads, parse_list_parts, parse_upload_part,
-    CompleteMultipartUploadOutput, CompletedPart, ListPartsPage, ListUploadsPage, PartSummary,
-    UploadPartOutput, UploadSummary,
+    build_upload_part, build_upload_part_detached, parse_abort_multipart_upload,
+    parse_complete_multipart_upload, parse_create_multipart_upload, parse_upload_part,
+    CompleteMultipartUploadOutput, CompletedPart, UploadPartOutput,
+};
+pub use multipart_list::{
+    build_list_multipart_uploads, build_list_parts, parse_list_multipart_uploads, parse_list_parts,
+    ListPartsPage, ListUploadsPage, PartSummary, UploadSummary,
 };
 pub use objects::{
     build_get_object, build_head_object, build_list_objects, parse_get_object, parse_head_object,
