@@ -160,6 +160,10 @@ fn test() -> Result<(), String> {
     fmt.args(["fmt", "--all", "--", "--check"]);
     add("format", fmt);
 
+    let mut tidy = cargo(&tools);
+    tidy.args(["xtask", "tidy"]);
+    add("tidy", tidy);
+
     let mut clippy_host = cargo(&tools);
     clippy_host.args([
         "clippy",
