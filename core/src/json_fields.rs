@@ -30,6 +30,8 @@ impl std::error::Error for ObjectError {}
 
 /// Reads `bytes` as a JSON object into `T`. Only an object is accepted: serde would
 /// also fill a struct from an array of its fields in order, which no service sends.
+/// A name given twice takes its last value, as `JSON.parse` does (RFC 8259 §4
+/// leaves it open; derived serde types would refuse the whole document).
 ///
 /// # Errors
 /// [`ObjectError::NotJson`] when `bytes` are not JSON (or not UTF-8),
@@ -41,13 +43,16 @@ pub fn read_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ObjectError> 
             Err(e) => ObjectError::NotJson(e),
         });
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_data() {
-            ObjectError::NotObject
-        } else {
-            ObjectError::NotJson(e)
-        }
-    })
+    // Through a map first: its inserts keep the last of repeated names.
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
+        .map_err(|e| {
+            if e.is_data() {
+                ObjectError::NotObject
+            } else {
+                ObjectError::NotJson(e)
+            }
+        })?;
+    T::deserialize(serde_json::Value::Object(object)).map_err(|_| ObjectError::NotObject)
 }
 
 /// A field read as `T` when it has `T`'s shape, else kept as [`Loose::Invalid`]
@@ -77,6 +82,12 @@ impl<T, R> Loose<T, R> {
 /// AWS JSON 1.1 timestamps), rounded down so an expiry is never read late.
 /// Negative numbers, numbers of 2^64 or more and anything that is not a number do
 /// not read.
+///
+/// Limits of reading through serde_json's `f64` for fraction and exponent forms:
+/// a number with more than 15 significant digits may round (`1700003600.9999999999`
+/// reads as 1700003601), and one beyond `f64`'s range (`1e400`) fails the whole
+/// document rather than this field. Cognito's tokens carry integers and Cognito
+/// Identity's `Expiration` ten digits, so neither reaches these limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EpochSeconds(pub u64);
 
@@ -158,6 +169,14 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_name_takes_its_last_value() {
+        let shape: Shape = read_object(br#"{"text":"first","text":"last"}"#).unwrap();
+        assert_eq!(shape.text.and_then(Loose::valid).as_deref(), Some("last"));
+        let shape: Shape = read_object(br#"{"time":1,"text":"t","time":2}"#).unwrap();
+        assert_eq!(shape.time.and_then(Loose::valid), Some(EpochSeconds(2)));
+    }
+
+    #[test]
     fn epoch_numbers_round_down() {
         let seconds = |text: &str| serde_json::from_str::<EpochSeconds>(text).ok().map(|s| s.0);
         let cases = [
@@ -174,6 +193,7 @@ mod tests {
             ("0.9", Some(0)),
             ("5e-1", Some(0)),
             ("1e-999", Some(0)),
+            ("1e-999999999999", Some(0)),
             ("18446744073709551615", Some(u64::MAX)),
             ("18446744073709551616", None),
             ("1e20", None),

@@ -56,7 +56,7 @@ impl ResumeStore for UploadRecords {
 pub fn drop_stale_upload_records() {
     let records = storage::keys(Store::Local)
         .into_iter()
-        .filter(|k| k.starts_with(transfers::RESUME_PREFIX))
+        .filter(|k| k.starts_with(keys::UPLOAD_RECORD_PREFIX))
         .filter_map(|k| storage::get(Store::Local, &k).map(|v| (k, v)));
     for id in transfers::stale_records(records, browser_env().now_secs()) {
         storage::remove(Store::Local, &id);

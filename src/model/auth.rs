@@ -10,6 +10,7 @@ use crate::model::transport::{Aborted, NetworkError, SendOptions, Transport};
 use cubby_core::credentials::Credentials;
 use cubby_core::id_token::{self, IdTokenClaims, IdTokenError};
 use cubby_core::identity::{self, IdentityError};
+use cubby_core::json_fields::read_object;
 use cubby_core::oauth::{self, OAuthError, PkceVerifier};
 use cubby_core::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -47,8 +48,8 @@ impl PendingSignIn {
 
     /// `None` for anything but a stored sign-in.
     pub fn from_json(text: &str) -> Option<Self> {
-        // from_slice, as every reader in the app: one copy of serde_json's reader.
-        serde_json::from_slice(text.as_bytes()).ok()
+        // Objects only, a repeated name's last value: as every reader in the app.
+        read_object(text.as_bytes()).ok()
     }
 }
 
@@ -111,14 +112,12 @@ pub struct Tokens {
 }
 
 /// [`Tokens`] as kept in storage and sent to other tabs: the tokens themselves (the
-/// claims are decoded again on reading).
+/// claims are decoded again on reading). Borrowed when written, owned when read
+/// (`read_object` reads through a map first).
 #[derive(Serialize, Deserialize)]
 struct StoredTokens<'a> {
-    #[serde(borrow)]
     id_token: Cow<'a, str>,
-    #[serde(borrow)]
     access_token: Cow<'a, str>,
-    #[serde(borrow)]
     refresh_token: Cow<'a, str>,
     keep_signed_in: bool,
 }
@@ -138,8 +137,8 @@ impl Tokens {
     /// Reads stored tokens back. The id token's claims are checked again except for
     /// expiry: an expired id token is refreshed, not thrown away.
     pub fn from_json(config: &Config, text: &str) -> Option<Tokens> {
-        // from_slice, as every reader in the app: one copy of serde_json's reader.
-        let stored: StoredTokens = serde_json::from_slice(text.as_bytes()).ok()?;
+        // Objects only, a repeated name's last value: as every reader in the app.
+        let stored: StoredTokens = read_object(text.as_bytes()).ok()?;
         let claims = id_token::decode(&stored.id_token).ok()?;
         let issuer = config.issuer();
         if claims.iss != issuer || !claims.aud.contains(&config.client_id) {

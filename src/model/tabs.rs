@@ -64,19 +64,9 @@ impl TabMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::testing::config;
     use cubby_core::encoding::base64url_encode;
     use cubby_core::secret::Secret;
-
-    fn config() -> Config {
-        Config::parse(
-            r#"{"region": "us-east-1", "userPoolId": "us-east-1_Example1",
-                "clientId": "client", "hostedUiUrl": "http://127.0.0.1:9001/",
-                "identityPoolId": "us-east-1:0000-1111", "bucket": "cubby-data",
-                "redirectUri": "http://127.0.0.1:8080/",
-                "signOutUri": "http://127.0.0.1:8080/"}"#,
-        )
-        .unwrap()
-    }
 
     fn id_token(issuer: &str) -> String {
         let claims = format!(
@@ -152,6 +142,18 @@ mod tests {
         ] {
             assert_eq!(TabMessage::decode(&config, text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn tokens_must_come_as_an_object_not_an_array_of_fields() {
+        let config = config();
+        let id_token = id_token(&config.issuer());
+        let object = format!(
+            r#"tokens:{{"id_token":"{id_token}","access_token":"a","refresh_token":"r","keep_signed_in":false}}"#
+        );
+        assert!(TabMessage::decode(&config, &object).is_some());
+        let array = format!(r#"tokens:["{id_token}","a","r",false]"#);
+        assert_eq!(TabMessage::decode(&config, &array), None);
     }
 
     /// Tokens for another user pool (or client) are not this app's tokens.

@@ -52,14 +52,6 @@ pub struct SendOptions {
 }
 
 impl SendOptions {
-    /// Options that only report progress.
-    pub fn progress(progress: Rc<dyn Fn(u64)>) -> SendOptions {
-        SendOptions {
-            progress: Some(progress),
-            ..SendOptions::default()
-        }
-    }
-
     /// Puts a [`DetachedBody::bytes`] body into `request`. Any other kind of
     /// body is one a transport without its own way of sending it cannot send.
     pub fn bytes_into(&self, request: &mut http::Request<Vec<u8>>) -> Result<(), NetworkError> {

@@ -4,15 +4,15 @@
 //! (ListParts says which parts S3 still holds).
 
 use crate::model::session::{CallError, Session};
+use crate::model::storage_keys::UPLOAD_RECORD_PREFIX;
 use crate::model::transport::SendOptions;
+use cubby_core::json_fields::read_object;
 use cubby_core::s3::{self, CompletedPart, PartPlan, PartSummary};
 use serde::{Deserialize, Serialize};
 
 /// Records of unfinished uploads older than this are dropped: the bucket's
 /// lifecycle rule aborts incomplete multipart uploads after one day.
 pub const RESUME_MAX_AGE: u64 = 24 * 3600;
-/// Storage keys of resume records start with this.
-pub const RESUME_PREFIX: &str = crate::model::storage_keys::UPLOAD_RECORD_PREFIX;
 
 /// Where resume records are kept (localStorage in the app). Values are the
 /// records' JSON.
@@ -27,7 +27,7 @@ pub trait ResumeStore {
 pub fn resume_id(key: &str, file_name: &str, size: u64, last_modified: u64) -> String {
     // A JSON array of the four: strings and numbers, serialising cannot fail.
     let parts = serde_json::to_string(&(key, file_name, size, last_modified)).unwrap_or_default();
-    format!("{RESUME_PREFIX}{parts}")
+    format!("{UPLOAD_RECORD_PREFIX}{parts}")
 }
 
 /// What is remembered of a multipart upload in progress; stored as JSON with these
@@ -57,8 +57,8 @@ impl ResumeRecord {
 
     /// `None` for anything but a record.
     pub fn from_json(text: &str) -> Option<ResumeRecord> {
-        // from_slice, as every reader in the app: one copy of serde_json's reader.
-        serde_json::from_slice(text.as_bytes()).ok()
+        // Objects only, a repeated name's last value: as every reader in the app.
+        read_object(text.as_bytes()).ok()
     }
 
     /// Past the bucket's abort rule (or from the future: a clock that jumped).
@@ -71,7 +71,7 @@ impl ResumeRecord {
 pub fn stale_records(records: impl IntoIterator<Item = (String, String)>, now: u64) -> Vec<String> {
     records
         .into_iter()
-        .filter(|(id, _)| id.starts_with(RESUME_PREFIX))
+        .filter(|(id, _)| id.starts_with(UPLOAD_RECORD_PREFIX))
         .filter(|(_, json)| ResumeRecord::from_json(json).is_none_or(|r| r.is_stale(now)))
         .map(|(id, _)| id)
         .collect()

@@ -671,3 +671,14 @@ fn a_paused_file_lets_the_queue_go_on_and_resumes_alongside_it() {
     queue.clear_finished();
     assert!(queue.items().is_empty());
 }
+
+#[test]
+fn a_resume_record_must_be_an_object_and_its_last_repeated_field_counts() {
+    // serde alone would fill the struct from an array of its fields in order.
+    assert_eq!(ResumeRecord::from_json(r#"["u","k",8,1000,[]]"#), None);
+    let record = ResumeRecord::from_json(
+        r#"{"upload_id":"old","upload_id":"u","key":"k","part_size":8,"created":1000,"parts":[]}"#,
+    )
+    .expect("a repeated field takes its last value");
+    assert_eq!(record.upload_id, "u");
+}
