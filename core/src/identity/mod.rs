@@ -87,7 +87,7 @@ fn json_post(
 ///
 /// `POST <endpoint>/` with `Content-Type: application/x-amz-json-1.1`,
 /// `X-Amz-Target: AWSCognitoIdentityService.GetId` and the JSON body `{"IdentityPoolId":
-/// "<identity_pool_id>","Logins":{"<logins_key>":"<id_token>"}}`,, unsigned (the id token in `Logins`
+/// "<identity_pool_id>","Logins":{"<logins_key>":"<id_token>"}}`, unsigned (the id token in `Logins`
 /// is the authentication). `endpoint` is e.g. [`endpoint`]'s result, `logins_key`
 /// [`logins_key`]'s, `id_token` the user pool id token. Amazon Cognito Identity API
 /// Reference: GetId.
@@ -111,7 +111,7 @@ pub fn build_get_id(
 ///
 /// `POST <endpoint>/` with `Content-Type: application/x-amz-json-1.1`,
 /// `X-Amz-Target: AWSCognitoIdentityService.GetCredentialsForIdentity` and the JSON body `{"IdentityId":
-/// "<identity_id>","Logins":{"<logins_key>":"<id_token>"}}`,, unsigned (the id token in `Logins`
+/// "<identity_id>","Logins":{"<logins_key>":"<id_token>"}}`, unsigned (the id token in `Logins`
 /// is the authentication). `endpoint` is e.g. [`endpoint`]'s result, `logins_key`
 /// [`logins_key`]'s, `id_token` the user pool id token. Amazon Cognito Identity API
 /// Reference: GetCredentialsForIdentity.
@@ -136,7 +136,7 @@ pub fn build_get_credentials_for_identity(
 ///
 /// `POST <endpoint>/` with `Content-Type: application/x-amz-json-1.1`,
 /// `X-Amz-Target: AWSCognitoIdentityService.GetOpenIdToken` and the JSON body `{"IdentityId":
-/// "<identity_id>","Logins":{"<logins_key>":"<id_token>"}}`,, unsigned (the id token in `Logins`
+/// "<identity_id>","Logins":{"<logins_key>":"<id_token>"}}`, unsigned (the id token in `Logins`
 /// is the authentication). `endpoint` is e.g. [`endpoint`]'s result, `logins_key`
 /// [`logins_key`]'s, `id_token` the user pool id token. Amazon Cognito Identity API
 /// Reference: GetOpenIdToken.
