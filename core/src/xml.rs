@@ -194,7 +194,21 @@ pub fn parse_bytes(input: &[u8]) -> Result<Element, XmlError> {
     parse(text)
 }
 
-/// Escapes text for element content or a double-quoted attribute.
+/// Whether XML 1.0 can carry `text` at all (escaped or not): every character is a
+/// `Char` of the XML 1.0 specification (§2.2): tab, LF, CR, U+0020–U+D7FF,
+/// U+E000–U+FFFD, U+10000 and up. The other control characters (U+0000–U+001F) and
+/// U+FFFE/U+FFFF cannot appear even as character references, so a request body
+/// holding them is refused (S3: `MalformedXML`); such text must travel elsewhere
+/// (for a key: in the URL).
+pub fn can_carry(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    })
+}
+
+/// Escapes text for element content or a double-quoted attribute. Text that XML
+/// cannot carry at all ([`can_carry`]) stays unusable: the caller checks first.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -265,6 +279,23 @@ mod tests {
         assert_eq!(parse(&deep).unwrap_err().kind, XmlErrorKind::TooDeep);
         let deepest = "<a>".repeat(MAX_DEPTH) + &"</a>".repeat(MAX_DEPTH);
         assert!(parse(&deepest).is_ok());
+    }
+
+    #[test]
+    fn only_xml_chars_can_be_carried() {
+        assert!(can_carry(
+            "tab\there\r\nok é \u{D7FF} \u{E000} \u{FFFD} \u{10FFFF}"
+        ));
+        for bad in [
+            "ctl\u{1}.txt",
+            "\u{0}",
+            "\u{1F}",
+            "a\u{B}b",
+            "\u{FFFE}",
+            "\u{FFFF}",
+        ] {
+            assert!(!can_carry(bad), "{bad:?}");
+        }
     }
 
     #[test]

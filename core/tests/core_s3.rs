@@ -1795,3 +1795,164 @@ proptest! {
         prop_assert!(last.end - last.start <= plan.part_size());
     }
 }
+
+// ------------------------------------------------ keys S3 refuses, and XML cannot carry
+
+/// A key of exactly `bytes` bytes under the fixtures' user folder, its name made of
+/// `é` (two bytes each) and one `a` when the length is odd.
+fn key_of(bytes: usize) -> String {
+    let mut key = "private/us-east-1:11111111-2222-3333-4444-555555555555/".to_string();
+    let rest = bytes - key.len();
+    key.push_str(&"é".repeat(rest / 2));
+    if rest % 2 == 1 {
+        key.push('a');
+    }
+    assert_eq!(key.len(), bytes);
+    key
+}
+
+#[test]
+fn the_key_limit_counts_bytes_of_the_whole_key() {
+    assert_eq!(MAX_KEY_BYTES, 1024);
+    let at_limit = key_of(1024);
+    // 1,024 bytes but far fewer characters: bytes count, not characters.
+    assert!(at_limit.chars().count() < 1024);
+    assert_eq!(check_key_length(&at_limit), Ok(()));
+    let over = check_key_length(&key_of(1025)).unwrap_err();
+    assert_eq!((over.bytes(), over.over()), (Some(1025), Some(1)));
+    let message = over.to_string();
+    assert!(message.contains("1,024 bytes"), "{message}");
+    assert!(
+        message.contains("1,025 bytes, 1 byte too many"),
+        "{message}"
+    );
+    let far = check_key_length(&key_of(1056)).unwrap_err();
+    assert!(
+        far.to_string().contains("1,056 bytes, 32 bytes too many"),
+        "{far}"
+    );
+
+    // Every builder that names a new key refuses before signing anything, with the
+    // same error S3's KeyTooLongError gives.
+    let (bucket, creds) = ctx_fixture();
+    let ctx = RequestContext {
+        bucket: &bucket,
+        credentials: &creds,
+        time: at(GUIDE_TIME),
+    };
+    let long = key_of(1025);
+    let put = |key: &str| {
+        build_put_object(
+            &ctx,
+            PutObjectRequest {
+                key,
+                body: b"x".to_vec(),
+                content_type: None,
+                if_none_match: true,
+                unsigned_payload: false,
+            },
+        )
+    };
+    assert!(put(&at_limit).is_ok());
+    for refused in [
+        put(&long),
+        build_copy_object(&ctx, &at_limit, &long, true),
+        build_create_multipart_upload(&ctx, &long, None),
+    ] {
+        let err = refused.unwrap_err();
+        assert!(err.is_invalid_input());
+        assert_eq!(err.key_too_long(), Some(over));
+        assert_eq!(
+            classify(
+                &err.retry_failure(0),
+                &Attempts {
+                    made: 1,
+                    ..Attempts::default()
+                }
+            ),
+            RetryDecision::DoNotRetry
+        );
+    }
+    assert!(
+        build_copy_object(&ctx, &long, &at_limit, true).is_ok(),
+        "the source is S3's"
+    );
+    assert!(build_create_multipart_upload(&ctx, &at_limit, None).is_ok());
+
+    // S3's own answer reads as the same thing, with the size S3 names.
+    let refused = parse_copy_object(response(
+        400,
+        &[],
+        &error_body(
+            "KeyTooLongError",
+            "Your key is too long",
+            "<Size>1056</Size><MaxSizeAllowed>1024</MaxSizeAllowed>",
+        ),
+    ))
+    .unwrap_err();
+    let too_long = refused
+        .key_too_long()
+        .expect("KeyTooLongError is recognised");
+    assert_eq!(too_long.over(), Some(32));
+    assert_eq!(too_long.to_string(), far.to_string());
+    // Without a Size, the limit is still named.
+    let bare = parse_put_object(response(
+        400,
+        &[],
+        &error_body("KeyTooLongError", "Your key is too long", ""),
+    ))
+    .unwrap_err();
+    assert!(bare
+        .key_too_long()
+        .unwrap()
+        .to_string()
+        .contains("1,024 bytes"));
+    assert_eq!(
+        parse_put_object(response(400, &[], &error_body("InvalidArgument", "x", "")))
+            .unwrap_err()
+            .key_too_long(),
+        None
+    );
+}
+
+#[test]
+fn keys_xml_cannot_carry_are_deleted_one_by_one() {
+    let (bucket, creds) = ctx_fixture();
+    let ctx = RequestContext {
+        bucket: &bucket,
+        credentials: &creds,
+        time: at(GUIDE_TIME),
+    };
+    let control = "private/id/ctl\u{1}.txt";
+    // The DeleteObjects builder never puts such a key in its body.
+    assert!(build_delete_objects(&ctx, &["private/id/a.txt", control])
+        .unwrap_err()
+        .is_invalid_input());
+    for bad in ["a\u{0}", "a\u{1F}", "a\u{FFFE}", "a\u{FFFF}"] {
+        assert!(build_delete_objects(&ctx, &[bad]).is_err(), "{bad:?}");
+    }
+    // Tabs, line ends and any other Unicode text are fine, escaped.
+    let ok = build_delete_objects(&ctx, &["tab\there", "line\nend", "naïve ✓ 😀"]).unwrap();
+    let body = String::from_utf8(ok.body().clone()).unwrap();
+    assert!(body.contains("<Key>tab&#9;here</Key>"), "{body}");
+    assert!(xml::parse(&body).is_ok());
+
+    // The plan: XML-safe keys in batches of 1,000, in order; the others one by one.
+    let mut keys: Vec<String> = (0..2001).map(|i| format!("private/id/{i}")).collect();
+    keys.insert(5, control.to_string());
+    keys.push("private/id/\u{7}bell".to_string());
+    let plan = plan_deletes(&keys);
+    assert_eq!(
+        plan.batches.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![1000, 1000, 1]
+    );
+    assert_eq!(plan.batches[0][5], "private/id/5");
+    assert_eq!(plan.one_by_one, vec![control, "private/id/\u{7}bell"]);
+    for batch in &plan.batches {
+        assert!(build_delete_objects(&ctx, batch).is_ok());
+    }
+    let single = build_delete_object(&ctx, control).unwrap();
+    assert_eq!(single.method(), "DELETE");
+    assert!(single.uri().path().ends_with("/private/id/ctl%01.txt"));
+    assert_eq!(plan_deletes(&[]), DeletePlan::default());
+}

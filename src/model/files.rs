@@ -4,7 +4,7 @@
 use crate::model::listing::{Entry, EntryKind};
 use crate::model::session::{CallError, Session};
 use crate::model::transport::SendOptions;
-use cubby_core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest, MAX_DELETE_KEYS};
+use cubby_core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest};
 
 /// One page of a folder listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -167,25 +167,70 @@ pub async fn put_bytes_with(
         .map(|_| ())
 }
 
-/// Deletes keys in batches of 1,000 (DeleteObjects). Returns the keys that failed,
-/// with S3's error code.
-pub async fn delete_keys(
-    session: &Session,
-    keys: &[String],
-) -> Result<Vec<(String, String)>, CallError> {
+/// A key that was not deleted (or moved), and why.
+pub type KeyFailure = (String, CallError);
+
+/// Deletes `keys`: in batches of 1,000 with DeleteObjects, and the keys its XML body
+/// cannot carry (control characters) one at a time with DeleteObject, the key in
+/// the URL ([`s3::plan_deletes`]). Returns the keys that were not deleted, each with
+/// why. A failure that is not S3's answer about a key (no connection, signed out,
+/// stopped) ends the work: the keys not tried yet are returned with it.
+pub async fn delete_keys(session: &Session, keys: &[String]) -> Vec<KeyFailure> {
+    let plan = s3::plan_deletes(keys);
     let mut failed = Vec::new();
-    for batch in keys.chunks(MAX_DELETE_KEYS) {
-        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
-        let out = session
-            .s3(
-                |ctx| s3::build_delete_objects(ctx, &refs),
-                s3::parse_delete_objects,
-                SendOptions::default(),
-            )
-            .await?;
-        failed.extend(out.failed.into_iter().map(|f| (f.key, f.code)));
+    let mut stopped: Option<CallError> = None;
+    for batch in &plan.batches {
+        let result = match &stopped {
+            Some(e) => Err(e.clone()),
+            None => {
+                session
+                    .s3(
+                        |ctx| s3::build_delete_objects(ctx, batch),
+                        s3::parse_delete_objects,
+                        SendOptions::default(),
+                    )
+                    .await
+            }
+        };
+        match result {
+            Ok(out) => failed.extend(
+                out.failed
+                    .iter()
+                    .map(|f| (f.key.clone(), CallError::S3(f.error()))),
+            ),
+            Err(e) => {
+                failed.extend(batch.iter().map(|key| (key.to_string(), e.clone())));
+                stopped = stopped.or_else(|| ends_the_work(&e).then_some(e));
+            }
+        }
     }
-    Ok(failed)
+    for key in plan.one_by_one {
+        let result = match &stopped {
+            Some(e) => Err(e.clone()),
+            None => {
+                session
+                    .s3(
+                        |ctx| s3::build_delete_object(ctx, key),
+                        s3::parse_delete_object,
+                        SendOptions::default(),
+                    )
+                    .await
+            }
+        };
+        if let Err(e) = result {
+            stopped = stopped.or_else(|| ends_the_work(&e).then(|| e.clone()));
+            failed.push((key.to_string(), e));
+        }
+    }
+    failed
+}
+
+/// A failure that says nothing about one key, so the next keys would fail alike.
+fn ends_the_work(e: &CallError) -> bool {
+    matches!(
+        e,
+        CallError::Network(_) | CallError::Auth(_) | CallError::Aborted
+    )
 }
 
 /// Deletes a file, or a folder with everything under it.
@@ -195,44 +240,184 @@ pub async fn delete_entry(session: &Session, entry: &Entry) -> Result<(), CallEr
     } else {
         vec![entry.key.clone()]
     };
-    let failed = delete_keys(session, &keys).await?;
+    let mut failed = delete_keys(session, &keys).await;
+    if keys.len() == 1 {
+        // One object: S3's own answer, as for any other call.
+        return failed.pop().map_or(Ok(()), |(_, e)| Err(e));
+    }
+    let root = session.root_prefix();
     match failed.first() {
         None => Ok(()),
-        Some((key, code)) => Err(CallError::Incomplete(format!(
-            "{} of {} objects could not be deleted (first: {key}: {code})",
+        Some((key, e)) => Err(CallError::Incomplete(format!(
+            "{} of {} items were not deleted: {}. {}",
             failed.len(),
-            keys.len()
+            keys.len(),
+            names(&root, failed.iter().map(|(k, _)| k)),
+            why(e, &format!("delete {}", shown(&root, key)))
         ))),
     }
 }
 
 /// Renames or moves an entry to `new_key` (for a folder: a new prefix ending in
-/// `/`): copies every object (refusing to overwrite, `If-None-Match: *`), and
-/// deletes the originals only after all copies succeeded, so a failure never
-/// loses data.
+/// `/`). Every new key is checked against S3's limit before anything is copied;
+/// then each object is copied (refusing to overwrite, `If-None-Match: *`) until one
+/// fails, and the originals of the copies are deleted: a failure never loses data.
+/// A copy that meets the same object already at its destination (a move tried
+/// again after its delete failed) counts as made, so no third copy appears.
+///
+/// # Errors
+///
+/// [`CallError::KeyTooLong`] before any request; the first copy's error when
+/// nothing was copied; otherwise [`CallError::Incomplete`] saying exactly what was
+/// moved, what was not, and which originals are still there beside their copies.
 pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Result<(), CallError> {
     let sources = if entry.is_folder() {
         all_keys_under(session, &entry.key).await?
     } else {
         vec![entry.key.clone()]
     };
-    for source in &sources {
-        let target = format!("{new_key}{}", &source[entry.key.len()..]);
-        session
-            .s3(
-                |ctx| s3::build_copy_object(ctx, source, &target, true),
-                s3::parse_copy_object,
-                SendOptions::default(),
-            )
-            .await?;
+    let target_of = |source: &str| format!("{new_key}{}", &source[entry.key.len()..]);
+    if let Some(longest) = sources.iter().map(|s| target_of(s)).max_by_key(String::len) {
+        s3::check_key_length(&longest).map_err(CallError::KeyTooLong)?;
     }
-    let failed = delete_keys(session, &sources).await?;
-    match failed.first() {
-        None => Ok(()),
-        Some((key, code)) => Err(CallError::Incomplete(format!(
-            "the copy was made, but the original could not be removed ({key}: {code})"
-        ))),
+    let mut copied: Vec<String> = Vec::new();
+    let mut not_copied: Option<(usize, CallError)> = None;
+    for (index, source) in sources.iter().enumerate() {
+        match copy_unless_there(session, source, &target_of(source)).await {
+            Ok(()) => copied.push(source.clone()),
+            Err(e) => {
+                not_copied = Some((index, e));
+                break;
+            }
+        }
     }
+    let kept = if copied.is_empty() {
+        Vec::new()
+    } else {
+        delete_keys(session, &copied).await
+    };
+    let root = session.root_prefix();
+    if !entry.is_folder() {
+        return match (not_copied, kept.into_iter().next()) {
+            (Some((_, e)), _) => Err(e),
+            (None, None) => Ok(()),
+            (None, Some((source, e))) => {
+                let target = target_of(&source);
+                let (from, to) = (shown(&root, &source), shown(&root, &target));
+                Err(CallError::Incomplete(format!(
+                    "{to} was made, but the original {from} could not be removed, so both are \
+                     in your folder now. Try again to finish (no third copy is made), or delete \
+                     {from} yourself. {}",
+                    why(&e, &format!("remove {from}"))
+                )))
+            }
+        };
+    }
+    if not_copied.is_none() && kept.is_empty() {
+        return Ok(());
+    }
+    if copied.is_empty() {
+        if let Some((_, e)) = not_copied {
+            return Err(e);
+        }
+    }
+    let kept_keys: Vec<&String> = kept.iter().map(|(k, _)| k).collect();
+    let moved: Vec<&String> = copied.iter().filter(|k| !kept_keys.contains(k)).collect();
+    let mut report = format!(
+        "{} of {} items moved{}",
+        moved.len(),
+        sources.len(),
+        if moved.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", names(&root, moved.iter().copied()))
+        }
+    );
+    if let Some((index, e)) = &not_copied {
+        report.push_str(&format!(
+            "; not moved: {}. {}",
+            names(&root, sources[*index..].iter()),
+            why(e, &format!("copy {}", shown(&root, &sources[*index])))
+        ));
+    }
+    if let Some((_, e)) = kept.first() {
+        report.push_str(&format!(
+            "; copied, but the originals are still there too: {}. {}",
+            names(&root, kept_keys.iter().copied()),
+            why(e, "remove them")
+        ));
+    }
+    report.push_str(". Move the folder again to finish: what already moved is not copied twice");
+    Err(CallError::Incomplete(report))
+}
+
+/// Copies `source` to `target` unless `target` exists. A `target` that already holds
+/// the same object (size, and ETag or CRC32, equal) counts as copied: an earlier
+/// move made it and then failed to remove the original.
+async fn copy_unless_there(session: &Session, source: &str, target: &str) -> Result<(), CallError> {
+    let copied = session
+        .s3(
+            |ctx| s3::build_copy_object(ctx, source, target, true),
+            s3::parse_copy_object,
+            SendOptions::default(),
+        )
+        .await;
+    match copied {
+        Err(CallError::S3(e)) if e.is_precondition_failed() => {
+            let (Ok(theirs), Ok(ours)) = (head(session, target).await, head(session, source).await)
+            else {
+                return Err(CallError::S3(e));
+            };
+            if same_object(&theirs, &ours) {
+                Ok(())
+            } else {
+                Err(CallError::S3(e))
+            }
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+async fn head(session: &Session, key: &str) -> Result<s3::ObjectMetadata, CallError> {
+    session
+        .s3(
+            |ctx| s3::build_head_object(ctx, key),
+            s3::parse_head_object,
+            SendOptions::default(),
+        )
+        .await
+}
+
+/// Two objects are the same when their sizes are and their ETags or their CRC32s
+/// are (a copy keeps a single-part object's ETag; a multipart one's CRC32 it may).
+pub fn same_object(a: &s3::ObjectMetadata, b: &s3::ObjectMetadata) -> bool {
+    let equal = |x: &Option<String>, y: &Option<String>| x.is_some() && x == y;
+    a.size == b.size && (equal(&a.etag, &b.etag) || equal(&a.checksum_crc32, &b.checksum_crc32))
+}
+
+/// `key` as the person knows it: its path below their folder `root`.
+fn shown<'a>(root: &str, key: &'a str) -> &'a str {
+    key.strip_prefix(root).unwrap_or(key)
+}
+
+/// At most five paths below `root`, then how many more.
+fn names<'a>(root: &str, keys: impl Iterator<Item = &'a String>) -> String {
+    let keys: Vec<&String> = keys.collect();
+    let mut out: Vec<String> = keys
+        .iter()
+        .take(5)
+        .map(|k| shown(root, k).to_string())
+        .collect();
+    if keys.len() > 5 {
+        out.push(format!("and {} more", keys.len() - 5));
+    }
+    out.join(", ")
+}
+
+/// Why a step failed, as the sentence a failed call gives (without its full stop,
+/// which [`CallError::Incomplete`]'s message adds).
+fn why(e: &CallError, what: &str) -> String {
+    e.user_message(what).trim_end_matches('.').to_string()
 }
 
 /// The first `max_bytes` of an object (for previews).
@@ -271,4 +456,368 @@ pub async fn presigned_get(
         time: session.signing_time(),
     };
     s3::presign_get(&ctx, key, seconds, download_as).map_err(CallError::S3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::{self, ready, IDENTITY_ID};
+    use crate::model::transport::{send_plainly, HttpResult, LocalFuture, SendResult, Transport};
+    use cubby_core::encoding::{percent_decode, uri_encode};
+    use cubby_core::s3::S3Error;
+    use cubby_core::xml;
+    use std::cell::{Cell, RefCell};
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+
+    /// An in-memory S3 bucket that answers the calls this module makes, strictly
+    /// as S3 does: a DeleteObjects body XML cannot read is `MalformedXML`, as a
+    /// key over 1,024 bytes is `KeyTooLongError`. Deletes can be made to fail.
+    #[derive(Default)]
+    struct Bucket {
+        /// key -> (body, ETag)
+        objects: RefCell<BTreeMap<String, (Vec<u8>, String)>>,
+        /// Every request, as `<method> <decoded path and query>`.
+        log: RefCell<Vec<String>>,
+        /// DeleteObject and DeleteObjects answer 500 InternalError.
+        deletes_fail: Cell<bool>,
+    }
+
+    fn root() -> String {
+        format!("private/{IDENTITY_ID}/")
+    }
+
+    fn error(status: u16, code: &str) -> HttpResult {
+        Ok(http::Response::builder()
+            .status(status)
+            .body(format!("<Error><Code>{code}</Code><Message>m</Message></Error>").into_bytes())
+            .unwrap())
+    }
+
+    fn ok(headers: &[(&str, String)], body: &str) -> HttpResult {
+        let mut response = http::Response::builder().status(200);
+        for (name, value) in headers {
+            response = response.header(*name, value);
+        }
+        Ok(response.body(body.as_bytes().to_vec()).unwrap())
+    }
+
+    impl Bucket {
+        fn with(keys: &[&str]) -> Rc<Bucket> {
+            let bucket = Rc::new(Bucket::default());
+            for key in keys {
+                let body = format!("bytes of {key}").into_bytes();
+                let etag = format!("\"{}\"", s3::crc32_checksum(&body));
+                bucket
+                    .objects
+                    .borrow_mut()
+                    .insert(format!("{}{key}", root()), (body, etag));
+            }
+            bucket
+        }
+
+        fn keys(&self) -> Vec<String> {
+            let root = root();
+            self.objects
+                .borrow()
+                .keys()
+                .map(|k| k.strip_prefix(&root).unwrap().to_string())
+                .collect()
+        }
+
+        fn count(&self, start: &str) -> usize {
+            self.log
+                .borrow()
+                .iter()
+                .filter(|l| l.starts_with(start))
+                .count()
+        }
+
+        fn answer(&self, request: http::Request<Vec<u8>>) -> HttpResult {
+            let path = request.uri().path().to_string();
+            // Virtual-hosted: the path is the key.
+            let key = percent_decode(path.trim_start_matches('/'), false).unwrap();
+            let query = request.uri().query().unwrap_or("").to_string();
+            let param = |name: &str| {
+                query.split('&').find_map(|kv| {
+                    kv.strip_prefix(&format!("{name}="))
+                        .map(|v| percent_decode(v, false).unwrap())
+                })
+            };
+            let method = request.method().as_str().to_string();
+            self.log
+                .borrow_mut()
+                .push(format!("{method} {key}?{query}"));
+            if key.len() > s3::MAX_KEY_BYTES {
+                return error(400, "KeyTooLongError");
+            }
+            let mut objects = self.objects.borrow_mut();
+            match method.as_str() {
+                "GET" => {
+                    let prefix = param("prefix").unwrap_or_default();
+                    let mut body = String::from(
+                        "<ListBucketResult><EncodingType>url</EncodingType>\
+                         <IsTruncated>false</IsTruncated>",
+                    );
+                    for (k, (bytes, etag)) in objects.range(prefix.clone()..) {
+                        if !k.starts_with(&prefix) {
+                            break;
+                        }
+                        body.push_str(&format!(
+                            "<Contents><Key>{}</Key><Size>{}</Size><ETag>{}</ETag></Contents>",
+                            uri_encode(k, true),
+                            bytes.len(),
+                            xml::escape(etag)
+                        ));
+                    }
+                    ok(&[], &(body + "</ListBucketResult>"))
+                }
+                "HEAD" => match objects.get(&key) {
+                    Some((bytes, etag)) => ok(
+                        &[
+                            ("content-length", bytes.len().to_string()),
+                            ("etag", etag.clone()),
+                        ],
+                        "",
+                    ),
+                    None => error(403, "AccessDenied"),
+                },
+                "PUT" => {
+                    let source = request.headers()["x-amz-copy-source"].to_str().unwrap();
+                    let source =
+                        percent_decode(source.trim_start_matches("cubby-data/"), false).unwrap();
+                    if objects.contains_key(&key) {
+                        return error(412, "PreconditionFailed");
+                    }
+                    let Some(object) = objects.get(&source).cloned() else {
+                        return error(403, "AccessDenied");
+                    };
+                    let etag = object.1.clone();
+                    objects.insert(key, object);
+                    ok(
+                        &[],
+                        &format!("<CopyObjectResult><ETag>{etag}</ETag></CopyObjectResult>"),
+                    )
+                }
+                _ if self.deletes_fail.get() => error(500, "InternalError"),
+                "DELETE" => {
+                    objects.remove(&key);
+                    Ok(http::Response::builder()
+                        .status(204)
+                        .body(Vec::new())
+                        .unwrap())
+                }
+                "POST" => {
+                    let Ok(body) = xml::parse_bytes(request.body()) else {
+                        return error(400, "MalformedXML");
+                    };
+                    if request
+                        .body()
+                        .iter()
+                        .any(|b| *b < 0x20 && !b"\t\n\r".contains(b))
+                    {
+                        return error(400, "MalformedXML");
+                    }
+                    for object in body.children_named("Object") {
+                        objects.remove(object.child_text("Key").unwrap());
+                    }
+                    ok(&[], "<DeleteResult></DeleteResult>")
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+
+    impl Transport for Bucket {
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+            options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
+            send_plainly(request, &options, |request| {
+                Box::pin(std::future::ready(self.answer(request)))
+            })
+        }
+    }
+
+    fn session(bucket: &Rc<Bucket>) -> Session {
+        testing::session(bucket.clone(), testing::fixed_env())
+    }
+
+    fn entry(name: &str) -> Entry {
+        let key = format!("{}{name}", root());
+        Entry {
+            name: name.trim_end_matches('/').to_string(),
+            kind: if name.ends_with('/') {
+                EntryKind::Folder
+            } else {
+                EntryKind::File
+            },
+            key,
+            size: 0,
+            last_modified: None,
+        }
+    }
+
+    #[test]
+    fn keys_with_control_characters_are_deleted_through_the_url() {
+        let bucket = Bucket::with(&["a.txt", "ctl\u{1}.txt", "dir/ctl\u{1}b.txt", "dir/c.txt"]);
+        let session = session(&bucket);
+        ready(delete_entry(&session, &entry("ctl\u{1}.txt"))).unwrap();
+        ready(delete_entry(&session, &entry("dir/"))).unwrap();
+        assert_eq!(bucket.keys(), vec!["a.txt"]);
+        assert_eq!(bucket.count("DELETE"), 2, "{:?}", bucket.log.borrow());
+        assert_eq!(bucket.count("POST"), 1, "dir/c.txt in a batch");
+
+        // A file with one renamed: copied, and the original removed.
+        let bucket = Bucket::with(&["ctl\u{1}x.txt"]);
+        let session = self::session(&bucket);
+        let target = format!("{}renamed.txt", root());
+        ready(move_entry(&session, &entry("ctl\u{1}x.txt"), &target)).unwrap();
+        assert_eq!(bucket.keys(), vec!["renamed.txt"]);
+    }
+
+    #[test]
+    fn a_malformed_xml_answer_is_reported_once_as_s3_said_it() {
+        let bucket = Bucket::with(&["a.txt"]);
+        let session = session(&bucket);
+        // A body S3 cannot read (here forced past the core's own refusal).
+        let body = b"<Delete><Object><Key>\x01</Key></Object></Delete>".to_vec();
+        let err = ready(session.s3(
+            |ctx| s3::build_delete_objects(ctx, &["x"]).map(|r| r.map(|_| body.clone())),
+            s3::parse_delete_objects,
+            SendOptions::default(),
+        ))
+        .unwrap_err();
+        assert_eq!(bucket.count("POST"), 1, "a 400 is not retried");
+        assert_eq!(err.s3().and_then(S3Error::code), Some("MalformedXML"));
+        assert!(!err.user_message("delete x").contains("did not answer"));
+    }
+
+    #[test]
+    fn a_move_whose_original_stays_says_so_and_a_retry_makes_no_third_copy() {
+        let bucket = Bucket::with(&["report.txt"]);
+        let session = session(&bucket);
+        let target = format!("{}archive/report.txt", root());
+        bucket.deletes_fail.set(true);
+        let err = ready(move_entry(&session, &entry("report.txt"), &target)).unwrap_err();
+        let message = err.user_message("move report.txt");
+        assert!(
+            message.contains(
+                "archive/report.txt was made, but the original report.txt could not be removed"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("both are in your folder"), "{message}");
+        assert!(!message.contains("did not answer"), "{message}");
+        assert_eq!(bucket.keys(), vec!["archive/report.txt", "report.txt"]);
+
+        // Tried again once S3 deletes again: the copy already there is recognised,
+        // only the original goes.
+        bucket.deletes_fail.set(false);
+        let copies = bucket.count("PUT");
+        ready(move_entry(&session, &entry("report.txt"), &target)).unwrap();
+        assert_eq!(bucket.keys(), vec!["archive/report.txt"]);
+        assert_eq!(
+            bucket.count("PUT"),
+            copies + 1,
+            "one copy attempt, refused (412)"
+        );
+
+        // A different object at the destination is a real conflict.
+        let bucket = Bucket::with(&["a.txt", "b.txt"]);
+        let session = self::session(&bucket);
+        let err = ready(move_entry(
+            &session,
+            &entry("a.txt"),
+            &format!("{}b.txt", root()),
+        ))
+        .unwrap_err();
+        assert!(err.s3().is_some_and(S3Error::is_precondition_failed));
+        assert_eq!(bucket.keys(), vec!["a.txt", "b.txt"]);
+    }
+
+    #[test]
+    fn a_folder_move_reports_which_items_moved() {
+        let bucket = Bucket::with(&["docs/", "docs/a.txt", "docs/b.txt", "docs/c.txt"]);
+        // Something else already holds another docs/b.txt at the destination.
+        bucket.objects.borrow_mut().insert(
+            format!("{}old/docs/b.txt", root()),
+            (b"other".to_vec(), "\"other\"".into()),
+        );
+        let session = session(&bucket);
+        let err = ready(move_entry(
+            &session,
+            &entry("docs/"),
+            &format!("{}old/docs/", root()),
+        ))
+        .unwrap_err();
+        let message = err.user_message("move docs");
+        assert!(
+            message.contains(
+                "2 of 4 items moved (docs/, docs/a.txt); not moved: docs/b.txt, docs/c.txt"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("already exists"), "{message}");
+        assert_eq!(
+            bucket.keys(),
+            vec![
+                "docs/b.txt",
+                "docs/c.txt",
+                "old/docs/",
+                "old/docs/a.txt",
+                "old/docs/b.txt"
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_over_the_limit_are_refused_before_any_request() {
+        let bucket = Bucket::with(&[
+            "deep/",
+            "deep/short.txt",
+            &format!("deep/{}", "n".repeat(900)),
+        ]);
+        let session = session(&bucket);
+        let far = format!("{}{}/", root(), "f".repeat(100));
+        let err = ready(move_entry(
+            &session,
+            &entry("deep/"),
+            &format!("{far}deep/"),
+        ))
+        .unwrap_err();
+        assert!(matches!(err, CallError::KeyTooLong(_)), "{err:?}");
+        let message = err.user_message("move deep");
+        assert!(message.contains("1,024 bytes"), "{message}");
+        assert!(
+            message.contains("1,061 bytes, 37 bytes too many"),
+            "{message}"
+        );
+        assert_eq!(
+            bucket.count("PUT"),
+            0,
+            "nothing copied: {:?}",
+            bucket.log.borrow()
+        );
+
+        // S3's own KeyTooLongError reads the same (a key the app did not check).
+        let err = CallError::S3(
+            ready(session.s3(
+                |ctx| s3::build_head_object(ctx, &"k".repeat(1100)),
+                s3::parse_head_object,
+                SendOptions::default(),
+            ))
+            .unwrap_err()
+            .s3()
+            .cloned()
+            .unwrap(),
+        );
+        assert!(err.user_message("x").contains("S3 allows 1,024 bytes"));
+        let new_folder = ready(create_folder(&session, &root(), &"é".repeat(500))).unwrap_err();
+        assert!(new_folder
+            .user_message("create")
+            .contains("1,056 bytes, 32 bytes too many"));
+        assert_eq!(bucket.count("PUT"), 0);
+    }
 }

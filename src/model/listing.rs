@@ -166,7 +166,8 @@ fn div_round_half_even(n: u64, d: u64) -> u64 {
     quotient + u64::from(round_up)
 }
 
-/// Checks a file or folder name typed by the user.
+/// Checks a file or folder name typed by the user (its length counts only in the
+/// whole key, which every write checks).
 pub fn validate_name(name: &str) -> Result<(), String> {
     if name.trim().is_empty() {
         return Err("The name is empty.".into());
@@ -180,9 +181,8 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     if name.chars().any(char::is_control) {
         return Err("The name contains control characters.".into());
     }
-    if name.len() > 512 {
-        return Err("The name is longer than 512 bytes.".into());
-    }
+    // No length rule here: what S3 limits is the whole key, folders included
+    // (`cubby_core::s3::check_key_length`, checked before every write).
     Ok(())
 }
 

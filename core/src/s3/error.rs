@@ -4,6 +4,7 @@ use std::fmt;
 
 use http::Response;
 
+use super::keys::{KeyTooLong, MAX_KEY_BYTES};
 use crate::datetime::{parse_http_date, parse_iso8601};
 use crate::retry::Failure;
 use crate::xml::{self, Element};
@@ -27,6 +28,8 @@ struct ErrorData {
     server_time: Option<u64>,
     date_header: Option<u64>,
     key: Option<String>,
+    /// `Size` of a `KeyTooLongError` (the key's bytes), or of our own check.
+    size: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +55,7 @@ impl S3Error {
             server_time: None,
             date_header: None,
             key: None,
+            size: None,
         })
     }
 
@@ -63,6 +67,28 @@ impl S3Error {
 
     pub(crate) fn invalid_input(message: &str) -> Self {
         Self::bare(ErrorKind::InvalidInput, message)
+    }
+
+    /// A key over [`MAX_KEY_BYTES`], refused before sending: it carries S3's code
+    /// `KeyTooLongError`, so that it reads (and is retried, i.e. not) as S3's own.
+    pub(crate) fn key_too_long_input(too_long: KeyTooLong) -> Self {
+        let mut err = Self::bare(
+            ErrorKind::InvalidInput,
+            format!("the key is longer than {MAX_KEY_BYTES} bytes"),
+        );
+        err.inner.code = Some(KEY_TOO_LONG.to_string());
+        err.inner.size = too_long.bytes();
+        err
+    }
+
+    /// A service error reported inside a successful answer for one key (a
+    /// DeleteObjects `<Error>` entry): S3's code and message, no status.
+    pub(crate) fn for_key(code: &str, message: Option<&str>, key: &str) -> Self {
+        let mut err = Self::bare(ErrorKind::Service, message.unwrap_or_default());
+        err.inner.message = message.map(str::to_string);
+        err.inner.code = (!code.is_empty()).then(|| code.to_string());
+        err.inner.key = Some(key.to_string());
+        err
     }
 
     pub(crate) fn signing(message: String) -> Self {
@@ -97,6 +123,7 @@ impl S3Error {
                 server_time: None,
                 date_header: date_header(response),
                 key: None,
+                size: None,
             }),
         }
     }
@@ -114,6 +141,7 @@ impl S3Error {
             server_time: root.child_text("ServerTime").and_then(parse_iso8601),
             date_header: date_header(response),
             key: text("Key"),
+            size: root.child_text("Size").and_then(|s| s.trim().parse().ok()),
         })
     }
 
@@ -151,6 +179,12 @@ impl S3Error {
     /// The `Key` the error document names, if any.
     pub fn key(&self) -> Option<&str> {
         self.inner.key.as_deref()
+    }
+
+    /// The key is longer than S3 allows: S3's `KeyTooLongError` (with the key's size
+    /// when S3 names it), or the same refusal made before sending.
+    pub fn key_too_long(&self) -> Option<KeyTooLong> {
+        (self.code() == Some(KEY_TOO_LONG)).then(|| KeyTooLong::new(self.inner.size))
     }
 
     /// S3 answered with an error (as opposed to a bad response or bad input).
@@ -211,6 +245,9 @@ impl S3Error {
         }
     }
 }
+
+/// S3's code for a key over [`MAX_KEY_BYTES`].
+const KEY_TOO_LONG: &str = "KeyTooLongError";
 
 pub(crate) const MISSING_ETAG_HEADER: &str = "no ETag header (is it exposed by CORS?)";
 

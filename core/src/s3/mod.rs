@@ -7,6 +7,7 @@
 //! `http::Response<Vec<u8>>` and returns the typed result or an [`S3Error`].
 
 mod error;
+mod keys;
 mod multipart;
 mod multipart_list;
 mod objects;
@@ -25,6 +26,7 @@ use crate::credentials::Credentials;
 use crate::encoding::{base64_encode, uri_encode};
 
 pub use error::S3Error;
+pub use keys::{check_key_length, plan_deletes, DeletePlan, KeyTooLong, MAX_KEY_BYTES};
 pub use multipart::{
     build_abort_multipart_upload, build_complete_multipart_upload, build_create_multipart_upload,
     build_upload_part, build_upload_part_detached, parse_abort_multipart_upload,
@@ -194,6 +196,12 @@ fn checked_base_url(url: &str) -> Result<String, S3Error> {
             "endpoint must be an http(s) URL without query, fragment or user info",
         ))
     }
+}
+
+/// [`check_key_length`] as a builder's error: every builder that names a key to
+/// create calls it, so a key S3 would refuse is never sent.
+fn checked_new_key(key: &str) -> Result<(), S3Error> {
+    check_key_length(key).map_err(S3Error::key_too_long_input)
 }
 
 /// An object key as it goes in a URL path and the canonical request: every byte

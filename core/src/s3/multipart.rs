@@ -6,8 +6,8 @@
 use http::{Method, Request, Response};
 
 use super::{
-    check_status, crc32_checksum, header, result_document, signed_request, with_query,
-    PayloadSigning, RequestContext, S3Error,
+    check_status, checked_new_key, crc32_checksum, header, result_document, signed_request,
+    with_query, PayloadSigning, RequestContext, S3Error,
 };
 use crate::xml::escape;
 
@@ -20,12 +20,15 @@ use crate::xml::escape;
 ///
 /// # Errors
 /// [`S3Error::is_invalid_input`] when the key, upload id or a header value does not
-/// make a valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
+/// make a valid request (a key over [`super::MAX_KEY_BYTES`] also answers
+/// [`S3Error::key_too_long`]); [`S3Error::is_signing_error`] when aws-sigv4 refuses
+/// to sign.
 pub fn build_create_multipart_upload(
     ctx: &RequestContext<'_>,
     key: &str,
     content_type: Option<&str>,
 ) -> Result<Request<Vec<u8>>, S3Error> {
+    checked_new_key(key)?;
     let url = with_query(ctx.bucket.object_url(key), &[("uploads", None)]);
     let mut headers = vec![("x-amz-checksum-algorithm", "CRC32".to_string())];
     if let Some(content_type) = content_type {

@@ -3,11 +3,11 @@
 use http::{Method, Request, Response};
 
 use super::{
-    check_status, crc32_checksum, encode_key, header, result_document, signed_request, with_query,
-    PayloadSigning, RequestContext, S3Error,
+    check_status, checked_new_key, crc32_checksum, encode_key, header, result_document,
+    signed_request, with_query, PayloadSigning, RequestContext, S3Error,
 };
 use crate::datetime::parse_iso8601;
-use crate::xml::escape;
+use crate::xml::{can_carry, escape};
 
 /// DeleteObjects takes at most this many keys per request.
 pub const MAX_DELETE_KEYS: usize = 1000;
@@ -47,11 +47,14 @@ pub struct PutObjectOutput {
 ///
 /// # Errors
 /// [`S3Error::is_invalid_input`] when the key or a header value does not make a
-/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
+/// valid request (a key over [`super::MAX_KEY_BYTES`] also answers
+/// [`S3Error::key_too_long`]); [`S3Error::is_signing_error`] when aws-sigv4 refuses
+/// to sign.
 pub fn build_put_object(
     ctx: &RequestContext<'_>,
     request: PutObjectRequest<'_>,
 ) -> Result<Request<Vec<u8>>, S3Error> {
+    checked_new_key(request.key)?;
     let url = ctx.bucket.object_url(request.key);
     let mut headers = vec![
         ("x-amz-checksum-crc32", crc32_checksum(&request.body)),
@@ -105,13 +108,16 @@ pub struct CopyObjectOutput {
 ///
 /// # Errors
 /// [`S3Error::is_invalid_input`] when the key or a header value does not make a
-/// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
+/// valid request (a destination over [`super::MAX_KEY_BYTES`] also answers
+/// [`S3Error::key_too_long`]); [`S3Error::is_signing_error`] when aws-sigv4 refuses
+/// to sign.
 pub fn build_copy_object(
     ctx: &RequestContext<'_>,
     source_key: &str,
     destination_key: &str,
     if_none_match: bool,
 ) -> Result<Request<Vec<u8>>, S3Error> {
+    checked_new_key(destination_key)?;
     let url = ctx.bucket.object_url(destination_key);
     let mut headers = vec![(
         "x-amz-copy-source",
@@ -193,6 +199,14 @@ pub struct DeleteFailure {
     pub message: Option<String>,
 }
 
+impl DeleteFailure {
+    /// The failure as the service error it is (code, message, key), so a key that
+    /// was not deleted reads like any other refused call.
+    pub fn error(&self) -> S3Error {
+        S3Error::for_key(&self.code, self.message.as_deref(), &self.key)
+    }
+}
+
 /// A DeleteObjects result (`DeleteResult`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeleteObjectsOutput {
@@ -205,7 +219,9 @@ pub struct DeleteObjectsOutput {
 /// Deletes up to [`MAX_DELETE_KEYS`] keys in quiet mode.
 ///
 /// `POST <bucket URL>?delete` with the XML body `<Delete><Quiet>true</Quiet>
-/// <Object><Key>...</Key></Object>...</Delete>` (keys as stored, XML-escaped),
+/// <Object><Key>...</Key></Object>...</Delete>` (keys as stored, XML-escaped; a key
+/// XML 1.0 cannot carry, see [`crate::xml::can_carry`], goes through
+/// [`build_delete_object`] instead: [`super::plan_deletes`] splits a list),
 /// `Content-Type: application/xml`, `x-amz-checksum-crc32` and
 /// `x-amz-sdk-checksum-algorithm: CRC32` (S3 requires an integrity header), signed
 /// with the body's SHA-256. Amazon S3 API Reference: DeleteObjects.
@@ -213,13 +229,19 @@ pub struct DeleteObjectsOutput {
 /// # Errors
 /// [`S3Error::is_invalid_input`] when the key or a header value does not make a
 /// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign. Also invalid input: no keys,
-/// or more than [`MAX_DELETE_KEYS`].
+/// more than [`MAX_DELETE_KEYS`], or a key XML cannot carry (S3 would refuse the
+/// whole body with `MalformedXML`).
 pub fn build_delete_objects(
     ctx: &RequestContext<'_>,
     keys: &[&str],
 ) -> Result<Request<Vec<u8>>, S3Error> {
     if keys.is_empty() || keys.len() > MAX_DELETE_KEYS {
         return Err(S3Error::invalid_input("DeleteObjects takes 1 to 1000 keys"));
+    }
+    if !keys.iter().all(|key| can_carry(key)) {
+        return Err(S3Error::invalid_input(
+            "a key holds a character XML cannot carry: delete it with DeleteObject",
+        ));
     }
     let mut body = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\

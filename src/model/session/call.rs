@@ -113,6 +113,9 @@ pub enum CallError {
     Auth(AuthError),
     /// A multi-object operation that did part of its work; says what is left.
     Incomplete(String),
+    /// A key over S3's limit, refused before anything was sent (S3's own
+    /// `KeyTooLongError` reads the same: [`S3Error::key_too_long`]).
+    KeyTooLong(s3::KeyTooLong),
     /// Stopped by the caller's [`AbortSignal`] (pause or cancel), not a failure.
     Aborted,
 }
@@ -137,7 +140,11 @@ impl CallError {
             CallError::Auth(e) => format!("Could not {what}: {}", e.user_message()),
             CallError::Incomplete(detail) => format!("Could not fully {what}: {detail}."),
             CallError::Aborted => format!("Stopped: did not {what}."),
+            CallError::KeyTooLong(too_long) => format!("Could not {what}. {too_long}"),
             CallError::S3(e) => {
+                if let Some(too_long) = e.key_too_long() {
+                    return CallError::KeyTooLong(too_long).user_message(what);
+                }
                 let code = e.code().unwrap_or("");
                 let advice = match code {
                     "AccessDenied" => "You do not have permission for this. Cubby can only reach \
@@ -181,6 +188,7 @@ impl fmt::Display for CallError {
             CallError::Network(e) => write!(f, "{e}"),
             CallError::Auth(e) => write!(f, "{e}"),
             CallError::Incomplete(detail) => f.write_str(detail),
+            CallError::KeyTooLong(too_long) => write!(f, "{too_long}"),
             CallError::Aborted => f.write_str("aborted"),
         }
     }

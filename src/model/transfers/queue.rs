@@ -14,7 +14,7 @@ use super::{
 };
 use crate::model::files;
 use crate::model::listing;
-use crate::model::session::Session;
+use crate::model::session::{CallError, Session};
 use crate::model::transport::LocalFuture;
 use futures::channel::oneshot;
 use std::cell::{Cell, RefCell};
@@ -248,6 +248,13 @@ impl UploadQueue {
         let session = &self.session;
         let view = &item.view;
         view.set_state(UploadState::Uploading);
+        // A key S3 would refuse is refused here, before any request.
+        if let Err(too_long) = cubby_core::s3::check_key_length(&item.key) {
+            view.set_state(UploadState::Failed(
+                CallError::KeyTooLong(too_long).user_message(&format!("upload {}", item.path)),
+            ));
+            return;
+        }
         let mut key = item.key.clone();
         let mut overwrite = false;
         match files::exists(session, &key).await {
