@@ -55,6 +55,7 @@ pub(super) fn aws_message(code: &str) -> Option<&'static str> {
         "InvalidPartOrder" => "The list of parts was not in ascending order. Parts must be ordered by part number.",
         "EntityTooSmall" => "Your proposed upload is smaller than the minimum allowed object size.",
         "InvalidRange" => "The requested range is not satisfiable",
+        "KeyTooLongError" => "Your key is too long",
         "MalformedXML" => "The XML you provided was not well-formed or did not validate against our published schema",
         "InternalError" => "We encountered an internal error. Please try again.",
         "SlowDown" => "Please reduce your request rate.",
@@ -104,6 +105,11 @@ pub(super) async fn normalise(info: &ReqInfo, resp: http::Response<s3s::Body>) -
     let mut extra = vec![];
     if code == "NoSuchKey" && !info.key.is_empty() {
         extra.push(("Key", info.key.clone()));
+    }
+    if code == "KeyTooLongError" {
+        // As S3 does: the key's size and the limit (s3s says neither).
+        extra.push(("Size", info.key.len().to_string()));
+        extra.push(("MaxSizeAllowed", "1024".to_string()));
     }
     if code == "NoSuchBucket" {
         extra.push(("BucketName", info.bucket.clone()));

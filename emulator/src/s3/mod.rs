@@ -234,5 +234,40 @@ async fn pre_checks(
     digests::check_content_sha256(info, &parts.headers, &body)?;
     // Digests are checked before s3s-fs, which writes first and checks after.
     digests::check_digests(info, &parts.headers, &body, operation == "DeleteObjects")?;
+    if matches!(operation, "DeleteObjects" | "CompleteMultipartUpload") && !xml_10_text(&body) {
+        return Err(error_response(
+            info,
+            StatusCode::BAD_REQUEST,
+            "MalformedXML",
+            aws_message("MalformedXML").unwrap_or_default(),
+            &[],
+        ));
+    }
     Ok(Request::from_parts(parts, s3s::Body::from(body)))
+}
+
+/// Whether an XML request body holds only what XML 1.0 allows (its `Char`
+/// production: tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000 and up), written
+/// out or as a character reference (`&#1;` is as ill-formed as the raw byte). S3
+/// answers anything else with `MalformedXML`, e.g. a DeleteObjects body naming a key
+/// with a control character; `s3s` would read it.
+fn xml_10_text(body: &[u8]) -> bool {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    };
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    text.chars().all(allowed)
+        && text.split("&#").skip(1).all(|rest| {
+            let Some((reference, _)) = rest.split_once(';') else {
+                return false;
+            };
+            let value = match reference.strip_prefix('x') {
+                Some(hex) => u32::from_str_radix(hex, 16),
+                None => reference.parse(),
+            };
+            value.ok().and_then(char::from_u32).is_some_and(allowed)
+        })
 }
