@@ -296,6 +296,11 @@ mod tests {
         ] {
             assert!(!can_carry(bad), "{bad:?}");
         }
+        // Answers that echo such a key (CreateMultipartUpload's `Key`) are still read.
+        assert_eq!(
+            parse("<Key>ctl\u{1}.txt</Key>").unwrap().text(),
+            "ctl\u{1}.txt"
+        );
     }
 
     #[test]

@@ -157,6 +157,24 @@ impl NativeClient {
         }
     }
 
+    /// Stores `body` at `key` in one PUT, as any S3 client may (keys the app would
+    /// not make itself included).
+    pub fn put(&self, key: &str, body: &[u8]) {
+        let request = s3::build_put_object(
+            &self.ctx(),
+            s3::PutObjectRequest {
+                key,
+                body: body.to_vec(),
+                content_type: None,
+                if_none_match: false,
+                unsigned_payload: false,
+            },
+        )
+        .unwrap();
+        s3::parse_put_object(send(&self.agent, request))
+            .unwrap_or_else(|e| panic!("PUT {key:?}: {e}"));
+    }
+
     /// A presigned GET of `key` saved as `filename`: the URL the app's Download
     /// button navigates to.
     pub fn presigned_download_url(&self, key: &str, filename: &str) -> String {
