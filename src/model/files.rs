@@ -770,6 +770,25 @@ mod tests {
                 "old/docs/b.txt"
             ]
         );
+
+        // Every copy made, no original removed: each is named, and a second try
+        // finishes without copying anything again.
+        let bucket = Bucket::with(&["pics/", "pics/x.png"]);
+        let session = self::session(&bucket);
+        bucket.deletes_fail.set(true);
+        let target = format!("{}new/", root());
+        let message = ready(move_entry(&session, &entry("pics/"), &target))
+            .unwrap_err()
+            .user_message("move pics");
+        assert!(
+            message.contains(
+                "0 of 2 items moved; copied, but the originals are still there too: pics/, pics/x.png"
+            ),
+            "{message}"
+        );
+        bucket.deletes_fail.set(false);
+        ready(move_entry(&session, &entry("pics/"), &target)).unwrap();
+        assert_eq!(bucket.keys(), vec!["new/", "new/x.png"]);
     }
 
     #[test]
