@@ -2,7 +2,7 @@
 //! run through [`Session::s3`] (so every one gets the same retry policy).
 
 use crate::model::listing::{Entry, EntryKind};
-use crate::model::session::{CallError, Session};
+use crate::model::session::{CallError, Intended, Session};
 use crate::model::transport::SendOptions;
 use cubby_core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest, MAX_DELETE_KEYS};
 
@@ -137,7 +137,8 @@ pub async fn put_bytes(
 }
 
 /// [`put_bytes`] sent with `options` (progress of the current attempt, and an
-/// abort that stops it with [`CallError::Aborted`]).
+/// abort that stops it with [`CallError::Aborted`]). A retry refused because an
+/// earlier attempt stored the body (its answer lost) counts as done.
 pub async fn put_bytes_with(
     session: &Session,
     key: &str,
@@ -146,8 +147,14 @@ pub async fn put_bytes_with(
     if_none_match: bool,
     options: SendOptions,
 ) -> Result<(), CallError> {
+    let crc32 = s3::crc32_checksum(&body);
+    let intended = Intended::Object {
+        key,
+        size: body.len() as u64,
+        crc32: Some(&crc32),
+    };
     session
-        .s3(
+        .s3_write(
             |ctx| {
                 s3::build_put_object(
                     ctx,
@@ -161,10 +168,10 @@ pub async fn put_bytes_with(
                 )
             },
             s3::parse_put_object,
+            &intended,
             options,
         )
         .await
-        .map(|_| ())
 }
 
 /// Deletes keys in batches of 1,000 (DeleteObjects). Returns the keys that failed,
@@ -219,9 +226,13 @@ pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Resu
     for source in &sources {
         let target = format!("{new_key}{}", &source[entry.key.len()..]);
         session
-            .s3(
+            .s3_write(
                 |ctx| s3::build_copy_object(ctx, source, &target, true),
                 s3::parse_copy_object,
+                &Intended::Copy {
+                    source,
+                    target: &target,
+                },
                 SendOptions::default(),
             )
             .await?;

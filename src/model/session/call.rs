@@ -35,18 +35,54 @@ impl Session {
     ) -> Result<T, CallError> {
         let mut value = None;
         let mut accept = |response| parse(response).map(|v| value = Some(v));
-        self.retrying_s3(&build, &mut accept, &options).await?;
+        self.retrying_s3(&build, &mut accept, &options, &Cell::new(false))
+            .await?;
         Ok(value.expect("retrying_s3 ends well only after accept kept a value"))
+    }
+
+    /// [`Session::s3`] for a conditional or non-idempotent write, `intended` being
+    /// what it leaves in S3 once carried out. When an attempt's answer was lost
+    /// (none came, or a 5xx: S3 may have done the work) and a later attempt fails
+    /// in a way that one explains ([`Intended::explains`]), S3 is asked what it
+    /// holds ([`Session::holds`]): the write is done if S3 holds what it was
+    /// meant to leave; otherwise the failure stands (a real conflict).
+    ///
+    /// # Errors
+    ///
+    /// What the retry policy gave up on, or the check that could not be made
+    /// ([`CallError`]).
+    pub async fn s3_write<T>(
+        &self,
+        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
+        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
+        intended: &Intended<'_>,
+        options: SendOptions,
+    ) -> Result<(), CallError> {
+        let mut accept = |response| parse(response).map(|_| ());
+        let lost = Cell::new(false);
+        match self.retrying_s3(&build, &mut accept, &options, &lost).await {
+            Err(CallError::S3(e)) if lost.get() && intended.explains(&e) => {
+                if self.holds(intended).await? {
+                    Ok(())
+                } else {
+                    Err(CallError::S3(e))
+                }
+            }
+            other => other,
+        }
     }
 
     /// The retry loop behind every S3 call, written once and not generic, so the
     /// wasm holds one copy of it instead of one per call site ([`Session::s3`] is
-    /// the typed front). `accept` parses an answer and keeps the value.
+    /// the typed front). `accept` parses an answer and keeps the value; `lost` is
+    /// set when an attempt's answer was lost (no answer, or a 5xx) and another
+    /// followed it.
     fn retrying_s3<'a>(
         &'a self,
         build: &'a SignAttempt<'a>,
         accept: &'a mut dyn FnMut(http::Response<Vec<u8>>) -> Result<(), S3Error>,
         options: &'a SendOptions,
+        lost: &'a Cell<bool>,
     ) -> LocalFuture<'a, Result<(), CallError>> {
         Box::pin(async move {
             let abort = options.abort.as_ref();
@@ -74,7 +110,12 @@ impl Session {
                     Err(e) => (Failure::network(self.env.now_secs()), CallError::Network(e)),
                 };
                 attempts.made += 1;
-                match retry::classify(&failure, &attempts) {
+                let decision = retry::classify(&failure, &attempts);
+                if decision != RetryDecision::DoNotRetry {
+                    // S3 may have carried out an attempt it did not answer.
+                    lost.set(lost.get() || failure.status.is_none_or(|status| status >= 500));
+                }
+                match decision {
                     RetryDecision::RetryWithBackoff => {
                         let delay =
                             retry::backoff_delay(attempts.made, (self.env.random_fraction)());

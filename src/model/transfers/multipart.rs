@@ -8,7 +8,7 @@ use super::resume::{resumable, sort_by_part_number, ResumeRecord};
 use super::verify::{check_stored, composite_crc32};
 use super::{Upload, UploadError, UploadOptions, PREFERRED_PART_SIZE};
 use crate::config::{UPLOAD_PARTS_IN_FLIGHT_MAX, UPLOAD_PARTS_IN_FLIGHT_MIN};
-use crate::model::session::CallError;
+use crate::model::session::{CallError, Intended};
 use crate::model::transport::SendOptions;
 use cubby_core::s3;
 
@@ -71,8 +71,14 @@ pub(super) async fn upload(
         Err(e) => Err(e),
         Ok(mut parts) => {
             sort_by_part_number(&mut parts);
+            let expected = composite_crc32(parts.iter().map(|p| p.checksum_crc32.as_deref()));
+            let intended = Intended::Object {
+                key,
+                size: plan.file_size(),
+                crc32: expected.as_deref(),
+            };
             session
-                .s3(
+                .s3_write(
                     |ctx| {
                         s3::build_complete_multipart_upload(
                             ctx,
@@ -83,6 +89,7 @@ pub(super) async fn upload(
                         )
                     },
                     s3::parse_complete_multipart_upload,
+                    &intended,
                     SendOptions::default(),
                 )
                 .await

@@ -4,7 +4,7 @@
 use super::verify::check_stored;
 use super::{Progress, Upload, UploadError};
 use crate::model::files;
-use crate::model::session::CallError;
+use crate::model::session::{CallError, Intended};
 use crate::model::transport::SendOptions;
 use cubby_core::s3;
 use std::rc::Rc;
@@ -22,6 +22,11 @@ pub(super) async fn upload(upload: &Upload<'_>, overwrite: bool) -> Result<(), U
     let size = source.size();
     let body = source.read(0, size).await.map_err(UploadError::Read)?;
     let checksum = s3::crc32_checksum(&body);
+    let intended = Intended::Object {
+        key,
+        size,
+        crc32: Some(&checksum),
+    };
     // A retried or resumed PUT starts sending from zero again; what is shown holds.
     let progress = Rc::new(Progress::default());
     let mut was_cut_off = false;
@@ -54,11 +59,15 @@ pub(super) async fn upload(upload: &Upload<'_>, overwrite: bool) -> Result<(), U
             }
             // The cut-off PUT may have been stored after all: if what is there is
             // this file, it is done.
-            Err(CallError::S3(e)) if was_cut_off && e.is_precondition_failed() => {
-                check_stored(session, key, size, Some(&checksum))
+            Err(CallError::S3(e)) if was_cut_off && intended.explains(&e) => {
+                if session
+                    .holds(&intended)
                     .await
-                    .map_err(|_| UploadError::Call(CallError::S3(e)))?;
-                break;
+                    .map_err(UploadError::Unchecked)?
+                {
+                    break;
+                }
+                return Err(UploadError::Call(CallError::S3(e)));
             }
             Err(e) => return Err(UploadError::Call(e)),
         }
