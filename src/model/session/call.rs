@@ -35,17 +35,18 @@ impl Session {
     ) -> Result<T, CallError> {
         let mut value = None;
         let mut accept = |response| parse(response).map(|v| value = Some(v));
-        self.retrying_s3(&build, &mut accept, &options, &Cell::new(false))
-            .await?;
+        self.retrying_s3(&build, &mut accept, &options).await?;
         Ok(value.expect("retrying_s3 ends well only after accept kept a value"))
     }
 
     /// [`Session::s3`] for a conditional or non-idempotent write, `intended` being
-    /// what it leaves in S3 once carried out. When an attempt's answer was lost
-    /// (none came, or a 5xx: S3 may have done the work) and a later attempt fails
-    /// in a way that one explains ([`Intended::explains`]), S3 is asked what it
-    /// holds ([`Session::holds`]): the write is done if S3 holds what it was
-    /// meant to leave; otherwise the failure stands (a real conflict).
+    /// what it leaves in S3 once carried out. A failure that an earlier attempt
+    /// of this write explains ([`Intended::explains`]) sends S3 the question of
+    /// what it holds ([`Session::holds`]): the write is done if S3 holds what it
+    /// was meant to leave; otherwise the failure stands (a real conflict). Every
+    /// such failure is checked, not only those after a failed attempt: the
+    /// browser itself sends a request again when a kept-alive connection closes
+    /// before the answer (Chromium does), so a lost answer may never be seen.
     ///
     /// # Errors
     ///
@@ -59,9 +60,8 @@ impl Session {
         options: SendOptions,
     ) -> Result<(), CallError> {
         let mut accept = |response| parse(response).map(|_| ());
-        let lost = Cell::new(false);
-        match self.retrying_s3(&build, &mut accept, &options, &lost).await {
-            Err(CallError::S3(e)) if lost.get() && intended.explains(&e) => {
+        match self.retrying_s3(&build, &mut accept, &options).await {
+            Err(CallError::S3(e)) if intended.explains(&e) => {
                 if self.holds(intended).await? {
                     Ok(())
                 } else {
@@ -74,15 +74,12 @@ impl Session {
 
     /// The retry loop behind every S3 call, written once and not generic, so the
     /// wasm holds one copy of it instead of one per call site ([`Session::s3`] is
-    /// the typed front). `accept` parses an answer and keeps the value; `lost` is
-    /// set when an attempt's answer was lost (no answer, or a 5xx) and another
-    /// followed it.
+    /// the typed front). `accept` parses an answer and keeps the value.
     fn retrying_s3<'a>(
         &'a self,
         build: &'a SignAttempt<'a>,
         accept: &'a mut dyn FnMut(http::Response<Vec<u8>>) -> Result<(), S3Error>,
         options: &'a SendOptions,
-        lost: &'a Cell<bool>,
     ) -> LocalFuture<'a, Result<(), CallError>> {
         Box::pin(async move {
             let abort = options.abort.as_ref();
@@ -110,12 +107,7 @@ impl Session {
                     Err(e) => (Failure::network(self.env.now_secs()), CallError::Network(e)),
                 };
                 attempts.made += 1;
-                let decision = retry::classify(&failure, &attempts);
-                if decision != RetryDecision::DoNotRetry {
-                    // S3 may have carried out an attempt it did not answer.
-                    lost.set(lost.get() || failure.status.is_none_or(|status| status >= 500));
-                }
-                match decision {
+                match retry::classify(&failure, &attempts) {
                     RetryDecision::RetryWithBackoff => {
                         let delay =
                             retry::backoff_delay(attempts.made, (self.env.random_fraction)());

@@ -2,9 +2,11 @@
 //! non-idempotent write can fail because of its own first attempt, which S3 carried
 //! out though its answer never came back: `If-None-Match: *` finds the object that
 //! attempt stored (412 PreconditionFailed), CompleteMultipartUpload finds the
-//! upload already completed (`NoSuchUpload`). Before such a failure is reported,
-//! [`Session::holds`] asks S3 what it holds now (a HEAD with the stored CRC32):
-//! only a real conflict is reported as one. (`shared/reference/aws-wire.md` §6.3.)
+//! upload already completed (`NoSuchUpload`). The retry may be the app's or the
+//! browser's own (a kept-alive connection that closes before the answer is sent
+//! again unseen), so before any such failure is reported, [`Session::holds`] asks
+//! S3 what it holds now (a HEAD with the stored CRC32): only a real conflict is
+//! reported as one. (`shared/reference/aws-wire.md` §6.3.)
 
 use super::{CallError, Session};
 use crate::model::transport::SendOptions;

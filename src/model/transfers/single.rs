@@ -4,7 +4,7 @@
 use super::verify::check_stored;
 use super::{Progress, Upload, UploadError};
 use crate::model::files;
-use crate::model::session::{CallError, Intended};
+use crate::model::session::CallError;
 use crate::model::transport::SendOptions;
 use cubby_core::s3;
 use std::rc::Rc;
@@ -22,14 +22,8 @@ pub(super) async fn upload(upload: &Upload<'_>, overwrite: bool) -> Result<(), U
     let size = source.size();
     let body = source.read(0, size).await.map_err(UploadError::Read)?;
     let checksum = s3::crc32_checksum(&body);
-    let intended = Intended::Object {
-        key,
-        size,
-        crc32: Some(&checksum),
-    };
     // A retried or resumed PUT starts sending from zero again; what is shown holds.
     let progress = Rc::new(Progress::default());
-    let mut was_cut_off = false;
     loop {
         let abort = control.proceed().await?;
         let shown = progress.clone();
@@ -52,23 +46,10 @@ pub(super) async fn upload(upload: &Upload<'_>, overwrite: bool) -> Result<(), U
         .await;
         match sent {
             Ok(()) => break,
-            // Paused (or cancelled): the whole PUT goes again on resume.
-            Err(CallError::Aborted) => {
-                progress.part_dropped(1);
-                was_cut_off = true;
-            }
-            // The cut-off PUT may have been stored after all: if what is there is
-            // this file, it is done.
-            Err(CallError::S3(e)) if was_cut_off && intended.explains(&e) => {
-                if session
-                    .holds(&intended)
-                    .await
-                    .map_err(UploadError::Unchecked)?
-                {
-                    break;
-                }
-                return Err(UploadError::Call(CallError::S3(e)));
-            }
+            // Paused (or cancelled): the whole PUT goes again on resume. If the
+            // cut-off PUT was stored after all, the next one's 412 is checked
+            // against this file (`Session::s3_write`).
+            Err(CallError::Aborted) => progress.part_dropped(1),
             Err(e) => return Err(UploadError::Call(e)),
         }
     }
