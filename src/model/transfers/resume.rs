@@ -202,9 +202,10 @@ async fn list_all_parts(
 }
 
 /// The upload id and parts to pick up from, when `resume` remembers an upload of
-/// this file that S3 still has. Drops records that cannot be used; one that S3
-/// would not answer for (`NoSuchUpload`, ListParts denied, any S3 error) is told
-/// ([`ResumeNotice::StartedAfresh`]) and its upload aborted, and the file starts
+/// this file that S3 still has. A record that cannot be used (unreadable, stale,
+/// planned with another part size, or one S3 would not answer for: `NoSuchUpload`,
+/// ListParts denied, any S3 error) is dropped, its upload aborted if S3 may still
+/// hold it, and the user told ([`ResumeNotice::StartedAfresh`]): the file starts
 /// afresh.
 ///
 /// # Errors
@@ -219,18 +220,22 @@ pub(super) async fn resumable(
     let Some(text) = resume.store.load(&resume.id) else {
         return Ok(None);
     };
+    let start_afresh = || {
+        resume.store.remove(&resume.id);
+        (resume.notify)(ResumeNotice::StartedAfresh);
+        Ok(None)
+    };
     let record = ResumeRecord::from_json(&text)
         .filter(|r| !r.is_stale(session.env().now_secs()))
         .filter(|r| r.key == key);
+    // Unreadable, or so old that the bucket's lifecycle rule aborted it.
     let Some(record) = record else {
-        resume.store.remove(&resume.id);
-        return Ok(None);
+        return start_afresh();
     };
     if record.part_size != plan.part_size() {
         // Planned by another build: its parts do not fit this plan.
-        resume.store.remove(&resume.id);
         abort_upload(session, key, &record.upload_id).await;
-        return Ok(None);
+        return start_afresh();
     }
     match list_all_parts(session, key, &record.upload_id).await {
         Ok(listed) => {
@@ -238,12 +243,10 @@ pub(super) async fn resumable(
             Ok(Some((record, parts)))
         }
         Err(CallError::S3(e)) => {
-            resume.store.remove(&resume.id);
             if !e.is_not_found() {
                 abort_upload(session, key, &record.upload_id).await;
             }
-            (resume.notify)(ResumeNotice::StartedAfresh);
-            Ok(None)
+            start_afresh()
         }
         Err(e) => Err(e),
     }

@@ -797,33 +797,52 @@ fn without_a_stored_record_an_upload_that_cannot_finish_is_aborted() {
 }
 
 #[test]
-fn a_resume_record_s3_will_not_answer_for_starts_afresh_and_says_so() {
-    for code in ["AccessDenied", "NoSuchUpload"] {
+fn a_resume_record_that_cannot_be_used_starts_afresh_and_says_so() {
+    let bytes = noise(2 * MULTIPART_THRESHOLD as usize);
+    let part_size = s3::plan_parts(bytes.len() as u64, PREFERRED_PART_SIZE)
+        .unwrap()
+        .part_size();
+    // (why, ListParts' error, the record's part size and age, ListParts and
+    // AbortMultipartUpload requests expected)
+    let cases = [
+        (
+            "ListParts denied",
+            Some("AccessDenied"),
+            part_size,
+            60,
+            1,
+            1,
+        ),
+        ("upload gone", Some("NoSuchUpload"), part_size, 60, 1, 0),
+        ("another part size", None, 2 * part_size, 60, 0, 1),
+        ("stale", None, part_size, 2 * RESUME_MAX_AGE, 0, 0),
+    ];
+    for (why, error, size, age, lists, aborts) in cases {
         let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
-        s3.list_parts_error.set(Some(code));
+        s3.list_parts_error.set(error);
         let records = Rc::new(Records::default());
-        let bytes = noise(2 * MULTIPART_THRESHOLD as usize);
-        let mut old = record(testing::NOW - 60);
+        let mut old = record(testing::NOW - age);
         old.key = "private/x/big.bin".into();
-        old.part_size = s3::plan_parts(bytes.len() as u64, PREFERRED_PART_SIZE)
-            .unwrap()
-            .part_size();
+        old.part_size = size;
         let id = resume_id("private/x/big.bin", "big.bin", bytes.len() as u64, 1);
         records.stored.borrow_mut().insert(id, old.to_json());
         let (queue, notices) = queue_with(&s3, &records);
         let row = upload_big(&queue, &bytes);
-        assert_eq!(row.state(), queue::UploadState::Done, "{code}");
-        assert_eq!(s3.count("ListParts"), 1);
-        assert_eq!(s3.count("CreateMultipartUpload"), 1, "a fresh upload");
-        assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes);
+        assert_eq!(row.state(), queue::UploadState::Done, "{why}");
+        assert_eq!(s3.count("ListParts"), lists, "{why}");
+        assert_eq!(
+            s3.count("CreateMultipartUpload"),
+            1,
+            "{why}: a fresh upload"
+        );
+        assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes, "{why}");
         assert_eq!(
             *notices.borrow(),
             vec![ResumeNotice::StartedAfresh.user_message("big.bin")],
-            "{code}"
+            "{why}"
         );
-        // The old upload, if S3 still has it, is not left open.
-        let aborts = usize::from(code == "AccessDenied");
-        assert_eq!(s3.count("AbortMultipartUpload"), aborts, "{code}");
-        assert!(records.stored.borrow().is_empty(), "done: no record left");
+        // The old upload, if S3 may still hold it, is not left open.
+        assert_eq!(s3.count("AbortMultipartUpload"), aborts, "{why}");
+        assert!(records.stored.borrow().is_empty(), "{why}: no record left");
     }
 }
