@@ -520,3 +520,91 @@ fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
         "the stored object's SHA-256 differs from the source's"
     );
 }
+
+#[test]
+fn an_upload_whose_answer_was_lost_is_done_not_a_conflict() {
+    let stack = Stack::start("lost-answer");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+    let files = Files::new("lost-answer");
+    let small = files.write("lost-answer.txt", b"stored, but the answer never came\n");
+    let control = stack.control();
+    control.reset_stats();
+    // S3 stores the file and the answer is lost: the browser sees a network
+    // error, and the retry's If-None-Match meets the stored file (412).
+    control.fail_next(1, FaultKind::DropAnswer, Some("PutObject"));
+    pick_upload(&browser, &small);
+    let UploadRow { state, status, .. } =
+        wait_for_upload(&browser, "lost-answer.txt", 60, POLL, || {});
+    let stats = control.stats().s3_requests;
+    eprintln!("upload with a lost answer: {stats:?}");
+    assert_eq!(state, "done", "{status}");
+    wait_for_rows(&browser, &["lost-answer.txt"]);
+    assert_eq!(stats.get("PutObject"), Some(&2), "sent again once");
+    assert_eq!(
+        std::fs::read(stack.object_path(&stack.user_key("alice", "lost-answer.txt"))).unwrap(),
+        b"stored, but the answer never came\n"
+    );
+    browser.screenshot_to_output("lost_answer_upload");
+}
+
+#[test]
+fn with_local_storage_full_a_multipart_upload_completes_and_says_it_cannot_resume() {
+    let size = 2 * PART + MIB;
+    let stack = Stack::start("storage-full");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+    // Fill localStorage to the last byte: every further setItem throws
+    // QuotaExceededError, as in a browser whose storage is full.
+    let filled = browser.execute(
+        "let n = 0;
+         for (let size = 1 << 20; size >= 1; size >>= 1) {
+             const value = 'x'.repeat(size);
+             for (;;) {
+                 try { localStorage.setItem('filler.' + n++, value); } catch (e) { break; }
+             }
+         }
+         try { localStorage.setItem('cubby.upload.probe', '{}'); return 'not full'; }
+         catch (e) { return e.name; }",
+        json!([]),
+    );
+    assert_eq!(filled, json!("QuotaExceededError"));
+
+    let files = Files::new("storage-full");
+    let (path, digest) = noise_file(&files, "unrecorded.bin", size, 0xf011);
+    let control = stack.control();
+    control.reset_stats();
+    pick_upload(&browser, &path);
+    let UploadRow { state, status, .. } =
+        wait_for_upload(&browser, "unrecorded.bin", 120, POLL, || {});
+    let stats = control.stats();
+    eprintln!("upload with localStorage full: {:?}", stats.s3_requests);
+    assert_eq!(state, "done", "the upload failed: {status}");
+    wait_for_rows(&browser, &["unrecorded.bin"]);
+    let notices: Vec<String> = browser
+        .find_all(".notice")
+        .iter()
+        .map(|n| n.text())
+        .collect();
+    browser.screenshot_to_output("storage_full_notice");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains(
+            "The upload of unrecorded.bin cannot resume after a reload: the browser's storage \
+             is full"
+        ),
+        "{notices:?}"
+    );
+    assert!(resume_record(&browser, "unrecorded.bin").is_none());
+    assert_eq!(stats.s3_requests.get("CreateMultipartUpload"), Some(&1));
+    assert_eq!(stats.s3_requests.get("CompleteMultipartUpload"), Some(&1));
+    assert!(stats.multipart_uploads.is_empty(), "nothing left open");
+    let stored = stack.object_path(&stack.user_key("alice", "unrecorded.bin"));
+    assert_eq!(std::fs::metadata(&stored).unwrap().len(), size);
+    assert!(
+        file_sha256(&stored) == digest,
+        "the stored object's SHA-256 differs from the source's"
+    );
+}

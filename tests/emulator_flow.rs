@@ -2,7 +2,9 @@
 //! protocol core (`cubby_core`) as the client: authorize -> login form -> token ->
 //! GetId -> GetCredentialsForIdentity -> signed S3 requests. Over real HTTP on
 //! 127.0.0.1; the emulator verifies PKCE, tokens, SigV4 (s3s's implementation, not
-//! aws-sigv4's) and the per-identity policy.
+//! aws-sigv4's) and the per-identity policy. At the end, the app's model (its
+//! `Session` over a host transport) meets answers the emulator loses after carrying
+//! the request out (`FaultKind::DropAnswer`).
 #![cfg(not(target_arch = "wasm32"))]
 
 use cubby::config::Config;
@@ -74,6 +76,11 @@ async fn send(http: &reqwest::Client, request: http::Request<Vec<u8>>) -> http::
         .execute(reqwest::Request::try_from(request).unwrap())
         .await
         .unwrap();
+    into_http(response).await
+}
+
+/// A reqwest response as the core's `http` type.
+async fn into_http(response: reqwest::Response) -> http::Response<Vec<u8>> {
     let mut builder = http::Response::builder().status(response.status().as_u16());
     for (k, v) in response.headers() {
         builder = builder.header(k.as_str(), v.as_bytes());
@@ -854,4 +861,257 @@ async fn code_is_bound_to_the_pkce_verifier() {
     // Single use: the right verifier is too late now.
     let err = oauth::parse_token_response(send(&env.http, exchange(&verifier)).await).unwrap_err();
     assert!(err.is_invalid_grant(), "{err:?}");
+}
+
+// ------------------------------------------------------------ lost answers
+
+mod lost_answers {
+    //! Writes whose answer the emulator drops after carrying them out: the app's
+    //! model retries, meets its own first attempt (412, NoSuchUpload, keys already
+    //! deleted) and reports the outcome S3 holds, once; a real conflict stays one.
+
+    use super::*;
+    use cubby::model::files;
+    use cubby::model::listing::{Entry, EntryKind};
+    use cubby::model::session::{CallError, Env as ModelEnv, LocalOnly, Session as ModelSession};
+    use cubby::model::testing::{tokens, FAR};
+    use cubby::model::transfers::{self, ByteSource, UploadControl, UploadError, UploadOptions};
+    use cubby::model::transport::{
+        send_plainly, LocalFuture, NetworkError, SendOptions, SendResult, Transport,
+    };
+    use cubby_emulator::FaultKind;
+    use std::rc::Rc;
+
+    /// The model's transport over reqwest: a dropped connection is a
+    /// `NetworkError`, as `fetch` failing is in the browser.
+    struct Reqwest(reqwest::Client);
+
+    impl Transport for Reqwest {
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+            options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
+            let http = self.0.clone();
+            send_plainly(request, &options, move |request| {
+                Box::pin(async move {
+                    match http
+                        .execute(reqwest::Request::try_from(request).unwrap())
+                        .await
+                    {
+                        Ok(response) => Ok(into_http(response).await),
+                        Err(e) => Err(NetworkError(e.to_string())),
+                    }
+                })
+            })
+        }
+    }
+
+    /// Alice signed in through the emulator, as the app's model session (backoff
+    /// waits a millisecond).
+    async fn model_session(env: &Env) -> ModelSession {
+        let alice = env.sign_in("alice", "Alice-Password-1").await;
+        let model_env = ModelEnv {
+            now: device_now,
+            sleep: |_| Box::pin(tokio::time::sleep(Duration::from_millis(1))),
+            random_fraction: || 0.5,
+        };
+        ModelSession::new(
+            Rc::new(env.config.clone()),
+            Rc::new(Reqwest(env.http.clone())),
+            model_env,
+            tokens("refresh", 0, FAR),
+            alice.identity_id,
+            Some(alice.credentials),
+            Rc::new(LocalOnly),
+        )
+        .unwrap()
+    }
+
+    fn file(key: &str, size: u64) -> Entry {
+        Entry {
+            name: key.rsplit('/').next().unwrap().to_string(),
+            key: key.to_string(),
+            kind: EntryKind::File,
+            size,
+            last_modified: None,
+        }
+    }
+
+    /// The bytes stored at `key`.
+    async fn stored(session: &ModelSession, key: &str) -> Vec<u8> {
+        files::read_start(session, key, 1 << 30).await.unwrap()
+    }
+
+    /// S3 requests of `operation` so far.
+    fn requests(env: &Env, operation: &str) -> u64 {
+        let stats = env.emu.control().stats();
+        stats.s3_requests.get(operation).copied().unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn a_conditional_put_whose_answer_was_lost_is_stored_once_and_not_a_conflict() {
+        let env = env().await;
+        let session = model_session(&env).await;
+        let key = format!("{}report.txt", session.root_prefix());
+        let control = env.emu.control();
+        control.fail_next(1, FaultKind::DropAnswer, Some("PutObject"));
+        let put = files::put_bytes(&session, &key, b"the report".to_vec(), None, true).await;
+        assert!(put.is_ok(), "the upload was carried out: {put:?}");
+        assert_eq!(
+            requests(&env, "PutObject"),
+            2,
+            "sent again after the lost answer"
+        );
+        assert_eq!(requests(&env, "HeadObject"), 1, "the 412 was checked");
+        assert_eq!(stored(&session, &key).await, b"the report");
+        let keys = files::all_keys_under(&session, &session.root_prefix())
+            .await
+            .unwrap();
+        assert_eq!(keys, vec![key.clone()], "one object");
+
+        // Something else at that name is a real conflict, lost answer or not.
+        control.fail_next(1, FaultKind::DropAnswer, Some("PutObject"));
+        let put = files::put_bytes(&session, &key, b"another text".to_vec(), None, true).await;
+        match put {
+            Err(CallError::S3(e)) if e.is_precondition_failed() => {}
+            other => panic!("a real conflict is reported: {other:?}"),
+        }
+        assert_eq!(stored(&session, &key).await, b"the report", "left alone");
+    }
+
+    struct Memory(Vec<u8>);
+
+    impl ByteSource for Memory {
+        fn size(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn read(&self, start: u64, end: u64) -> LocalFuture<'_, Result<Vec<u8>, String>> {
+            let bytes = self.0[start as usize..end as usize].to_vec();
+            Box::pin(async move { Ok(bytes) })
+        }
+    }
+
+    async fn upload(session: &ModelSession, key: &str, bytes: &[u8]) -> Result<(), UploadError> {
+        transfers::upload(
+            session,
+            &Memory(bytes.to_vec()),
+            key,
+            None,
+            UploadOptions {
+                overwrite: false,
+                resume: None,
+                parts_in_flight: 2,
+            },
+            Rc::new(|_| {}),
+            &UploadControl::new(),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_completed_multipart_upload_whose_answer_was_lost_is_done() {
+        let env = env().await;
+        let session = model_session(&env).await;
+        let key = format!("{}big.bin", session.root_prefix());
+        let bytes: Vec<u8> = (0..transfers::MULTIPART_THRESHOLD as usize * 2 + 5)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let control = env.emu.control();
+        control.fail_next(1, FaultKind::DropAnswer, Some("CompleteMultipartUpload"));
+        let result = upload(&session, &key, &bytes).await;
+        assert!(result.is_ok(), "the upload completed: {result:?}");
+        assert_eq!(requests(&env, "CompleteMultipartUpload"), 2);
+        assert_eq!(requests(&env, "CreateMultipartUpload"), 1, "one upload");
+        assert_eq!(requests(&env, "AbortMultipartUpload"), 0);
+        assert!(
+            control.stats().multipart_uploads.is_empty(),
+            "none left open"
+        );
+        assert!(
+            stored(&session, &key).await == bytes,
+            "stored byte for byte"
+        );
+
+        // A name taken by another object stays a conflict.
+        control.fail_next(1, FaultKind::DropAnswer, Some("CompleteMultipartUpload"));
+        let other: Vec<u8> = bytes.iter().map(|b| b ^ 1).collect();
+        match upload(&session, &key, &other).await {
+            Err(UploadError::Call(CallError::S3(e)))
+                if e.is_precondition_failed() || e.code() == Some("NoSuchUpload") => {}
+            other => panic!("a real conflict is reported: {other:?}"),
+        }
+        assert!(stored(&session, &key).await == bytes, "left alone");
+        assert!(
+            control.stats().multipart_uploads.is_empty(),
+            "none left open"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_move_whose_copy_answer_was_lost_leaves_one_copy() {
+        let env = env().await;
+        let session = model_session(&env).await;
+        let root = session.root_prefix();
+        let (from, to) = (format!("{root}a.txt"), format!("{root}moved/a.txt"));
+        files::put_bytes(&session, &from, b"moving".to_vec(), None, true)
+            .await
+            .unwrap();
+        let control = env.emu.control();
+        control.fail_next(1, FaultKind::DropAnswer, Some("CopyObject"));
+        let moved = files::move_entry(&session, &file(&from, 6), &to).await;
+        assert!(moved.is_ok(), "the move was carried out: {moved:?}");
+        assert_eq!(requests(&env, "CopyObject"), 2);
+        let keys = files::all_keys_under(&session, &root).await.unwrap();
+        assert_eq!(keys, vec![to.clone()], "the original went, no third copy");
+        assert_eq!(stored(&session, &to).await, b"moving");
+
+        // The target taken by another object: a real conflict, nothing deleted.
+        let other = format!("{root}b.txt");
+        files::put_bytes(&session, &other, b"other!".to_vec(), None, true)
+            .await
+            .unwrap();
+        control.fail_next(1, FaultKind::DropAnswer, Some("CopyObject"));
+        match files::move_entry(&session, &file(&other, 6), &to).await {
+            Err(CallError::S3(e)) if e.is_precondition_failed() => {}
+            other => panic!("a real conflict is reported: {other:?}"),
+        }
+        assert_eq!(stored(&session, &to).await, b"moving");
+        assert_eq!(stored(&session, &other).await, b"other!");
+    }
+
+    #[tokio::test]
+    async fn a_delete_whose_answer_was_lost_reports_no_failure() {
+        let env = env().await;
+        let session = model_session(&env).await;
+        let root = session.root_prefix();
+        for name in ["f/1.txt", "f/2.txt", "f/3.txt"] {
+            files::put_bytes(
+                &session,
+                &format!("{root}{name}"),
+                b"x".to_vec(),
+                None,
+                true,
+            )
+            .await
+            .unwrap();
+        }
+        let folder = Entry {
+            name: "f".into(),
+            key: format!("{root}f/"),
+            kind: EntryKind::Folder,
+            size: 0,
+            last_modified: None,
+        };
+        env.emu
+            .control()
+            .fail_next(1, FaultKind::DropAnswer, Some("DeleteObjects"));
+        let deleted = files::delete_entry(&session, &folder).await;
+        assert!(deleted.is_ok(), "deleted, none failed: {deleted:?}");
+        assert_eq!(requests(&env, "DeleteObjects"), 2);
+        assert!(files::all_keys_under(&session, &root)
+            .await
+            .unwrap()
+            .is_empty());
+    }
 }

@@ -4,7 +4,7 @@
 //! | request | body (JSON) |
 //! |---|---|
 //! | `GET /__admin/stats` | - |
-//! | `POST /__admin/fail-next` | `{"count":2,"error":"SlowDown"\|"InternalError"\|"Reset","operation":"UploadPart"}` (operation optional) |
+//! | `POST /__admin/fail-next` | `{"count":2,"error":"SlowDown"\|"InternalError"\|"Reset"\|"DropAnswer","operation":"UploadPart"}` (operation optional) |
 //! | `POST /__admin/fail-rate` | `{"fraction":0.3,"error":"InternalError"}` |
 //! | `POST /__admin/latency` | `{"ms":500}` |
 //! | `POST /__admin/clock` | `{"shiftSeconds":3600}` |
@@ -47,8 +47,9 @@ fn fault_kind(v: &Value) -> Result<FaultKind, Resp> {
         "InternalError" => Ok(FaultKind::InternalError),
         "SlowDown" => Ok(FaultKind::SlowDown),
         "Reset" => Ok(FaultKind::Reset),
+        "DropAnswer" => Ok(FaultKind::DropAnswer),
         other => Err(bad(&format!(
-            "unknown error {other:?}: use InternalError, SlowDown or Reset"
+            "unknown error {other:?}: use InternalError, SlowDown, Reset or DropAnswer"
         ))),
     }
 }

@@ -190,7 +190,7 @@ impl Emulator {
 
 impl Control {
     /// Fails the next `count` S3 requests (only those of `operation`, e.g. `"UploadPart"`,
-    /// when given) with `kind`.
+    /// when given) with `kind` ([`FaultKind::DropAnswer`] carries them out first).
     pub fn fail_next(&self, count: usize, kind: FaultKind, operation: Option<&str>) {
         let mut inner = self.state.lock();
         for _ in 0..count {

@@ -70,8 +70,11 @@ pub enum FaultKind {
     InternalError,
     /// 503 SlowDown
     SlowDown,
-    /// Close the connection without a response.
+    /// Close the connection without a response (the request is not carried out).
     Reset,
+    /// Carry the request out, then close the connection without its answer: a
+    /// write that happened while the client saw only a dropped connection.
+    DropAnswer,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -43,8 +43,8 @@ impl ResumeStore for UploadRecords {
         storage::get(Store::Local, id)
     }
 
-    fn save(&self, id: &str, value: &str) {
-        storage::set(Store::Local, id, value);
+    fn save(&self, id: &str, value: &str) -> bool {
+        storage::set(Store::Local, id, value)
     }
 
     fn remove(&self, id: &str) {

@@ -2,7 +2,7 @@
 //! run through [`Session::s3`] (so every one gets the same retry policy).
 
 use crate::model::listing::{Entry, EntryKind};
-use crate::model::session::{CallError, Session};
+use crate::model::session::{CallError, Intended, Session};
 use crate::model::transport::SendOptions;
 use cubby_core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest};
 
@@ -137,7 +137,8 @@ pub async fn put_bytes(
 }
 
 /// [`put_bytes`] sent with `options` (progress of the current attempt, and an
-/// abort that stops it with [`CallError::Aborted`]).
+/// abort that stops it with [`CallError::Aborted`]). A retry refused because an
+/// earlier attempt stored the body (its answer lost) counts as done.
 pub async fn put_bytes_with(
     session: &Session,
     key: &str,
@@ -146,8 +147,14 @@ pub async fn put_bytes_with(
     if_none_match: bool,
     options: SendOptions,
 ) -> Result<(), CallError> {
+    let crc32 = s3::crc32_checksum(&body);
+    let intended = Intended::Object {
+        key,
+        size: body.len() as u64,
+        crc32: Some(&crc32),
+    };
     session
-        .s3(
+        .s3_write(
             |ctx| {
                 s3::build_put_object(
                     ctx,
@@ -161,10 +168,10 @@ pub async fn put_bytes_with(
                 )
             },
             s3::parse_put_object,
+            &intended,
             options,
         )
         .await
-        .map(|_| ())
 }
 
 /// A key that was not deleted (or moved), and why.
@@ -355,44 +362,14 @@ pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Resu
 /// the same object (size, and ETag or CRC32, equal) counts as copied: an earlier
 /// move made it and then failed to remove the original.
 async fn copy_unless_there(session: &Session, source: &str, target: &str) -> Result<(), CallError> {
-    let copied = session
-        .s3(
+    session
+        .s3_write(
             |ctx| s3::build_copy_object(ctx, source, target, true),
             s3::parse_copy_object,
-            SendOptions::default(),
-        )
-        .await;
-    match copied {
-        Err(CallError::S3(e)) if e.is_precondition_failed() => {
-            let (Ok(theirs), Ok(ours)) = (head(session, target).await, head(session, source).await)
-            else {
-                return Err(CallError::S3(e));
-            };
-            if same_object(&theirs, &ours) {
-                Ok(())
-            } else {
-                Err(CallError::S3(e))
-            }
-        }
-        other => other.map(|_| ()),
-    }
-}
-
-async fn head(session: &Session, key: &str) -> Result<s3::ObjectMetadata, CallError> {
-    session
-        .s3(
-            |ctx| s3::build_head_object(ctx, key),
-            s3::parse_head_object,
+            &Intended::Copy { source, target },
             SendOptions::default(),
         )
         .await
-}
-
-/// Two objects are the same when their sizes are and their ETags or their CRC32s
-/// are (a copy keeps a single-part object's ETag; a multipart one's CRC32 it may).
-pub fn same_object(a: &s3::ObjectMetadata, b: &s3::ObjectMetadata) -> bool {
-    let equal = |x: &Option<String>, y: &Option<String>| x.is_some() && x == y;
-    a.size == b.size && (equal(&a.etag, &b.etag) || equal(&a.checksum_crc32, &b.checksum_crc32))
 }
 
 /// `key` as the person knows it: its path below their folder `root`.

@@ -59,7 +59,9 @@ pub struct Uploads {
 }
 
 impl Uploads {
-    pub fn new(session: Rc<Session>, on_done: Callback<()>) -> Uploads {
+    /// The queue of one folder view: `on_done` hears that it ran dry, `notice`
+    /// a message for the page.
+    pub fn new(session: Rc<Session>, on_done: Callback<()>, notice: Callback<String>) -> Uploads {
         let asking: RwSignal<Option<Ask>, LocalStorage> = RwSignal::new_local(None);
         let hooks = QueueHooks {
             spawn: |task| leptos::task::spawn_local(task),
@@ -73,6 +75,7 @@ impl Uploads {
                 })
             }),
             on_done: Rc::new(move || on_done.run(())),
+            notice: Rc::new(move |message| notice.run(message)),
         };
         let store: Rc<dyn ResumeStore> = Rc::new(crate::app::UploadRecords);
         Uploads {

@@ -175,19 +175,12 @@ async fn handle(state: &State, service: &S3Service, req: Request<Incoming>) -> O
             add_request_ids(&mut resp, &info);
             return Some(resp);
         }
-        None => match pre_checks(state, &info, operation, &query, req).await {
-            Err(resp) => resp,
-            Ok(req) => match service.call(req).await {
-                Ok(resp) => normalise(&info, resp).await,
-                Err(_) => error_response(
-                    &info,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "InternalError",
-                    aws_message("InternalError").unwrap_or_default(),
-                    &[],
-                ),
-            },
-        },
+        None => serve(state, service, &info, operation, &query, req).await,
+        Some(crate::state::FaultKind::DropAnswer) => {
+            // s3s has done the work by the time it answers; the answer is lost.
+            let _ = serve(state, service, &info, operation, &query, req).await;
+            return None;
+        }
     };
     add_request_ids(&mut resp, &info);
     if let Some(origin) = info.origin.as_deref() {
@@ -198,6 +191,30 @@ async fn handle(state: &State, service: &S3Service, req: Request<Incoming>) -> O
         }
     }
     Some(resp)
+}
+
+/// Answers a request that no fault stopped: the checks, then `s3s`.
+async fn serve(
+    state: &State,
+    service: &S3Service,
+    info: &ReqInfo,
+    operation: &str,
+    query: &HashMap<String, String>,
+    req: Request<Incoming>,
+) -> Resp {
+    match pre_checks(state, info, operation, query, req).await {
+        Err(resp) => resp,
+        Ok(req) => match service.call(req).await {
+            Ok(resp) => normalise(info, resp).await,
+            Err(_) => error_response(
+                info,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                aws_message("InternalError").unwrap_or_default(),
+                &[],
+            ),
+        },
+    }
 }
 
 fn add_request_ids(resp: &mut Resp, info: &ReqInfo) {

@@ -87,6 +87,56 @@ async fn injected_faults_fail_the_next_requests_and_are_counted() {
     );
 }
 
+/// A lost answer: the write is carried out, the client sees only a dropped
+/// connection, and a conditional retry meets its own first attempt (412).
+#[tokio::test]
+async fn a_dropped_answer_comes_after_the_write_was_carried_out() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let url = env.s3_url(&format!("private/{alice}/lost-answer.txt"));
+    let control = env.emu.control();
+    let put = || {
+        let mut put = s3req("PUT", url.clone());
+        put.headers.push(("if-none-match", "*".into()));
+        put.body = b"stored, answer lost".to_vec();
+        put
+    };
+    control.fail_next(1, FaultKind::DropAnswer, Some("PutObject"));
+    let sent = env
+        .http
+        .execute(reqwest::Request::try_from(signed(&ac, &put(), SystemTime::now(), None)).unwrap())
+        .await;
+    let error = sent.expect_err("the answer was dropped");
+    assert!(
+        !error.is_status() && !error.is_timeout(),
+        "a dropped connection, not an answer: {error:?}"
+    );
+    let (s, _, body) = env.s3(&ac, s3req("GET", url.clone())).await;
+    assert_eq!((s, body.as_str()), (200, "stored, answer lost"));
+    let (s, _, xml) = env.s3(&ac, put()).await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (412, "PreconditionFailed"));
+    let stats = control.stats();
+    assert_eq!(stats.s3_requests["PutObject"], 2);
+    assert_eq!(stats.faults_injected, 1);
+
+    // The same over the admin endpoint, for a delete.
+    let resp = env
+        .http
+        .post(format!("{}/__admin/fail-next", env.emu.urls().admin))
+        .json(&json!({"error": "DropAnswer", "operation": "DeleteObject"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let delete = signed(&ac, &s3req("DELETE", url.clone()), SystemTime::now(), None);
+    assert!(env
+        .http
+        .execute(reqwest::Request::try_from(delete).unwrap())
+        .await
+        .is_err());
+    assert_eq!(env.s3(&ac, s3req("GET", url)).await.0, 403, "deleted");
+}
+
 #[tokio::test]
 async fn admin_endpoint_drives_faults_and_reports_stats() {
     let env = env().await;

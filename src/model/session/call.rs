@@ -39,6 +39,39 @@ impl Session {
         Ok(value.expect("retrying_s3 ends well only after accept kept a value"))
     }
 
+    /// [`Session::s3`] for a conditional or non-idempotent write, `intended` being
+    /// what it leaves in S3 once carried out. A failure that an earlier attempt
+    /// of this write explains ([`Intended::explains`]) sends S3 the question of
+    /// what it holds ([`Session::holds`]): the write is done if S3 holds what it
+    /// was meant to leave; otherwise the failure stands (a real conflict). Every
+    /// such failure is checked, not only those after a failed attempt: the
+    /// browser itself sends a request again when a kept-alive connection closes
+    /// before the answer (Chromium does), so a lost answer may never be seen.
+    ///
+    /// # Errors
+    ///
+    /// What the retry policy gave up on, or the check that could not be made
+    /// ([`CallError`]).
+    pub async fn s3_write<T>(
+        &self,
+        build: impl Fn(&RequestContext<'_>) -> Result<http::Request<Vec<u8>>, S3Error>,
+        parse: impl Fn(http::Response<Vec<u8>>) -> Result<T, S3Error>,
+        intended: &Intended<'_>,
+        options: SendOptions,
+    ) -> Result<(), CallError> {
+        let mut accept = |response| parse(response).map(|_| ());
+        match self.retrying_s3(&build, &mut accept, &options).await {
+            Err(CallError::S3(e)) if intended.explains(&e) => {
+                if self.holds(intended).await? {
+                    Ok(())
+                } else {
+                    Err(CallError::S3(e))
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The retry loop behind every S3 call, written once and not generic, so the
     /// wasm holds one copy of it instead of one per call site ([`Session::s3`] is
     /// the typed front). `accept` parses an answer and keeps the value.

@@ -208,9 +208,11 @@ impl Session {
 
 mod call;
 mod credentials;
+mod intended;
 
 pub use call::CallError;
 pub use credentials::refresh_shared;
+pub use intended::Intended;
 
 #[cfg(test)]
 mod tests;

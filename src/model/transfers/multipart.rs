@@ -4,11 +4,11 @@
 //! stay behind.
 
 use super::parts::PartScheduler;
-use super::resume::{resumable, sort_by_part_number, ResumeRecord};
+use super::resume::{abort_upload, resumable, sort_by_part_number, ResumeRecord};
 use super::verify::{check_stored, composite_crc32};
 use super::{Upload, UploadError, UploadOptions, PREFERRED_PART_SIZE};
 use crate::config::{UPLOAD_PARTS_IN_FLIGHT_MAX, UPLOAD_PARTS_IN_FLIGHT_MIN};
-use crate::model::session::CallError;
+use crate::model::session::{CallError, Intended};
 use crate::model::transport::SendOptions;
 use cubby_core::s3;
 
@@ -66,13 +66,22 @@ pub(super) async fn upload(
         parts_in_flight,
     );
     scheduler.run().await;
+    // Without a stored record, an upload that cannot finish now is one nobody
+    // could pick up again: it is aborted below.
+    let record_kept = scheduler.record_kept();
 
     let result = match scheduler.finish() {
         Err(e) => Err(e),
         Ok(mut parts) => {
             sort_by_part_number(&mut parts);
+            let expected = composite_crc32(parts.iter().map(|p| p.checksum_crc32.as_deref()));
+            let intended = Intended::Object {
+                key,
+                size: plan.file_size(),
+                crc32: expected.as_deref(),
+            };
             session
-                .s3(
+                .s3_write(
                     |ctx| {
                         s3::build_complete_multipart_upload(
                             ctx,
@@ -83,6 +92,7 @@ pub(super) async fn upload(
                         )
                     },
                     s3::parse_complete_multipart_upload,
+                    &intended,
                     SendOptions::default(),
                 )
                 .await
@@ -91,7 +101,7 @@ pub(super) async fn upload(
         }
     };
     let resumable_later =
-        resume.is_some() && matches!(&result, Err(UploadError::Call(CallError::Network(_))));
+        record_kept && matches!(&result, Err(UploadError::Call(CallError::Network(_))));
     if resumable_later {
         // S3 was out of reach: keep the parts and the record; picking the file
         // again sends only what is missing.
@@ -103,14 +113,7 @@ pub(super) async fn upload(
     let parts = match result {
         Ok(parts) => parts,
         Err(e) => {
-            // Best effort: the bucket's lifecycle rule cleans up if this fails too.
-            let _ = session
-                .s3(
-                    |ctx| s3::build_abort_multipart_upload(ctx, key, &upload_id),
-                    s3::parse_abort_multipart_upload,
-                    SendOptions::default(),
-                )
-                .await;
+            abort_upload(session, key, &upload_id).await;
             return Err(e);
         }
     };

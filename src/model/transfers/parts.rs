@@ -2,7 +2,7 @@
 //! their CRC32s read a few parts ahead, the parts S3 confirmed, the first failure,
 //! and the progress shown. Several senders take parts from it at once.
 
-use super::resume::{RecordedPart, Resume, ResumeRecord};
+use super::resume::{RecordedPart, Resume, ResumeNotice, ResumeRecord};
 use super::{Progress, Upload, UploadError};
 use crate::model::session::CallError;
 use crate::model::transport::{AbortSignal, SendOptions};
@@ -21,6 +21,8 @@ pub(super) struct PartScheduler<'a> {
     parts_in_flight: usize,
     /// Where the record of the upload is kept, if it is to be resumable.
     resume: Option<&'a Resume<'a>>,
+    /// The record is in the store (no save has failed).
+    record_kept: Cell<bool>,
     record: RefCell<ResumeRecord>,
     progress: Rc<Progress>,
     /// Parts still to send; a part whose request a pause cut off goes back in front.
@@ -64,6 +66,7 @@ impl<'a> PartScheduler<'a> {
             upload_id: record.upload_id.clone(),
             parts_in_flight,
             resume,
+            record_kept: Cell::new(resume.is_some()),
             record: RefCell::new(record),
             progress,
             todo: RefCell::new(todo),
@@ -101,6 +104,12 @@ impl<'a> PartScheduler<'a> {
         }
     }
 
+    /// Whether the upload's record is stored, so the upload can be picked up
+    /// again after a reload.
+    pub(super) fn record_kept(&self) -> bool {
+        self.record_kept.get()
+    }
+
     fn failed(&self) -> bool {
         self.failure.borrow().is_some()
     }
@@ -120,9 +129,12 @@ impl<'a> PartScheduler<'a> {
         self.changed.borrow().clone().aborted()
     }
 
-    /// Saves the record, with `part` among its finished parts.
+    /// Saves the record, with `part` among its finished parts. The first save the
+    /// store refuses ends the record: what is stored of it goes, the user hears
+    /// once that the upload cannot resume, and no later save is tried (a record
+    /// coming back later would resume what the user was told cannot).
     fn remember(&self, part: Option<&CompletedPart>) {
-        let Some(resume) = self.resume else {
+        let Some(resume) = self.resume.filter(|_| self.record_kept.get()) else {
             return;
         };
         let mut record = self.record.borrow_mut();
@@ -134,7 +146,11 @@ impl<'a> PartScheduler<'a> {
                 crc32: part.checksum_crc32.clone(),
             });
         }
-        resume.store.save(&resume.id, &record.to_json());
+        if !resume.store.save(&resume.id, &record.to_json()) {
+            self.record_kept.set(false);
+            resume.store.remove(&resume.id);
+            (resume.notify)(ResumeNotice::NotStored);
+        }
     }
 
     /// Reads the CRC32 sent with each part (S3 checks it against what arrives;

@@ -10,7 +10,8 @@
 //! the [`UploadView`] the page gives it.
 
 use super::{
-    resume_id, upload, ByteSource, Resume, ResumeStore, UploadControl, UploadError, UploadOptions,
+    resume_id, upload, ByteSource, Resume, ResumeNotice, ResumeStore, UploadControl, UploadError,
+    UploadOptions,
 };
 use crate::model::files;
 use crate::model::listing;
@@ -97,6 +98,9 @@ pub struct QueueHooks {
     /// Hears that the queue ran dry, or that a file resumed after it had ended
     /// (the folder is worth listing again).
     pub on_done: Rc<dyn Fn()>,
+    /// Hears a message for the page about a file's upload that is not its
+    /// state (its resume record could not be stored, or not be used).
+    pub notice: Rc<dyn Fn(String)>,
 }
 
 /// One file in the queue.
@@ -275,9 +279,11 @@ impl UploadQueue {
             }
         }
         let file = &item.file;
+        let notify = |notice: ResumeNotice| (self.hooks.notice)(notice.user_message(&item.path));
         let resume = Resume {
             store: self.store.as_ref(),
             id: resume_id(&key, &file.name, item.size, file.last_modified),
+            notify: &notify,
         };
         let shown = item.view.clone();
         view.set_sending(true);

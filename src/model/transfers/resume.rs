@@ -1,7 +1,9 @@
 //! Resume records: what is remembered of a multipart upload in progress (upload
 //! id, part size, finished parts), kept in a [`ResumeStore`] until the upload
 //! completes or is cancelled, and how a remembered upload is picked up again
-//! (ListParts says which parts S3 still holds).
+//! (ListParts says which parts S3 still holds). A record the browser will not
+//! store, or one S3 no longer answers for, is told to the user ([`ResumeNotice`])
+//! and the upload goes on without it: it never fails a file.
 
 use crate::model::session::{CallError, Session};
 use crate::model::storage_keys::UPLOAD_RECORD_PREFIX;
@@ -18,8 +20,38 @@ pub const RESUME_MAX_AGE: u64 = 24 * 3600;
 /// records' JSON.
 pub trait ResumeStore {
     fn load(&self, id: &str) -> Option<String>;
-    fn save(&self, id: &str, value: &str);
+    /// `false` when the record was not stored (the storage is full or refused).
+    fn save(&self, id: &str, value: &str) -> bool;
     fn remove(&self, id: &str);
+}
+
+/// What the user hears about an upload's resume record (each at most once per
+/// upload).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResumeNotice {
+    /// The browser would not store the record: the upload goes on, but a reload
+    /// would lose it (and Cubby aborts it if it cannot finish now).
+    NotStored,
+    /// The stored record could not be used (S3 no longer has that upload, or
+    /// would not list its parts): the file is sent again from its start.
+    StartedAfresh,
+}
+
+impl ResumeNotice {
+    /// The message for the user about the upload of `name`.
+    pub fn user_message(self, name: &str) -> String {
+        match self {
+            ResumeNotice::NotStored => format!(
+                "The upload of {name} cannot resume after a reload: the browser's storage is \
+                 full (or turned off for this site). The upload goes on; keep this page open \
+                 until it is done."
+            ),
+            ResumeNotice::StartedAfresh => format!(
+                "The earlier upload of {name} could not be picked up where it stopped, so it \
+                 starts again from the beginning."
+            ),
+        }
+    }
 }
 
 /// The record of one file's upload: its storage id, from the destination key and
@@ -125,10 +157,24 @@ fn same_etag(a: &str, b: &str) -> bool {
     a.trim_matches('"') == b.trim_matches('"')
 }
 
-/// Where to remember an upload so it can resume: the store and the record's id.
+/// Where to remember an upload so it can resume: the store and the record's id,
+/// and who hears what became of the record.
 pub struct Resume<'a> {
     pub store: &'a dyn ResumeStore,
     pub id: String,
+    pub notify: &'a dyn Fn(ResumeNotice),
+}
+
+/// Aborts the multipart upload `upload_id` of `key`, so its parts do not stay
+/// behind. Best effort: the bucket's lifecycle rule cleans up if this fails too.
+pub(super) async fn abort_upload(session: &Session, key: &str, upload_id: &str) {
+    let _ = session
+        .s3(
+            |ctx| s3::build_abort_multipart_upload(ctx, key, upload_id),
+            s3::parse_abort_multipart_upload,
+            SendOptions::default(),
+        )
+        .await;
 }
 
 /// Every part ListParts knows of the upload (following the pages).
@@ -156,7 +202,15 @@ async fn list_all_parts(
 }
 
 /// The upload id and parts to pick up from, when `resume` remembers an upload of
-/// this file that S3 still has. Drops records that cannot be used.
+/// this file that S3 still has. A record that cannot be used (unreadable, stale,
+/// planned with another part size, or one S3 would not answer for: `NoSuchUpload`,
+/// ListParts denied, any S3 error) is dropped, its upload aborted if S3 may still
+/// hold it, and the user told ([`ResumeNotice::StartedAfresh`]): the file starts
+/// afresh.
+///
+/// # Errors
+///
+/// S3 out of reach (or the session refused): the record stays for later.
 pub(super) async fn resumable(
     session: &Session,
     plan: &PartPlan,
@@ -166,21 +220,33 @@ pub(super) async fn resumable(
     let Some(text) = resume.store.load(&resume.id) else {
         return Ok(None);
     };
+    let start_afresh = || {
+        resume.store.remove(&resume.id);
+        (resume.notify)(ResumeNotice::StartedAfresh);
+        Ok(None)
+    };
     let record = ResumeRecord::from_json(&text)
         .filter(|r| !r.is_stale(session.env().now_secs()))
-        .filter(|r| r.key == key && r.part_size == plan.part_size());
+        .filter(|r| r.key == key);
+    // Unreadable, or so old that the bucket's lifecycle rule aborted it.
     let Some(record) = record else {
-        resume.store.remove(&resume.id);
-        return Ok(None);
+        return start_afresh();
     };
+    if record.part_size != plan.part_size() {
+        // Planned by another build: its parts do not fit this plan.
+        abort_upload(session, key, &record.upload_id).await;
+        return start_afresh();
+    }
     match list_all_parts(session, key, &record.upload_id).await {
         Ok(listed) => {
             let parts = reusable_parts(plan, &record, &listed);
             Ok(Some((record, parts)))
         }
-        Err(e) if e.s3().and_then(|e| e.code()) == Some("NoSuchUpload") => {
-            resume.store.remove(&resume.id);
-            Ok(None)
+        Err(CallError::S3(e)) => {
+            if !e.is_not_found() {
+                abort_upload(session, key, &record.upload_id).await;
+            }
+            start_afresh()
         }
         Err(e) => Err(e),
     }

@@ -24,7 +24,6 @@ pub(super) async fn upload(upload: &Upload<'_>, overwrite: bool) -> Result<(), U
     let checksum = s3::crc32_checksum(&body);
     // A retried or resumed PUT starts sending from zero again; what is shown holds.
     let progress = Rc::new(Progress::default());
-    let mut was_cut_off = false;
     loop {
         let abort = control.proceed().await?;
         let shown = progress.clone();
@@ -47,19 +46,10 @@ pub(super) async fn upload(upload: &Upload<'_>, overwrite: bool) -> Result<(), U
         .await;
         match sent {
             Ok(()) => break,
-            // Paused (or cancelled): the whole PUT goes again on resume.
-            Err(CallError::Aborted) => {
-                progress.part_dropped(1);
-                was_cut_off = true;
-            }
-            // The cut-off PUT may have been stored after all: if what is there is
-            // this file, it is done.
-            Err(CallError::S3(e)) if was_cut_off && e.is_precondition_failed() => {
-                check_stored(session, key, size, Some(&checksum))
-                    .await
-                    .map_err(|_| UploadError::Call(CallError::S3(e)))?;
-                break;
-            }
+            // Paused (or cancelled): the whole PUT goes again on resume. If the
+            // cut-off PUT was stored after all, the next one's 412 is checked
+            // against this file (`Session::s3_write`).
+            Err(CallError::Aborted) => progress.part_dropped(1),
             Err(e) => return Err(UploadError::Call(e)),
         }
     }

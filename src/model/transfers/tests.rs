@@ -70,6 +70,8 @@ struct FakeS3 {
     hold: Cell<bool>,
     /// Part uploads get no answer at all (a network error).
     parts_unreachable: Cell<bool>,
+    /// ListParts answers this error code (403 AccessDenied, 404 otherwise).
+    list_parts_error: Cell<Option<&'static str>>,
     parts: RefCell<BTreeMap<u32, Vec<u8>>>,
     object: RefCell<Option<(Vec<u8>, String)>>,
     log: RefCell<Vec<String>>,
@@ -81,6 +83,7 @@ impl FakeS3 {
             tamper,
             hold: Cell::new(false),
             parts_unreachable: Cell::new(false),
+            list_parts_error: Cell::new(None),
             parts: RefCell::default(),
             object: RefCell::default(),
             log: RefCell::default(),
@@ -142,6 +145,20 @@ impl FakeS3 {
                         b"<CompleteMultipartUploadResult><ETag>\"e-n\"</ETag>\
                           </CompleteMultipartUploadResult>"
                             .to_vec(),
+                    ),
+                )
+            }
+            "GET" if param("uploadId").is_some() => {
+                let code = self
+                    .list_parts_error
+                    .get()
+                    .expect("ListParts answers an error");
+                let status = if code == "AccessDenied" { 403 } else { 404 };
+                (
+                    "ListParts",
+                    http::Response::builder().status(status).body(
+                        format!("<Error><Code>{code}</Code><Message>no</Message></Error>")
+                            .into_bytes(),
                     ),
                 )
             }
@@ -568,18 +585,27 @@ impl queue::UploadView for Row {
     fn set_sending(&self, _sending: bool) {}
 }
 
+/// Resume records in memory; while `full`, every save throws (as `setItem` does
+/// with QuotaExceededError) and stores nothing.
 #[derive(Default)]
-struct Records(RefCell<BTreeMap<String, String>>);
+struct Records {
+    stored: RefCell<BTreeMap<String, String>>,
+    full: Cell<bool>,
+}
 
 impl ResumeStore for Records {
     fn load(&self, id: &str) -> Option<String> {
-        self.0.borrow().get(id).cloned()
+        self.stored.borrow().get(id).cloned()
     }
-    fn save(&self, id: &str, value: &str) {
-        self.0.borrow_mut().insert(id.into(), value.into());
+    fn save(&self, id: &str, value: &str) -> bool {
+        if self.full.get() {
+            return false;
+        }
+        self.stored.borrow_mut().insert(id.into(), value.into());
+        true
     }
     fn remove(&self, id: &str) {
-        self.0.borrow_mut().remove(id);
+        self.stored.borrow_mut().remove(id);
     }
 }
 
@@ -619,6 +645,7 @@ fn a_paused_file_lets_the_queue_go_on_and_resumes_alongside_it() {
             spawn,
             ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip })),
             on_done: Rc::new(move || heard.set(heard.get() + 1)),
+            notice: Rc::new(|message| panic!("no notice expected: {message}")),
         },
     );
     let file = |bytes: Vec<u8>, name: &str| queue::QueuedFile {
@@ -681,4 +708,141 @@ fn a_resume_record_must_be_an_object_and_its_last_repeated_field_counts() {
     )
     .expect("a repeated field takes its last value");
     assert_eq!(record.upload_id, "u");
+}
+
+/// A queue over `s3` keeping records in `records`; the notices it gave.
+fn queue_with(
+    s3: &Rc<FakeS3>,
+    records: &Rc<Records>,
+) -> (Rc<queue::UploadQueue>, Rc<RefCell<Vec<String>>>) {
+    let notices = Rc::new(RefCell::new(Vec::new()));
+    let heard = notices.clone();
+    let queue = queue::UploadQueue::new(
+        Rc::new(session(s3.clone())),
+        records.clone(),
+        queue::QueueHooks {
+            spawn,
+            ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip })),
+            on_done: Rc::new(|| {}),
+            notice: Rc::new(move |message| heard.borrow_mut().push(message)),
+        },
+    );
+    (queue, notices)
+}
+
+/// Queues `bytes` as big.bin and runs the queue to its end; the file's row.
+fn upload_big(queue: &Rc<queue::UploadQueue>, bytes: &[u8]) -> Rc<Row> {
+    let row = Rc::new(Row::default());
+    queue.add(
+        queue::QueuedFile {
+            source: Rc::new(Memory(bytes.to_vec())),
+            name: "big.bin".into(),
+            last_modified: 1,
+            content_type: None,
+        },
+        "big.bin".into(),
+        "private/x/big.bin".into(),
+        row.clone(),
+    );
+    queue.start();
+    assert_eq!(run_tasks(100), 0, "every task ended");
+    row
+}
+
+#[test]
+fn a_full_storage_is_told_once_and_the_upload_still_completes() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    let records = Rc::new(Records::default());
+    records.full.set(true);
+    let (queue, notices) = queue_with(&s3, &records);
+    let bytes = noise(3 * MULTIPART_THRESHOLD as usize);
+    let row = upload_big(&queue, &bytes);
+    assert_eq!(row.state(), queue::UploadState::Done);
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes);
+    assert_eq!(
+        *notices.borrow(),
+        vec![ResumeNotice::NotStored.user_message("big.bin")],
+        "told once, not once a part"
+    );
+    assert!(notices.borrow()[0]
+        .contains("big.bin cannot resume after a reload: the browser's storage is full"));
+    assert!(records.stored.borrow().is_empty());
+}
+
+#[test]
+fn without_a_stored_record_an_upload_that_cannot_finish_is_aborted() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    s3.parts_unreachable.set(true);
+    let records = Rc::new(Records::default());
+    records.full.set(true);
+    let (queue, notices) = queue_with(&s3, &records);
+    let row = upload_big(&queue, &noise(2 * MULTIPART_THRESHOLD as usize));
+    assert!(matches!(row.state(), queue::UploadState::Failed(_)));
+    assert_eq!(
+        s3.count("AbortMultipartUpload"),
+        1,
+        "nobody could resume it: not left open"
+    );
+    assert_eq!(notices.borrow().len(), 1);
+
+    // With its record stored, the same failure keeps the upload for later.
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    s3.parts_unreachable.set(true);
+    let records = Rc::new(Records::default());
+    let (queue, notices) = queue_with(&s3, &records);
+    upload_big(&queue, &noise(2 * MULTIPART_THRESHOLD as usize));
+    assert_eq!(s3.count("AbortMultipartUpload"), 0);
+    assert_eq!(records.stored.borrow().len(), 1);
+    assert!(notices.borrow().is_empty());
+}
+
+#[test]
+fn a_resume_record_that_cannot_be_used_starts_afresh_and_says_so() {
+    let bytes = noise(2 * MULTIPART_THRESHOLD as usize);
+    let part_size = s3::plan_parts(bytes.len() as u64, PREFERRED_PART_SIZE)
+        .unwrap()
+        .part_size();
+    // (why, ListParts' error, the record's part size and age, ListParts and
+    // AbortMultipartUpload requests expected)
+    let cases = [
+        (
+            "ListParts denied",
+            Some("AccessDenied"),
+            part_size,
+            60,
+            1,
+            1,
+        ),
+        ("upload gone", Some("NoSuchUpload"), part_size, 60, 1, 0),
+        ("another part size", None, 2 * part_size, 60, 0, 1),
+        ("stale", None, part_size, 2 * RESUME_MAX_AGE, 0, 0),
+    ];
+    for (why, error, size, age, lists, aborts) in cases {
+        let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+        s3.list_parts_error.set(error);
+        let records = Rc::new(Records::default());
+        let mut old = record(testing::NOW - age);
+        old.key = "private/x/big.bin".into();
+        old.part_size = size;
+        let id = resume_id("private/x/big.bin", "big.bin", bytes.len() as u64, 1);
+        records.stored.borrow_mut().insert(id, old.to_json());
+        let (queue, notices) = queue_with(&s3, &records);
+        let row = upload_big(&queue, &bytes);
+        assert_eq!(row.state(), queue::UploadState::Done, "{why}");
+        assert_eq!(s3.count("ListParts"), lists, "{why}");
+        assert_eq!(
+            s3.count("CreateMultipartUpload"),
+            1,
+            "{why}: a fresh upload"
+        );
+        assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes, "{why}");
+        assert_eq!(
+            *notices.borrow(),
+            vec![ResumeNotice::StartedAfresh.user_message("big.bin")],
+            "{why}"
+        );
+        // The old upload, if S3 may still hold it, is not left open.
+        assert_eq!(s3.count("AbortMultipartUpload"), aborts, "{why}");
+        assert!(records.stored.borrow().is_empty(), "{why}: no record left");
+    }
 }

@@ -97,6 +97,7 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
     let uploads = Uploads::new(
         folder.session.get_value(),
         Callback::new(move |_| folder.reload()),
+        Callback::new(move |message| folder.say(message)),
     );
 
     let crumbs = move || {
