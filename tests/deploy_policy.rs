@@ -1669,12 +1669,12 @@ fn refresh_token_problems(
             let p = path(template, &["Parameters", &parameter]);
             let number = |key: &str| p.and_then(|p| get(p, key)).and_then(Value::as_i64);
             let (min, max, default) = (number("MinValue"), number("MaxValue"), number("Default"));
-            if !max.is_some_and(|max| max <= MAX_REFRESH_TOKEN_DAYS) {
+            if max.is_none_or(|max| max > MAX_REFRESH_TOKEN_DAYS) {
                 out.push(format!(
                     "parameter {parameter} MaxValue is {max:?}, want at most {MAX_REFRESH_TOKEN_DAYS} days"
                 ));
             }
-            if !min.is_some_and(|min| min >= 1) {
+            if min.is_none_or(|min| min < 1) {
                 out.push(format!(
                     "parameter {parameter} MinValue is {min:?}, want 1 or more"
                 ));
