@@ -370,6 +370,7 @@ fn two_tabs_follow_rotated_refresh_tokens_across_several_refreshes() {
     browser.wait_for(".file-list", 30);
     assert_signed_in(&browser, "the second tab took the first tab's sign-in");
     let first_refresh_token = stored_refresh_token(&browser);
+    eprintln!("two tabs signed in");
 
     let files = Files::new("sessions-rotation");
     let mut names = Vec::new();
@@ -386,6 +387,11 @@ fn two_tabs_follow_rotated_refresh_tokens_across_several_refreshes() {
         let shown: Vec<&str> = names.iter().map(String::as_str).collect();
         wait_for_rows(&browser, &shown);
         assert_signed_in(&browser, &format!("round {round}"));
+        eprintln!(
+            "round {round} at {:.0}s: refresh grants so far {}",
+            signed_in.elapsed().as_secs_f64(),
+            token_requests(&stack, "refresh_token")
+        );
         round += 1;
         std::thread::sleep(Duration::from_secs(10));
     }
