@@ -1603,3 +1603,163 @@ fn an_altered_emulator_rule_is_caught() {
         "CSP connect-src differs",
     );
 }
+
+// ------------------------------------------------------------------ refresh tokens
+//
+// The app client rotates refresh tokens (as the emulator does, so the multi-tab tests
+// run against what ships), keeps no direct sign-in API flow open, and a sign-in lasts
+// at most `MAX_REFRESH_TOKEN_DAYS`.
+
+/// The longest refresh-token lifetime the template may allow, in days (README, "Deploy
+/// to AWS", says why).
+const MAX_REFRESH_TOKEN_DAYS: i64 = 90;
+
+/// What is wrong with the app client's refresh tokens and auth flows, compared with
+/// the emulator's rotation (`emulator`).
+fn refresh_token_problems(
+    template: &Value,
+    emulator: &cubby_emulator::RefreshTokenRotation,
+) -> Vec<String> {
+    let clients = resources(template, "AWS::Cognito::UserPoolClient");
+    let [(_, client)] = clients.as_slice() else {
+        return vec![format!(
+            "expected one UserPoolClient, found {}",
+            clients.len()
+        )];
+    };
+    let mut out = Vec::new();
+    let rotation = get(client, "RefreshTokenRotation");
+    let feature = rotation.and_then(|r| get(r, "Feature")).and_then(text_of);
+    if feature.as_deref() != Some("ENABLED") {
+        out.push(format!(
+            "RefreshTokenRotation Feature is {feature:?}, want ENABLED"
+        ));
+    }
+    let grace = rotation
+        .and_then(|r| get(r, "RetryGracePeriodSeconds"))
+        .and_then(Value::as_u64);
+    if !emulator.is_enabled() || grace != Some(emulator.retry_grace_period_seconds) {
+        out.push(format!(
+            "RefreshTokenRotation RetryGracePeriodSeconds is {grace:?}, the emulator's rotation {emulator:?}"
+        ));
+    }
+    // Absent would mean Cognito's default flows, ALLOW_REFRESH_TOKEN_AUTH among them.
+    match get(client, "ExplicitAuthFlows") {
+        Some(Value::Sequence(flows)) if flows.is_empty() => {}
+        Some(flows) => out.push(format!(
+            "ExplicitAuthFlows must be empty (the Hosted UI needs none; rotation needs \
+             ALLOW_REFRESH_TOKEN_AUTH off), got {:?}",
+            texts_of(flows)
+        )),
+        None => out.push(
+            "ExplicitAuthFlows is absent: Cognito then allows ALLOW_REFRESH_TOKEN_AUTH, \
+             ALLOW_USER_SRP_AUTH and ALLOW_CUSTOM_AUTH"
+                .into(),
+        ),
+    }
+    let units = path(client, &["TokenValidityUnits", "RefreshToken"]).and_then(text_of);
+    if units.as_deref() != Some("days") {
+        out.push(format!(
+            "TokenValidityUnits RefreshToken is {units:?}, want days"
+        ));
+    }
+    let validity = get(client, "RefreshTokenValidity");
+    match validity.and_then(referenced_id) {
+        Some(parameter) => {
+            let p = path(template, &["Parameters", &parameter]);
+            let number = |key: &str| p.and_then(|p| get(p, key)).and_then(Value::as_i64);
+            let (min, max, default) = (number("MinValue"), number("MaxValue"), number("Default"));
+            if max.is_none_or(|max| max > MAX_REFRESH_TOKEN_DAYS) {
+                out.push(format!(
+                    "parameter {parameter} MaxValue is {max:?}, want at most {MAX_REFRESH_TOKEN_DAYS} days"
+                ));
+            }
+            if min.is_none_or(|min| min < 1) {
+                out.push(format!(
+                    "parameter {parameter} MinValue is {min:?}, want 1 or more"
+                ));
+            }
+            if !default.is_some_and(|d| Some(d) <= max && Some(d) >= min) {
+                out.push(format!(
+                    "parameter {parameter} Default {default:?} is out of range"
+                ));
+            }
+        }
+        None => match validity.and_then(Value::as_i64) {
+            Some(days) if (1..=MAX_REFRESH_TOKEN_DAYS).contains(&days) => {}
+            other => out.push(format!(
+                "RefreshTokenValidity is {other:?}, want 1 to {MAX_REFRESH_TOKEN_DAYS} days"
+            )),
+        },
+    }
+    out
+}
+
+fn assert_refresh_problem(t: &Value, needle: &str) {
+    let problems = refresh_token_problems(t, &cubby_emulator::RefreshTokenRotation::default());
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "expected a problem mentioning {needle:?}, got {problems:?}"
+    );
+}
+
+#[test]
+fn refresh_tokens_rotate_as_in_the_emulator_with_no_direct_auth_flow_and_a_capped_life() {
+    let problems = refresh_token_problems(
+        &template(),
+        &cubby_emulator::RefreshTokenRotation::default(),
+    );
+    assert!(problems.is_empty(), "deploy/cubby.yaml: {problems:#?}");
+    assert_eq!(
+        cubby_emulator::SHIPPED_REFRESH_TOKEN_ROTATION_GRACE_SECONDS,
+        60
+    );
+}
+
+#[test]
+fn rotation_off_or_a_different_grace_period_is_caught() {
+    let t = mutated("Feature: ENABLED", "Feature: DISABLED");
+    assert_refresh_problem(&t, "Feature is Some(\"DISABLED\")");
+    let t = mutated("RetryGracePeriodSeconds: 60", "RetryGracePeriodSeconds: 10");
+    assert_refresh_problem(&t, "RetryGracePeriodSeconds is Some(10)");
+    let problems = refresh_token_problems(
+        &template(),
+        &cubby_emulator::RefreshTokenRotation::disabled(),
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("the emulator's rotation")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn an_open_auth_flow_is_caught() {
+    for flows in [
+        "[ALLOW_REFRESH_TOKEN_AUTH]",
+        "[ALLOW_USER_SRP_AUTH]",
+        "[ALLOW_USER_PASSWORD_AUTH, ALLOW_USER_AUTH]",
+    ] {
+        let t = mutated(
+            "ExplicitAuthFlows: []",
+            &format!("ExplicitAuthFlows: {flows}"),
+        );
+        assert_refresh_problem(&t, "ExplicitAuthFlows must be empty");
+    }
+    let t = mutated("ExplicitAuthFlows: []", "");
+    assert_refresh_problem(&t, "ExplicitAuthFlows is absent");
+}
+
+#[test]
+fn a_refresh_token_lifetime_past_the_cap_is_caught() {
+    let t = mutated("    MaxValue: 90\n", "    MaxValue: 3650\n");
+    assert_refresh_problem(&t, "MaxValue is Some(3650)");
+    let t = mutated(
+        "RefreshTokenValidity: !Ref RefreshTokenValidityDays",
+        "RefreshTokenValidity: 365",
+    );
+    assert_refresh_problem(&t, "RefreshTokenValidity is Some(365)");
+    let t = mutated("        RefreshToken: days", "        RefreshToken: hours");
+    assert_refresh_problem(&t, "RefreshToken is Some(\"hours\")");
+}

@@ -334,3 +334,152 @@ fn a_refused_refresh_token_asks_to_sign_in_again_and_the_page_carries_on() {
     );
     browser.screenshot_to_output("signed_in_again");
 }
+
+/// The refresh token in `browser`'s storage now.
+fn stored_refresh_token(browser: &Browser) -> String {
+    let text = stored_tokens(browser);
+    let tokens: Value = serde_json::from_str(text.as_str().expect("tokens are stored")).unwrap();
+    assert!(
+        tokens.get("access_token").is_none(),
+        "the access token is not stored"
+    );
+    tokens["refresh_token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn two_tabs_follow_rotated_refresh_tokens_across_several_refreshes() {
+    const LIFETIME: u64 = 30;
+    // No grace period: a tab that used a replaced refresh token would be refused at
+    // once, so every tab must follow the newest one.
+    let stack = Stack::start_with("sessions-rotation", |config| {
+        config.refresh_token_rotation = cubby_emulator::RefreshTokenRotation {
+            feature: "ENABLED".into(),
+            retry_grace_period_seconds: 0,
+        };
+    });
+    short_lifetimes(&stack, LIFETIME);
+    stack.control().reset_stats();
+    let browser = Browser::start();
+    let signed_in = Instant::now();
+    // This browser session only: each tab keeps its own copy in sessionStorage, the
+    // hardest case (the new refresh token reaches the other tab over the channel).
+    sign_in(&browser, &stack, false);
+    let tabs = [browser.current_tab(), browser.new_tab()];
+    browser.switch_to(&tabs[1]);
+    browser.goto(&stack.app_url());
+    browser.wait_for(".file-list", 30);
+    assert_signed_in(&browser, "the second tab took the first tab's sign-in");
+    let first_refresh_token = stored_refresh_token(&browser);
+    eprintln!("two tabs signed in");
+
+    let files = Files::new("sessions-rotation");
+    let mut names = Vec::new();
+    let mut round = 0;
+    // Three minutes of work, every 10 seconds, alternating tabs: six or more
+    // rotations.
+    while signed_in.elapsed() < Duration::from_secs(180) {
+        let tab = &tabs[round % 2];
+        browser.switch_to(tab);
+        let name = format!("rotated-{round}.txt");
+        let path = files.write(&name, format!("round {round}\n").as_bytes());
+        upload(&browser, &path);
+        names.push(name);
+        let shown: Vec<&str> = names.iter().map(String::as_str).collect();
+        wait_for_rows(&browser, &shown);
+        assert_signed_in(&browser, &format!("round {round}"));
+        eprintln!(
+            "round {round} at {:.0}s: refresh grants so far {}",
+            signed_in.elapsed().as_secs_f64(),
+            token_requests(&stack, "refresh_token")
+        );
+        round += 1;
+        std::thread::sleep(Duration::from_secs(10));
+    }
+    let stats = stack.control().stats();
+    let refreshes = stats
+        .token_requests
+        .get("refresh_token")
+        .copied()
+        .unwrap_or(0);
+    eprintln!(
+        "{}s with {LIFETIME}s tokens, rotation without grace, two tabs: token requests {:?}",
+        signed_in.elapsed().as_secs(),
+        stats.token_requests
+    );
+    for tab in &tabs {
+        browser.switch_to(tab);
+        assert_signed_in(&browser, "at the end");
+        assert_ne!(
+            stored_refresh_token(&browser),
+            first_refresh_token,
+            "each tab keeps the newest refresh token"
+        );
+    }
+    browser.screenshot_to_output("two_tabs_rotated_refresh_tokens");
+    assert_eq!(
+        stats.token_requests.get("authorization_code"),
+        Some(&1),
+        "no second sign-in"
+    );
+    assert!(refreshes >= 4, "rotated {refreshes} times");
+}
+
+/// The localStorage keys of this origin that start with `prefix`.
+fn local_keys(browser: &Browser, prefix: &str) -> Vec<String> {
+    let keys = browser.execute(
+        "return Object.keys(localStorage).filter(k => k.startsWith(arguments[0]))",
+        json!([prefix]),
+    );
+    serde_json::from_value(keys).unwrap()
+}
+
+#[test]
+fn signing_out_aborts_unfinished_uploads_and_leaves_no_records_or_identity_cache() {
+    let stack = Stack::start("sessions-leftovers");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, true);
+    assert_eq!(local_keys(&browser, "cubby.identity.").len(), 1);
+    // A multipart upload, paused after its first parts: its record stays.
+    let files = Files::new("sessions-leftovers");
+    let (path, _) = support::files::noise_file(&files, "unfinished.bin", 64 << 20, 0x51_6e);
+    let control = stack.control();
+    control.set_latency(Duration::from_millis(300));
+    pick_upload(&browser, &path);
+    wait_until("a recorded part", 120, &browser, || {
+        let record = browser.execute(
+            "const id = Object.keys(localStorage).find(k => k.startsWith('cubby.upload.'));
+             return id ? JSON.parse(localStorage.getItem(id)).parts.length : 0",
+            json!([]),
+        );
+        record.as_u64().unwrap_or(0) >= 1
+    });
+    browser.find(".upload button.pause-toggle").unwrap().click();
+    wait_until("the paused state", 30, &browser, || {
+        upload_state(&browser, "unfinished.bin").as_deref() == Some("paused")
+    });
+    control.set_latency(Duration::ZERO);
+    assert_eq!(control.stats().multipart_uploads.len(), 1);
+    assert_eq!(local_keys(&browser, "cubby.upload.").len(), 1);
+
+    let started = Instant::now();
+    browser.execute(
+        "[...document.querySelectorAll('.account button')].find(b => b.textContent == 'Sign out').click()",
+        json!([]),
+    );
+    browser.wait_for("#sign-in", 30);
+    eprintln!(
+        "signed out in {:.1}s with one upload to abort",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(local_keys(&browser, "cubby.upload."), Vec::<String>::new());
+    assert_eq!(
+        local_keys(&browser, "cubby.identity."),
+        Vec::<String>::new()
+    );
+    assert_eq!(stored_tokens(&browser), Value::Null, "no tokens remain");
+    assert_eq!(
+        control.stats().multipart_uploads,
+        [],
+        "the unfinished upload was aborted"
+    );
+}

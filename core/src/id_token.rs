@@ -39,6 +39,10 @@ pub struct IdTokenClaims {
     pub iat: u64,
     /// When the user signed in; kept across refreshes.
     pub auth_time: Option<u64>,
+    /// `origin_jti`: names the sign-in the token comes from; Cognito keeps it across
+    /// refreshes (refresh-token rotation included), so two token sets with the same
+    /// `sub` and `origin_jti` belong to one sign-in.
+    pub origin_jti: Option<String>,
     /// `nonce`: the one sent to `/authorize` (OpenID Connect Core 1.0 §2).
     pub nonce: Option<String>,
 }
@@ -174,6 +178,7 @@ struct Claims {
     exp: Option<Loose<EpochSeconds>>,
     iat: Option<Loose<EpochSeconds>>,
     auth_time: Option<Loose<EpochSeconds>>,
+    origin_jti: Option<Loose<String>>,
     nonce: Option<Loose<String>>,
 }
 
@@ -219,6 +224,7 @@ pub fn decode(token: &str) -> Result<IdTokenClaims, IdTokenError> {
         exp: required(claims.exp, "exp")?.0,
         iat: required(claims.iat, "iat")?.0,
         auth_time: optional(claims.auth_time, "auth_time")?.map(|t| t.0),
+        origin_jti: optional(claims.origin_jti, "origin_jti")?,
         nonce: optional(claims.nonce, "nonce")?,
     })
 }
@@ -304,6 +310,7 @@ mod tests {
             exp: 1000,
             iat: 900,
             auth_time: None,
+            origin_jti: None,
             nonce: None,
         };
         assert!(!claims.expires_within(899, 100));

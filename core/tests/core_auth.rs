@@ -555,7 +555,8 @@ fn good_claims() -> serde_json::Value {
         "iat": NOW,
         "auth_time": NOW - 10,
         "nonce": "n0nce",
-        "jti": "j"
+        "jti": "j",
+        "origin_jti": "0r1g1n"
     })
 }
 
@@ -613,6 +614,7 @@ fn id_token_valid_claims() {
     assert_eq!(claims.exp, NOW + 3600);
     assert_eq!(claims.iat, NOW);
     assert_eq!(claims.auth_time, Some(NOW - 10));
+    assert_eq!(claims.origin_jti.as_deref(), Some("0r1g1n"));
     assert_eq!(claims.nonce.as_deref(), Some("n0nce"));
     assert!(!claims.expires_within(NOW, 3599));
     assert!(claims.expires_within(NOW, 3600));
@@ -653,6 +655,7 @@ fn id_token_each_failed_check() {
         (with("aud", serde_json::json!([5])), "invalid_claim"),
         (with("email", serde_json::json!(false)), "invalid_claim"),
         (with("auth_time", serde_json::json!(-3)), "invalid_claim"),
+        (with("origin_jti", serde_json::json!(7)), "invalid_claim"),
     ];
     for (claims, kind) in cases {
         assert_eq!(check(&claims, NOW, 0), Err(kind), "claims {claims}");

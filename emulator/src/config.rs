@@ -33,6 +33,10 @@ pub struct EmulatorConfig {
     pub cors: Vec<CorsRule>,
     #[serde(default)]
     pub lifetimes: Lifetimes,
+    /// The app client's refresh-token rotation; the default is what
+    /// `deploy/cubby.yaml` ships.
+    #[serde(default)]
+    pub refresh_token_rotation: RefreshTokenRotation,
     /// Where objects live (`<dataDir>/s3/<bucket>/...`). Relative to the working directory.
     pub data_dir: PathBuf,
     #[serde(default)]
@@ -137,6 +141,47 @@ impl Default for Lifetimes {
     }
 }
 
+/// Refresh-token rotation of the app client, in the shape of CloudFormation's
+/// `AWS::Cognito::UserPoolClient` `RefreshTokenRotation` (and the API's
+/// `RefreshTokenRotationType`, with this file's camelCase names): with `feature`
+/// `ENABLED` every refresh grant answers
+/// with a new refresh token, which lives for what was left of the one it replaces,
+/// and the submitted token works for `retry_grace_period_seconds` (0-60) more.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RefreshTokenRotation {
+    /// `ENABLED` or `DISABLED`.
+    pub feature: String,
+    /// Seconds a rotated-out refresh token still works (for retries), 0 to 60.
+    pub retry_grace_period_seconds: u64,
+}
+
+/// The rotation `deploy/cubby.yaml` ships (checked by `tests/deploy_policy.rs`).
+pub const SHIPPED_REFRESH_TOKEN_ROTATION_GRACE_SECONDS: u64 = 60;
+
+impl Default for RefreshTokenRotation {
+    fn default() -> Self {
+        RefreshTokenRotation {
+            feature: "ENABLED".into(),
+            retry_grace_period_seconds: SHIPPED_REFRESH_TOKEN_ROTATION_GRACE_SECONDS,
+        }
+    }
+}
+
+impl RefreshTokenRotation {
+    /// No rotation: the refresh grant returns no refresh token.
+    pub fn disabled() -> Self {
+        RefreshTokenRotation {
+            feature: "DISABLED".into(),
+            retry_grace_period_seconds: 0,
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.feature == "ENABLED"
+    }
+}
+
 /// Ports on 127.0.0.1; 0 picks a free one.
 #[derive(Clone, Debug, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -209,6 +254,7 @@ impl EmulatorConfig {
             bucket: "cubby-dev".into(),
             cors: vec![],
             lifetimes: Lifetimes::default(),
+            refresh_token_rotation: RefreshTokenRotation::default(),
             data_dir: data_dir.into(),
             ports: Ports::default(),
             app_dir: None,
@@ -254,6 +300,15 @@ impl EmulatorConfig {
         if !bucket_ok {
             return Err(format!("bucket: not a bucket name: {:?}", self.bucket));
         }
+        let rotation = &self.refresh_token_rotation;
+        if !matches!(rotation.feature.as_str(), "ENABLED" | "DISABLED")
+            || rotation.retry_grace_period_seconds > 60
+        {
+            return Err(
+                "refreshTokenRotation: Feature ENABLED or DISABLED, RetryGracePeriodSeconds 0-60"
+                    .into(),
+            );
+        }
         if !self.allowed_scopes.iter().any(|s| s == "openid") {
             return Err("allowedScopes: must include openid".into());
         }
@@ -279,6 +334,7 @@ mod tests {
         assert_eq!(file.identity_pool_id, dev.identity_pool_id);
         assert_eq!(file.bucket, dev.bucket);
         assert_eq!(file.lifetimes, dev.lifetimes);
+        assert_eq!(file.refresh_token_rotation, dev.refresh_token_rotation);
         assert_eq!(file.ports.s3, 9004);
         assert_eq!(file.users.len(), 2);
         assert_eq!(file.allowed_scopes, DEFAULT_SCOPES);

@@ -32,7 +32,10 @@ mod server;
 mod state;
 mod sts;
 
-pub use config::{CorsRule, EmulatorConfig, Lifetimes, Ports, UserConfig, DEFAULT_SCOPES};
+pub use config::{
+    CorsRule, EmulatorConfig, Lifetimes, Ports, RefreshTokenRotation, UserConfig, DEFAULT_SCOPES,
+    SHIPPED_REFRESH_TOKEN_ROTATION_GRACE_SECONDS,
+};
 pub use hosted_ui::s256 as pkce_s256;
 pub use state::{FaultKind, Stats, UploadInfo, Urls};
 

@@ -47,6 +47,9 @@ pub struct RefreshGrant {
     pub origin_jti: String,
     pub expires_at: u64,
     pub revoked: bool,
+    /// When rotation replaced this token (server time): it works for the grace
+    /// period after that, then never again.
+    pub rotated_at: Option<u64>,
 }
 
 #[derive(Clone, Debug)]

@@ -17,6 +17,7 @@ use crate::model::auth::{self, AuthError, PendingSignIn, Tokens};
 use crate::model::session::{self, Env, Session};
 use crate::model::storage_keys as keys;
 use crate::model::tabs::TabMessage;
+use crate::model::transfers;
 use crate::web::storage::{self, Store};
 use crate::web::{clock, config_loader, http::Fetch, random};
 use signed_in::{tell_other_tabs, tokens_from_other_tabs, BrowserShare};
@@ -213,13 +214,29 @@ fn close_this_window() {
     }
 }
 
-/// Signs out: revokes the refresh token (best effort), forgets the tokens, and goes
+/// How long sign-out waits for S3 to abort unfinished uploads, in milliseconds.
+const ABORT_UPLOADS_WITHIN_MS: u32 = 1_500;
+
+/// Signs out: aborts the unfinished multipart uploads while the credentials still
+/// allow it (for a moment at most), revokes the refresh token (best effort),
+/// forgets the tokens, the cached identity ids and the upload records, and goes
 /// through the Hosted UI's logout so its cookie goes too.
 pub async fn sign_out(session: &Session) {
+    transfers::abort_and_forget_all(session, &UploadRecords, ABORT_UPLOADS_WITHIN_MS).await;
     session.close();
-    let _ = auth::revoke(&session.config, &Fetch, &session.tokens()).await;
+    // The newest refresh token of this sign-in (another tab may have rotated it).
+    let mut tokens = session.tokens();
+    if let Some(stored) = load_tokens(&session.config) {
+        if stored.same_sign_in(&tokens) && stored.is_newer_than(&tokens) {
+            tokens = stored;
+        }
+    }
+    let _ = auth::revoke(&session.config, &Fetch, &tokens).await;
     clear_tokens();
     storage::remove(Store::Local, keys::SESSION_ONLY_TABS);
+    for key in stored::keys_starting_with(keys::IDENTITY_PREFIX) {
+        storage::remove(Store::Local, &key);
+    }
     tell_other_tabs(&TabMessage::SignedOut);
     navigate(&auth::sign_out_url(&session.config));
 }

@@ -64,6 +64,45 @@ impl TokenShare for BrowserShare {
         save_tokens(tokens);
         tell_other_tabs(&TabMessage::Tokens(Box::new(tokens.clone())));
     }
+
+    fn newest<'a>(&'a self, of: &'a Tokens) -> LocalFuture<'a, Option<Tokens>> {
+        Box::pin(async move {
+            let mut found = load_tokens(&self.config);
+            if !of.keep_signed_in {
+                // Each tab keeps these in its own sessionStorage: ask the others.
+                found = ask_tokens(self.config.clone())
+                    .await
+                    .into_iter()
+                    .chain(found)
+                    .filter(|t| t.same_sign_in(of))
+                    .reduce(|a, b| if b.is_newer_than(&a) { b } else { a });
+            }
+            found.filter(|t| t.same_sign_in(of))
+        })
+    }
+
+    /// Sign-out (here or in another tab) removes the stored tokens; while signed in
+    /// this tab always has them stored.
+    fn signed_out(&self) -> bool {
+        load_tokens(&self.config).is_none()
+    }
+}
+
+/// Every tab's tokens, asked for on the channel and heard for a short while.
+async fn ask_tokens(config: Rc<Config>) -> Vec<Tokens> {
+    let heard: Rc<RefCell<Vec<Tokens>>> = Rc::default();
+    let answers = heard.clone();
+    let Some(channel) = Channel::open(keys::TAB_CHANNEL, move |text| {
+        if let Some(TabMessage::Tokens(tokens)) = TabMessage::decode(&config, &text) {
+            answers.borrow_mut().push(*tokens);
+        }
+    }) else {
+        return Vec::new();
+    };
+    channel.post(&TabMessage::AskTokens.encode());
+    clock::sleep(ASK_TOKENS_WAIT_MS).await;
+    drop(channel);
+    heard.take()
 }
 
 /// Tokens of this browser session held by another open tab: asked for on the

@@ -50,6 +50,18 @@ impl ResumeStore for UploadRecords {
     fn remove(&self, id: &str) {
         storage::remove(Store::Local, id);
     }
+
+    fn ids(&self) -> Vec<String> {
+        keys_starting_with(keys::UPLOAD_RECORD_PREFIX)
+    }
+}
+
+/// The localStorage keys that start with `prefix`.
+pub(super) fn keys_starting_with(prefix: &str) -> Vec<String> {
+    storage::keys(Store::Local)
+        .into_iter()
+        .filter(|k| k.starts_with(prefix))
+        .collect()
 }
 
 /// Drops records of uploads the bucket has aborted by now (older than a day).

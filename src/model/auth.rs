@@ -100,11 +100,11 @@ pub fn callback_state(query: &str) -> Option<String> {
         .find_map(|(k, v)| (k == "state").then_some(v))
 }
 
-/// The user's tokens and what the id token says.
+/// The user's tokens and what the id token says. The access token is not kept:
+/// nothing in the app uses it (the identity pool takes the id token).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tokens {
     pub id_token: Secret,
-    pub access_token: Secret,
     pub refresh_token: Secret,
     pub claims: IdTokenClaims,
     /// Tokens live in localStorage (true) or sessionStorage (false).
@@ -113,11 +113,11 @@ pub struct Tokens {
 
 /// [`Tokens`] as kept in storage and sent to other tabs: the tokens themselves (the
 /// claims are decoded again on reading). Borrowed when written, owned when read
-/// (`read_object` reads through a map first).
+/// (`read_object` reads through a map first). An `access_token` that earlier builds
+/// stored is ignored.
 #[derive(Serialize, Deserialize)]
 struct StoredTokens<'a> {
     id_token: Cow<'a, str>,
-    access_token: Cow<'a, str>,
     refresh_token: Cow<'a, str>,
     keep_signed_in: bool,
 }
@@ -126,7 +126,6 @@ impl Tokens {
     pub fn to_json(&self) -> String {
         let stored = StoredTokens {
             id_token: self.id_token.expose().into(),
-            access_token: self.access_token.expose().into(),
             refresh_token: self.refresh_token.expose().into(),
             keep_signed_in: self.keep_signed_in,
         };
@@ -146,7 +145,6 @@ impl Tokens {
         }
         Some(Tokens {
             id_token: Secret::new(stored.id_token),
-            access_token: Secret::new(stored.access_token),
             refresh_token: Secret::new(stored.refresh_token),
             claims,
             keep_signed_in: stored.keep_signed_in,
@@ -167,6 +165,31 @@ impl Tokens {
                 lifetime,
                 REFRESH_MARGIN,
             ))
+    }
+
+    /// Whether `other` comes from the same sign-in as these tokens: the same user
+    /// (`sub`) and the same sign-in, told by `origin_jti` when both carry it, else by
+    /// `auth_time`, else by the refresh token (which, without rotation, a sign-in
+    /// keeps). With refresh-token rotation every refresh brings a new refresh
+    /// token, so the refresh token alone cannot tell.
+    pub fn same_sign_in(&self, other: &Tokens) -> bool {
+        let (mine, theirs) = (&self.claims, &other.claims);
+        if mine.sub != theirs.sub {
+            return false;
+        }
+        match (&mine.origin_jti, &theirs.origin_jti) {
+            (Some(a), Some(b)) => a == b,
+            _ => match (mine.auth_time, theirs.auth_time) {
+                (Some(a), Some(b)) => a == b,
+                _ => self.refresh_token == other.refresh_token,
+            },
+        }
+    }
+
+    /// Whether these tokens were issued after `other` (a later refresh: with
+    /// rotation, the newer refresh token).
+    pub fn is_newer_than(&self, other: &Tokens) -> bool {
+        (self.claims.iat, self.claims.exp) > (other.claims.iat, other.claims.exp)
     }
 
     /// Who is signed in, for the header.
@@ -204,7 +227,6 @@ pub async fn complete_sign_in(
     let claims = check_id_token(config, set.id_token.expose(), Some(&pending.nonce), now)?;
     Ok(Tokens {
         id_token: set.id_token,
-        access_token: set.access_token,
         refresh_token,
         claims,
         keep_signed_in: pending.keep_signed_in,
@@ -244,8 +266,9 @@ fn check_id_token(
     .map_err(AuthError::IdToken)
 }
 
-/// Gets fresh id and access tokens with the refresh token. Keeps the old refresh
-/// token unless the server rotated it.
+/// Gets a fresh id token with the refresh token. Keeps the old refresh token unless
+/// the server rotated it (then the old one stops working after the app client's
+/// grace period: keep the new one).
 pub async fn refresh(
     config: &Config,
     transport: &dyn Transport,
@@ -263,7 +286,6 @@ pub async fn refresh(
     let claims = check_id_token(config, set.id_token.expose(), None, now)?;
     Ok(Tokens {
         id_token: set.id_token,
-        access_token: set.access_token,
         refresh_token: set
             .refresh_token
             .unwrap_or_else(|| tokens.refresh_token.clone()),
@@ -352,6 +374,9 @@ pub enum AuthError {
     NoPendingSignIn,
     /// The configuration cannot work (e.g. the bucket settings); says why.
     Config(String),
+    /// The user signed out (here or in another tab) while a refresh was under way:
+    /// its tokens are dropped, never stored.
+    SignedOut,
 }
 
 impl AuthError {
@@ -360,7 +385,7 @@ impl AuthError {
     pub fn ends_session(&self) -> bool {
         match self {
             AuthError::Token(e) => e.is_invalid_grant(),
-            AuthError::IdToken(_) | AuthError::NoRefreshToken => true,
+            AuthError::IdToken(_) | AuthError::NoRefreshToken | AuthError::SignedOut => true,
             AuthError::Identity(e) => e.is_not_authorized(),
             _ => false,
         }
@@ -422,6 +447,7 @@ impl AuthError {
                     .into()
             }
             AuthError::Config(detail) => format!("The app's configuration cannot work: {detail}."),
+            AuthError::SignedOut => "You signed out, in this tab or another one.".into(),
         }
     }
 }

@@ -26,10 +26,13 @@ pub const TAB_CHANNEL: &str = "cubby.session";
 /// The Web Lock held while refreshing tokens, so one tab refreshes for all.
 pub const REFRESH_LOCK: &str = "cubby.token-refresh";
 
+/// localStorage keys caching identity ids start with this (see [`identity`]).
+pub const IDENTITY_PREFIX: &str = "cubby.identity.";
+
 /// The localStorage key caching a user's identity id (per identity pool and user
-/// `sub`), so a reload skips GetId.
+/// `sub`), so a reload skips GetId. Removed at sign-out.
 pub fn identity(identity_pool_id: &str, sub: &str) -> String {
-    format!("cubby.identity.{identity_pool_id}.{sub}")
+    format!("{IDENTITY_PREFIX}{identity_pool_id}.{sub}")
 }
 
 #[cfg(test)]
@@ -45,6 +48,7 @@ mod tests {
         assert_eq!(REAUTH_STATE, "cubby.reauth-state");
         assert_eq!(SESSION_ONLY_TABS, "cubby.session-only-tabs");
         assert_eq!(UPLOAD_RECORD_PREFIX, "cubby.upload.");
+        assert_eq!(IDENTITY_PREFIX, "cubby.identity.");
         assert_eq!(TAB_CHANNEL, "cubby.session");
         assert_eq!(REFRESH_LOCK, "cubby.token-refresh");
         assert_eq!(

@@ -85,7 +85,6 @@ mod tests {
         Tokens {
             claims: cubby_core::id_token::decode(&id_token).unwrap(),
             id_token: Secret::new(id_token),
-            access_token: Secret::new("access"),
             refresh_token: Secret::new("refresh"),
             keep_signed_in: false,
         }

@@ -40,7 +40,6 @@ pub fn config() -> Config {
 pub fn tokens(refresh: &str, iat: u64, exp: u64) -> Tokens {
     Tokens {
         id_token: Secret::new("id"),
-        access_token: Secret::new("access"),
         refresh_token: Secret::new(refresh),
         claims: IdTokenClaims {
             sub: "sub-1".into(),
@@ -52,6 +51,7 @@ pub fn tokens(refresh: &str, iat: u64, exp: u64) -> Tokens {
             exp,
             iat,
             auth_time: None,
+            origin_jti: None,
             nonce: None,
         },
         keep_signed_in: true,

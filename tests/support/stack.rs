@@ -26,10 +26,16 @@ pub fn dist_dir() -> PathBuf {
 
 impl Stack {
     pub fn start(name: &str) -> Stack {
+        Stack::start_with(name, |_| {})
+    }
+
+    /// [`Stack::start`] with the emulator's config changed by `change` first.
+    pub fn start_with(name: &str, change: impl FnOnce(&mut EmulatorConfig)) -> Stack {
         let data = std::env::temp_dir().join(format!("cubby-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);
         let mut config = EmulatorConfig::test(&data);
         config.app_dir = Some(dist_dir());
+        change(&mut config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -1,6 +1,8 @@
 //! The token endpoint (authorization code with PKCE, refresh token), revocation and
 //! userInfo: RS256 id and access tokens, single-use codes, refresh tokens that
-//! revocation and global sign-out end.
+//! revocation and global sign-out end, and refresh-token rotation when the config's
+//! `refreshTokenRotation` enables it (every refresh grant answers with a new refresh
+//! token; the one it replaced works for the retry grace period more).
 //!
 //! AWS: <https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html>,
 //! <https://docs.aws.amazon.com/cognito/latest/developerguide/revocation-endpoint.html>,
@@ -103,12 +105,8 @@ pub(super) fn token(state: &State, content_type: &str, body: &[u8]) -> Resp {
             return oauth_error("invalid_grant", None);
         };
         let origin_jti = uuid::Uuid::new_v4().to_string();
-        let refresh_token = format!(
-            "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ.{}",
-            random_token(160)
-        );
-        state.lock().refresh.insert(
-            refresh_token.clone(),
+        let refresh_token = new_refresh_token(
+            state,
             RefreshGrant {
                 client_id: client_id.to_string(),
                 username: user.username.clone(),
@@ -117,6 +115,7 @@ pub(super) fn token(state: &State, content_type: &str, body: &[u8]) -> Resp {
                 origin_jti: origin_jti.clone(),
                 expires_at: now + lifetimes.refresh_token_seconds,
                 revoked: false,
+                rotated_at: None,
             },
         );
         let mut body = issue_tokens(
@@ -142,8 +141,16 @@ pub(super) fn token(state: &State, content_type: &str, body: &[u8]) -> Resp {
     let Some(grant) = grant else {
         return oauth_error("invalid_grant", Some("Invalid Refresh Token"));
     };
-    if grant.revoked {
+    // Revoking any token of a sign-in ends the sign-in: its rotated-out tokens too.
+    if grant.revoked || state.lock().revoked_origins.contains(&grant.origin_jti) {
         return oauth_error("invalid_grant", Some("Refresh Token has been revoked"));
+    }
+    let rotation = &state.config.refresh_token_rotation;
+    if grant
+        .rotated_at
+        .is_some_and(|at| now >= at + rotation.retry_grace_period_seconds)
+    {
+        return oauth_error("invalid_grant", Some("Invalid Refresh Token"));
     }
     if grant.expires_at <= now {
         return oauth_error("invalid_grant", Some("Refresh Token has expired"));
@@ -154,7 +161,7 @@ pub(super) fn token(state: &State, content_type: &str, body: &[u8]) -> Resp {
     let Some(user) = state.user(&grant.username).cloned() else {
         return oauth_error("invalid_grant", None);
     };
-    let body = issue_tokens(
+    let mut body = issue_tokens(
         state,
         &user,
         client_id,
@@ -163,10 +170,36 @@ pub(super) fn token(state: &State, content_type: &str, body: &[u8]) -> Resp {
         None,
         &grant.origin_jti,
     );
+    if rotation.is_enabled() {
+        // The successor keeps the sign-in (origin_jti, auth_time) and the time the
+        // replaced token had left; a retry within the grace period gets one too.
+        if let Some(old) = state.lock().refresh.get_mut(refresh_token) {
+            old.rotated_at.get_or_insert(now);
+        }
+        let successor = new_refresh_token(
+            state,
+            RefreshGrant {
+                rotated_at: None,
+                ..grant
+            },
+        );
+        body["refresh_token"] = Value::String(successor);
+    }
     let mut resp = json(StatusCode::OK, &body);
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// Stores `grant` under a new refresh token (opaque, shaped like Cognito's JWE) and
+/// returns the token.
+fn new_refresh_token(state: &State, grant: RefreshGrant) -> String {
+    let token = format!(
+        "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ.{}",
+        random_token(160)
+    );
+    state.lock().refresh.insert(token.clone(), grant);
+    token
 }
 
 fn issue_tokens(

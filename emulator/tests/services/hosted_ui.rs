@@ -2,6 +2,7 @@
 //! the sign-in form, tokens, refresh, revocation, userInfo, logout and the session.
 
 use crate::support::*;
+use cubby_emulator::RefreshTokenRotation;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -318,7 +319,8 @@ async fn tokens_carry_cognito_claims() {
 
 #[tokio::test]
 async fn refresh_works_until_revoked() {
-    let env = env().await;
+    // Without rotation: the refresh grant gives no refresh token, the one token works on.
+    let env = env_with(|c| c.refresh_token_rotation = RefreshTokenRotation::disabled()).await;
     let tokens = env.tokens("alice", "Alice-Password-1").await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let client_id = env.client_id();
@@ -432,4 +434,116 @@ async fn the_session_cookie_signs_in_again_without_the_form() {
     // prompt=login shows the form anyway.
     let resp = authorize(Some(("prompt", "login".into()))).await.unwrap();
     assert!(location(&resp).starts_with("/login?"));
+}
+
+/// One refresh grant with `refresh`: the status and body.
+async fn refresh_with(env: &Env, refresh: &str) -> (u16, Value) {
+    let client_id = env.client_id();
+    env.token_request(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id.as_str()),
+        ("refresh_token", refresh),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn rotation_returns_a_new_refresh_token_of_the_same_sign_in() {
+    let env = env_with(|c| {
+        c.refresh_token_rotation = RefreshTokenRotation {
+            feature: "ENABLED".into(),
+            retry_grace_period_seconds: 0,
+        }
+    })
+    .await;
+    let tokens = env.tokens("alice", "Alice-Password-1").await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_string();
+    let signed_in = claims(tokens["id_token"].as_str().unwrap());
+    let (s, b) = refresh_with(&env, &first).await;
+    assert_eq!(s, 200, "{b}");
+    let second = b["refresh_token"].as_str().expect("a new refresh token");
+    assert_ne!(second, first);
+    for token in ["id_token", "access_token"] {
+        let c = claims(b[token].as_str().unwrap());
+        assert_eq!(c["origin_jti"], signed_in["origin_jti"], "{token}");
+        assert_eq!(c["auth_time"], signed_in["auth_time"], "{token}");
+        assert!(c["jti"].is_string(), "{token}");
+        assert_ne!(c["jti"], signed_in["jti"], "{token}");
+    }
+    // No grace period: the replaced token is refused at once, its successor works.
+    let (s, b) = refresh_with(&env, &first).await;
+    assert_eq!((s, b["error"].clone()), (400, json!("invalid_grant")));
+    let (s, b) = refresh_with(&env, second).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["refresh_token"].is_string());
+}
+
+#[tokio::test]
+async fn a_rotated_out_refresh_token_works_for_the_grace_period_only() {
+    let env = env_with(|c| {
+        c.refresh_token_rotation = RefreshTokenRotation {
+            feature: "ENABLED".into(),
+            retry_grace_period_seconds: 30,
+        }
+    })
+    .await;
+    let tokens = env.tokens("alice", "Alice-Password-1").await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_string();
+    let (s, b) = refresh_with(&env, &first).await;
+    assert_eq!(s, 200, "{b}");
+    let second = b["refresh_token"].as_str().unwrap().to_string();
+    // A retry within the grace period (another tab, a lost answer) still works.
+    env.emu.control().shift_clock(25);
+    let (s, b) = refresh_with(&env, &first).await;
+    assert_eq!(s, 200, "a retry within the grace period: {b}");
+    assert!(b["refresh_token"].is_string());
+    env.emu.control().shift_clock(30);
+    let (s, b) = refresh_with(&env, &first).await;
+    assert_eq!(
+        (s, b["error"].clone()),
+        (400, json!("invalid_grant")),
+        "after the grace period"
+    );
+    let (s, b) = refresh_with(&env, &second).await;
+    assert_eq!(s, 200, "the successor lives on: {b}");
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_keeps_the_remaining_lifetime_and_dies_with_revocation() {
+    let env = env().await;
+    let lifetime = env.emu.control().lifetimes().refresh_token_seconds;
+    let tokens = env.tokens("alice", "Alice-Password-1").await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_string();
+    env.emu.control().shift_clock(lifetime as i64 - 100);
+    let (s, b) = refresh_with(&env, &first).await;
+    assert_eq!(s, 200, "{b}");
+    let second = b["refresh_token"].as_str().unwrap().to_string();
+    // The successor ends when the first would have: rotation never extends a sign-in.
+    env.emu.control().shift_clock(lifetime as i64);
+    let (s, b) = refresh_with(&env, &second).await;
+    assert_eq!((s, b["error"].clone()), (400, json!("invalid_grant")));
+
+    // Revoking the newest token ends the sign-in, the replaced one (in its grace
+    // period) included.
+    env.emu.control().shift_clock(0);
+    let tokens = env.tokens("alice", "Alice-Password-1").await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_string();
+    let (_, b) = refresh_with(&env, &first).await;
+    let second = b["refresh_token"].as_str().unwrap().to_string();
+    let client_id = env.client_id();
+    let resp = env
+        .http
+        .post(format!("{}/oauth2/revoke", env.ui()))
+        .form(&[
+            ("token", second.as_str()),
+            ("client_id", client_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    for token in [&first, &second] {
+        let (s, b) = refresh_with(&env, token).await;
+        assert_eq!((s, b["error"].clone()), (400, json!("invalid_grant")));
+    }
 }

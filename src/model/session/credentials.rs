@@ -41,6 +41,11 @@ impl Session {
     /// and waits until they have, so the calls in progress continue afterwards
     /// instead of failing. Fails with `why` only when the session is closed.
     async fn wait_for_sign_in(&self, why: AuthError) -> Result<(), AuthError> {
+        // Signed out meanwhile: nothing to wait for, nobody to ask.
+        if self.closed.get() || matches!(why, AuthError::SignedOut) {
+            self.close();
+            return Err(why);
+        }
         if !self.awaiting_sign_in.replace(true) {
             *self.credentials.borrow_mut() = None;
             let notify = self.on_sign_in_needed.borrow().clone();
@@ -89,7 +94,7 @@ impl Session {
         Ok(credentials)
     }
 
-    /// New id and access tokens, one tab at a time (see [`refresh_shared`]).
+    /// A new id token, one tab at a time (see [`refresh_shared`]).
     async fn refresh_tokens(&self) -> Result<(), AuthError> {
         let current = self.tokens();
         let fresh = refresh_shared(
@@ -100,15 +105,19 @@ impl Session {
             self.env.now_secs(),
         )
         .await?;
+        if self.closed.get() {
+            return Err(AuthError::SignedOut);
+        }
         *self.tokens.borrow_mut() = fresh;
         Ok(())
     }
 
-    /// Takes tokens another tab refreshed, if they continue this session (same user
-    /// and refresh token) and live longer than ours. Says whether it took them.
+    /// Takes tokens another tab refreshed, if they come from this session's sign-in
+    /// ([`Tokens::same_sign_in`]: with rotation their refresh token is a new one)
+    /// and were issued after ours. Says whether it took them.
     pub fn adopt_tokens(&self, tokens: Tokens) -> bool {
         let mut current = self.tokens.borrow_mut();
-        let newer = continues(&current, &tokens) && tokens.claims.exp > current.claims.exp;
+        let newer = current.same_sign_in(&tokens) && tokens.is_newer_than(&current);
         if newer {
             *current = tokens;
         }
@@ -173,14 +182,23 @@ impl Session {
     }
 }
 
-/// Whether `stored` tokens belong to the same sign-in as `current`.
-pub(super) fn continues(current: &Tokens, stored: &Tokens) -> bool {
-    stored.claims.sub == current.claims.sub && stored.refresh_token == current.refresh_token
+/// The newer of `tokens` and `other` when `other` comes from the same sign-in.
+fn newest(tokens: &Tokens, other: Option<Tokens>) -> Tokens {
+    match other {
+        Some(other) if tokens.same_sign_in(&other) && other.is_newer_than(tokens) => other,
+        _ => tokens.clone(),
+    }
 }
 
-/// Refreshes `tokens` with only one tab at a time doing it: under the share's lock,
-/// tokens of the same sign-in that another tab stored meanwhile are taken when they
-/// are not due yet; otherwise this tab refreshes and stores the result.
+/// Refreshes `tokens` with only one tab at a time doing it. Under the share's lock:
+/// the newest tokens of this sign-in are taken (another tab may have refreshed, and
+/// with rotation replaced the refresh token, meanwhile); when they are not due they
+/// are the answer, else this tab refreshes with them. A refresh token refused
+/// because another tab rotated it past its grace period is tried once more with
+/// the newest tokens the other tabs hold ([`TokenShare::newest`]). The result is
+/// stored for the other tabs, unless the user signed out meanwhile
+/// ([`TokenShare::signed_out`]): then it is dropped and the answer is
+/// [`AuthError::SignedOut`].
 pub async fn refresh_shared(
     config: &Config,
     transport: &dyn Transport,
@@ -191,13 +209,25 @@ pub async fn refresh_shared(
     let outcome: RefCell<Option<Result<Tokens, AuthError>>> = RefCell::new(None);
     share
         .exclusive(Box::pin(async {
-            if let Some(stored) = share.load() {
-                if continues(tokens, &stored) && !stored.needs_refresh(now) {
-                    *outcome.borrow_mut() = Some(Ok(stored));
-                    return;
+            let base = newest(tokens, share.load());
+            if !base.needs_refresh(now) {
+                *outcome.borrow_mut() = Some(Ok(base));
+                return;
+            }
+            let mut result = auth::refresh(config, transport, &base, now).await;
+            if matches!(&result, Err(e) if e.ends_session()) {
+                let others = newest(&base, share.newest(&base).await);
+                if others.refresh_token != base.refresh_token {
+                    result = if others.needs_refresh(now) {
+                        auth::refresh(config, transport, &others, now).await
+                    } else {
+                        Ok(others)
+                    };
                 }
             }
-            let result = auth::refresh(config, transport, tokens, now).await;
+            if result.is_ok() && share.signed_out() {
+                result = Err(AuthError::SignedOut);
+            }
             if let Ok(fresh) = &result {
                 share.save(fresh);
             }

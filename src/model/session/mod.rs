@@ -50,6 +50,19 @@ pub trait TokenShare {
     fn load(&self) -> Option<Tokens>;
     /// Stores fresh tokens and tells the other tabs.
     fn save(&self, tokens: &Tokens);
+    /// The newest tokens of `of`'s sign-in the other tabs hold (for tokens each tab
+    /// keeps in its own storage, asked for): after a refused refresh token, the one
+    /// that replaced it. By default what [`TokenShare::load`] finds.
+    fn newest<'a>(&'a self, of: &'a Tokens) -> LocalFuture<'a, Option<Tokens>> {
+        Box::pin(std::future::ready(
+            self.load().filter(|stored| stored.same_sign_in(of)),
+        ))
+    }
+    /// Whether the user signed out since the session began (here or in another tab):
+    /// a refresh that finishes then must not store its tokens. By default never.
+    fn signed_out(&self) -> bool {
+        false
+    }
 }
 
 /// No other tabs: no lock, nothing stored (tests, and sessions nobody shares).

@@ -31,8 +31,8 @@ mod tests;
 
 pub use control::{Steer, UploadControl};
 pub use resume::{
-    resume_id, reusable_parts, stale_records, RecordedPart, Resume, ResumeNotice, ResumeRecord,
-    ResumeStore, RESUME_MAX_AGE,
+    abort_and_forget_all, resume_id, reusable_parts, stale_records, RecordedPart, Resume,
+    ResumeNotice, ResumeRecord, ResumeStore, RESUME_MAX_AGE,
 };
 pub use verify::{composite_crc32, stored_difference};
 

@@ -23,6 +23,11 @@ pub trait ResumeStore {
     /// `false` when the record was not stored (the storage is full or refused).
     fn save(&self, id: &str, value: &str) -> bool;
     fn remove(&self, id: &str);
+    /// The ids of every record kept (those starting with `UPLOAD_RECORD_PREFIX`);
+    /// by default none are known.
+    fn ids(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What the user hears about an upload's resume record (each at most once per
@@ -157,6 +162,34 @@ fn same_etag(a: &str, b: &str) -> bool {
     a.trim_matches('"') == b.trim_matches('"')
 }
 
+/// At sign-out: aborts the multipart uploads the records in `store` remember (those
+/// in the session's folder, while its credentials still allow it), for at most
+/// `within_ms` milliseconds in all, then forgets every record, so no file name or
+/// upload id stays in the browser. Best effort: the bucket's lifecycle rule removes
+/// what was not aborted in time within a day.
+pub async fn abort_and_forget_all(session: &Session, store: &dyn ResumeStore, within_ms: u32) {
+    let ids = store.ids();
+    let folder = session.root_prefix();
+    let records: Vec<ResumeRecord> = ids
+        .iter()
+        .filter_map(|id| store.load(id))
+        .filter_map(|text| ResumeRecord::from_json(&text))
+        .filter(|r| r.key.starts_with(&folder))
+        .collect();
+    let aborts = futures::future::join_all(records.iter().map(|r| {
+        session.s3(
+            |ctx| s3::build_abort_multipart_upload(ctx, &r.key, &r.upload_id),
+            s3::parse_abort_multipart_upload,
+            SendOptions::default(),
+        )
+    }));
+    let deadline = (session.env().sleep)(within_ms);
+    futures::future::select(Box::pin(aborts), deadline).await;
+    for id in ids {
+        store.remove(&id);
+    }
+}
+
 /// Where to remember an upload so it can resume: the store and the record's id,
 /// and who hears what became of the record.
 pub struct Resume<'a> {
@@ -249,5 +282,108 @@ pub(super) async fn resumable(
             start_afresh()
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::{self, fixed_env, ready, IDENTITY_ID};
+    use crate::model::transport::{send_plainly, LocalFuture, SendResult, Transport};
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+
+    #[derive(Default)]
+    struct Records(RefCell<BTreeMap<String, String>>);
+
+    impl ResumeStore for Records {
+        fn load(&self, id: &str) -> Option<String> {
+            self.0.borrow().get(id).cloned()
+        }
+        fn save(&self, id: &str, value: &str) -> bool {
+            self.0.borrow_mut().insert(id.into(), value.into());
+            true
+        }
+        fn remove(&self, id: &str) {
+            self.0.borrow_mut().remove(id);
+        }
+        fn ids(&self) -> Vec<String> {
+            self.0.borrow().keys().cloned().collect()
+        }
+    }
+
+    /// Answers AbortMultipartUpload with 204 and notes the upload ids; with
+    /// `answers` false it never answers at all.
+    struct S3 {
+        answers: bool,
+        aborted: RefCell<Vec<String>>,
+    }
+
+    impl Transport for S3 {
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+            options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
+            send_plainly(request, &options, |request| {
+                assert_eq!(request.method(), http::Method::DELETE);
+                let query = request.uri().query().unwrap_or_default().to_string();
+                self.aborted.borrow_mut().push(query);
+                if !self.answers {
+                    return Box::pin(std::future::pending());
+                }
+                let response = http::Response::builder().status(204).body(Vec::new());
+                Box::pin(std::future::ready(Ok(response.unwrap())))
+            })
+        }
+    }
+
+    fn records() -> Records {
+        let store = Records::default();
+        for (upload_id, key) in [
+            ("u1", format!("private/{IDENTITY_ID}/a.iso")),
+            ("u2", format!("private/{IDENTITY_ID}/b/c.iso")),
+            ("u3", "private/us-east-1:someone-else/d.iso".to_string()),
+        ] {
+            let record = ResumeRecord {
+                upload_id: upload_id.into(),
+                key: key.clone(),
+                part_size: 8 << 20,
+                created: testing::NOW,
+                parts: Vec::new(),
+            };
+            store.save(&resume_id(&key, "x.iso", 1, 2), &record.to_json());
+        }
+        store
+    }
+
+    #[test]
+    fn sign_out_aborts_the_users_uploads_and_forgets_every_record() {
+        let s3 = Rc::new(S3 {
+            answers: true,
+            aborted: RefCell::default(),
+        });
+        let session = testing::session(s3.clone(), fixed_env());
+        let store = records();
+        ready(abort_and_forget_all(&session, &store, 2_000));
+        let mut aborted = s3.aborted.borrow().clone();
+        aborted.sort();
+        assert_eq!(aborted, ["uploadId=u1", "uploadId=u2"]);
+        assert!(store.ids().is_empty(), "records left: {:?}", store.ids());
+    }
+
+    #[test]
+    fn aborts_that_get_no_answer_do_not_hold_the_sign_out_up() {
+        let s3 = Rc::new(S3 {
+            answers: false,
+            aborted: RefCell::default(),
+        });
+        let session = testing::session(s3.clone(), fixed_env());
+        let store = records();
+        // The fixed env's sleep ends at once: the deadline passes before S3 answers.
+        ready(abort_and_forget_all(&session, &store, 2_000));
+        assert_eq!(s3.aborted.borrow().len(), 2, "both were sent");
+        assert!(store.ids().is_empty());
     }
 }
