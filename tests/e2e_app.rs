@@ -401,3 +401,32 @@ fn cancelled_sign_in_and_tampered_state_end_on_the_error_page() {
     assert!(!browser.url().contains("code="), "{}", browser.url());
     browser.screenshot_to_output("sign_in_tampered_state");
 }
+
+#[test]
+fn an_error_redirect_without_state_shows_a_fixed_text_and_keeps_the_sign_in() {
+    let stack = Stack::start("signin-forged-error");
+    let browser = Browser::start();
+    browser.goto(&stack.app_url());
+    browser.wait_for("#sign-in", 30).click();
+    browser.wait_for("#username", 30);
+    let login_page = browser.url();
+
+    // Anyone can send the user to the callback with an error and words of their own.
+    browser.goto(&format!(
+        "{}?error=server_error&error_description=Call%200800%20EVIL%20now",
+        stack.app_url()
+    ));
+    let error = browser.wait_for("#sign-in-error", 30);
+    let shown = error.text();
+    assert!(shown.contains("does not belong"), "{shown}");
+    assert!(!shown.contains("EVIL"), "{shown}");
+    browser.screenshot_to_output("sign_in_forged_error");
+
+    // The real answer still finishes the sign-in started before.
+    browser.goto(&login_page);
+    browser.wait_for("#username", 30).send_keys(ALICE.0);
+    browser.find("#password").unwrap().send_keys(ALICE.1);
+    browser.find("button[type=submit]").unwrap().click();
+    browser.wait_for(".file-list", 30);
+    assert!(browser.find("#sign-in-error").is_none());
+}
