@@ -794,6 +794,7 @@ fn all_problems(template: &Value) -> Vec<String> {
     p.extend(bucket_problems(template));
     p.extend(csp_problems(template));
     p.extend(header_problems(template));
+    p.extend(mfa_problems(template));
     p
 }
 
@@ -1339,6 +1340,82 @@ fn app_client_is_public_code_flow() {
         get(client, "PreventUserExistenceErrors").and_then(Value::as_str),
         Some("ENABLED")
     );
+}
+
+/// What is wrong with the MFA choice: a `MfaMode` parameter offering exactly OFF,
+/// OPTIONAL and ON (default OFF), the user pool's `MfaConfiguration` taken from it, and
+/// TOTP as the only factor whenever MFA is not off.
+fn mfa_problems(template: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let param = path(template, &["Parameters", "MfaMode"]);
+    let allowed = param.and_then(|p| get(p, "AllowedValues")).map(texts_of);
+    if allowed.as_deref() != Some(&["OFF".to_string(), "OPTIONAL".into(), "ON".into()]) {
+        problems.push(format!(
+            "parameter MfaMode must allow exactly OFF, OPTIONAL, ON; has {allowed:?}"
+        ));
+    }
+    if param
+        .and_then(|p| get(p, "Default"))
+        .and_then(text_of)
+        .as_deref()
+        != Some("OFF")
+    {
+        problems.push("parameter MfaMode must default to OFF".into());
+    }
+    let Some(pool) = resource(template, "UserPool") else {
+        return vec!["no UserPool".into()];
+    };
+    let mode = get(pool, "MfaConfiguration").and_then(text_of);
+    if mode.as_deref() != Some("${MfaMode}") {
+        problems.push(format!(
+            "the user pool's MfaConfiguration is {mode:?}, want !Ref MfaMode"
+        ));
+    }
+    // `!If [MfaOff, !Ref AWS::NoValue, [SOFTWARE_TOKEN_MFA]]`, MfaOff meaning OFF.
+    let enabled = get(pool, "EnabledMfas");
+    let ok = match enabled.and_then(intrinsic) {
+        Some((f, Value::Sequence(args))) if f == "If" && args.len() == 3 => {
+            let condition = args[0].as_str().unwrap_or_default();
+            let means_off = path(template, &["Conditions", condition])
+                .and_then(intrinsic)
+                .and_then(|(f, arg)| (f == "Equals").then_some(arg))
+                .map(texts_of)
+                .is_some_and(|v| v == ["${MfaMode}", "OFF"]);
+            means_off
+                && text_of(&args[1]).as_deref() == Some("${AWS::NoValue}")
+                && texts_of(&args[2]) == ["SOFTWARE_TOKEN_MFA"]
+        }
+        _ => false,
+    };
+    if !ok {
+        problems.push(format!(
+            "the user pool's EnabledMfas must be SOFTWARE_TOKEN_MFA only, and unset when \
+             MfaMode is OFF; is {enabled:?}"
+        ));
+    }
+    problems
+}
+
+#[test]
+fn totp_mfa_is_a_choice_off_optional_or_required() {
+    assert_eq!(mfa_problems(&template()), Vec::<String>::new());
+    let t = mutated(
+        r#"AllowedValues: ["OFF", "OPTIONAL", "ON"]"#,
+        r#"AllowedValues: ["OFF", "ON"]"#,
+    );
+    assert!(mfa_problems(&t)[0].contains("must allow exactly"));
+    let t = mutated("[SOFTWARE_TOKEN_MFA]]", "[SOFTWARE_TOKEN_MFA, SMS_MFA]]");
+    assert!(mfa_problems(&t)[0].contains("SOFTWARE_TOKEN_MFA only"));
+    let t = mutated(
+        "MfaConfiguration: !Ref MfaMode",
+        "MfaConfiguration: \"OFF\"",
+    );
+    assert!(mfa_problems(&t)[0].contains("want !Ref MfaMode"));
+    let t = mutated(
+        r#"MfaOff: !Equals [!Ref MfaMode, "OFF"]"#,
+        r#"MfaOff: !Equals [!Ref MfaMode, "ON"]"#,
+    );
+    assert!(mfa_problems(&t)[0].contains("unset when MfaMode is OFF"));
 }
 
 /// A small hand-written template around one role policy, for the negative checks.
