@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use support::app::{
     click_labelled, row_names, sign_in, wait_for_rows, wait_until, Files, ALICE, BOB,
 };
+use support::native::NativeClient;
 use support::stack::Stack;
 use support::webdriver::{Browser, Engine};
 
@@ -429,4 +430,132 @@ fn an_error_redirect_without_state_shows_a_fixed_text_and_keeps_the_sign_in() {
     browser.find("button[type=submit]").unwrap().click();
     browser.wait_for(".file-list", 30);
     assert!(browser.find("#sign-in-error").is_none());
+}
+
+/// The `Content-Type` and `Content-Disposition` the bucket answers `url` with.
+fn served_as(url: &str) -> (String, String) {
+    let response = ureq::get(url).call().expect("the link works");
+    (
+        response
+            .header("content-type")
+            .unwrap_or_default()
+            .to_string(),
+        response
+            .header("content-disposition")
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// The URL of the share link the app makes for `name`.
+fn share_link(browser: &Browser, name: &str) -> String {
+    click_labelled(browser, &format!("Copy link to {name}"));
+    browser.wait_for("#make-link", 10).click();
+    browser.wait_for(".link-url", 30);
+    let url = browser
+        .execute(
+            "return document.querySelector('.link-url').value",
+            json!([]),
+        )
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.execute(
+        "[...document.querySelectorAll('dialog button')].find(b => b.textContent == 'Close').click()",
+        json!([]),
+    );
+    url
+}
+
+/// Opens `name` with View (a PDF opens in a new tab) and returns the URL that tab
+/// shows, back on the app's tab.
+fn viewed_url(browser: &Browser, name: &str) -> String {
+    let page = browser.current_tab();
+    let before = browser.tabs();
+    click_labelled(browser, &format!("Preview {name}"));
+    let mut tab = None;
+    wait_until("the PDF tab", 30, browser, || {
+        tab = browser.tabs().into_iter().find(|t| !before.contains(t));
+        tab.is_some()
+    });
+    browser.switch_to(tab.as_ref().unwrap());
+    let mut url = String::new();
+    wait_until("the PDF tab's address", 30, browser, || {
+        url = browser.url();
+        url.starts_with("http")
+    });
+    browser.switch_to(&page);
+    browser.execute(
+        "[...document.querySelectorAll('dialog button')].find(b => b.textContent == 'Close').click()",
+        json!([]),
+    );
+    url
+}
+
+#[test]
+fn active_content_is_never_served_inline_from_the_bucket() {
+    let stack = Stack::start("active-content");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+
+    // Markup that would run its script if the bucket's origin rendered it.
+    let files = Files::new("active-content");
+    let page = b"<html><script>document.title='PWNED'</script>page</html>";
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload=\"document.title='PWNED'\"/>";
+    let names = ["page.html", "drawing.svg", "x.pdf", "other.html"];
+    let paths: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let body: &[u8] = if name.ends_with(".svg") { svg } else { page };
+            files.write(name, body).display().to_string()
+        })
+        .collect();
+    browser
+        .find("#upload-files")
+        .unwrap()
+        .send_keys(&paths.join("\n"));
+    wait_until("4 finished uploads", 60, &browser, || {
+        browser.find_all(".upload[data-state=done]").len() == 4
+    });
+
+    // Stored types come from the name's extension, never the browser's File.type.
+    let native = NativeClient::for_signed_in_user(&stack, &browser);
+    let stored = |name: &str| native.stored_content_type(&native.key(name));
+    assert_eq!(
+        stored("page.html").as_deref(),
+        Some("application/octet-stream")
+    );
+    assert_eq!(
+        stored("drawing.svg").as_deref(),
+        Some("application/octet-stream")
+    );
+    assert_eq!(stored("x.pdf").as_deref(), Some("application/pdf"));
+
+    // Share links to markup are attachments, typed as plain bytes.
+    for name in ["page.html", "drawing.svg"] {
+        let (content_type, disposition) = served_as(&share_link(&browser, name));
+        assert_eq!(content_type, "application/octet-stream", "{name}");
+        assert!(
+            disposition.starts_with("attachment"),
+            "{name}: {disposition}"
+        );
+    }
+
+    // An HTML file uploaded as x.pdf opens as a PDF (the viewer cannot run it).
+    let (content_type, disposition) = served_as(&viewed_url(&browser, "x.pdf"));
+    assert_eq!(content_type, "application/pdf");
+    assert!(disposition.starts_with("inline"), "{disposition}");
+
+    // A rename stores the type of the new name: HTML renamed to .pdf is a PDF now.
+    click_labelled(&browser, "Rename other.html");
+    let input = browser.wait_for("#name-input", 10);
+    input.clear();
+    input.send_keys("renamed.pdf");
+    browser.find("#name-ok").unwrap().click();
+    wait_for_rows(&browser, &["renamed.pdf"]);
+    assert_eq!(stored("renamed.pdf").as_deref(), Some("application/pdf"));
+    let (content_type, _) = served_as(&viewed_url(&browser, "renamed.pdf"));
+    assert_eq!(content_type, "application/pdf");
+    browser.screenshot_to_output("active_content");
 }

@@ -218,9 +218,11 @@ pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Resu
     };
     for source in &sources {
         let target = format!("{new_key}{}", &source[entry.key.len()..]);
+        // The type follows the new name (a page renamed to .pdf must not stay HTML).
+        let content_type = s3::content_type_for(&target);
         session
             .s3(
-                |ctx| s3::build_copy_object(ctx, source, &target, true),
+                |ctx| s3::build_copy_object(ctx, source, &target, Some(content_type), true),
                 s3::parse_copy_object,
                 SendOptions::default(),
             )
@@ -256,7 +258,9 @@ pub async fn read_start(
 }
 
 /// A presigned GET for `key`, living `seconds` at most (capped by the credentials'
-/// life). With `download_as`, the browser saves the file under that name.
+/// life). With `download_as`, the browser saves the file under that name; without,
+/// it opens it only if its name's type is safe to show inline (else saves it), with
+/// that type forced whatever the object was stored with ([`s3::Serve`]).
 pub async fn presigned_get(
     session: &Session,
     key: &str,
@@ -270,5 +274,6 @@ pub async fn presigned_get(
         credentials: &credentials,
         time: session.signing_time(),
     };
-    s3::presign_get(&ctx, key, seconds, download_as).map_err(CallError::S3)
+    let serve = download_as.map_or(s3::Serve::Open, s3::Serve::Download);
+    s3::presign_get(&ctx, key, seconds, serve).map_err(CallError::S3)
 }
