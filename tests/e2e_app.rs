@@ -559,3 +559,38 @@ fn active_content_is_never_served_inline_from_the_bucket() {
     assert_eq!(content_type, "application/pdf");
     browser.screenshot_to_output("active_content");
 }
+
+#[test]
+fn a_cross_origin_page_that_opens_cubby_cannot_reach_it_later() {
+    let stack = Stack::start("coop");
+    let browser = Browser::start();
+    // Any page of another origin (here the Hosted UI's error page).
+    browser.goto(&format!(
+        "{}/oauth2/authorize",
+        stack.emulator.urls().hosted_ui
+    ));
+    let opener = browser.current_tab();
+    browser.execute(
+        "window.opened = window.open(arguments[0], '_blank')",
+        json!([stack.app_url()]),
+    );
+    let mut app = None;
+    wait_until("the app's tab", 30, &browser, || {
+        app = browser.tabs().into_iter().find(|t| *t != opener);
+        app.is_some()
+    });
+    browser.switch_to(app.as_ref().unwrap());
+    browser.wait_for("#sign-in", 30);
+    // Cross-Origin-Opener-Policy: same-origin puts the app in a browsing context
+    // group of its own: no opener to reach back to, and the opener's handle is dead,
+    // so it can neither script nor navigate the app's window.
+    assert_eq!(
+        browser.execute("return window.opener === null", json!([])),
+        json!(true)
+    );
+    browser.switch_to(&opener);
+    assert_eq!(
+        browser.execute("return window.opened.closed", json!([])),
+        json!(true)
+    );
+}
