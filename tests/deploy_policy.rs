@@ -657,6 +657,29 @@ fn csp_problems(template: &Value) -> Vec<String> {
     if !is("default-src", &["'self'"]) {
         problems.push("CSP default-src must be 'self'".into());
     }
+    // The app frames nothing, posts no form off its origin and shows images from
+    // blobs only: anything more is an unused source.
+    if !is("frame-src", &["'none'"]) {
+        problems.push("CSP frame-src must be 'none'".into());
+    }
+    if !is("form-action", &["'self'"]) {
+        problems.push(format!(
+            "CSP form-action is {:?}, want exactly 'self'",
+            d.get("form-action")
+        ));
+    }
+    if !is("img-src", &["'self'", "blob:"]) {
+        problems.push(format!(
+            "CSP img-src is {:?}, want exactly 'self' blob:",
+            d.get("img-src")
+        ));
+    }
+    // The app has no STS code (the basic flow is not implemented): no STS origin.
+    if d.get("connect-src")
+        .is_some_and(|s| s.iter().any(|o| o.contains("sts.")))
+    {
+        problems.push("CSP connect-src allows STS, which the app does not call".into());
+    }
     for (name, sources) in &d {
         for s in sources {
             let lower = s.to_ascii_lowercase();
@@ -668,6 +691,86 @@ fn csp_problems(template: &Value) -> Vec<String> {
                 problems.push(format!("CSP {name} allows {s}"));
             }
         }
+    }
+    problems
+}
+
+/// The headers the app's response headers policy sends besides the CSP and HSTS, as
+/// lower-case name -> value. Each must override what the origin sends.
+fn template_security_headers(template: &Value) -> Result<BTreeMap<String, String>, String> {
+    let policies = resources(template, "AWS::CloudFront::ResponseHeadersPolicy");
+    let [(_, policy)] = policies.as_slice() else {
+        return Err(format!(
+            "expected one ResponseHeadersPolicy, found {}",
+            policies.len()
+        ));
+    };
+    let config = get(policy, "ResponseHeadersPolicyConfig").ok_or("no policy config")?;
+    let mut out = BTreeMap::new();
+    let security = get(config, "SecurityHeadersConfig")
+        .and_then(Value::as_mapping)
+        .ok_or("no SecurityHeadersConfig")?;
+    for (key, setting) in security {
+        let key = key.as_str().unwrap_or_default();
+        if get(setting, "Override").and_then(Value::as_bool) != Some(true) {
+            return Err(format!("{key} must set Override: true"));
+        }
+        let field = |name: &str| {
+            get(setting, name)
+                .and_then(text_of)
+                .ok_or(format!("{key} has no {name}"))
+        };
+        let (name, value) = match key {
+            // Compared on their own: the CSP up to origins, HSTS only exists on HTTPS.
+            "ContentSecurityPolicy" | "StrictTransportSecurity" => continue,
+            "ContentTypeOptions" => ("x-content-type-options", "nosniff".to_string()),
+            "FrameOptions" => ("x-frame-options", field("FrameOption")?),
+            "ReferrerPolicy" => ("referrer-policy", field("ReferrerPolicy")?),
+            other => return Err(format!("unknown security header setting {other}")),
+        };
+        out.insert(name.to_string(), value);
+    }
+    let items = path(config, &["CustomHeadersConfig", "Items"])
+        .and_then(Value::as_sequence)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for item in items {
+        let name = get(item, "Header")
+            .and_then(text_of)
+            .ok_or("a custom header without a name")?
+            .to_ascii_lowercase();
+        if get(item, "Override").and_then(Value::as_bool) != Some(true) {
+            return Err(format!("custom header {name} must set Override: true"));
+        }
+        let value = get(item, "Value")
+            .and_then(text_of)
+            .ok_or(format!("custom header {name} has no value"))?;
+        if out.insert(name.clone(), value).is_some() {
+            return Err(format!("header {name} is set twice"));
+        }
+    }
+    Ok(out)
+}
+
+fn header_problems(template: &Value) -> Vec<String> {
+    let headers = match template_security_headers(template) {
+        Ok(h) => h,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    // A cross-origin page that opened the app must not be able to navigate it later.
+    if headers
+        .get("cross-origin-opener-policy")
+        .map(String::as_str)
+        != Some("same-origin")
+    {
+        problems.push(format!(
+            "Cross-Origin-Opener-Policy is {:?}, want same-origin",
+            headers.get("cross-origin-opener-policy")
+        ));
+    }
+    if headers.get("x-content-type-options").map(String::as_str) != Some("nosniff") {
+        problems.push("X-Content-Type-Options must be nosniff".into());
     }
     problems
 }
@@ -690,6 +793,8 @@ fn all_problems(template: &Value) -> Vec<String> {
     p.extend(trust_problems(template));
     p.extend(bucket_problems(template));
     p.extend(csp_problems(template));
+    p.extend(header_problems(template));
+    p.extend(mfa_problems(template));
     p
 }
 
@@ -1041,6 +1146,41 @@ fn csp_disagreements(
     out
 }
 
+/// Where the CloudFront response headers policy and the emulator's app-origin headers
+/// (`emulator`, for `urls`) disagree: the CSP up to origins, every other header exactly
+/// (HSTS aside, which only HTTPS can send).
+fn header_disagreements(
+    template: &Value,
+    emulator: &[(&str, String)],
+    urls: &cubby_emulator::Urls,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut emulator: BTreeMap<String, String> = emulator
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+        .collect();
+    match emulator.remove("content-security-policy") {
+        Some(csp) => out.extend(csp_disagreements(template, &csp, urls)),
+        None => out.push("the emulator sends no content-security-policy".into()),
+    }
+    let template = match template_security_headers(template) {
+        Ok(h) => h,
+        Err(e) => return vec![e],
+    };
+    let names: BTreeSet<&String> = template.keys().chain(emulator.keys()).collect();
+    for name in names {
+        match (template.get(name), emulator.get(name)) {
+            (Some(t), Some(e)) if t != e => out.push(format!(
+                "header {name} differs: the template sends {t:?}, the emulator {e:?}"
+            )),
+            (Some(_), None) => out.push(format!("header {name} is only in the template")),
+            (None, Some(_)) => out.push(format!("header {name} is only in the emulator")),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Every disagreement between the template and the emulator as it is built.
 fn emulator_disagreements(template: &Value) -> Vec<String> {
     let urls = emulator_urls();
@@ -1051,9 +1191,9 @@ fn emulator_disagreements(template: &Value) -> Vec<String> {
         &urls.app,
     ));
     out.extend(scope_disagreements(template, &DEFAULT_SCOPES));
-    out.extend(csp_disagreements(
+    out.extend(header_disagreements(
         template,
-        &cubby_emulator::app::content_security_policy(&urls),
+        &cubby_emulator::app::security_headers(&urls),
         &urls,
     ));
     out
@@ -1200,6 +1340,82 @@ fn app_client_is_public_code_flow() {
         get(client, "PreventUserExistenceErrors").and_then(Value::as_str),
         Some("ENABLED")
     );
+}
+
+/// What is wrong with the MFA choice: a `MfaMode` parameter offering exactly OFF,
+/// OPTIONAL and ON (default OFF), the user pool's `MfaConfiguration` taken from it, and
+/// TOTP as the only factor whenever MFA is not off.
+fn mfa_problems(template: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let param = path(template, &["Parameters", "MfaMode"]);
+    let allowed = param.and_then(|p| get(p, "AllowedValues")).map(texts_of);
+    if allowed.as_deref() != Some(&["OFF".to_string(), "OPTIONAL".into(), "ON".into()]) {
+        problems.push(format!(
+            "parameter MfaMode must allow exactly OFF, OPTIONAL, ON; has {allowed:?}"
+        ));
+    }
+    if param
+        .and_then(|p| get(p, "Default"))
+        .and_then(text_of)
+        .as_deref()
+        != Some("OFF")
+    {
+        problems.push("parameter MfaMode must default to OFF".into());
+    }
+    let Some(pool) = resource(template, "UserPool") else {
+        return vec!["no UserPool".into()];
+    };
+    let mode = get(pool, "MfaConfiguration").and_then(text_of);
+    if mode.as_deref() != Some("${MfaMode}") {
+        problems.push(format!(
+            "the user pool's MfaConfiguration is {mode:?}, want !Ref MfaMode"
+        ));
+    }
+    // `!If [MfaOff, !Ref AWS::NoValue, [SOFTWARE_TOKEN_MFA]]`, MfaOff meaning OFF.
+    let enabled = get(pool, "EnabledMfas");
+    let ok = match enabled.and_then(intrinsic) {
+        Some((f, Value::Sequence(args))) if f == "If" && args.len() == 3 => {
+            let condition = args[0].as_str().unwrap_or_default();
+            let means_off = path(template, &["Conditions", condition])
+                .and_then(intrinsic)
+                .and_then(|(f, arg)| (f == "Equals").then_some(arg))
+                .map(texts_of)
+                .is_some_and(|v| v == ["${MfaMode}", "OFF"]);
+            means_off
+                && text_of(&args[1]).as_deref() == Some("${AWS::NoValue}")
+                && texts_of(&args[2]) == ["SOFTWARE_TOKEN_MFA"]
+        }
+        _ => false,
+    };
+    if !ok {
+        problems.push(format!(
+            "the user pool's EnabledMfas must be SOFTWARE_TOKEN_MFA only, and unset when \
+             MfaMode is OFF; is {enabled:?}"
+        ));
+    }
+    problems
+}
+
+#[test]
+fn totp_mfa_is_a_choice_off_optional_or_required() {
+    assert_eq!(mfa_problems(&template()), Vec::<String>::new());
+    let t = mutated(
+        r#"AllowedValues: ["OFF", "OPTIONAL", "ON"]"#,
+        r#"AllowedValues: ["OFF", "ON"]"#,
+    );
+    assert!(mfa_problems(&t)[0].contains("must allow exactly"));
+    let t = mutated("[SOFTWARE_TOKEN_MFA]]", "[SOFTWARE_TOKEN_MFA, SMS_MFA]]");
+    assert!(mfa_problems(&t)[0].contains("SOFTWARE_TOKEN_MFA only"));
+    let t = mutated(
+        "MfaConfiguration: !Ref MfaMode",
+        "MfaConfiguration: \"OFF\"",
+    );
+    assert!(mfa_problems(&t)[0].contains("want !Ref MfaMode"));
+    let t = mutated(
+        r#"MfaOff: !Equals [!Ref MfaMode, "OFF"]"#,
+        r#"MfaOff: !Equals [!Ref MfaMode, "ON"]"#,
+    );
+    assert!(mfa_problems(&t)[0].contains("unset when MfaMode is OFF"));
 }
 
 /// A small hand-written template around one role policy, for the negative checks.
@@ -1454,6 +1670,46 @@ fn csp_matches_the_emulator_up_to_origins() {
     );
 }
 
+#[test]
+fn security_headers_match_the_emulator() {
+    let urls = emulator_urls();
+    let emulator = cubby_emulator::app::security_headers(&urls);
+    assert_eq!(
+        header_disagreements(&template(), &emulator, &urls),
+        Vec::<String>::new()
+    );
+    // The emulator's own set: without COOP, or with another value, it disagrees.
+    let without: Vec<_> = emulator
+        .iter()
+        .filter(|(name, _)| *name != "cross-origin-opener-policy")
+        .cloned()
+        .collect();
+    assert_disagreement(
+        header_disagreements(&template(), &without, &urls),
+        "header cross-origin-opener-policy is only in the template",
+    );
+}
+
+#[test]
+fn unused_csp_sources_and_a_missing_coop_are_caught() {
+    let t = mutated("img-src 'self' blob:;", "img-src 'self' blob: data:;");
+    assert_caught(&t, "CSP img-src is");
+    let t = mutated("frame-src 'none';", "frame-src 'self';");
+    assert_caught(&t, "CSP frame-src must be 'none'");
+    let t = mutated(
+        "form-action 'self';",
+        "form-action 'self' https://${HostedUiDomain};",
+    );
+    assert_caught(&t, "CSP form-action is");
+    let t = mutated(
+        "                https://${DataBucketName}.s3",
+        "                https://sts.${AWS::Region}.amazonaws.com\n                https://${DataBucketName}.s3",
+    );
+    assert_caught(&t, "CSP connect-src allows STS");
+    let t = mutated("Value: same-origin", "Value: unsafe-none");
+    assert_caught(&t, "Cross-Origin-Opener-Policy is");
+}
+
 fn assert_disagreement(problems: Vec<String>, needle: &str) {
     assert!(
         problems.iter().any(|p| p.contains(needle)),
@@ -1499,16 +1755,37 @@ fn an_altered_template_rule_is_caught() {
     let t = mutated("        - profile\n", "");
     assert_disagreement(emulator_disagreements(&t), "app client scopes differ");
 
-    let t = mutated("img-src 'self' blob: data:;", "img-src 'self' blob:;");
+    let t = mutated("img-src 'self' blob:;", "img-src 'self' blob: data:;");
     assert_disagreement(emulator_disagreements(&t), "CSP img-src differs");
     let t = mutated(
-        "                https://sts.${AWS::Region}.amazonaws.com\n",
+        "                https://${DataBucketName}.s3.${AWS::Region}.amazonaws.com\n",
         "",
     );
     assert_disagreement(
         emulator_disagreements(&t),
-        "only the emulator has [\"<sts>\"]",
+        "only the emulator has [\"<s3>\"]",
     );
+    let t = mutated("frame-src 'none';\n", "");
+    assert_disagreement(
+        emulator_disagreements(&t),
+        "CSP frame-src is only in the emulator",
+    );
+
+    let t = mutated("Value: same-origin", "Value: same-origin-allow-popups");
+    assert_disagreement(
+        emulator_disagreements(&t),
+        "header cross-origin-opener-policy differs",
+    );
+    let t = mutated(
+        "            - Header: Cross-Origin-Opener-Policy\n              Value: same-origin\n              Override: true\n",
+        "            []\n",
+    );
+    assert_disagreement(
+        emulator_disagreements(&t),
+        "header cross-origin-opener-policy is only in the emulator",
+    );
+    let t = mutated("FrameOption: DENY", "FrameOption: SAMEORIGIN");
+    assert_disagreement(emulator_disagreements(&t), "header x-frame-options differs");
 }
 
 #[test]
@@ -1597,7 +1874,7 @@ fn an_altered_emulator_rule_is_caught() {
         "CSP worker-src is only in the emulator",
     );
     // Another origin in connect-src is a difference, not normalised away.
-    let other = csp.replace(&urls.sts, "http://127.0.0.1:1");
+    let other = csp.replace(&urls.identity, "http://127.0.0.1:1");
     assert_disagreement(
         csp_disagreements(&t, &other, &urls),
         "CSP connect-src differs",

@@ -599,3 +599,195 @@ fn control_characters_half_moves_and_the_key_limit() {
     assert_eq!(stored("renamed.txt").as_deref(), Some(&b"two"[..]));
     browser.screenshot_to_output("key_too_long");
 }
+
+#[test]
+fn an_error_redirect_without_state_shows_a_fixed_text_and_keeps_the_sign_in() {
+    let stack = Stack::start("signin-forged-error");
+    let browser = Browser::start();
+    browser.goto(&stack.app_url());
+    browser.wait_for("#sign-in", 30).click();
+    browser.wait_for("#username", 30);
+    let login_page = browser.url();
+
+    // Anyone can send the user to the callback with an error and words of their own.
+    browser.goto(&format!(
+        "{}?error=server_error&error_description=Call%200800%20EVIL%20now",
+        stack.app_url()
+    ));
+    let error = browser.wait_for("#sign-in-error", 30);
+    let shown = error.text();
+    assert!(shown.contains("does not belong"), "{shown}");
+    assert!(!shown.contains("EVIL"), "{shown}");
+    browser.screenshot_to_output("sign_in_forged_error");
+
+    // The real answer still finishes the sign-in started before.
+    browser.goto(&login_page);
+    browser.wait_for("#username", 30).send_keys(ALICE.0);
+    browser.find("#password").unwrap().send_keys(ALICE.1);
+    browser.find("button[type=submit]").unwrap().click();
+    browser.wait_for(".file-list", 30);
+    assert!(browser.find("#sign-in-error").is_none());
+}
+
+/// The `Content-Type` and `Content-Disposition` the bucket answers `url` with.
+fn served_as(url: &str) -> (String, String) {
+    let response = ureq::get(url).call().expect("the link works");
+    (
+        response
+            .header("content-type")
+            .unwrap_or_default()
+            .to_string(),
+        response
+            .header("content-disposition")
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// The URL of the share link the app makes for `name`.
+fn share_link(browser: &Browser, name: &str) -> String {
+    click_labelled(browser, &format!("Copy link to {name}"));
+    browser.wait_for("#make-link", 10).click();
+    browser.wait_for(".link-url", 30);
+    let url = browser
+        .execute(
+            "return document.querySelector('.link-url').value",
+            json!([]),
+        )
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.execute(
+        "[...document.querySelectorAll('dialog button')].find(b => b.textContent == 'Close').click()",
+        json!([]),
+    );
+    url
+}
+
+/// Opens `name` with View (a PDF opens in a new tab) and returns the URL that tab
+/// shows, back on the app's tab.
+fn viewed_url(browser: &Browser, name: &str) -> String {
+    let page = browser.current_tab();
+    let before = browser.tabs();
+    click_labelled(browser, &format!("Preview {name}"));
+    let mut tab = None;
+    wait_until("the PDF tab", 30, browser, || {
+        tab = browser.tabs().into_iter().find(|t| !before.contains(t));
+        tab.is_some()
+    });
+    browser.switch_to(tab.as_ref().unwrap());
+    let mut url = String::new();
+    wait_until("the PDF tab's address", 30, browser, || {
+        url = browser.url();
+        url.starts_with("http")
+    });
+    browser.switch_to(&page);
+    browser.execute(
+        "[...document.querySelectorAll('dialog button')].find(b => b.textContent == 'Close').click()",
+        json!([]),
+    );
+    url
+}
+
+#[test]
+fn active_content_is_never_served_inline_from_the_bucket() {
+    let stack = Stack::start("active-content");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+
+    // Markup that would run its script if the bucket's origin rendered it.
+    let files = Files::new("active-content");
+    let page = b"<html><script>document.title='PWNED'</script>page</html>";
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload=\"document.title='PWNED'\"/>";
+    let names = ["page.html", "drawing.svg", "x.pdf", "other.html"];
+    let paths: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let body: &[u8] = if name.ends_with(".svg") { svg } else { page };
+            files.write(name, body).display().to_string()
+        })
+        .collect();
+    browser
+        .find("#upload-files")
+        .unwrap()
+        .send_keys(&paths.join("\n"));
+    wait_until("4 finished uploads", 60, &browser, || {
+        browser.find_all(".upload[data-state=done]").len() == 4
+    });
+
+    // Stored types come from the name's extension, never the browser's File.type.
+    let native = NativeClient::for_signed_in_user(&stack, &browser);
+    let stored = |name: &str| native.stored_content_type(&native.key(name));
+    assert_eq!(
+        stored("page.html").as_deref(),
+        Some("application/octet-stream")
+    );
+    assert_eq!(
+        stored("drawing.svg").as_deref(),
+        Some("application/octet-stream")
+    );
+    assert_eq!(stored("x.pdf").as_deref(), Some("application/pdf"));
+
+    // Share links to markup are attachments, typed as plain bytes.
+    for name in ["page.html", "drawing.svg"] {
+        let (content_type, disposition) = served_as(&share_link(&browser, name));
+        assert_eq!(content_type, "application/octet-stream", "{name}");
+        assert!(
+            disposition.starts_with("attachment"),
+            "{name}: {disposition}"
+        );
+    }
+
+    // An HTML file uploaded as x.pdf opens as a PDF (the viewer cannot run it).
+    let (content_type, disposition) = served_as(&viewed_url(&browser, "x.pdf"));
+    assert_eq!(content_type, "application/pdf");
+    assert!(disposition.starts_with("inline"), "{disposition}");
+
+    // A rename stores the type of the new name: HTML renamed to .pdf is a PDF now.
+    click_labelled(&browser, "Rename other.html");
+    let input = browser.wait_for("#name-input", 10);
+    input.clear();
+    input.send_keys("renamed.pdf");
+    browser.find("#name-ok").unwrap().click();
+    wait_for_rows(&browser, &["renamed.pdf"]);
+    assert_eq!(stored("renamed.pdf").as_deref(), Some("application/pdf"));
+    let (content_type, _) = served_as(&viewed_url(&browser, "renamed.pdf"));
+    assert_eq!(content_type, "application/pdf");
+    browser.screenshot_to_output("active_content");
+}
+
+#[test]
+fn a_cross_origin_page_that_opens_cubby_cannot_reach_it_later() {
+    let stack = Stack::start("coop");
+    let browser = Browser::start();
+    // Any page of another origin (here the Hosted UI's error page).
+    browser.goto(&format!(
+        "{}/oauth2/authorize",
+        stack.emulator.urls().hosted_ui
+    ));
+    let opener = browser.current_tab();
+    browser.execute(
+        "window.opened = window.open(arguments[0], '_blank')",
+        json!([stack.app_url()]),
+    );
+    let mut app = None;
+    wait_until("the app's tab", 30, &browser, || {
+        app = browser.tabs().into_iter().find(|t| *t != opener);
+        app.is_some()
+    });
+    browser.switch_to(app.as_ref().unwrap());
+    browser.wait_for("#sign-in", 30);
+    // Cross-Origin-Opener-Policy: same-origin puts the app in a browsing context
+    // group of its own: no opener to reach back to, and the opener's handle is dead,
+    // so it can neither script nor navigate the app's window.
+    assert_eq!(
+        browser.execute("return window.opener === null", json!([])),
+        json!(true)
+    );
+    browser.switch_to(&opener);
+    assert_eq!(
+        browser.execute("return window.opened.closed", json!([])),
+        json!(true)
+    );
+}

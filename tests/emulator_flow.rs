@@ -358,7 +358,7 @@ async fn sign_in_then_put_list_get_delete() {
 
     let copy_key = format!("{prefix}copy.txt");
     env.s3(
-        s3::build_copy_object(&c, &key, &copy_key, false),
+        s3::build_copy_object(&c, &key, &copy_key, None, false),
         s3::parse_copy_object,
     )
     .await
@@ -457,7 +457,7 @@ async fn another_users_prefix_is_access_denied() {
     );
     denied(
         env.s3(
-            s3::build_copy_object(&b, &alice_key, &bob_key, false),
+            s3::build_copy_object(&b, &alice_key, &bob_key, None, false),
             s3::parse_copy_object,
         )
         .await
@@ -465,7 +465,7 @@ async fn another_users_prefix_is_access_denied() {
     );
     denied(
         env.s3(
-            s3::build_copy_object(&b, &bob_key, &alice_key, false),
+            s3::build_copy_object(&b, &bob_key, &alice_key, None, false),
             s3::parse_copy_object,
         )
         .await
@@ -642,7 +642,7 @@ async fn presigned_get_works_until_it_expires() {
     )
     .await
     .unwrap();
-    let url = s3::presign_get(&c, &key, 60, Some("share me.txt")).unwrap();
+    let url = s3::presign_get(&c, &key, 60, s3::Serve::Download("share me.txt")).unwrap();
     assert_eq!(url.expires_in_seconds, 60);
     let resp = env.http.get(&url.url).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -1000,7 +1000,6 @@ mod lost_answers {
             session,
             &Memory(bytes.to_vec()),
             key,
-            None,
             UploadOptions {
                 overwrite: false,
                 resume: None,

@@ -218,11 +218,26 @@ fn callback_user_cancelled() {
         err.to_string(),
         "sign-in failed: access_denied (User cancelled login)"
     );
-    // Cognito may leave out the state on errors.
-    let err = oauth::parse_callback("error=invalid_scope", "st4te").unwrap_err();
+    let err = oauth::parse_callback("error=invalid_scope&state=st4te", "st4te").unwrap_err();
     assert_eq!(err.oauth_error(), Some(&OAuthErrorCode::InvalidScope));
     assert_eq!(err.description(), None);
     assert_eq!(err.to_string(), "sign-in failed: invalid_scope");
+}
+
+#[test]
+fn callback_error_without_state_is_a_missing_state() {
+    // Anyone can link to the callback with an error and a text of their choosing:
+    // without our state it is not an answer to our sign-in (RFC 6749 §4.1.2.1 sends
+    // the state with errors too).
+    let err = oauth::parse_callback(
+        "error=access_denied&error_description=Call+0800+EVIL",
+        "st4te",
+    )
+    .unwrap_err();
+    assert!(err.is_missing_state());
+    assert_eq!(err.oauth_error(), None);
+    assert_eq!(err.description(), None);
+    assert!(!err.to_string().contains("EVIL"));
 }
 
 #[test]

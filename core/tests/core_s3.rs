@@ -428,7 +428,13 @@ fn guide_list_objects() {
 #[test]
 fn guide_presigned_url() {
     let (bucket, creds) = (guide_bucket(), guide_credentials());
-    let url = presign_get(&guide_ctx(&bucket, &creds), "test.txt", 86_400, None).unwrap();
+    let url = presign_get(
+        &guide_ctx(&bucket, &creds),
+        "test.txt",
+        86_400,
+        Serve::AsStored,
+    )
+    .unwrap();
     assert_eq!(
         url.url,
         "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256\
@@ -454,7 +460,7 @@ fn presign_caps_expiry_and_signs_the_token_and_disposition() {
         &ctx,
         "private/id/My report é.pdf",
         3600,
-        Some("My report é.pdf"),
+        Serve::Download("My report é.pdf"),
     )
     .unwrap();
     assert_eq!(url.expires_in_seconds, 1200);
@@ -472,6 +478,7 @@ fn presign_caps_expiry_and_signs_the_token_and_disposition() {
         names,
         [
             "response-content-disposition",
+            "response-content-type",
             "X-Amz-Algorithm",
             "X-Amz-Credential",
             "X-Amz-Date",
@@ -482,7 +489,8 @@ fn presign_caps_expiry_and_signs_the_token_and_disposition() {
         ]
     );
     assert!(query.starts_with(
-        "response-content-disposition=attachment%3B%20filename%2A%3DUTF-8%27%27My%2520report%2520%25C3%25A9.pdf&"
+        "response-content-disposition=attachment%3B%20filename%2A%3DUTF-8%27%27My%2520report%2520%25C3%25A9.pdf\
+         &response-content-type=application%2Fpdf&"
     ));
     assert!(query.contains("&X-Amz-Security-Token=tok%2Fen%2B%3D&"));
     assert!(query.contains("&X-Amz-Expires=1200&"));
@@ -494,7 +502,7 @@ fn presign_caps_expiry_and_signs_the_token_and_disposition() {
         ..ctx
     };
     assert_eq!(
-        presign_get(&ctx, "k", 10_000_000, None)
+        presign_get(&ctx, "k", 10_000_000, Serve::Open)
             .unwrap()
             .expires_in_seconds,
         MAX_PRESIGN_SECONDS
@@ -505,9 +513,67 @@ fn presign_caps_expiry_and_signs_the_token_and_disposition() {
         credentials: &dead,
         ..ctx
     };
-    assert!(presign_get(&ctx, "k", 60, None)
+    assert!(presign_get(&ctx, "k", 60, Serve::Open)
         .unwrap_err()
         .is_invalid_input());
+}
+
+/// The `response-*` overrides of a presigned URL, decoded.
+fn overrides(url: &str) -> (Option<String>, Option<String>) {
+    let query = url.split_once('?').unwrap().1;
+    let get = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| percent_decode(v, false).unwrap())
+    };
+    (
+        get("response-content-type"),
+        get("response-content-disposition"),
+    )
+}
+
+#[test]
+fn opened_links_force_the_type_and_show_only_safe_types_inline() {
+    let (bucket, creds) = ctx_fixture();
+    let ctx = RequestContext {
+        bucket: &bucket,
+        credentials: &creds,
+        time: at(GUIDE_TIME),
+    };
+    let open = |key: &str| overrides(&presign_get(&ctx, key, 300, Serve::Open).unwrap().url);
+    // A page renamed to .pdf is served as a PDF (the viewer shows it or fails; no script).
+    assert_eq!(
+        open("private/id/x.pdf"),
+        (
+            Some("application/pdf".into()),
+            Some("inline; filename*=UTF-8''x.pdf".into())
+        )
+    );
+    assert_eq!(
+        open("private/id/cat.png").1.as_deref(),
+        Some("inline; filename*=UTF-8''cat.png")
+    );
+    // Active content is never shown: an attachment, typed as plain bytes.
+    for (key, name) in [
+        ("private/id/page.html", "page.html"),
+        ("private/id/drawing.svg", "drawing.svg"),
+        ("private/id/feed.xml", "feed.xml"),
+        ("private/id/no extension", "no%20extension"),
+    ] {
+        assert_eq!(
+            open(key),
+            (
+                Some("application/octet-stream".into()),
+                Some(format!("attachment; filename*=UTF-8''{name}"))
+            ),
+            "{key}"
+        );
+    }
+    // As stored: no overrides at all.
+    let url = presign_get(&ctx, "private/id/page.html", 300, Serve::AsStored).unwrap();
+    assert_eq!(overrides(&url.url), (None, None));
 }
 
 #[test]
@@ -711,7 +777,14 @@ fn copy_delete_and_multipart_requests() {
         credentials: &creds,
         time: at(GUIDE_TIME),
     };
-    let copy = build_copy_object(&ctx, "private/id/a b+c.txt", "private/id/new.txt", true).unwrap();
+    let copy = build_copy_object(
+        &ctx,
+        "private/id/a b+c.txt",
+        "private/id/new.txt",
+        None,
+        true,
+    )
+    .unwrap();
     assert_eq!(copy.method(), "PUT");
     assert_eq!(copy.uri().path(), "/cubby-test/private/id/new.txt");
     assert_eq!(
@@ -719,6 +792,20 @@ fn copy_delete_and_multipart_requests() {
         Some("cubby-test/private/id/a%20b%2Bc.txt")
     );
     assert_eq!(header(&copy, "if-none-match"), Some("*"));
+    assert_eq!(header(&copy, "x-amz-metadata-directive"), None);
+    assert_eq!(header(&copy, "content-type"), None);
+    // A rename stores the type of the new name in place of the source's metadata.
+    let typed = build_copy_object(
+        &ctx,
+        "private/id/page.html",
+        "private/id/page.pdf",
+        Some(content_type_for("private/id/page.pdf")),
+        false,
+    )
+    .unwrap();
+    assert_eq!(header(&typed, "x-amz-metadata-directive"), Some("REPLACE"));
+    assert_eq!(header(&typed, "content-type"), Some("application/pdf"));
+    assert_eq!(header(&typed, "if-none-match"), None);
 
     let delete = build_delete_objects(&ctx, &["a&b", "c<d"]).unwrap();
     assert_eq!(delete.method(), "POST");
@@ -1856,7 +1943,7 @@ fn the_key_limit_counts_bytes_of_the_whole_key() {
     assert!(put(&at_limit).is_ok());
     for refused in [
         put(&long),
-        build_copy_object(&ctx, &at_limit, &long, true),
+        build_copy_object(&ctx, &at_limit, &long, None, true),
         build_create_multipart_upload(&ctx, &long, None),
     ] {
         let err = refused.unwrap_err();
@@ -1874,7 +1961,7 @@ fn the_key_limit_counts_bytes_of_the_whole_key() {
         );
     }
     assert!(
-        build_copy_object(&ctx, &long, &at_limit, true).is_ok(),
+        build_copy_object(&ctx, &long, &at_limit, None, true).is_ok(),
         "the source is S3's"
     );
     assert!(build_create_multipart_upload(&ctx, &at_limit, None).is_ok());

@@ -10,16 +10,38 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 /// The Content-Security-Policy for the app. One place, so it can be tuned.
+///
+/// Only what the app uses: images come from `blob:` URLs (no `data:`); the app calls
+/// Cognito Identity and S3 (it has no STS code, so STS is not allowed); it reaches the
+/// Hosted UI by navigating, never by posting a form (so `form-action` is only
+/// `'self'`), and it never frames anything (`frame-src 'none'`).
 pub fn content_security_policy(urls: &Urls) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-img-src 'self' blob: data:; connect-src 'self' {hosted} {identity} {sts} {s3}; \
-frame-ancestors 'none'; base-uri 'none'; form-action 'self' {hosted}; object-src 'none'",
+img-src 'self' blob:; connect-src 'self' {hosted} {identity} {s3}; \
+frame-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
         hosted = urls.hosted_ui,
         identity = urls.identity,
-        sts = urls.sts,
         s3 = urls.s3,
     )
+}
+
+/// Every security header the app origin sends, as (lower-case name, value): the
+/// CloudFront response headers policy in `deploy/cubby.yaml` sends the same ones
+/// (`tests/deploy_policy.rs` compares them), plus HSTS, which needs HTTPS.
+///
+/// `cross-origin-opener-policy: same-origin` puts the app in its own browsing context
+/// group, so a cross-origin page that opened it cannot navigate it later. The sign-in
+/// popup does not need the opener link: its answer comes back over a
+/// BroadcastChannel and it closes itself.
+pub fn security_headers(urls: &Urls) -> Vec<(&'static str, String)> {
+    vec![
+        ("content-security-policy", content_security_policy(urls)),
+        ("x-content-type-options", "nosniff".into()),
+        ("referrer-policy", "no-referrer".into()),
+        ("x-frame-options", "DENY".into()),
+        ("cross-origin-opener-policy", "same-origin".into()),
+    ]
 }
 
 /// The app's `config.json` for these URLs.
@@ -41,22 +63,20 @@ pub fn app_config(state: &State) -> serde_json::Value {
 }
 
 pub fn handler(state: Arc<State>) -> Handler {
-    let csp = content_security_policy(&state.urls);
+    let headers: Vec<(&'static str, HeaderValue)> = security_headers(&state.urls)
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, HeaderValue::from_str(&value).ok()?)))
+        .collect();
+    let headers = Arc::new(headers);
     Arc::new(move |req| -> BoxFuture<Option<Resp>> {
         let state = state.clone();
-        let csp = csp.clone();
+        let headers = headers.clone();
         Box::pin(async move {
             let mut resp = route(&state, req).await;
             let h = resp.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&csp) {
-                h.insert("content-security-policy", v);
+            for (name, value) in headers.iter() {
+                h.insert(*name, value.clone());
             }
-            h.insert(
-                "x-content-type-options",
-                HeaderValue::from_static("nosniff"),
-            );
-            h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-            h.insert("x-frame-options", HeaderValue::from_static("DENY"));
             Some(resp)
         })
     })

@@ -130,10 +130,15 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
         }
         let pending = storage::get(Store::Session, keys::PENDING_SIGN_IN)
             .and_then(|text| PendingSignIn::from_json(&text));
-        storage::remove(Store::Session, keys::PENDING_SIGN_IN);
         let Some(pending) = pending else {
+            storage::remove(Store::Session, keys::PENDING_SIGN_IN);
             return Phase::Failed(config, AuthError::NoPendingSignIn.user_message());
         };
+        // A redirect without this sign-in's state (forged or stale) fails below with a
+        // fixed text and leaves the sign-in for its real answer.
+        if pending.is_answered_by(&search) {
+            storage::remove(Store::Session, keys::PENDING_SIGN_IN);
+        }
         report(Phase::Working("Finishing sign-in…"));
         match auth::complete_sign_in(&config, &Fetch, &search, &pending, env.now_secs()).await {
             Ok(tokens) => {

@@ -11,7 +11,7 @@ use cubby_core::credentials::Credentials;
 use cubby_core::id_token::{self, IdTokenClaims, IdTokenError};
 use cubby_core::identity::{self, IdentityError};
 use cubby_core::json_fields::read_object;
-use cubby_core::oauth::{self, OAuthError, PkceVerifier};
+use cubby_core::oauth::{self, OAuthError, OAuthErrorCode, PkceVerifier};
 use cubby_core::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -50,6 +50,13 @@ impl PendingSignIn {
     pub fn from_json(text: &str) -> Option<Self> {
         // Objects only, a repeated name's last value: as every reader in the app.
         read_object(text.as_bytes()).ok()
+    }
+
+    /// Whether the callback `query` answers this sign-in (it carries its `state`).
+    /// Only such an answer may use the sign-in up: a redirect without it (forged or
+    /// stale) leaves the sign-in in progress for its real answer.
+    pub fn is_answered_by(&self, query: &str) -> bool {
+        callback_state(query).as_deref() == Some(self.state.as_str())
     }
 }
 
@@ -419,7 +426,18 @@ impl AuthError {
                  refused (it may be stale or forged). Please sign in again."
                     .into()
             }
-            AuthError::Callback(e) => format!("The sign-in page reported a problem: {e}."),
+            // Fixed texts only: the redirect's `error_description` (and an unknown
+            // `error`) could be anyone's words.
+            AuthError::Callback(e) => match e.oauth_error() {
+                Some(OAuthErrorCode::Other(_)) => {
+                    "The sign-in page reported an unknown problem. Please sign in again.".into()
+                }
+                Some(code) => format!(
+                    "The sign-in page reported a problem: {} (error code {code})",
+                    authorization_error_text(code)
+                ),
+                None => "The sign-in response could not be read. Please sign in again.".into(),
+            },
             AuthError::Token(e) if e.is_invalid_grant() => {
                 "The sign-in code was refused (it expired or was already used). Please sign in again."
                     .into()
@@ -452,6 +470,25 @@ impl AuthError {
     }
 }
 
+/// What an authorization error code (RFC 6749 §4.1.2.1) means for the user, in fixed
+/// words: never the server's description, which a forged redirect could carry.
+fn authorization_error_text(code: &OAuthErrorCode) -> &'static str {
+    match code {
+        OAuthErrorCode::AccessDenied => "sign-in was refused.",
+        OAuthErrorCode::InvalidRequest
+        | OAuthErrorCode::UnauthorizedClient
+        | OAuthErrorCode::UnsupportedResponseType
+        | OAuthErrorCode::InvalidScope => {
+            "it refused the app's sign-in request. Check the app client's settings."
+        }
+        OAuthErrorCode::ServerError => "it failed. Please try again later.",
+        OAuthErrorCode::TemporarilyUnavailable => {
+            "it is busy or down for maintenance. Please try again later."
+        }
+        _ => "an unexpected error. Please sign in again.",
+    }
+}
+
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.user_message())
@@ -459,3 +496,64 @@ impl fmt::Display for AuthError {
 }
 
 impl std::error::Error for AuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending() -> PendingSignIn {
+        PendingSignIn {
+            verifier: "v".repeat(43),
+            state: "st4te".into(),
+            nonce: "n".into(),
+            keep_signed_in: false,
+        }
+    }
+
+    #[test]
+    fn only_a_redirect_with_the_state_answers_a_sign_in() {
+        let p = pending();
+        assert!(p.is_answered_by("?code=abc&state=st4te"));
+        assert!(p.is_answered_by("?error=access_denied&state=st4te"));
+        assert!(!p.is_answered_by("?error=access_denied&error_description=hi"));
+        assert!(!p.is_answered_by("?code=abc&state=other"));
+        assert!(!p.is_answered_by("?code=abc"));
+    }
+
+    /// The message for the callback `query` answering [`pending`].
+    fn callback_message(query: &str) -> String {
+        let err = oauth::parse_callback(query, &pending().state).unwrap_err();
+        AuthError::Callback(err).user_message()
+    }
+
+    #[test]
+    fn callback_errors_show_fixed_texts_never_the_description() {
+        let forged = "?error=server_error&error_description=Call+0800+EVIL+now";
+        let shown = callback_message(forged);
+        assert!(!shown.contains("EVIL"), "{shown}");
+        assert!(
+            shown.contains("does not belong to a sign-in started here"),
+            "{shown}"
+        );
+
+        for code in [
+            "invalid_request",
+            "unauthorized_client",
+            "access_denied",
+            "unsupported_response_type",
+            "invalid_scope",
+            "server_error",
+            "temporarily_unavailable",
+            "made_up_by_someone",
+        ] {
+            let shown = callback_message(&format!(
+                "?error={code}&error_description=Call+0800+EVIL&state=st4te"
+            ));
+            assert!(!shown.contains("EVIL"), "{code}: {shown}");
+        }
+        let shown = callback_message("?error=made_up_by_someone&state=st4te");
+        assert!(!shown.contains("made_up"), "{shown}");
+        assert!(callback_message("?error=server_error&state=st4te").contains("try again later"));
+        assert!(callback_message("?error=access_denied&state=st4te").contains("cancelled"));
+    }
+}

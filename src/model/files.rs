@@ -362,9 +362,11 @@ pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Resu
 /// the same object (size, and ETag or CRC32, equal) counts as copied: an earlier
 /// move made it and then failed to remove the original.
 async fn copy_unless_there(session: &Session, source: &str, target: &str) -> Result<(), CallError> {
+    // The type follows the new name (a page renamed to .pdf must not stay HTML).
+    let content_type = s3::content_type_for(target);
     session
         .s3_write(
-            |ctx| s3::build_copy_object(ctx, source, target, true),
+            |ctx| s3::build_copy_object(ctx, source, target, Some(content_type), true),
             s3::parse_copy_object,
             &Intended::Copy { source, target },
             SendOptions::default(),
@@ -418,7 +420,9 @@ pub async fn read_start(
 }
 
 /// A presigned GET for `key`, living `seconds` at most (capped by the credentials'
-/// life). With `download_as`, the browser saves the file under that name.
+/// life). With `download_as`, the browser saves the file under that name; without,
+/// it opens it only if its name's type is safe to show inline (else saves it), with
+/// that type forced whatever the object was stored with ([`s3::Serve`]).
 pub async fn presigned_get(
     session: &Session,
     key: &str,
@@ -432,7 +436,8 @@ pub async fn presigned_get(
         credentials: &credentials,
         time: session.signing_time(),
     };
-    s3::presign_get(&ctx, key, seconds, download_as).map_err(CallError::S3)
+    let serve = download_as.map_or(s3::Serve::Open, s3::Serve::Download);
+    s3::presign_get(&ctx, key, seconds, serve).map_err(CallError::S3)
 }
 
 #[cfg(test)]

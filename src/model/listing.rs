@@ -238,12 +238,10 @@ pub enum PreviewKind {
 pub fn preview_kind(name: &str) -> Option<PreviewKind> {
     let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
     Some(match ext.as_str() {
-        "png" => PreviewKind::Image("image/png"),
-        "jpg" | "jpeg" => PreviewKind::Image("image/jpeg"),
-        "gif" => PreviewKind::Image("image/gif"),
-        "webp" => PreviewKind::Image("image/webp"),
-        "avif" => PreviewKind::Image("image/avif"),
-        "bmp" => PreviewKind::Image("image/bmp"),
+        // The type the object is stored and served with (never SVG: not on its list).
+        "png" | "jpg" | "jpeg" | "gif" | "webp" | "avif" | "bmp" => {
+            PreviewKind::Image(cubby_core::s3::content_type_for(name))
+        }
         "pdf" => PreviewKind::Pdf,
         "txt" | "md" | "csv" | "tsv" | "json" | "log" | "xml" | "yaml" | "yml" | "toml" | "ini"
         | "rs" | "py" | "js" | "ts" | "css" | "html" | "htm" | "svg" | "sh" | "c" | "h" | "go"

@@ -99,7 +99,6 @@ impl Uploads {
                 let queued = QueuedFile {
                     name: file.name(),
                     last_modified: file.last_modified() as u64,
-                    content_type: Some(file.type_()).filter(|t| !t.is_empty()),
                     source: Rc::new(BlobSource(file.into())),
                 };
                 let key = format!("{prefix}{path}");

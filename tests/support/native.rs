@@ -178,9 +178,17 @@ impl NativeClient {
     /// A presigned GET of `key` saved as `filename`: the URL the app's Download
     /// button navigates to.
     pub fn presigned_download_url(&self, key: &str, filename: &str) -> String {
-        s3::presign_get(&self.ctx(), key, 600, Some(filename))
+        s3::presign_get(&self.ctx(), key, 600, s3::Serve::Download(filename))
             .expect("a presigned URL")
             .url
+    }
+
+    /// The `Content-Type` stored with `key` (HeadObject).
+    pub fn stored_content_type(&self, key: &str) -> Option<String> {
+        let request = s3::build_head_object(&self.ctx(), key).unwrap();
+        s3::parse_head_object(send(&self.agent, request))
+            .expect("HeadObject")
+            .content_type
     }
 
     /// GETs `url` into the file `to`; returns the bytes written.

@@ -5,6 +5,7 @@
 //! `~/.cache/cubby/tools`), so fresh clones on the same machine reuse them.
 
 mod bench;
+mod deny;
 mod setup;
 mod tidy;
 
@@ -194,6 +195,10 @@ fn test() -> Result<(), String> {
     let mut lint_template = tools.command("cfn-lint");
     lint_template.arg("deploy/cubby.yaml");
     add("cfn-lint deploy/cubby.yaml", lint_template);
+
+    for (name, command) in deny::steps(&tools) {
+        add(name, command);
+    }
 
     // The release build comes before the tests: the end-to-end tests serve dist/.
     let mut build = tools.command("trunk");

@@ -55,6 +55,12 @@ impl Tools {
 
         let bindgen_version = locked_version("wasm-bindgen")?;
         let bindgen_root = cache.join(format!("wasm-bindgen-{bindgen_version}"));
+        // Not `--locked`: wasm-bindgen-cli 0.2.130's own lock file pins webpki-roots
+        // 1.0.11 (through ureq 3.5.0), which this machine's registry mirror does not
+        // have (its newest is 1.0.10), so `cargo install --locked` fails to resolve
+        // ("failed to select a version for the requirement `webpki-roots = ^1.0.10`
+        // (locked to 1.0.11)"; tried 2026-11-30). Without it cargo resolves the
+        // newest compatible versions; try `--locked` again with the next version.
         ensure_cargo_tool(
             &bindgen_root,
             "wasm-bindgen",
@@ -84,6 +90,8 @@ impl Tools {
         let cfn_lint_root = cache.join(format!("cfn-lint-{CFN_LINT_VERSION}"));
         ensure_cfn_lint(&cfn_lint_root)?;
 
+        let deny_root = crate::deny::ensure_cargo_deny(&cache)?;
+
         eprintln!(
             "setup: all tools present ({:.1}s)",
             started.elapsed().as_secs_f64()
@@ -94,6 +102,7 @@ impl Tools {
                 trunk_root.join("bin"),
                 binaryen_root.join("node_modules/.bin"),
                 cfn_lint_root.join("bin"),
+                deny_root.join("bin"),
             ],
             geckodriver: geckodriver_root.join("bin/geckodriver"),
         })
@@ -181,7 +190,11 @@ fn locked_version(crate_name: &str) -> Result<String, String> {
     Ok(lock[start..start + end].to_string())
 }
 
-fn ensure_cargo_tool(root: &Path, binary: &str, install_args: &[&str]) -> Result<(), String> {
+pub(crate) fn ensure_cargo_tool(
+    root: &Path,
+    binary: &str,
+    install_args: &[&str],
+) -> Result<(), String> {
     if root.join("bin").join(binary).exists() {
         return Ok(());
     }
@@ -213,13 +226,22 @@ fn ensure_binaryen(root: &Path) -> Result<(), String> {
         root.display()
     );
     std::fs::create_dir_all(root).map_err(|e| e.to_string())?;
+    // `--ignore-scripts`: binaryen needs no install script (wasm-opt is JavaScript
+    // and WebAssembly, run by node), so none runs.
     run(Command::new("npm")
-        .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+        .args([
+            "install",
+            "--ignore-scripts",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
         .arg(root)
         .arg(format!("binaryen@{BINARYEN_VERSION}")))
     .map_err(|e| {
         format!(
-            "{e}\n  Install it by hand: npm install --prefix {} binaryen@{BINARYEN_VERSION} (needs Node.js and npm)",
+            "{e}\n  Install it by hand: npm install --ignore-scripts --prefix {} binaryen@{BINARYEN_VERSION} (needs Node.js and npm)",
             root.display()
         )
     })

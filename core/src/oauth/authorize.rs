@@ -80,12 +80,15 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// this browser sent. RFC 6749 §4.1.2 and §4.1.2.1.
 ///
 /// An `error=` redirect (e.g. `access_denied` when the user cancelled) is reported as
-/// such, unless it carries a state that is not ours, which makes it a state mismatch.
+/// such only when it carries our state (RFC 6749 §4.1.2.1 requires the state in error
+/// redirects too): without one it is a missing state, with another a state mismatch,
+/// since anyone can link to the callback with an `error` and a description of their
+/// choosing.
 ///
 /// # Errors
-/// A query that does not decode or repeats a parameter (malformed callback); the
-/// server's `error` (with `error_description`); no `state`, a different `state`, or
-/// no `code`.
+/// A query that does not decode or repeats a parameter (malformed callback); no
+/// `state` or a different `state` (checked first, also for errors); the server's
+/// `error` (with `error_description`); no `code`.
 pub fn parse_callback(query: &str, expected_state: &str) -> Result<AuthCode, OAuthError> {
     let query = query.strip_prefix('?').unwrap_or(query);
     // A fragment is not part of the query; ignore it if the caller passed one along.
@@ -106,20 +109,16 @@ pub fn parse_callback(query: &str, expected_state: &str) -> Result<AuthCode, OAu
     let error = single("error")?;
     let description = single("error_description")?;
 
-    let state_matches = state.map(|s| same_bytes(s.as_bytes(), expected_state.as_bytes()));
+    match state.map(|s| same_bytes(s.as_bytes(), expected_state.as_bytes())) {
+        None => return Err(OAuthError::new(Kind::MissingState)),
+        Some(false) => return Err(OAuthError::new(Kind::StateMismatch)),
+        Some(true) => {}
+    }
     if let Some(error) = error {
-        if state_matches == Some(false) {
-            return Err(OAuthError::new(Kind::StateMismatch));
-        }
         return Err(OAuthError::new(Kind::Authorization {
             code: OAuthErrorCode::parse(error),
             description: description.map(str::to_string),
         }));
-    }
-    match state_matches {
-        None => return Err(OAuthError::new(Kind::MissingState)),
-        Some(false) => return Err(OAuthError::new(Kind::StateMismatch)),
-        Some(true) => {}
     }
     match code {
         Some(code) if !code.is_empty() => Ok(AuthCode {

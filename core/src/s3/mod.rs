@@ -6,6 +6,7 @@
 //! returns a signed `http::Request<Vec<u8>>`; every `parse_*` takes the
 //! `http::Response<Vec<u8>>` and returns the typed result or an [`S3Error`].
 
+mod content_type;
 mod error;
 mod keys;
 mod multipart;
@@ -25,6 +26,7 @@ use crate::crc32;
 use crate::credentials::Credentials;
 use crate::encoding::{base64_encode, uri_encode};
 
+pub use content_type::{content_type_for, is_inline_safe, FALLBACK as FALLBACK_CONTENT_TYPE};
 pub use error::S3Error;
 pub use keys::{check_key_length, plan_deletes, DeletePlan, KeyTooLong, MAX_KEY_BYTES};
 pub use multipart::{
@@ -43,7 +45,7 @@ pub use objects::{
     ObjectMetadata, ObjectSummary,
 };
 pub use plan::{plan_parts, PartPlan, MAX_PARTS, MAX_PART_SIZE, MAX_UPLOAD_SIZE, MIN_PART_SIZE};
-pub use presign::{presign_get, PresignedUrl, MAX_PRESIGN_SECONDS};
+pub use presign::{presign_get, PresignedUrl, Serve, MAX_PRESIGN_SECONDS};
 pub use signing::{signing_time, PayloadSigning};
 pub use writes::{
     build_copy_object, build_delete_object, build_delete_objects, build_put_object,

@@ -6,7 +6,9 @@ use aws_sigv4::http_request::SignatureLocation;
 use http::{Method, Request};
 
 use super::signing::{s3_settings, sign_request};
-use super::{with_query, PayloadSigning, RequestContext, S3Error};
+use super::{
+    content_type_for, is_inline_safe, with_query, PayloadSigning, RequestContext, S3Error,
+};
 use crate::encoding::uri_encode;
 
 /// SigV4 presigned URLs live at most 7 days.
@@ -23,18 +25,35 @@ pub struct PresignedUrl {
     pub expires_at: u64,
 }
 
+/// How the object a presigned URL serves is to be treated by the browser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serve<'a> {
+    /// Opened (a preview, a share link): shown in the browser only when the type of
+    /// the key's name ([`super::content_type_for`]) is on the safe inline list
+    /// ([`super::is_inline_safe`]), else saved like [`Serve::Download`] under the
+    /// key's name. The type is forced (`response-content-type`), whatever is stored.
+    Open,
+    /// Saved under this file name (`attachment`), typed by that name.
+    Download(&'a str),
+    /// As stored: no `response-*` overrides. Only for objects whose stored type and
+    /// disposition are trusted (never the app's: anyone can upload anything).
+    AsStored,
+}
+
 /// A URL that GETs `key` without further credentials. It lives `requested_seconds`,
 /// cut to the credentials' remaining life at `ctx.time` (a URL signed with
-/// temporary credentials dies with them) and to 7 days. With `download_filename`,
-/// the response carries `Content-Disposition: attachment; filename*=UTF-8''...` so
-/// the browser saves instead of showing it.
+/// temporary credentials dies with them) and to 7 days. `serve` says what the
+/// response's `Content-Type` and `Content-Disposition` are (S3 overrides the stored
+/// ones with the `response-content-type` and `response-content-disposition` query
+/// parameters, which are signed): `inline` or `attachment`, with
+/// `filename*=UTF-8''<name>` (RFC 6266, RFC 8187).
 ///
-/// The URL is `GET <object URL>?[response-content-disposition=...&]X-Amz-Algorithm
-/// &X-Amz-Credential&X-Amz-Date&X-Amz-Expires&X-Amz-SignedHeaders
+/// The URL is `GET <object URL>?[response-content-disposition=...&response-content-type=...&]
+/// X-Amz-Algorithm&X-Amz-Credential&X-Amz-Date&X-Amz-Expires&X-Amz-SignedHeaders
 /// [&X-Amz-Security-Token]&X-Amz-Signature`, payload `UNSIGNED-PAYLOAD`; `key` is the
 /// object key as stored, `requested_seconds` a lifetime in seconds. Amazon S3 API
-/// Reference: Authenticating Requests: Using Query Parameters (AWS Signature
-/// Version 4).
+/// Reference: GetObject (response header overrides); Authenticating Requests: Using
+/// Query Parameters (AWS Signature Version 4).
 ///
 /// # Errors
 /// Invalid input when `ctx.time` is before 1970, the lifetime comes to zero (or the
@@ -44,7 +63,7 @@ pub fn presign_get(
     ctx: &RequestContext<'_>,
     key: &str,
     requested_seconds: u64,
-    download_filename: Option<&str>,
+    serve: Serve<'_>,
 ) -> Result<PresignedUrl, S3Error> {
     let now = ctx
         .time
@@ -61,13 +80,31 @@ pub fn presign_get(
         ));
     }
 
-    let disposition = download_filename
-        .map(|name| format!("attachment; filename*=UTF-8''{}", uri_encode(name, false)));
-    let query: Vec<(&str, Option<&str>)> = disposition
-        .as_deref()
-        .map(|d| ("response-content-disposition", Some(d)))
-        .into_iter()
-        .collect();
+    let overrides = match serve {
+        Serve::AsStored => None,
+        Serve::Download(name) => Some(("attachment", name)),
+        Serve::Open => {
+            let name = key.rsplit('/').next().unwrap_or(key);
+            let shown = is_inline_safe(content_type_for(name));
+            Some((if shown { "inline" } else { "attachment" }, name))
+        }
+    };
+    let overrides = overrides.map(|(disposition, name)| {
+        (
+            format!(
+                "{disposition}; filename*=UTF-8''{}",
+                uri_encode(name, false)
+            ),
+            content_type_for(name),
+        )
+    });
+    let query: Vec<(&str, Option<&str>)> = match &overrides {
+        Some((disposition, content_type)) => vec![
+            ("response-content-disposition", Some(disposition.as_str())),
+            ("response-content-type", Some(content_type)),
+        ],
+        None => Vec::new(),
+    };
     let url = with_query(ctx.bucket.object_url(key), &query);
     let mut request = Request::builder()
         .method(Method::GET)

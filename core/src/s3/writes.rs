@@ -100,10 +100,14 @@ pub struct CopyObjectOutput {
 }
 
 /// Copies `source_key` to `destination_key` in the same bucket (rename = copy +
-/// delete). With `if_none_match`, an existing destination gives 412.
+/// delete). With `if_none_match`, an existing destination gives 412. With
+/// `content_type`, the copy stores that type instead of the source's metadata
+/// (`x-amz-metadata-directive: REPLACE`, which also drops the source's other
+/// metadata: Cubby stores none).
 ///
 /// `PUT <destination object URL>` with `x-amz-copy-source: <bucket>/<encoded source
-/// key>` and `If-None-Match: *` when asked, signed with the empty body's SHA-256.
+/// key>`, `x-amz-metadata-directive: REPLACE` and `Content-Type` when a type is given,
+/// and `If-None-Match: *` when asked, signed with the empty body's SHA-256.
 /// Amazon S3 API Reference: CopyObject.
 ///
 /// # Errors
@@ -115,6 +119,7 @@ pub fn build_copy_object(
     ctx: &RequestContext<'_>,
     source_key: &str,
     destination_key: &str,
+    content_type: Option<&str>,
     if_none_match: bool,
 ) -> Result<Request<Vec<u8>>, S3Error> {
     checked_new_key(destination_key)?;
@@ -123,6 +128,10 @@ pub fn build_copy_object(
         "x-amz-copy-source",
         format!("{}/{}", ctx.bucket.name(), encode_key(source_key)),
     )];
+    if let Some(content_type) = content_type {
+        headers.push(("x-amz-metadata-directive", "REPLACE".to_string()));
+        headers.push(("content-type", content_type.to_string()));
+    }
     if if_none_match {
         headers.push(("if-none-match", "*".to_string()));
     }

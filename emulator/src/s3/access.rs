@@ -3,6 +3,7 @@
 //! (`private/<identity id>/` only). Its AccessDenied is S3's, which never says which
 //! part of the policy refused.
 
+use super::objects::{is_storable_key, unstorable_key};
 use crate::policy::{Resources, ACCESS_RULE};
 use crate::state::State;
 use s3s::access::{S3Access, S3AccessContext};
@@ -48,6 +49,9 @@ impl Policy {
         bucket: &str,
         key: &str,
     ) -> S3Result<()> {
+        if !is_storable_key(key) {
+            return Err(unstorable_key());
+        }
         let resources = Resources {
             key: Some(key),
             ..Resources::default()
@@ -87,6 +91,9 @@ impl Policy {
         };
         if **source_bucket != *bucket {
             return Err(access_denied());
+        }
+        if !is_storable_key(key) || !is_storable_key(source_key) {
+            return Err(unstorable_key());
         }
         let resources = Resources {
             key: Some(key),

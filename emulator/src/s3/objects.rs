@@ -59,6 +59,29 @@ pub(super) fn hide_missing<T>(r: S3Result<T>) -> S3Result<T> {
     })
 }
 
+/// Whether s3s-fs can store `key` as written. S3 keys are literal, but s3s-fs maps
+/// them to paths and resolves `.`, `..` and empty segments (`//`) on the way: the
+/// policy would check `private/<alice>/../<bob>/x` as a key under Alice's prefix while
+/// the file store reached Bob's `x`. Such keys are refused everywhere a key is named
+/// (object operations, copy sources, DeleteObjects, multipart); an S3 that stores them
+/// literally is only ever more permissive. A trailing slash (a folder marker) is fine.
+pub(super) fn is_storable_key(key: &str) -> bool {
+    let segments = key.strip_suffix('/').unwrap_or(key);
+    !key.is_empty()
+        && segments
+            .split('/')
+            .all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
+/// The refusal of a key [`is_storable_key`] rejects.
+pub(super) fn unstorable_key() -> s3s::S3Error {
+    s3_error!(
+        InvalidArgument,
+        "The emulator does not store keys with \".\", \"..\" or empty path segments \
+         (S3 would store them literally)."
+    )
+}
+
 /// s3s-fs maps keys to files, so a "folder" marker key (`photos/`) would be a
 /// directory that lists as nothing. It is stored as this file inside the folder and
 /// mapped back in every answer. `\u{1}` sorts before any real key in the folder,
@@ -256,7 +279,9 @@ impl S3 for CubbyS3 {
         let quiet = req.input.delete.quiet.unwrap_or(false);
         let mut req = self.stable(req);
         let objects = std::mem::take(&mut req.input.delete.objects);
-        let (allowed, denied): (Vec<_>, Vec<_>) = objects.into_iter().partition(|o| {
+        let (storable, unstorable): (Vec<_>, Vec<_>) =
+            objects.into_iter().partition(|o| is_storable_key(&o.key));
+        let (allowed, denied): (Vec<_>, Vec<_>) = storable.into_iter().partition(|o| {
             let resources = Resources {
                 key: Some(&o.key),
                 ..Resources::default()
@@ -284,6 +309,15 @@ impl S3 for CubbyS3 {
                 code: Some("AccessDenied".into()),
                 key: Some(o.key),
                 message: Some("Access Denied".into()),
+                version_id: o.version_id,
+            });
+        }
+        for o in unstorable {
+            let refusal = unstorable_key();
+            errors.push(s3s::dto::Error {
+                code: Some(refusal.code().as_str().into()),
+                key: Some(o.key),
+                message: refusal.message().map(str::to_string),
                 version_id: o.version_id,
             });
         }

@@ -245,8 +245,12 @@ async fn app_origin_serves_config_spa_fallback_and_security_headers() {
     assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"));
     assert!(csp.contains(&format!("connect-src 'self' {}", env.emu.urls().hosted_ui)));
     assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(csp.contains("frame-src 'none'"));
+    assert!(!csp.contains(env.emu.urls().sts.as_str()), "{csp}");
+    assert!(csp.contains("form-action 'self';"), "{csp}");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["cross-origin-opener-policy"], "same-origin");
 
     let resp = env.http.get(format!("{app}/app.js")).send().await.unwrap();
     assert_eq!(

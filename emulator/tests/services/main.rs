@@ -7,6 +7,7 @@ mod admin_and_app;
 mod hosted_ui;
 mod identity;
 mod s3_gate;
+mod s3_keys;
 mod s3_multipart;
 mod s3_objects;
 mod sts;

@@ -156,6 +156,56 @@ async fn a_presigned_get_works_until_it_expires() {
 }
 
 #[tokio::test]
+async fn a_presigned_get_answers_with_the_response_header_overrides() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let url = env.s3_url(&format!("private/{alice}/x.pdf"));
+    let mut put = s3req("PUT", url.clone());
+    put.body = b"<script>alert(1)</script>".to_vec();
+    put.headers.push(("content-type", "text/html".into()));
+    assert_eq!(env.s3(&ac, put).await.0, 200);
+    // As S3 does: the signed `response-*` parameters replace the stored headers.
+    let overridden = format!(
+        "{url}?response-content-type=application%2Fpdf\
+         &response-content-disposition=attachment%3B%20filename%3D%22x.pdf%22\
+         &response-cache-control=no-store&response-content-language=en"
+    );
+    let request = signed(
+        &ac,
+        &s3req("GET", overridden),
+        SystemTime::now(),
+        Some(Duration::from_secs(60)),
+    );
+    let resp = env
+        .http
+        .get(request.uri().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["content-disposition"], "attachment; filename=\"x.pdf\"");
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["content-language"], "en");
+    // Without them, the stored type.
+    let request = signed(
+        &ac,
+        &s3req("GET", url),
+        SystemTime::now(),
+        Some(Duration::from_secs(60)),
+    );
+    let resp = env
+        .http
+        .get(request.uri().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/html");
+    assert!(resp.headers().get("content-disposition").is_none());
+}
+
+#[tokio::test]
 async fn cors_preflights_and_response_headers_follow_the_bucket_rules() {
     let env = env().await;
     let app = env.emu.urls().app.clone();

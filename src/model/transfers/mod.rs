@@ -186,7 +186,6 @@ pub async fn upload(
     session: &Session,
     source: &dyn ByteSource,
     key: &str,
-    content_type: Option<&str>,
     options: UploadOptions<'_>,
     on_progress: Rc<dyn Fn(u64)>,
     control: &UploadControl,
@@ -195,7 +194,8 @@ pub async fn upload(
         session,
         source,
         key,
-        content_type,
+        // From the name only: the browser's `File.type` is the user's to choose.
+        content_type: Some(cubby_core::s3::content_type_for(key)),
         on_progress,
         control,
     };

@@ -74,8 +74,6 @@ pub struct QueuedFile {
     /// key and size they identify its resume record.
     pub name: String,
     pub last_modified: u64,
-    /// The file's media type, if the browser knows it.
-    pub content_type: Option<String>,
 }
 
 /// Where the queue puts one file's state for the page to show (signals in the
@@ -291,7 +289,6 @@ impl UploadQueue {
             session,
             file.source.as_ref(),
             &key,
-            file.content_type.as_deref(),
             UploadOptions {
                 overwrite,
                 resume: Some(resume),

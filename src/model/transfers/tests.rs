@@ -318,7 +318,6 @@ fn upload_to_fake<'a>(
         session,
         source,
         "private/us-east-1:abc/file.bin",
-        None,
         UploadOptions {
             overwrite: true,
             resume: None,
@@ -652,7 +651,6 @@ fn a_paused_file_lets_the_queue_go_on_and_resumes_alongside_it() {
         source: Rc::new(Memory(bytes)),
         name: name.into(),
         last_modified: 1,
-        content_type: None,
     };
     let big_bytes = noise(2 * MULTIPART_THRESHOLD as usize);
     let (big_row, small_row) = (Rc::new(Row::default()), Rc::new(Row::default()));
@@ -738,7 +736,6 @@ fn upload_big(queue: &Rc<queue::UploadQueue>, bytes: &[u8]) -> Rc<Row> {
             source: Rc::new(Memory(bytes.to_vec())),
             name: "big.bin".into(),
             last_modified: 1,
-            content_type: None,
         },
         "big.bin".into(),
         "private/x/big.bin".into(),
