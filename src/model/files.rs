@@ -199,9 +199,10 @@ pub async fn delete_entry(session: &Session, entry: &Entry) -> Result<(), CallEr
     match failed.first() {
         None => Ok(()),
         Some((key, code)) => Err(CallError::Incomplete(format!(
-            "{} of {} objects could not be deleted (first: {key}: {code})",
+            "{} of {} could not be deleted (first: {}: {code})",
             failed.len(),
-            keys.len()
+            crate::model::text::count(keys.len() as u64, "object", "objects"),
+            crate::model::text::shown_name(key)
         ))),
     }
 }
