@@ -213,6 +213,41 @@ fn names_show_as_stored_and_long_ones_fit_at_360px() {
         format!("{TWO_SPACES} deleted.")
     );
     assert_accessible(&browser, "the folder view with a notice");
+
+    // Names with a control character and invisible ones, stored by another client:
+    // every character shows.
+    for name in [
+        "ctl\u{1}.txt",
+        "zero\u{200b}width.txt",
+        "evil\u{202e}txt.exe",
+    ] {
+        let path = stack.object_path(&stack.user_key("alice", name));
+        std::fs::write(path, b"stored elsewhere").unwrap();
+    }
+    browser.execute(
+        "[...document.querySelectorAll('.toolbar button')].find(b => b.textContent == 'Refresh').click()",
+        json!([]),
+    );
+    let shown = [
+        "ctl\u{2401}.txt",
+        "zero\\u{200b}width.txt",
+        "evil\\u{202e}txt.exe",
+    ];
+    wait_for_rows(&browser, &shown);
+    let rows = browser.execute(
+        "return [...document.querySelectorAll('.row .name')].map(e => [e.innerText, e.title])",
+        json!([]),
+    );
+    for name in shown {
+        assert!(
+            rows.as_array().unwrap().contains(&json!([name, name])),
+            "{name} is not shown as {name}: {rows}"
+        );
+    }
+    assert_accessible(
+        &browser,
+        "the folder view with invisible characters in names",
+    );
 }
 
 #[test]
