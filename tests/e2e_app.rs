@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use support::app::{
     click_labelled, row_names, sign_in, wait_for_rows, wait_until, Files, ALICE, BOB,
 };
+use support::axe::assert_accessible;
 use support::native::NativeClient;
 use support::stack::Stack;
 use support::webdriver::{Browser, Engine};
@@ -52,6 +53,7 @@ fn files_round_trip(engine: Engine) {
     let browser = Browser::start_in(engine);
     sign_in(&browser, &stack, ALICE);
     browser.wait_for_text("This folder is empty", 30);
+    assert_accessible(&browser, "the empty folder view");
 
     let files = Files::new(&format!("files-{}", engine.name()));
     let paths: Vec<String> = NAMES
@@ -69,6 +71,7 @@ fn files_round_trip(engine: Engine) {
     wait_until("5 finished uploads", 60, &browser, || {
         browser.find_all(".upload[data-state=done]").len() == 5
     });
+    assert_accessible(&browser, "the folder view with the upload panel");
 
     // A nested folder keeps its structure. Only where the driver can pick a folder;
     // elsewhere the folder that the move below makes is the one deleted.
@@ -96,6 +99,7 @@ fn files_round_trip(engine: Engine) {
     click_labelled(&browser, &format!("Copy link to {unicode}"));
     browser.wait_for("#make-link", 10).click();
     let link = browser.wait_for(".link-url", 30);
+    assert_accessible(&browser, "the share-link dialog");
     let url = browser
         .execute(
             "return document.querySelector('.link-url').value",
@@ -121,6 +125,7 @@ fn files_round_trip(engine: Engine) {
     // Rename keeps the bytes under the new name.
     click_labelled(&browser, "Rename a+b.txt");
     let input = browser.wait_for("#name-input", 10);
+    assert_accessible(&browser, "the Rename dialog");
     input.clear();
     input.send_keys("renamed+b.txt");
     browser.find("#name-ok").unwrap().click();
@@ -130,6 +135,7 @@ fn files_round_trip(engine: Engine) {
     // Move into a folder path that does not exist yet: the folders appear.
     click_labelled(&browser, "Move hash#1.txt");
     let input = browser.wait_for("#move-input", 10);
+    assert_accessible(&browser, "the Move dialog");
     input.clear();
     input.send_keys("archive/2026");
     browser.find("#move-ok").unwrap().click();
@@ -143,7 +149,9 @@ fn files_round_trip(engine: Engine) {
 
     // Delete a folder with everything in it.
     click_labelled(&browser, &format!("Delete {folder}"));
-    browser.wait_for("#confirm-delete", 10).click();
+    browser.wait_for("#confirm-delete", 10);
+    assert_accessible(&browser, "the Delete dialog");
+    browser.find("#confirm-delete").unwrap().click();
     wait_until(&format!("{folder} to disappear"), 30, &browser, || {
         !row_names(&browser).contains(&folder.to_string())
     });
@@ -180,6 +188,7 @@ fn files_round_trip(engine: Engine) {
         json!([]),
     );
     assert_eq!(shown, json!("flex"), "the row menu opens at 360 px");
+    assert_accessible(&browser, "the folder view at 360 px with a row menu open");
     browser.screenshot_to_output("files_at_360px");
     browser.resize(1280, 900);
 
@@ -195,6 +204,7 @@ fn files_round_trip(engine: Engine) {
         json!([]),
     );
     assert_eq!(stored, Value::Null, "tokens are gone after sign-out");
+    assert_accessible(&browser, "the signed-out card");
     browser.screenshot_to_output("signed_out");
 }
 
@@ -377,6 +387,7 @@ fn cancelled_sign_in_and_tampered_state_end_on_the_error_page() {
     );
     let error = browser.wait_for("#sign-in-error", 30);
     assert!(error.text().contains("cancelled"), "{}", error.text());
+    assert_accessible(&browser, "the sign-in error page");
     assert!(
         !browser.url().contains("error="),
         "address bar cleaned: {}",

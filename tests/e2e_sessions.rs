@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::app::{wait_for_rows, wait_until, Files, ALICE};
+use support::axe::assert_accessible;
 use support::files::{pick_upload, upload_row, wait_for_upload};
 use support::stack::Stack;
 use support::webdriver::Browser;
@@ -273,6 +274,7 @@ fn a_refused_refresh_token_asks_to_sign_in_again_and_the_page_carries_on() {
         "the notice says nothing is lost: {}",
         browser.text("#session-ended")
     );
+    assert_accessible(&browser, "the session-ended notice");
     // Work started now waits for the new sign-in instead of failing.
     let files = Files::new("sessions-reauth");
     let path = files.write("queued.txt", b"uploaded after signing in again\n");

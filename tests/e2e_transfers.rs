@@ -12,6 +12,7 @@ use cubby_emulator::FaultKind;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use support::app::{sign_in, wait_for_rows, wait_until, Files, ALICE};
+use support::axe::assert_accessible;
 use support::files::{
     file_sha256, noise_file, pick_upload, upload_row, wait_for_upload, UploadRow, MIB,
 };
@@ -452,6 +453,7 @@ fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
         json!("Resume"),
         "the toggle keeps the keyboard focus"
     );
+    assert_accessible(&browser, "the upload panel with a paused upload");
 
     std::thread::sleep(Duration::from_secs(2));
     let stats = control.stats();

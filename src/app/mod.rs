@@ -130,30 +130,32 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
         }
         let pending = storage::get(Store::Session, keys::PENDING_SIGN_IN)
             .and_then(|text| PendingSignIn::from_json(&text));
-        let Some(pending) = pending else {
-            storage::remove(Store::Session, keys::PENDING_SIGN_IN);
-            return Phase::Failed(config, AuthError::NoPendingSignIn.user_message());
-        };
-        // A redirect without this sign-in's state (forged or stale) fails below with a
-        // fixed text and leaves the sign-in for its real answer.
-        if pending.is_answered_by(&search) {
-            storage::remove(Store::Session, keys::PENDING_SIGN_IN);
-        }
-        report(Phase::Working("Finishing sign-in…"));
-        match auth::complete_sign_in(&config, &Fetch, &search, &pending, env.now_secs()).await {
-            Ok(tokens) => {
-                save_tokens(&tokens);
-                tokens
+        match pending {
+            Some(pending) => {
+                // A redirect without this sign-in's state (forged or stale) fails below
+                // with a fixed text and leaves the sign-in for its real answer.
+                if pending.is_answered_by(&search) {
+                    storage::remove(Store::Session, keys::PENDING_SIGN_IN);
+                }
+                report(Phase::Working("Finishing sign-in…"));
+                let now = env.now_secs();
+                match auth::complete_sign_in(&config, &Fetch, &search, &pending, now).await {
+                    Ok(tokens) => {
+                        save_tokens(&tokens);
+                        tokens
+                    }
+                    Err(e) => return Phase::Failed(config, e.user_message()),
+                }
             }
-            Err(e) => return Phase::Failed(config, e.user_message()),
+            None => match used_callback(&config).await {
+                Some(tokens) => tokens,
+                None => return Phase::Failed(config, AuthError::NoPendingSignIn.user_message()),
+            },
         }
     } else {
-        match load_tokens(&config) {
+        match stored_session(&config).await {
             Some(tokens) => tokens,
-            None => match tokens_from_other_tabs(config.clone()).await {
-                Some(tokens) => tokens,
-                None => return Phase::SignedOut(config),
-            },
+            None => return Phase::SignedOut(config),
         }
     };
     report(Phase::Working("Opening your folder…"));
@@ -166,6 +168,22 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
             Phase::Failed(config, e.user_message())
         }
     }
+}
+
+/// The session this browser keeps: this tab's stored tokens, else another tab's.
+async fn stored_session(config: &Rc<Config>) -> Option<Tokens> {
+    match load_tokens(config) {
+        Some(tokens) => Some(tokens),
+        None => tokens_from_other_tabs(config.clone()).await,
+    }
+}
+
+/// A callback this tab started no sign-in for: a used sign-in address opened
+/// again (history, a bookmark, a restored tab). Its code cannot be exchanged, but
+/// if the user is still signed in that session goes on as on any other load;
+/// `None` when there is none.
+async fn used_callback(config: &Rc<Config>) -> Option<Tokens> {
+    stored_session(config).await
 }
 
 /// From tokens to a ready session: refresh if due, the identity id (cached per

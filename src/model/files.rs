@@ -3,6 +3,7 @@
 
 use crate::model::listing::{Entry, EntryKind};
 use crate::model::session::{CallError, Intended, Session};
+use crate::model::text;
 use crate::model::transport::SendOptions;
 use cubby_core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest};
 
@@ -256,9 +257,9 @@ pub async fn delete_entry(session: &Session, entry: &Entry) -> Result<(), CallEr
     match failed.first() {
         None => Ok(()),
         Some((key, e)) => Err(CallError::Incomplete(format!(
-            "{} of {} items were not deleted: {}. {}",
+            "{} of {} were not deleted: {}. {}",
             failed.len(),
-            keys.len(),
+            text::count(keys.len() as u64, "item", "items"),
             names(&root, failed.iter().map(|(k, _)| k)),
             why(e, &format!("delete {}", shown(&root, key)))
         ))),
@@ -374,19 +375,15 @@ async fn copy_unless_there(session: &Session, source: &str, target: &str) -> Res
         .await
 }
 
-/// `key` as the person knows it: its path below their folder `root`.
-fn shown<'a>(root: &str, key: &'a str) -> &'a str {
-    key.strip_prefix(root).unwrap_or(key)
+/// `key` as the person knows it: its path below their folder `root`, shown as stored ([`text::shown_name`]).
+fn shown(root: &str, key: &str) -> String {
+    text::shown_name(key.strip_prefix(root).unwrap_or(key))
 }
 
 /// At most five paths below `root`, then how many more.
 fn names<'a>(root: &str, keys: impl Iterator<Item = &'a String>) -> String {
     let keys: Vec<&String> = keys.collect();
-    let mut out: Vec<String> = keys
-        .iter()
-        .take(5)
-        .map(|k| shown(root, k).to_string())
-        .collect();
+    let mut out: Vec<String> = keys.iter().take(5).map(|k| shown(root, k)).collect();
     if keys.len() > 5 {
         out.push(format!("and {} more", keys.len() - 5));
     }

@@ -6,9 +6,11 @@ pub mod files;
 pub mod folder;
 pub mod listing;
 pub mod session;
+pub mod share_link;
 pub mod storage_keys;
 pub mod tabs;
 #[doc(hidden)]
 pub mod testing;
+pub mod text;
 pub mod transfers;
 pub mod transport;

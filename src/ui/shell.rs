@@ -68,8 +68,9 @@ pub fn Shell(
             <span class="brand">"Cubby"</span>
             {account}
         </header>
-        {ended}
         <main class="app-main" id="main">
+            // Inside the main landmark, above what it is about.
+            {ended}
             {move || match phase.get() {
                 Phase::Loading => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
                 Phase::Working(step) => view! { <p class="status" role="status">{step}</p> }.into_any(),

@@ -6,6 +6,7 @@
 use crate::app::browser::{BlobSource, PickedFile};
 use crate::model::listing;
 use crate::model::session::Session;
+use crate::model::text;
 use crate::model::transfers::queue::{
     Conflict, QueueHooks, QueuedFile, QueuedUpload, UploadQueue, UploadState, UploadView,
 };
@@ -156,7 +157,8 @@ pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
                         max=move || totals().1.max(1).to_string() value=move || totals().0.to_string()></progress>
                     <button class="button small" on:click=move |_| uploads.clear_finished()>"Clear finished"</button>
                 </div>
-                <ul class="upload-list">
+                // Focusable: a keyboard scrolls a long queue whose rows have no buttons left.
+                <ul class="upload-list" tabindex="0" aria-label="Files">
                     <For each=move || uploads.items.get() key=|i| i.id let:item>
                         <UploadRow item=item />
                     </For>
@@ -165,7 +167,7 @@ pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
         })}
         {move || uploads.asking.get().map(|(path, _)| view! {
             <Modal title="A file with this name exists".to_string() on_close=Callback::new(move |_| answer(Conflict::Skip))>
-                <p><strong>{path}</strong>" already exists in this folder."</p>
+                <p><strong class="shown-name">{text::shown_name(&path)}</strong>" already exists in this folder."</p>
                 <div class="dialog-actions">
                     <button class="button" on:click=move |_| answer(Conflict::Skip)>"Skip"</button>
                     <button class="button" id="keep-both" on:click=move |_| answer(Conflict::KeepBoth)>"Keep both"</button>
@@ -185,7 +187,7 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
     } = item.row;
     let upload = item.upload;
     let size = upload.with_value(|u| u.size);
-    let label = upload.with_value(|u| u.path.clone());
+    let label = upload.with_value(|u| text::shown_name(&u.path));
     let status = move || match state.get() {
         UploadState::Waiting => "Waiting".to_string(),
         UploadState::Uploading => "Uploading".to_string(),
@@ -239,7 +241,7 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
     let cancel_label = format!("Cancel upload of {label}");
     view! {
         <li class=class data-state=move || state.with(UploadState::name)>
-            <span class="upload-name">{label.clone()}</span>
+            <span class="upload-name" title=label.clone()>{label.clone()}</span>
             <progress aria-label=format!("Upload of {label}") max=size.max(1).to_string()
                 value=move || sent.get().to_string()></progress>
             <span class="upload-status" role="status">{status}</span>

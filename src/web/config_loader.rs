@@ -1,10 +1,33 @@
-//! Fetches `config.json` from the app's own origin.
+//! Fetches `config.json` from the app's own base.
 
 use crate::config::{Config, ConfigError};
 
+/// Where `config.json` is: next to `index.html`, in the folder the app's files
+/// are served from. The boot script's address says where that is; the page's own
+/// address does not (CloudFront serves `index.html` for any path, e.g.
+/// `/photos/2024`, where a relative `config.json` would be
+/// `/photos/config.json`).
+fn config_url() -> String {
+    const NAME: &str = "config.json";
+    let Some(window) = web_sys::window() else {
+        return format!("/{NAME}");
+    };
+    let page = window.location().href().unwrap_or_default();
+    let script = window
+        .document()
+        .and_then(|d| d.query_selector("script[data-wasm]").ok().flatten())
+        .and_then(|s| s.get_attribute("src"));
+    // Without a boot script (a test page): the site's root.
+    let base = script.unwrap_or_else(|| "/".into());
+    web_sys::Url::new_with_base(&base, &page)
+        .and_then(|base| web_sys::Url::new_with_base(NAME, &base.href()))
+        .map(|url| url.href())
+        .unwrap_or_else(|_| format!("/{NAME}"))
+}
+
 /// Loads and parses `config.json`; every failure becomes a message for the page.
 pub async fn load() -> Result<Config, String> {
-    let response = gloo_net::http::Request::get("config.json")
+    let response = gloo_net::http::Request::get(&config_url())
         .cache(web_sys::RequestCache::NoCache)
         .send()
         .await

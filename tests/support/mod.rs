@@ -1,5 +1,6 @@
 //! Shared by the host test targets that `mod support;` it.
 pub mod app;
+pub mod axe;
 pub mod files;
 pub mod native;
 pub mod stack;

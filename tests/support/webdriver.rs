@@ -119,6 +119,13 @@ fn geckodriver() -> PathBuf {
     if let Some(path) = std::env::var_os("CUBBY_GECKODRIVER") {
         return PathBuf::from(path);
     }
+    cached_tool("bin/geckodriver").unwrap_or_else(|| PathBuf::from("geckodriver"))
+}
+
+/// `relative` inside one of the tool folders `cargo xtask setup` made in the
+/// per-user tools cache (`$CUBBY_TOOLS_DIR`, else `~/.cache/cubby/tools`), if
+/// there is one.
+pub fn cached_tool(relative: &str) -> Option<PathBuf> {
     let cache = std::env::var_os("CUBBY_TOOLS_DIR")
         .map(PathBuf::from)
         .or_else(|| {
@@ -127,14 +134,13 @@ fn geckodriver() -> PathBuf {
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
             Some(home.join("cubby/tools"))
         });
-    let cached = cache
+    cache
         .and_then(|dir| std::fs::read_dir(dir).ok())
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
-        .map(|entry| entry.path().join("bin/geckodriver"))
-        .find(|path| path.exists());
-    cached.unwrap_or_else(|| PathBuf::from("geckodriver"))
+        .map(|entry| entry.path().join(relative))
+        .find(|path| path.exists())
 }
 
 /// Starts Xvfb on the first free display from :99 and waits for its socket.

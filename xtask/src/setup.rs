@@ -35,11 +35,18 @@ const BROWSER_PACKAGES: &[(&str, &str)] = &[
 ];
 /// Pinned in deploy/requirements.txt too (the file pip installs from).
 const CFN_LINT_VERSION: &str = "1.58.0";
+/// The accessibility checker the end-to-end tests inject into the page. Pinned in
+/// tests/axe/package.json and its package-lock.json too (the files npm installs from).
+const AXE_CORE_VERSION: &str = "4.14.1";
+/// Where axe-core's package files live in the repository.
+const AXE_PACKAGE_DIR: &str = "tests/axe";
 
 pub struct Tools {
     /// Folders put first on PATH for every child process.
     bin_dirs: Vec<PathBuf>,
     geckodriver: PathBuf,
+    /// axe-core's browser bundle (`axe.min.js`).
+    axe_core: PathBuf,
 }
 
 impl Tools {
@@ -91,6 +98,8 @@ impl Tools {
         ensure_cfn_lint(&cfn_lint_root)?;
 
         let deny_root = crate::deny::ensure_cargo_deny(&cache)?;
+        let axe_root = cache.join(format!("axe-core-{AXE_CORE_VERSION}"));
+        let axe_core = ensure_axe_core(&axe_root)?;
 
         eprintln!(
             "setup: all tools present ({:.1}s)",
@@ -105,6 +114,7 @@ impl Tools {
                 deny_root.join("bin"),
             ],
             geckodriver: geckodriver_root.join("bin/geckodriver"),
+            axe_core,
         })
     }
 
@@ -126,6 +136,7 @@ impl Tools {
         cmd.env("CUBBY_GECKODRIVER", &self.geckodriver);
         cmd.env("CUBBY_WEBKITWEBDRIVER", WEBKIT_WEBDRIVER);
         cmd.env("CUBBY_MINIBROWSER", MINIBROWSER);
+        cmd.env("CUBBY_AXE_CORE", &self.axe_core);
         // The test runner starts ChromeDriver with the flags in webdriver.json.
         cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "120");
     }
@@ -320,4 +331,42 @@ fn ensure_cfn_lint(root: &Path) -> Result<(), String> {
             let _ = std::fs::remove_dir_all(root);
             format!("{e}\n  {hint}")
         })
+}
+
+/// axe-core (npm) in a folder of its own, installed with `npm ci` from the
+/// package-lock.json in tests/axe, so the exact bytes are pinned; returns the path
+/// of its browser bundle. The tests read it from there, offline.
+fn ensure_axe_core(root: &Path) -> Result<PathBuf, String> {
+    let bundle = root.join("node_modules/axe-core/axe.min.js");
+    if bundle.exists() {
+        return Ok(bundle);
+    }
+    let package = Path::new(AXE_PACKAGE_DIR);
+    let manifest = std::fs::read_to_string(package.join("package.json"))
+        .map_err(|e| format!("cannot read {AXE_PACKAGE_DIR}/package.json: {e}"))?;
+    if !manifest.contains(&format!("\"axe-core\": \"{AXE_CORE_VERSION}\"")) {
+        return Err(format!(
+            "{AXE_PACKAGE_DIR}/package.json does not pin axe-core {AXE_CORE_VERSION}; keep the two in step"
+        ));
+    }
+    eprintln!(
+        "setup: installing axe-core {AXE_CORE_VERSION} (npm) into {}",
+        root.display()
+    );
+    std::fs::create_dir_all(root).map_err(|e| e.to_string())?;
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(package.join(file), root.join(file))
+            .map_err(|e| format!("cannot copy {AXE_PACKAGE_DIR}/{file}: {e}"))?;
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .arg(root))
+    .map_err(|e| {
+        let _ = std::fs::remove_dir_all(root);
+        format!(
+            "{e}\n  Install it by hand: cp {AXE_PACKAGE_DIR}/package*.json {0} && npm ci --prefix {0} (needs Node.js and npm)",
+            root.display()
+        )
+    })?;
+    Ok(bundle)
 }

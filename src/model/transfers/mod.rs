@@ -103,6 +103,7 @@ pub enum UploadError {
 
 impl UploadError {
     pub fn user_message(&self, name: &str) -> String {
+        let name = &crate::model::text::shown_name(name);
         match self {
             UploadError::Cancelled => {
                 format!("Upload of {name} was cancelled; nothing was stored.")

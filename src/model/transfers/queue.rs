@@ -270,9 +270,10 @@ impl UploadQueue {
             },
             Ok(false) => {}
             Err(e) => {
-                view.set_state(UploadState::Failed(
-                    e.user_message(&format!("upload {}", item.path)),
-                ));
+                view.set_state(UploadState::Failed(e.user_message(&format!(
+                    "upload {}",
+                    crate::model::text::shown_name(&item.path)
+                ))));
                 return;
             }
         }

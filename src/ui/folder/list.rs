@@ -6,6 +6,7 @@ use super::Folder;
 use crate::app::browser;
 use crate::model::files;
 use crate::model::listing::{self, Entry};
+use crate::model::text;
 use leptos::prelude::*;
 
 /// Height of one row in whole pixels (so styles need no float formatting); must
@@ -54,13 +55,16 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         <div class="list-head" aria-hidden="true">
             <span>"Name"</span><span>"Size"</span><span>"Modified"</span><span></span>
         </div>
-        <div class="file-list" role="list" aria-label="Files and folders" aria-busy=move || folder.loading.get().to_string()
+        // The list is the spacer that holds the rows; the "empty" line beside it is
+        // no list item.
+        <div class="file-list"
             on:scroll=move |ev| {
                 let el: web_sys::Element = event_target(&ev);
                 scroll_top.set(el.scroll_top() as f64);
                 viewport.set(el.client_height() as f64);
             }>
-            <div class="spacer" style:height=move || format!("{}px", visible.with(Vec::len) * ROW_HEIGHT)>
+            <div class="spacer" role="list" aria-label="Files and folders" aria-busy=move || folder.loading.get().to_string()
+                style:height=move || format!("{}px", visible.with(Vec::len) * ROW_HEIGHT)>
                 {rows}
             </div>
             {move || empty().then(|| view! {
@@ -75,8 +79,9 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
             {move || {
                 let n = visible.with(Vec::len);
                 let total = folder.listing.with(|l| l.entries().len());
+                let items = text::count(total as u64, "item", "items");
                 let loading = if folder.loading.get() { " Loading…" } else { "" };
-                if n == total { format!("{total} items.{loading}") } else { format!("{n} of {total} items.{loading}") }
+                if n == total { format!("{items}.{loading}") } else { format!("{n} of {items}.{loading}") }
             }}
         </p>
     }
@@ -84,7 +89,9 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
 
 #[component]
 fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
-    let name = entry.name.clone();
+    // The name as stored, every character visible; the row may cut it short, so
+    // it is also the row's tooltip.
+    let name = text::shown_name(&entry.name);
     let is_folder = entry.is_folder();
     let size = if is_folder {
         String::new()
@@ -101,7 +108,8 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
     let opens =
         |class, text, label: String, dialog| dialog_button(folder, class, text, label, dialog);
     let view_button = preview.map(|_| {
-        let label = format!("Preview {}", entry.name);
+        // The visible text starts the accessible name (WCAG 2.5.3).
+        let label = format!("View {name}");
         opens(
             "button small",
             "View",
@@ -116,22 +124,22 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
     let rename_button = opens(
         "button small",
         "Rename",
-        format!("Rename {}", entry.name),
+        format!("Rename {name}"),
         Dialog::Rename(entry.clone()),
     );
     let move_button = opens(
         "button small",
         "Move",
-        format!("Move {}", entry.name),
+        format!("Move {name}"),
         Dialog::Move(entry.clone()),
     );
     let delete_button = opens(
         "button small danger",
         "Delete",
-        format!("Delete {}", entry.name),
+        format!("Delete {name}"),
         Dialog::Delete(entry.clone()),
     );
-    let actions_label = format!("Actions for {}", entry.name);
+    let actions_label = format!("Actions for {name}");
     let download = move |_| {
         let entry = entry.clone();
         leptos::task::spawn_local(async move {
@@ -139,7 +147,8 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
             match files::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
                 Ok(url) => browser::open_download(&url.url),
                 Err(e) => {
-                    let message = e.user_message(&format!("download {}", entry.name));
+                    let message =
+                        e.user_message(&format!("download {}", text::shown_name(&entry.name)));
                     folder.listing.update(|l| l.show_error(message));
                 }
             }
@@ -147,7 +156,7 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
     };
     view! {
         <div class="row" role="listitem" style:transform=format!("translateY({top}px)")>
-            <span class="name">
+            <span class="name" title=name.clone()>
                 {if is_folder {
                     view! {
                         <button class="link folder-link" on:click=move |_| folder.open(open_key.clone())>

@@ -12,6 +12,7 @@ use crate::app::browser;
 use crate::model::folder::{FolderListing, Load};
 use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
+use crate::model::text;
 use crate::ui::uploads::{UploadPanel, Uploads};
 use dialogs::{Dialog, DialogHost};
 use leptos::prelude::*;
@@ -107,6 +108,7 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
             .into_iter()
             .enumerate()
             .map(|(i, (label, prefix))| {
+                let label = text::shown_name(&label);
                 if i == last {
                     view! { <li><span aria-current="page">{label}</span></li> }.into_any()
                 } else {
@@ -131,11 +133,13 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
                     uploads.add(browser::read_dropped(entries).await, prefix);
                 });
             }>
+            // The page's one level-one heading; the breadcrumbs show where you are.
+            <h1 class="visually-hidden">"Your files"</h1>
             <nav aria-label="Breadcrumb"><ol class="crumbs">{crumbs}</ol></nav>
             <Toolbar folder=folder uploads=uploads />
             {move || folder.notice.get().map(|n| view! {
-                <p class="notice" role="status">{n}
-                    <button class="link" aria-label="Dismiss message" on:click=move |_| folder.notice.set(None)>"×"</button>
+                <p class="notice" role="status"><span class="notice-text">{n}</span>
+                    <button class="link dismiss" aria-label="Dismiss message" on:click=move |_| folder.notice.set(None)>"×"</button>
                 </p>
             })}
             {move || folder.error.get().map(|e| view! {

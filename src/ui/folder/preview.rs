@@ -5,6 +5,7 @@ use super::Folder;
 use crate::app::browser;
 use crate::model::files;
 use crate::model::listing::{self, Entry};
+use crate::model::text;
 use crate::ui::dialog::Modal;
 use leptos::prelude::*;
 
@@ -23,7 +24,8 @@ enum PreviewContent {
 #[component]
 pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
     let content = RwSignal::new(PreviewContent::Loading);
-    let name = entry.name.clone();
+    let name = text::shown_name(&entry.name);
+    let shown = name.clone();
     let kind = listing::preview_kind(&entry.name);
     leptos::task::spawn_local(async move {
         let session = folder.session();
@@ -34,9 +36,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
                         browser::open_in_new_tab(&url.url);
                         PreviewContent::Opened
                     }
-                    Err(e) => {
-                        PreviewContent::Failed(e.user_message(&format!("open {}", entry.name)))
-                    }
+                    Err(e) => PreviewContent::Failed(e.user_message(&format!("open {shown}"))),
                 }
             }
             Some(kind) => match files::read_start(&session, &entry.key, PREVIEW_BYTES).await {
@@ -52,9 +52,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
                         entry.size > PREVIEW_BYTES,
                     ),
                 },
-                Err(e) => {
-                    PreviewContent::Failed(e.user_message(&format!("preview {}", entry.name)))
-                }
+                Err(e) => PreviewContent::Failed(e.user_message(&format!("preview {shown}"))),
             },
             None => PreviewContent::Failed(
                 "This kind of file has no preview; download it instead.".into(),
@@ -74,7 +72,8 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
                 PreviewContent::Loading => view! { <p role="status">"Loading preview…"</p> }.into_any(),
                 PreviewContent::Image(url) => view! { <img class="preview-image" src=url alt=format!("Preview of {name}") /> }.into_any(),
                 PreviewContent::Text(text, cut) => view! {
-                    <pre class="preview-text">{text}</pre>
+                    // Focusable: a keyboard scrolls a long text.
+                    <pre class="preview-text" tabindex="0">{text}</pre>
                     {cut.then(|| view! { <p class="hint">"Only the beginning of the file is shown."</p> })}
                 }.into_any(),
                 PreviewContent::Opened => view! { <p>"The PDF opened in a new tab."</p> }.into_any(),

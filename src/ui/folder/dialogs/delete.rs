@@ -3,6 +3,7 @@
 use super::super::Folder;
 use crate::model::files;
 use crate::model::listing::Entry;
+use crate::model::text;
 use crate::ui::dialog::Modal;
 use leptos::prelude::*;
 
@@ -10,14 +11,16 @@ use leptos::prelude::*;
 pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
+    let name = text::shown_name(&entry.name);
     let what = if entry.is_folder() {
-        format!("the folder {} and everything in it", entry.name)
+        format!("the folder {name} and everything in it")
     } else {
-        entry.name.clone()
+        name.clone()
     };
     let confirm = move |_| {
         busy.set(true);
         let entry = entry.clone();
+        let name = name.clone();
         leptos::task::spawn_local(async move {
             let session = folder.session();
             let result = files::delete_entry(&session, &entry).await;
@@ -25,16 +28,16 @@ pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) ->
             match result {
                 Ok(()) => {
                     close.run(());
-                    folder.say(format!("{} deleted.", entry.name));
+                    folder.say(format!("{name} deleted."));
                     folder.reload();
                 }
-                Err(e) => problem.set(Some(e.user_message(&format!("delete {}", entry.name)))),
+                Err(e) => problem.set(Some(e.user_message(&format!("delete {name}")))),
             }
         });
     };
     view! {
         <Modal title="Delete?".to_string() on_close=close>
-            <p>"Delete " <strong>{what}</strong> "? This cannot be undone."</p>
+            <p>"Delete " <strong class="shown-name">{what}</strong> "? This cannot be undone."</p>
             {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
             <div class="dialog-actions">
                 <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>

@@ -4,24 +4,33 @@ use super::super::Folder;
 use crate::app::browser;
 use crate::model::files;
 use crate::model::listing::Entry;
+use crate::model::share_link::{self, LifetimeChoices};
+use crate::model::text;
 use crate::ui::dialog::Modal;
 use leptos::prelude::*;
 
-/// Lifetimes offered for share links, in seconds.
-const LINK_LIFETIMES: [(u64, &str); 4] = [
-    (900, "15 minutes"),
-    (3600, "1 hour"),
-    (43_200, "12 hours"),
-    (604_800, "7 days"),
-];
-
 #[component]
 pub(super) fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
-    let lifetime = RwSignal::new(3600u64);
+    // Offered once the credentials that will sign the link are known (renewed
+    // first when due): only lifetimes they outlive.
+    let choices = RwSignal::new(None::<LifetimeChoices>);
+    let lifetime = RwSignal::new(0u64);
     let link = RwSignal::new(None::<(String, u64, u64)>);
     let problem = RwSignal::new(None::<String>);
     let copied = RwSignal::new(false);
-    let name = entry.name.clone();
+    let name = text::shown_name(&entry.name);
+    leptos::task::spawn_local(async move {
+        let session = folder.session();
+        match session.credentials().await {
+            Ok(_) => {
+                let offered = share_link::lifetime_choices(session.credentials_seconds_left());
+                lifetime.set(offered.default);
+                choices.set(Some(offered));
+            }
+            Err(e) => problem.set(Some(e.user_message())),
+        }
+    });
+    let until = |secs: u64| browser::format_local((browser::now_millis() / 1000.0) as u64 + secs);
     let make = move |_| {
         let entry = entry.clone();
         copied.set(false);
@@ -41,17 +50,21 @@ pub(super) fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
     view! {
         <Modal title=format!("Link to {name}") on_close=close>
             <p>"Anyone with the link can download this file until it expires."</p>
-            <label for="link-life">"Link works for"</label>
-            <select id="link-life" on:change=move |ev| {
-                if let Ok(v) = event_target_value(&ev).parse() { lifetime.set(v); }
-            }>
-                {LINK_LIFETIMES.iter().map(|(secs, label)| view! {
-                    <option value=secs.to_string() selected=*secs == 3600>{*label}</option>
-                }).collect_view()}
-            </select>
-            <button class="button primary" id="make-link" on:click=make>"Create link"</button>
+            {move || choices.get().map(|offered| view! {
+                <label for="link-life">"Link works for"</label>
+                <select id="link-life" on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse() { lifetime.set(v); }
+                }>
+                    {offered.offered.iter().map(|&secs| view! {
+                        <option value=secs.to_string() selected=secs == offered.default>{text::duration(secs)}</option>
+                    }).collect_view()}
+                </select>
+                <p class="hint" id="link-until">"Until " {move || until(lifetime.get())}
+                    ". Your session's temporary AWS credentials sign the link, so it cannot work longer than they do."</p>
+                <button class="button primary" id="make-link" on:click=make.clone()>"Create link"</button>
+            })}
             {move || link.get().map(|(url, secs, asked)| {
-                let until = browser::format_local((browser::now_millis() / 1000.0) as u64 + secs);
+                let until = until(secs);
                 let capped = secs < asked;
                 view! {
                     <input type="text" readonly class="link-url" aria-label="Link" prop:value=url />

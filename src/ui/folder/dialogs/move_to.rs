@@ -4,6 +4,7 @@ use super::super::Folder;
 use super::prompt::{PromptDialog, PromptWork};
 use crate::model::files;
 use crate::model::listing::{self, Entry};
+use crate::model::text;
 use leptos::prelude::*;
 
 #[component]
@@ -16,16 +17,18 @@ pub(super) fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
         .strip_prefix(&root)
         .unwrap_or("")
         .to_string();
-    let title = format!("Move {}", entry.name);
+    let name = text::shown_name(&entry.name);
+    let title = format!("Move {name}");
     let start = move |typed: String| -> Result<PromptWork, String> {
         let target = listing::move_target(&root, &typed, &entry)?;
         let entry = entry.clone();
+        let name = name.clone();
         Ok(Box::pin(async move {
             let session = folder.session();
             files::move_entry(&session, &entry, &target)
                 .await
-                .map(|()| format!("{} moved.", entry.name))
-                .map_err(|e| e.user_message(&format!("move {}", entry.name)))
+                .map(|()| format!("{name} moved."))
+                .map_err(|e| e.user_message(&format!("move {name}")))
         }) as PromptWork)
     };
     view! {

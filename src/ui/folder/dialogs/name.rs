@@ -4,6 +4,7 @@ use super::super::Folder;
 use super::prompt::{PromptDialog, PromptWork};
 use crate::model::files;
 use crate::model::listing::{self, Entry};
+use crate::model::text;
 use leptos::prelude::*;
 
 /// New folder (no entry) or rename (an entry).
@@ -14,7 +15,7 @@ pub(super) fn NameDialog(
     close: Callback<()>,
 ) -> impl IntoView {
     let title = match &entry {
-        Some(e) => format!("Rename {}", e.name),
+        Some(e) => format!("Rename {}", text::shown_name(&e.name)),
         None => "New folder".to_string(),
     };
     let initial = entry.as_ref().map(|e| e.name.clone()).unwrap_or_default();
@@ -25,17 +26,19 @@ pub(super) fn NameDialog(
         Ok(Box::pin(async move {
             let session = folder.session();
             let prefix = folder.prefix.get_untracked();
+            let shown = text::shown_name(&name);
             match &entry {
                 None => files::create_folder(&session, &prefix, &name)
                     .await
-                    .map(|()| format!("Folder {name} created."))
-                    .map_err(|e| e.user_message(&format!("create folder {name}"))),
+                    .map(|()| format!("Folder {shown} created."))
+                    .map_err(|e| e.user_message(&format!("create folder {shown}"))),
                 Some(e) => {
+                    let old = text::shown_name(&e.name);
                     let suffix = if e.is_folder() { "/" } else { "" };
                     files::move_entry(&session, e, &format!("{prefix}{name}{suffix}"))
                         .await
-                        .map(|()| format!("{} renamed to {name}.", e.name))
-                        .map_err(|err| err.user_message(&format!("rename {} to {name}", e.name)))
+                        .map(|()| format!("{old} renamed to {shown}."))
+                        .map_err(|err| err.user_message(&format!("rename {old} to {shown}")))
                 }
             }
         }) as PromptWork)
