@@ -485,3 +485,42 @@ fn signing_out_aborts_unfinished_uploads_and_leaves_no_records_or_identity_cache
         "the unfinished upload was aborted"
     );
 }
+
+/// Storage that refuses to keep the sign-in (localStorage full, as in issue 19's
+/// storage item) is told once on the signed-in page, which goes on working: a
+/// reload would otherwise sign the user out without a word.
+#[test]
+fn a_sign_in_the_browser_cannot_store_is_told_and_the_page_goes_on() {
+    let stack = Stack::start("sessions-storage-full");
+    let browser = Browser::start();
+    browser.goto(&stack.app_url());
+    browser.wait_for("#keep-signed-in", 30);
+    let filled = browser.execute(
+        "let n = 0;
+         for (let size = 1 << 20; size >= 1; size >>= 1) {
+             const value = 'x'.repeat(size);
+             for (;;) {
+                 try { localStorage.setItem('filler.' + n++, value); } catch (e) { break; }
+             }
+         }
+         try { localStorage.setItem('cubby.probe', '{}'); return 'not full'; }
+         catch (e) { return e.name; }",
+        json!([]),
+    );
+    assert_eq!(filled, json!("QuotaExceededError"));
+    sign_in(&browser, &stack, true);
+    browser.wait_for_text("This folder is empty", 30);
+    let notices: Vec<String> = browser
+        .find_all(".notice")
+        .iter()
+        .map(|n| n.text())
+        .collect();
+    browser.screenshot_to_output("sign_in_not_stored");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains("The browser would not store your sign-in"),
+        "{notices:?}"
+    );
+    assert!(stored_tokens(&browser).is_null(), "nothing was stored");
+    assert_signed_in(&browser, "after a sign-in the browser could not store");
+}

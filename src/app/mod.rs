@@ -10,7 +10,7 @@ mod signed_in;
 mod stored;
 
 pub use signed_in::{sign_in_again, watch_session};
-pub use stored::{drop_stale_upload_records, save_tokens, UploadRecords};
+pub use stored::{drop_stale_upload_records, hear_storage_problems, save_tokens, UploadRecords};
 
 use crate::config::Config;
 use crate::model::auth::{self, AuthError, PendingSignIn, Tokens};
@@ -202,7 +202,8 @@ async fn open_session(config: Rc<Config>, mut tokens: Tokens) -> Result<Session,
         Some(id) => id,
         None => {
             let id = auth::get_identity_id(&config, &Fetch, &tokens).await?;
-            storage::set(Store::Local, &cache_key, &id);
+            // Only a cache: without it the next load asks GetId again.
+            let _ = storage::set(Store::Local, &cache_key, &id);
             id
         }
     };

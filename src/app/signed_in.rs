@@ -137,7 +137,11 @@ pub fn sign_in_again(session: &Session) -> Result<(), String> {
     let bytes = random::bytes::<64>()?;
     let (url, pending) =
         auth::begin_sign_in(&session.config, &bytes, keep).map_err(|e| e.user_message())?;
-    storage::set(Store::Local, keys::REAUTH_STATE, &pending.state);
+    // Without the state stored, the popup would not know it answers this tab: sign
+    // in in this page instead (unfinished uploads resume from their records).
+    if !storage::set(Store::Local, keys::REAUTH_STATE, &pending.state) {
+        return start_sign_in(&session.config, keep);
+    }
     let popup = web_sys::window().and_then(|w| {
         w.open_with_url_and_target_and_features(&url, "cubby-sign-in", "popup,width=520,height=700")
             .ok()

@@ -8,6 +8,8 @@ use crate::model::auth::Tokens;
 use crate::model::storage_keys as keys;
 use crate::model::transfers::{self, ResumeStore};
 use crate::web::storage::{self, Store};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 pub(super) fn load_tokens(config: &Config) -> Option<Tokens> {
     [Store::Session, Store::Local]
@@ -18,15 +20,60 @@ pub(super) fn load_tokens(config: &Config) -> Option<Tokens> {
 
 /// Persists tokens where the user chose: this browser session (each tab's
 /// sessionStorage, shared between open tabs over the channel), or across restarts.
+/// When the browser refuses (storage full or turned off for the site), the session
+/// goes on from memory and the page is told once ([`hear_storage_problems`]): a
+/// reload or another tab would not find it.
 pub fn save_tokens(tokens: &Tokens) {
     let (keep, drop) = if tokens.keep_signed_in {
         (Store::Local, Store::Session)
     } else {
-        storage::set(Store::Local, keys::SESSION_ONLY_TABS, "1");
         (Store::Session, Store::Local)
     };
-    storage::set(keep, keys::TOKENS, &tokens.to_json());
+    let flagged = tokens.keep_signed_in || storage::set(Store::Local, keys::SESSION_ONLY_TABS, "1");
+    let stored = storage::set(keep, keys::TOKENS, &tokens.to_json());
     storage::remove(drop, keys::TOKENS);
+    if !(stored && flagged) {
+        storage_refused(
+            "The browser would not store your sign-in (its storage is full or turned off \
+             for this site): you stay signed in on this page, but a reload or another tab \
+             will ask you to sign in again.",
+        );
+    }
+}
+
+/// Who hears a storage problem (the signed-in page's notice).
+type Hear = Rc<dyn Fn(String)>;
+
+thread_local! {
+    /// Who hears storage problems.
+    static STORAGE_LISTENER: RefCell<Option<Hear>> = const { RefCell::new(None) };
+    /// One told before anyone listened.
+    static STORAGE_EARLIER: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Whether this page load has told of one already.
+    static STORAGE_TOLD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Tells the page, once per load, that the browser refused to store something it
+/// needs to keep (issue: nothing that fails to be kept may fail silently).
+pub(super) fn storage_refused(message: &str) {
+    if STORAGE_TOLD.with(|told| told.replace(true)) {
+        return;
+    }
+    match STORAGE_LISTENER.with(|l| l.borrow().clone()) {
+        Some(hear) => hear(message.to_string()),
+        None => STORAGE_EARLIER.with(|e| *e.borrow_mut() = Some(message.to_string())),
+    }
+}
+
+/// Sets who hears that the browser refused to store the sign-in (the signed-in
+/// page's notice); one told before this call is heard at once.
+pub fn hear_storage_problems(hear: impl Fn(String) + 'static) {
+    let hear: Hear = Rc::new(hear);
+    STORAGE_LISTENER.with(|l| *l.borrow_mut() = Some(hear.clone()));
+    let earlier = STORAGE_EARLIER.with(|e| e.borrow_mut().take());
+    if let Some(message) = earlier {
+        hear(message);
+    }
 }
 
 pub(super) fn clear_tokens() {

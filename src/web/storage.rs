@@ -21,6 +21,7 @@ pub fn get(store: Store, key: &str) -> Option<String> {
 }
 
 /// Stores a value; `false` when storage is unavailable or full.
+#[must_use = "a refused write (storage full or turned off) is told to the user or handled"]
 pub fn set(store: Store, key: &str, value: &str) -> bool {
     storage(store).is_some_and(|s| s.set_item(key, value).is_ok())
 }

@@ -94,6 +94,10 @@ impl Folder {
 pub fn FolderView(session: Rc<Session>) -> impl IntoView {
     let root = session.root_prefix();
     let folder = Folder::new(session);
+    crate::app::hear_storage_problems(move |message| {
+        // The view may be gone (signed out) by the time a refresh's save fails.
+        let _ = folder.notice.try_set(Some(message));
+    });
     folder.reload();
     let uploads = Uploads::new(
         folder.session.get_value(),
