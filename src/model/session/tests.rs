@@ -1,5 +1,6 @@
 use super::credentials::continues;
 use super::*;
+use crate::model::message;
 use crate::model::testing::{self, ready, tokens};
 use crate::model::transport::{send_plainly, HttpResult, SendResult};
 
@@ -197,4 +198,55 @@ fn access_denied_and_network_errors_say_what_to_do() {
     assert!(message.contains("permission"), "{message}");
     let message = CallError::Network(NetworkError("reset".into())).user_message("upload a.txt");
     assert!(message.contains("S3 did not answer"), "{message}");
+}
+
+#[test]
+fn aws_codes_never_lead_a_message_they_go_in_the_details_line() {
+    let response = http::Response::builder()
+        .status(400)
+        .header("x-amz-request-id", "REQ1")
+        .body(
+            b"<Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed</Message></Error>"
+                .to_vec(),
+        )
+        .unwrap();
+    let error = CallError::S3(s3::parse_list_objects(response).unwrap_err());
+    let message = error.user_message("delete x");
+    let (plain, details) = message::split(&message);
+    assert_eq!(plain, "Could not delete x. S3 refused the request.");
+    assert_eq!(
+        details,
+        Some("S3 error MalformedXML (HTTP 400): The XML you provided was not well-formed [request id REQ1]")
+    );
+    assert_eq!(error.plain_message("delete x"), plain);
+
+    // Known codes too: plain advice first, the code only in the details line.
+    for (status, code, advice) in [
+        (403, "InvalidAccessKeyId", "Sign in again."),
+        (400, "ExpiredToken", "Sign in again."),
+        (403, "AccessDenied", "permission"),
+        (503, "SlowDown", "S3 is busy"),
+        (500, "SomethingNew", "S3 is busy"),
+    ] {
+        let body = format!("<Error><Code>{code}</Code></Error>");
+        let response = http::Response::builder()
+            .status(status)
+            .body(body.into_bytes())
+            .unwrap();
+        let message = CallError::S3(s3::parse_list_objects(response).unwrap_err())
+            .user_message("list this folder");
+        let (plain, details) = message::split(&message);
+        assert!(
+            plain.starts_with("Could not list this folder. "),
+            "{message}"
+        );
+        assert!(plain.contains(advice), "{message}");
+        assert!(
+            !plain.contains(code) && !plain.contains("HTTP"),
+            "{message}"
+        );
+        assert!(details.is_some_and(|d| d.contains(code)), "{message}");
+    }
+    let message = CallError::Network(NetworkError("reset".into())).user_message("upload a.txt");
+    assert_eq!(message::split(&message).1, Some("network error: reset"));
 }
