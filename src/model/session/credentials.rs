@@ -72,21 +72,35 @@ impl Session {
     }
 
     async fn refresh_credentials(&self) -> Result<Credentials, AuthError> {
-        if self.tokens.borrow().needs_refresh(self.env.now_secs()) {
+        let due = self.tokens.borrow().needs_refresh(self.env.now_secs());
+        if due {
             self.refresh_tokens().await?;
         }
+        let credentials = match self.fetch_credentials().await {
+            // The identity pool refused an id token we thought good (its clock
+            // says expired): a new id token, once, before the session is ended.
+            Err(AuthError::Identity(e)) if e.is_not_authorized() && !due => {
+                self.refresh_tokens().await?;
+                self.fetch_credentials().await?
+            }
+            other => other?,
+        };
+        self.credentials_obtained
+            .set(epoch_secs(self.signing_time()));
+        *self.credentials.borrow_mut() = Some(credentials.clone());
+        Ok(credentials)
+    }
+
+    /// GetCredentialsForIdentity with the current id token.
+    async fn fetch_credentials(&self) -> Result<Credentials, AuthError> {
         let tokens = self.tokens();
-        let credentials = auth::get_credentials(
+        auth::get_credentials(
             &self.config,
             self.transport.as_ref(),
             &self.identity_id,
             &tokens,
         )
-        .await?;
-        self.credentials_obtained
-            .set(epoch_secs(self.signing_time()));
-        *self.credentials.borrow_mut() = Some(credentials.clone());
-        Ok(credentials)
+        .await
     }
 
     /// New id and access tokens, one tab at a time (see [`refresh_shared`]).
