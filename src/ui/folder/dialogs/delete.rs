@@ -4,6 +4,7 @@ use super::super::Folder;
 use crate::model::files;
 use crate::model::listing::Entry;
 use crate::ui::dialog::Modal;
+use crate::ui::message::message_view;
 use leptos::prelude::*;
 
 #[component]
@@ -35,7 +36,7 @@ pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) ->
     view! {
         <Modal title="Delete?".to_string() on_close=close>
             <p>"Delete " <strong>{what}</strong> "? This cannot be undone."</p>
-            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
+            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{message_view(p)}</p> })}
             <div class="dialog-actions">
                 <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
                 <button class="button danger" id="confirm-delete" disabled=move || busy.get() on:click=confirm>

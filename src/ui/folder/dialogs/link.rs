@@ -5,6 +5,7 @@ use crate::app::browser;
 use crate::model::files;
 use crate::model::listing::Entry;
 use crate::ui::dialog::Modal;
+use crate::ui::message::message_view;
 use leptos::prelude::*;
 
 /// Lifetimes offered for share links, in seconds.
@@ -63,7 +64,7 @@ pub(super) fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
                     })}
                 }
             })}
-            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
+            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{message_view(p)}</p> })}
             <div class="dialog-actions">
                 <button class="button" on:click=move |_| close.run(())>"Close"</button>
             </div>
