@@ -680,7 +680,7 @@ fn share_link(browser: &Browser, name: &str) -> String {
 fn viewed_url(browser: &Browser, name: &str) -> String {
     let page = browser.current_tab();
     let before = browser.tabs();
-    click_labelled(browser, &format!("Preview {name}"));
+    click_labelled(browser, &format!("View {name}"));
     let mut tab = None;
     wait_until("the PDF tab", 30, browser, || {
         tab = browser.tabs().into_iter().find(|t| !before.contains(t));
@@ -801,4 +801,154 @@ fn a_cross_origin_page_that_opens_cubby_cannot_reach_it_later() {
         browser.execute("return window.opened.closed", json!([])),
         json!(true)
     );
+}
+
+/// Clicks the toolbar's Refresh button.
+fn click_refresh(browser: &Browser) {
+    let clicked = browser.execute(
+        "const b = [...document.querySelectorAll('.toolbar button')]
+             .find(b => b.textContent.trim() == 'Refresh');
+         if (b) { b.click(); return true; }
+         return false;",
+        json!([]),
+    );
+    assert_eq!(clicked, json!(true), "a Refresh button");
+}
+
+/// The text of the item count line (empty when no count is shown).
+fn count_text(browser: &Browser) -> String {
+    browser
+        .execute(
+            "const c = document.querySelector('.status.count'); return c ? c.textContent : ''",
+            json!([]),
+        )
+        .as_str()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// The server forgets the credentials it issued (S3 then answers
+/// `InvalidAccessKeyId`): Refresh gets new ones silently and lists the folder,
+/// without a reload of the page and without any error text.
+#[test]
+fn forgotten_credentials_heal_without_a_reload() {
+    let stack = Stack::start("lost-session");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+    let native = NativeClient::for_signed_in_user(&stack, &browser);
+    native.put(&native.key("kept.txt"), b"kept");
+    click_refresh(&browser);
+    wait_for_rows(&browser, &["kept.txt"]);
+    // A marker that survives only as long as the page is not reloaded.
+    browser.execute("window.__not_reloaded = true", json!([]));
+
+    let control = stack.control();
+    control.forget_credentials();
+    let native = NativeClient::for_signed_in_user(&stack, &browser);
+    native.put(&native.key("added.txt"), b"added");
+    let lists = stack.s3_requests("ListObjectsV2");
+    click_refresh(&browser);
+    wait_for_rows(&browser, &["kept.txt", "added.txt"]);
+    wait_until("the listing to end", 30, &browser, || {
+        browser.execute(
+            "return document.querySelector('.file-list').getAttribute('aria-busy')",
+            json!([]),
+        ) == json!("false")
+    });
+    assert!(
+        stack.s3_requests("ListObjectsV2") >= lists + 2,
+        "refused once, then listed with new credentials"
+    );
+    let body = browser.text("body");
+    for error in [
+        "InvalidAccessKeyId",
+        "Could not",
+        "S3 error",
+        "session has ended",
+    ] {
+        assert!(!body.contains(error), "no {error:?} on the page:\n{body}");
+    }
+    assert!(browser.find(".panel.error").is_none(), "no error panel");
+    assert_eq!(
+        browser.execute("return window.__not_reloaded === true", json!([])),
+        json!(true),
+        "healed without a reload"
+    );
+    browser.screenshot_to_output("lost_session_healed");
+}
+
+/// On a slow network Refresh keeps the rows with a busy state at the top of the
+/// list and no count; a failed listing keeps the rows beside its error (plain
+/// words first, S3's code in the details line) and shows no count.
+#[test]
+fn slow_and_failing_listings_keep_the_rows() {
+    let stack = Stack::start("keep-rows");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    browser.wait_for_text("This folder is empty", 30);
+    let native = NativeClient::for_signed_in_user(&stack, &browser);
+    native.put(&native.key("one.txt"), b"1");
+    native.put(&native.key("two.txt"), b"2");
+    click_refresh(&browser);
+    wait_for_rows(&browser, &["one.txt", "two.txt"]);
+    wait_until("the count", 30, &browser, || {
+        count_text(&browser) == "2 items."
+    });
+
+    // Slow: the rows stay, the list is busy, no count.
+    let control = stack.control();
+    control.set_latency(std::time::Duration::from_millis(3000));
+    click_refresh(&browser);
+    wait_until("the busy state", 10, &browser, || {
+        browser.execute(
+            "return document.querySelector('.file-list').getAttribute('aria-busy')",
+            json!([]),
+        ) == json!("true")
+    });
+    let rows = row_names(&browser);
+    assert!(
+        rows.iter().any(|r| r == "one.txt") && rows.iter().any(|r| r == "two.txt"),
+        "the rows stay while loading: {rows:?}"
+    );
+    let busy = browser.execute(
+        "const b = document.querySelector('#list-busy');
+         return b ? getComputedStyle(b).visibility : 'missing'",
+        json!([]),
+    );
+    assert_eq!(busy, json!("visible"), "a visible busy state");
+    assert_eq!(count_text(&browser), "", "no count while loading");
+    browser.screenshot_to_output("listing_slow");
+    control.set_latency(std::time::Duration::ZERO);
+    wait_until("the count again", 30, &browser, || {
+        count_text(&browser) == "2 items."
+    });
+
+    // Failing: every attempt of the listing fails; the rows stay beside the error.
+    control.fail_next(
+        cubby_core::retry::MAX_ATTEMPTS as usize,
+        cubby_emulator::FaultKind::InternalError,
+        Some("ListObjectsV2"),
+    );
+    click_refresh(&browser);
+    let error = browser.wait_for(".panel.error", 30);
+    let text = error.text();
+    assert!(text.starts_with("Could not list this folder."), "{text}");
+    let details = browser.text(".panel.error .details");
+    assert!(details.contains("InternalError"), "{details}");
+    let plain = browser.text(".panel.error .plain");
+    assert!(!plain.contains("InternalError"), "{plain}");
+    drop(error);
+    let rows = row_names(&browser);
+    assert!(
+        rows.iter().any(|r| r == "one.txt") && rows.iter().any(|r| r == "two.txt"),
+        "the rows stay beside the error: {rows:?}"
+    );
+    let count = count_text(&browser);
+    assert!(
+        !count.contains("items"),
+        "no count for a failed listing: {count:?}"
+    );
+    browser.screenshot_to_output("listing_failed");
 }

@@ -1117,3 +1117,107 @@ mod lost_answers {
             .is_empty());
     }
 }
+
+// ------------------------------------------------------------ a lost session
+
+mod lost_session {
+    //! The service forgets the credentials it issued (as after losing its session
+    //! store): the app's model gets new ones silently and the call succeeds.
+
+    use super::*;
+    use cubby::model::auth::Tokens;
+    use cubby::model::files;
+    use cubby::model::session::{Env as ModelEnv, LocalOnly, Session as ModelSession};
+    use cubby::model::transport::{
+        send_plainly, LocalFuture, NetworkError, SendOptions, SendResult, Transport,
+    };
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// The model's transport over reqwest, counting GetCredentialsForIdentity calls.
+    struct Counting {
+        http: reqwest::Client,
+        credentials_requests: Cell<u32>,
+    }
+
+    impl Transport for Counting {
+        fn send(
+            &self,
+            request: http::Request<Vec<u8>>,
+            options: SendOptions,
+        ) -> LocalFuture<'_, SendResult> {
+            let target = request.headers().get("x-amz-target");
+            if target.is_some_and(|t| t.as_bytes().ends_with(b".GetCredentialsForIdentity")) {
+                self.credentials_requests
+                    .set(self.credentials_requests.get() + 1);
+            }
+            let http = self.http.clone();
+            send_plainly(request, &options, move |request| {
+                Box::pin(async move {
+                    match http
+                        .execute(reqwest::Request::try_from(request).unwrap())
+                        .await
+                    {
+                        Ok(response) => Ok(into_http(response).await),
+                        Err(e) => Err(NetworkError(e.to_string())),
+                    }
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn forgotten_credentials_are_fetched_again_silently_and_the_call_succeeds() {
+        let env = env().await;
+        let alice = env.sign_in("alice", "Alice-Password-1").await;
+        let transport = Rc::new(Counting {
+            http: env.http.clone(),
+            credentials_requests: Cell::new(0),
+        });
+        let tokens = Tokens {
+            claims: id_token::decode(alice.tokens.id_token.expose()).unwrap(),
+            id_token: alice.tokens.id_token.clone(),
+            refresh_token: alice.tokens.refresh_token.clone().unwrap(),
+            keep_signed_in: false,
+        };
+        let session = ModelSession::new(
+            Rc::new(env.config.clone()),
+            transport.clone(),
+            ModelEnv {
+                now: device_now,
+                sleep: |_| Box::pin(tokio::time::sleep(Duration::from_millis(1))),
+                random_fraction: || 0.5,
+            },
+            tokens,
+            alice.identity_id,
+            Some(alice.credentials),
+            Rc::new(LocalOnly),
+        )
+        .unwrap();
+        let root = session.root_prefix();
+        files::put_bytes(&session, &format!("{root}a.txt"), b"a".to_vec(), None, true)
+            .await
+            .unwrap();
+        assert_eq!(transport.credentials_requests.get(), 0);
+
+        let control = env.emu.control();
+        control.forget_credentials();
+        control.reset_stats();
+        let page = files::list_page(&session, &root, None).await;
+        let page = page.expect("the listing succeeds after a silent refetch");
+        let names: Vec<&str> = page.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["a.txt"]);
+        assert_eq!(
+            transport.credentials_requests.get(),
+            1,
+            "exactly one GetCredentialsForIdentity"
+        );
+        let lists = control.stats().s3_requests.get("ListObjectsV2").copied();
+        assert_eq!(lists, Some(2), "refused once, then sent again once");
+        assert_eq!(
+            control.stats().token_requests.get("refresh_token"),
+            None,
+            "the id token was still good: no token refresh"
+        );
+    }
+}

@@ -117,10 +117,21 @@ fn is_transient(code: &str) -> bool {
     )
 }
 
-fn is_expired_credentials(code: &str) -> bool {
+/// The one rule for stale credentials: the service no longer takes the temporary
+/// credentials the call was signed with (expired, or forgotten as after a restart of
+/// the service's session store), so new ones are fetched and the call is sent again
+/// once. S3: `ExpiredToken`, `InvalidToken` (400) and `InvalidAccessKeyId` (403,
+/// an access key S3 does not know); STS: `ExpiredTokenException`. Not
+/// `SignatureDoesNotMatch`: that is a signing (or clock) fault, which fresh
+/// credentials would not mend. AWS S3 API Reference, "Error responses".
+pub fn is_stale_credentials(code: &str) -> bool {
     matches!(
         code,
-        "ExpiredToken" | "InvalidToken" | "ExpiredTokenException" | "TokenRefreshRequired"
+        "ExpiredToken"
+            | "InvalidToken"
+            | "InvalidAccessKeyId"
+            | "ExpiredTokenException"
+            | "TokenRefreshRequired"
     )
 }
 
@@ -177,7 +188,7 @@ pub fn classify(failure: &Failure, attempts: &Attempts) -> RetryDecision {
         }
     }
 
-    if is_expired_credentials(code) {
+    if is_stale_credentials(code) {
         return if attempts.credentials_refreshed {
             RetryDecision::DoNotRetry
         } else {

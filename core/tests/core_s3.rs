@@ -1439,15 +1439,26 @@ fn retry_decisions() {
     ] {
         assert_eq!(decide(status, code), DoNotRetry, "{status:?} {code:?}");
     }
-    for code in ["ExpiredToken", "InvalidToken"] {
-        assert_eq!(decide(Some(400), Some(code)), RefreshCredentialsThenRetry);
+    // Stale credentials, whatever the status: InvalidAccessKeyId is S3's 403 for
+    // an access key it no longer knows.
+    for (status, code) in [
+        (400, "ExpiredToken"),
+        (400, "InvalidToken"),
+        (403, "InvalidAccessKeyId"),
+    ] {
+        assert_eq!(
+            decide(Some(status), Some(code)),
+            RefreshCredentialsThenRetry,
+            "{code}"
+        );
+        assert!(cubby_core::retry::is_stale_credentials(code));
         let once = Attempts {
             made: 2,
             credentials_refreshed: true,
             clock_corrected: false,
         };
         assert_eq!(
-            classify(&Failure::http(400, Some(code), 0), &once),
+            classify(&Failure::http(status, Some(code), 0), &once),
             DoNotRetry
         );
     }

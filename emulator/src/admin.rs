@@ -10,6 +10,7 @@
 //! | `POST /__admin/clock` | `{"shiftSeconds":3600}` |
 //! | `POST /__admin/lifetimes` | any of the config's `lifetimes` fields |
 //! | `POST /__admin/expire-credentials` | - |
+//! | `POST /__admin/forget-credentials` | - |
 //! | `POST /__admin/network-down` | `{"seconds":5}` |
 //! | `POST /__admin/reset` | - (clears faults, clock shift, lifetimes, counters) |
 //! | `GET /__admin/config` | - (the app `config.json`) |
@@ -127,6 +128,10 @@ async fn route(control: &Control, req: Request<Incoming>) -> Resp {
         }
         (Method::POST, "/__admin/expire-credentials") => {
             control.expire_credentials();
+            ok()
+        }
+        (Method::POST, "/__admin/forget-credentials") => {
+            control.forget_credentials();
             ok()
         }
         (Method::POST, "/__admin/network-down") => {

@@ -248,6 +248,13 @@ impl Control {
         }
     }
 
+    /// Forgets every issued credential, as a service that lost its session store
+    /// would: the next S3 request signed with one gets `InvalidAccessKeyId` (403),
+    /// and GetCredentialsForIdentity issues new ones as usual.
+    pub fn forget_credentials(&self) {
+        self.state.lock().credentials.clear();
+    }
+
     /// Revokes every refresh token issued so far, as an administrator's global
     /// sign-out does: the next refresh gets `invalid_grant`. Issued id tokens and
     /// credentials live on until they expire.

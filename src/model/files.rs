@@ -390,10 +390,10 @@ fn names<'a>(root: &str, keys: impl Iterator<Item = &'a String>) -> String {
     out.join(", ")
 }
 
-/// Why a step failed, as the sentence a failed call gives (without its full stop,
-/// which [`CallError::Incomplete`]'s message adds).
+/// Why a step failed, as the sentence a failed call gives (its plain words,
+/// without their full stop, which [`CallError::Incomplete`]'s message adds).
 fn why(e: &CallError, what: &str) -> String {
-    e.user_message(what).trim_end_matches('.').to_string()
+    e.plain_message(what).trim_end_matches('.').to_string()
 }
 
 /// The first `max_bytes` of an object (for previews).

@@ -1,6 +1,8 @@
 //! The open folder: its listing, loaded page by page (rows appear after the first
-//! page), sorted, reloaded. Components keep a [`FolderListing`] in a signal,
-//! render it and call its operations; [`Load::run`] fetches the pages.
+//! page), sorted, reloaded. A reload keeps the rows on screen until the new
+//! listing is whole, and a failed one keeps them beside its error; the item count
+//! is known only for a whole listing. Components keep a [`FolderListing`] in a
+//! signal, render it and call its operations; [`Load::run`] fetches the pages.
 
 use crate::model::files::{self, FolderPage};
 use crate::model::listing::{self, Entry, Sort};
@@ -11,6 +13,11 @@ use crate::model::session::{CallError, Session};
 pub struct FolderListing {
     prefix: String,
     entries: Vec<Entry>,
+    /// The pages of a reload so far, shown in place of `entries` once the last
+    /// one came; `None` when pages go straight to `entries` (a folder opened).
+    incoming: Option<Vec<Entry>>,
+    /// `entries` are the whole folder, as its last load that finished listed it.
+    complete: bool,
     loading: bool,
     error: Option<String>,
     sort: Sort,
@@ -35,6 +42,8 @@ impl FolderListing {
         FolderListing {
             prefix,
             entries: Vec::new(),
+            incoming: None,
+            complete: false,
             loading: true,
             error: None,
             sort: Sort::default(),
@@ -49,6 +58,8 @@ impl FolderListing {
     }
 
     /// Its entries so far, in [`FolderListing::sort`] order once a load is done.
+    /// While a reload runs (and after it failed), the entries of the listing
+    /// before it.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
@@ -56,6 +67,13 @@ impl FolderListing {
     /// Whether pages are still coming.
     pub fn loading(&self) -> bool {
         self.loading
+    }
+
+    /// How many items the folder holds, when that is known: the last load
+    /// finished and listed it whole. `None` while a load runs, after a listing
+    /// failed, and for a listing that stopped part way.
+    pub fn count(&self) -> Option<usize> {
+        (self.complete && !self.loading).then_some(self.entries.len())
     }
 
     /// Why the last load stopped, for people.
@@ -73,13 +91,15 @@ impl FolderListing {
         self.error = Some(message);
     }
 
-    /// Starts listing the folder afresh: empties it and returns the load to
-    /// [`Load::run`]. Pages of any earlier load are ignored from now on.
+    /// Starts listing the folder afresh and returns the load to [`Load::run`]. The
+    /// entries on screen stay until the new listing is whole (then it replaces
+    /// them) or fails (then they stay beside the error). Pages of any earlier load
+    /// are ignored from now on.
     pub fn reload(&mut self) -> Load {
         self.generation += 1;
         self.loading = true;
         self.error = None;
-        self.entries.clear();
+        self.incoming = (!self.entries.is_empty()).then(Vec::new);
         self.pages = 0;
         Load {
             prefix: self.prefix.clone(),
@@ -87,9 +107,12 @@ impl FolderListing {
         }
     }
 
-    /// Goes to the folder `prefix` and starts listing it.
+    /// Goes to the folder `prefix` and starts listing it: the rows of the folder
+    /// before go at once.
     pub fn open(&mut self, prefix: String) -> Load {
         self.prefix = prefix;
+        self.entries.clear();
+        self.complete = false;
         self.reload()
     }
 
@@ -115,21 +138,33 @@ impl FolderListing {
             Ok(page) => {
                 self.pages += 1;
                 let last = page.next.is_none();
-                self.entries.extend(page.entries);
+                if let Some(incoming) = &mut self.incoming {
+                    incoming.extend(page.entries);
+                    if last {
+                        self.entries = std::mem::take(incoming);
+                        self.incoming = None;
+                    }
+                } else {
+                    self.entries.extend(page.entries);
+                }
                 // Sort after the first page, then now and then, and at the end:
                 // re-sorting a growing list after every page would cost
                 // O(pages² · n log n) in a 100,000-object folder.
-                if last || self.pages.is_power_of_two() {
+                let shown = self.incoming.is_none();
+                if last || (shown && self.pages.is_power_of_two()) {
                     listing::sort_entries(&mut self.entries, self.sort);
                 }
                 if last {
                     self.loading = false;
+                    self.complete = true;
                 }
                 page.next
             }
             Err(e) => {
                 self.error = Some(e.user_message("list this folder"));
                 self.loading = false;
+                self.incoming = None;
+                self.complete = false;
                 None
             }
         }
@@ -239,6 +274,63 @@ mod tests {
         assert_eq!(names(&listing), ["a"], "what came stays");
         listing.reload();
         assert_eq!(listing.error(), None, "a reload clears the error");
+    }
+
+    #[test]
+    fn a_reload_keeps_the_rows_until_the_new_listing_is_whole() {
+        let mut listing = FolderListing::new("private/me/".into());
+        let first = listing.reload();
+        assert_eq!(listing.count(), None, "not known before the first listing");
+        listing.take_page(&first, page(&["a", "b"], None));
+        assert_eq!(listing.count(), Some(2));
+
+        let again = listing.reload();
+        assert!(listing.loading());
+        assert_eq!(names(&listing), ["a", "b"], "the rows stay while loading");
+        assert_eq!(listing.count(), None, "no count while loading");
+        listing.take_page(&again, page(&["c"], Some("t")));
+        assert_eq!(
+            names(&listing),
+            ["a", "b"],
+            "a part of the new listing waits"
+        );
+        assert_eq!(listing.count(), None);
+        listing.take_page(&again, page(&["b", "d"], None));
+        assert_eq!(names(&listing), ["b", "c", "d"], "replaced when whole");
+        assert!(!listing.loading());
+        assert_eq!(listing.count(), Some(3));
+    }
+
+    #[test]
+    fn a_failed_reload_keeps_the_rows_beside_the_error_and_has_no_count() {
+        let mut listing = FolderListing::new("private/me/".into());
+        let first = listing.reload();
+        listing.take_page(&first, page(&["a", "b"], None));
+        let again = listing.reload();
+        listing.take_page(&again, page(&["c"], Some("t")));
+        let failure = CallError::Network(crate::model::transport::NetworkError("reset".into()));
+        assert_eq!(listing.take_page(&again, Err(failure.clone())), None);
+        assert_eq!(names(&listing), ["a", "b"], "the rows stay");
+        assert_eq!(
+            listing.error(),
+            Some(failure.user_message("list this folder").as_str())
+        );
+        assert!(!listing.loading());
+        assert_eq!(listing.count(), None, "no count for a failed listing");
+
+        // A folder opened afresh that fails part way: what came stays, no count.
+        let open = listing.open("private/me/photos/".into());
+        assert!(listing.entries().is_empty(), "another folder's rows go");
+        listing.take_page(&open, page(&["p"], Some("t")));
+        listing.take_page(&open, Err(failure));
+        assert_eq!(names(&listing), ["p"]);
+        assert_eq!(listing.count(), None, "an incomplete listing has no count");
+
+        // Another action's error beside a whole listing keeps its count.
+        let whole = listing.reload();
+        listing.take_page(&whole, page(&["p", "q"], None));
+        listing.show_error("Could not download q.".into());
+        assert_eq!(listing.count(), Some(2));
     }
 
     #[test]

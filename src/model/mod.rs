@@ -5,6 +5,7 @@ pub mod auth;
 pub mod files;
 pub mod folder;
 pub mod listing;
+pub mod message;
 pub mod session;
 pub mod share_link;
 pub mod storage_keys;

@@ -3,6 +3,7 @@
 
 mod dialog;
 mod folder;
+mod message;
 mod shell;
 mod signin;
 mod uploads;

@@ -12,6 +12,7 @@ use crate::model::transfers::queue::{
 };
 use crate::model::transfers::ResumeStore;
 use crate::ui::dialog::Modal;
+use crate::ui::message::message_view;
 use futures::channel::oneshot;
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -244,7 +245,7 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
             <span class="upload-name" title=label.clone()>{label.clone()}</span>
             <progress aria-label=format!("Upload of {label}") max=size.max(1).to_string()
                 value=move || sent.get().to_string()></progress>
-            <span class="upload-status" role="status">{status}</span>
+            <span class="upload-status" role="status">{move || message_view(status())}</span>
             {move || pausable.get().then(|| {
                 let pause_label = pause_label.clone();
                 view! {

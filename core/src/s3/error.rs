@@ -231,6 +231,13 @@ impl S3Error {
                 || (self.code().is_none() && self.inner.status == Some(403)))
     }
 
+    /// S3 no longer takes the credentials the request was signed with
+    /// ([`crate::retry::is_stale_credentials`]: `ExpiredToken`, `InvalidToken`,
+    /// `InvalidAccessKeyId`): fresh credentials mend it.
+    pub fn is_stale_credentials(&self) -> bool {
+        self.is_service_error() && self.code().is_some_and(crate::retry::is_stale_credentials)
+    }
+
     /// The retry classifier's view of this error. `local_time` is the uncorrected
     /// device clock (epoch seconds) when the response arrived. Errors that had no
     /// response (bad input, signing) are described as a 400 without a code, which

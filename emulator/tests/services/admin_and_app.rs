@@ -203,6 +203,18 @@ async fn admin_endpoint_drives_faults_and_reports_stats() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(env.emu.control().lifetimes().credentials_seconds, 3600);
+
+    let resp = env
+        .http
+        .post(format!("{admin}/__admin/forget-credentials"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let url = env.s3_url(&format!("private/{alice}/nothing"));
+    let (status, _, xml) = env.s3(&ac, s3req("GET", url)).await;
+    assert_eq!(status, 403);
+    assert!(xml.contains("<Code>InvalidAccessKeyId</Code>"), "{xml}");
 }
 
 #[tokio::test]

@@ -287,3 +287,17 @@ async fn a_wrong_region_and_credentials_expired_by_the_control_are_refused() {
     let (s, _, xml) = env.s3(&ac, s3req("GET", url)).await;
     assert_eq!((s, tag(&xml, "Code").as_str()), (400, "ExpiredToken"));
 }
+
+#[tokio::test]
+async fn forgotten_credentials_are_an_unknown_access_key_and_new_ones_work() {
+    let env = env().await;
+    let (alice, ac) = env.signed_in("alice", "Alice-Password-1").await;
+    let url = env.s3_url(&format!("private/{alice}/f.txt"));
+    env.emu.control().forget_credentials();
+    let (s, _, xml) = env.s3(&ac, s3req("GET", url.clone())).await;
+    assert_eq!((s, tag(&xml, "Code").as_str()), (403, "InvalidAccessKeyId"));
+    // GetCredentialsForIdentity issues new ones as usual.
+    let (_, fresh) = env.signed_in("alice", "Alice-Password-1").await;
+    let (s, _, xml) = env.s3(&fresh, s3req("GET", url)).await;
+    assert_ne!(tag(&xml, "Code"), "InvalidAccessKeyId", "{s}: {xml}");
+}

@@ -2,6 +2,7 @@
 //! the core's policy ([`Session::s3`]), and the error a call ends with.
 
 use super::*;
+use crate::model::message;
 
 impl Session {
     /// Drops the cached credentials only if they are still `rejected` (by access
@@ -161,9 +162,21 @@ impl CallError {
         }
     }
 
-    /// A message for people: what went wrong and what to do. `what` names the
-    /// operation ("upload report.pdf").
+    /// A message for people: what went wrong and what to do in plain words, then
+    /// the details (S3's code, status and request id; the network error) on a line
+    /// of their own ([`message::with_details`]). `what` names the operation
+    /// ("upload report.pdf").
     pub fn user_message(&self, what: &str) -> String {
+        let details = match self {
+            CallError::S3(e) if e.key_too_long().is_none() => Some(e.to_string()),
+            CallError::Network(e) => Some(e.to_string()),
+            _ => None,
+        };
+        message::with_details(self.plain_message(what), details)
+    }
+
+    /// The plain words of [`CallError::user_message`], without the details line.
+    pub fn plain_message(&self, what: &str) -> String {
         match self {
             CallError::Network(_) => format!(
                 "Could not {what}: S3 did not answer. Check your connection and try again. If \
@@ -176,41 +189,50 @@ impl CallError {
             CallError::KeyTooLong(too_long) => format!("Could not {what}. {too_long}"),
             CallError::S3(e) => {
                 if let Some(too_long) = e.key_too_long() {
-                    return CallError::KeyTooLong(too_long).user_message(what);
+                    return CallError::KeyTooLong(too_long).plain_message(what);
                 }
-                let code = e.code().unwrap_or("");
-                let advice = match code {
-                    "AccessDenied" => "You do not have permission for this. Cubby can only reach \
-                                       your own folder; if this is your folder, the bucket's IAM \
-                                       policy may be wrong."
-                        .to_string(),
-                    "NoSuchKey" => "It no longer exists; it may have been deleted or renamed \
-                                    elsewhere. Refresh the folder."
-                        .to_string(),
-                    "PreconditionFailed" => "Something with that name already exists.".to_string(),
-                    "ExpiredToken" | "InvalidToken" => {
-                        "Your session's access expired. Sign in again.".to_string()
-                    }
-                    "RequestTimeTooSkewed" => "Your device's clock is far off. Set it to the \
-                                               correct time and try again."
-                        .to_string(),
-                    "SlowDown" | "ServiceUnavailable" | "InternalError" => {
-                        "S3 is busy or having trouble. Wait a moment and try again.".to_string()
-                    }
-                    "NoSuchBucket" => "The bucket in config.json does not exist.".to_string(),
-                    "EntityTooLarge" => "The file is larger than S3 allows.".to_string(),
-                    _ if e.is_unexpected_response()
-                        && e.message().is_some_and(|m| m.contains("ETag")) =>
-                    {
-                        "The bucket's CORS configuration does not expose the ETag header; add \
-                         \"ETag\" to ExposeHeaders."
-                            .to_string()
-                    }
-                    _ => format!("S3 said: {e}"),
-                };
-                format!("Could not {what}. {advice}")
+                format!("Could not {what}. {}", s3_advice(e))
             }
         }
+    }
+}
+
+/// What an S3 error means for the person, in plain words (the code goes in the
+/// details line).
+fn s3_advice(e: &S3Error) -> &'static str {
+    if e.is_stale_credentials() {
+        // Reached only when fresh credentials were refused too (the retry loop
+        // fetches new ones once).
+        return "Your session's access expired. Sign in again.";
+    }
+    match e.code().unwrap_or("") {
+        "AccessDenied" => {
+            "You do not have permission for this. Cubby can only reach your own folder; if \
+             this is your folder, the bucket's IAM policy may be wrong."
+        }
+        "NoSuchKey" => {
+            "It no longer exists; it may have been deleted or renamed elsewhere. Refresh the \
+             folder."
+        }
+        "PreconditionFailed" => "Something with that name already exists.",
+        "RequestTimeTooSkewed" => {
+            "Your device's clock is far off. Set it to the correct time and try again."
+        }
+        "NoSuchBucket" => "The bucket in config.json does not exist.",
+        "EntityTooLarge" => "The file is larger than S3 allows.",
+        _ if e.is_unexpected_response() && e.message().is_some_and(|m| m.contains("ETag")) => {
+            "The bucket's CORS configuration does not expose the ETag header; add \"ETag\" \
+             to ExposeHeaders."
+        }
+        "SlowDown" | "ServiceUnavailable" | "InternalError" => {
+            "S3 is busy or having trouble. Wait a moment and try again."
+        }
+        _ if e.status().is_some_and(|s| s >= 500) => {
+            "S3 is busy or having trouble. Wait a moment and try again."
+        }
+        _ if e.is_unexpected_response() => "S3's answer could not be read.",
+        _ if e.is_invalid_input() || e.is_signing_error() => "Cubby could not make this request.",
+        _ => "S3 refused the request.",
     }
 }
 

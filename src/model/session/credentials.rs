@@ -77,32 +77,48 @@ impl Session {
     }
 
     async fn refresh_credentials(&self) -> Result<Credentials, AuthError> {
-        if self.tokens.borrow().needs_refresh(self.env.now_secs()) {
-            self.refresh_tokens().await?;
+        let due = self.tokens.borrow().needs_refresh(self.env.now_secs());
+        if due {
+            self.refresh_tokens(false).await?;
         }
-        let tokens = self.tokens();
-        let credentials = auth::get_credentials(
-            &self.config,
-            self.transport.as_ref(),
-            &self.identity_id,
-            &tokens,
-        )
-        .await?;
+        let credentials = match self.fetch_credentials().await {
+            // The identity pool refused an id token we thought good (its clock
+            // says expired): a new id token, once, before the session is ended.
+            Err(AuthError::Identity(e)) if e.is_not_authorized() && !due => {
+                self.refresh_tokens(true).await?;
+                self.fetch_credentials().await?
+            }
+            other => other?,
+        };
         self.credentials_obtained
             .set(epoch_secs(self.signing_time()));
         *self.credentials.borrow_mut() = Some(credentials.clone());
         Ok(credentials)
     }
 
-    /// A new id token, one tab at a time (see [`refresh_shared`]).
-    async fn refresh_tokens(&self) -> Result<(), AuthError> {
+    /// GetCredentialsForIdentity with the current id token.
+    async fn fetch_credentials(&self) -> Result<Credentials, AuthError> {
+        let tokens = self.tokens();
+        auth::get_credentials(
+            &self.config,
+            self.transport.as_ref(),
+            &self.identity_id,
+            &tokens,
+        )
+        .await
+    }
+
+    /// A new id token, one tab at a time (see [`refresh_shared`]); with `refused`
+    /// even when ours is not due (the identity pool refused it).
+    async fn refresh_tokens(&self, refused: bool) -> Result<(), AuthError> {
         let current = self.tokens();
-        let fresh = refresh_shared(
+        let fresh = refresh_shared_unless(
             &self.config,
             self.transport.as_ref(),
             self.share.as_ref(),
             &current,
             self.env.now_secs(),
+            refused,
         )
         .await?;
         if self.closed.get() {
@@ -167,7 +183,7 @@ impl Session {
 
     async fn renew_due(&self) -> Result<(), AuthError> {
         if self.tokens.borrow().needs_refresh(self.env.now_secs()) {
-            self.refresh_tokens().await?;
+            self.refresh_tokens(false).await?;
         }
         let due = self
             .credentials
@@ -206,11 +222,26 @@ pub async fn refresh_shared(
     tokens: &Tokens,
     now: u64,
 ) -> Result<Tokens, AuthError> {
+    refresh_shared_unless(config, transport, share, tokens, now, false).await
+}
+
+/// [`refresh_shared`]; with `refused` (the identity pool refused `tokens`' id token
+/// though it is not due by our clock) these tokens are refreshed anyway, unless
+/// another tab has stored newer ones of the sign-in meanwhile.
+async fn refresh_shared_unless(
+    config: &Config,
+    transport: &dyn Transport,
+    share: &dyn TokenShare,
+    tokens: &Tokens,
+    now: u64,
+    refused: bool,
+) -> Result<Tokens, AuthError> {
     let outcome: RefCell<Option<Result<Tokens, AuthError>>> = RefCell::new(None);
     share
         .exclusive(Box::pin(async {
             let base = newest(tokens, share.load());
-            if !base.needs_refresh(now) {
+            let replace_refused = refused && base == *tokens;
+            if !base.needs_refresh(now) && !replace_refused {
                 *outcome.borrow_mut() = Some(Ok(base));
                 return;
             }

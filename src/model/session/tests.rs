@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::message;
 use crate::model::testing::{self, ready, tokens};
 use crate::model::transport::{send_plainly, HttpResult, SendResult};
 
@@ -427,4 +428,125 @@ fn a_refresh_that_finishes_after_a_sign_out_writes_nothing_back() {
         !asked.get(),
         "a signed-out user is not asked to sign in again"
     );
+}
+
+#[test]
+fn aws_codes_never_lead_a_message_they_go_in_the_details_line() {
+    let response = http::Response::builder()
+        .status(400)
+        .header("x-amz-request-id", "REQ1")
+        .body(
+            b"<Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed</Message></Error>"
+                .to_vec(),
+        )
+        .unwrap();
+    let error = CallError::S3(s3::parse_list_objects(response).unwrap_err());
+    let message = error.user_message("delete x");
+    let (plain, details) = message::split(&message);
+    assert_eq!(plain, "Could not delete x. S3 refused the request.");
+    assert_eq!(
+        details,
+        Some("S3 error MalformedXML (HTTP 400): The XML you provided was not well-formed [request id REQ1]")
+    );
+    assert_eq!(error.plain_message("delete x"), plain);
+
+    // Known codes too: plain advice first, the code only in the details line.
+    for (status, code, advice) in [
+        (403, "InvalidAccessKeyId", "Sign in again."),
+        (400, "ExpiredToken", "Sign in again."),
+        (403, "AccessDenied", "permission"),
+        (503, "SlowDown", "S3 is busy"),
+        (500, "SomethingNew", "S3 is busy"),
+    ] {
+        let body = format!("<Error><Code>{code}</Code></Error>");
+        let response = http::Response::builder()
+            .status(status)
+            .body(body.into_bytes())
+            .unwrap();
+        let message = CallError::S3(s3::parse_list_objects(response).unwrap_err())
+            .user_message("list this folder");
+        let (plain, details) = message::split(&message);
+        assert!(
+            plain.starts_with("Could not list this folder. "),
+            "{message}"
+        );
+        assert!(plain.contains(advice), "{message}");
+        assert!(
+            !plain.contains(code) && !plain.contains("HTTP"),
+            "{message}"
+        );
+        assert!(details.is_some_and(|d| d.contains(code)), "{message}");
+    }
+    let message = CallError::Network(NetworkError("reset".into())).user_message("upload a.txt");
+    assert_eq!(message::split(&message).1, Some("network error: reset"));
+}
+
+/// The identity pool refuses the first id token (expired by its clock); the token
+/// endpoint gives a new one. Counts both.
+#[derive(Default)]
+struct PoolRefusesOldIdToken {
+    refreshes: Cell<u32>,
+    credentials: Cell<u32>,
+}
+
+impl Transport for PoolRefusesOldIdToken {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        options: SendOptions,
+    ) -> LocalFuture<'_, SendResult> {
+        send_plainly(request, &options, |request| {
+            let (status, body) = if request.uri().path().ends_with("/oauth2/token") {
+                self.refreshes.set(self.refreshes.get() + 1);
+                let id_token = id_jwt("sub-1", "sign-in-1", testing::NOW, testing::NOW + 3600);
+                let body = format!(
+                    r#"{{"id_token":"{id_token}","access_token":"a","token_type":"Bearer","expires_in":3600}}"#
+                );
+                (200, body)
+            } else if self.refreshes.get() == 0 {
+                self.credentials.set(self.credentials.get() + 1);
+                let body = r#"{"__type":"NotAuthorizedException","message":"Invalid login token. Token expired: 1 >= 0"}"#;
+                (400, body.to_string())
+            } else {
+                self.credentials.set(self.credentials.get() + 1);
+                let body = r#"{"IdentityId":"us-east-1:id","Credentials":{"AccessKeyId":"AKID",
+                    "SecretKey":"secret","SessionToken":"token","Expiration":4000000000}}"#;
+                (200, body.to_string())
+            };
+            let response = http::Response::builder()
+                .status(status)
+                .body(body.into_bytes())
+                .unwrap();
+            Box::pin(std::future::ready(Ok(response)))
+        })
+    }
+}
+
+#[test]
+fn an_id_token_the_pool_refuses_is_refreshed_once_before_the_session_ends() {
+    let transport = Rc::new(PoolRefusesOldIdToken::default());
+    let session = Rc::new(testing::session_with(
+        transport.clone(),
+        Env {
+            sleep: fake_sleep,
+            ..testing::fixed_env()
+        },
+        tokens("refresh", testing::NOW - 60, testing::NOW + 3000),
+        None,
+    ));
+    // Without the refresh the session would wait for a new sign-in: end it then.
+    let waiting = session.clone();
+    DURING_SLEEP.with(|hook| {
+        *hook.borrow_mut() = Some(Box::new(move || {
+            if waiting.is_awaiting_sign_in() {
+                waiting.close();
+            }
+        }))
+    });
+    let credentials = ready(session.credentials());
+    DURING_SLEEP.with(|hook| *hook.borrow_mut() = None);
+    assert_eq!(credentials.unwrap().access_key_id, "AKID");
+    assert_eq!(transport.refreshes.get(), 1, "one new id token");
+    assert_eq!(transport.credentials.get(), 2, "refused once, then given");
+    assert!(!session.is_awaiting_sign_in());
 }

@@ -5,6 +5,7 @@ use super::dialogs::Dialog;
 use super::Folder;
 use crate::app::browser;
 use crate::model::files;
+use crate::model::folder::FolderListing;
 use crate::model::listing::{self, Entry};
 use crate::model::text;
 use leptos::prelude::*;
@@ -52,6 +53,11 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         !folder.loading.get() && folder.error.get().is_none() && visible.with(Vec::is_empty)
     };
     view! {
+        // The busy state sits at the top of the list (its line kept when idle, so
+        // the rows below do not jump); the rows stay while loading.
+        <p class="list-busy" id="list-busy" class:idle=move || !folder.loading.get()>
+            <span class="spinner" aria-hidden="true"></span>"Loading…"
+        </p>
         <div class="list-head" aria-hidden="true">
             <span>"Name"</span><span>"Size"</span><span>"Modified"</span><span></span>
         </div>
@@ -76,12 +82,12 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
             })}
         </div>
         <p class="status count" role="status">
+            // Only a count that is true: none while loading or after a failure.
             {move || {
+                let total = folder.listing.with(FolderListing::count)?;
                 let n = visible.with(Vec::len);
-                let total = folder.listing.with(|l| l.entries().len());
                 let items = text::count(total as u64, "item", "items");
-                let loading = if folder.loading.get() { " Loading…" } else { "" };
-                if n == total { format!("{items}.{loading}") } else { format!("{n} of {items}.{loading}") }
+                Some(if n == total { format!("{items}.") } else { format!("{n} of {items}.") })
             }}
         </p>
     }

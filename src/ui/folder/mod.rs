@@ -13,6 +13,7 @@ use crate::model::folder::{FolderListing, Load};
 use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
 use crate::model::text;
+use crate::ui::message::message_view;
 use crate::ui::uploads::{UploadPanel, Uploads};
 use dialogs::{Dialog, DialogHost};
 use leptos::prelude::*;
@@ -146,11 +147,12 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
                     <button class="link dismiss" aria-label="Dismiss message" on:click=move |_| folder.notice.set(None)>"×"</button>
                 </p>
             })}
+            <UploadPanel uploads=uploads />
+            // Beside the rows, which stay: a failed listing wipes nothing.
             {move || folder.error.get().map(|e| view! {
-                <div class="panel error" role="alert"><p>{e}</p>
+                <div class="panel error" role="alert"><p>{message_view(e)}</p>
                     <button class="button" on:click=move |_| folder.reload()>"Retry"</button></div>
             })}
-            <UploadPanel uploads=uploads />
             <FileList folder=folder />
             <DialogHost folder=folder />
         </section>

@@ -7,6 +7,7 @@ use crate::model::files;
 use crate::model::listing::{self, Entry};
 use crate::model::text;
 use crate::ui::dialog::Modal;
+use crate::ui::message::message_view;
 use leptos::prelude::*;
 
 /// Previews read at most this much of a file.
@@ -77,7 +78,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
                     {cut.then(|| view! { <p class="hint">"Only the beginning of the file is shown."</p> })}
                 }.into_any(),
                 PreviewContent::Opened => view! { <p>"The PDF opened in a new tab."</p> }.into_any(),
-                PreviewContent::Failed(message) => view! { <p class="error-text" role="alert">{message}</p> }.into_any(),
+                PreviewContent::Failed(message) => view! { <p class="error-text" role="alert">{message_view(message)}</p> }.into_any(),
             }}
             <div class="dialog-actions">
                 <button class="button" autofocus on:click=move |_| close_and_clean.run(())>"Close"</button>

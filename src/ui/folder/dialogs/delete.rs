@@ -5,6 +5,7 @@ use crate::model::files;
 use crate::model::listing::Entry;
 use crate::model::text;
 use crate::ui::dialog::Modal;
+use crate::ui::message::message_view;
 use leptos::prelude::*;
 
 #[component]
@@ -38,7 +39,7 @@ pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) ->
     view! {
         <Modal title="Delete?".to_string() on_close=close>
             <p>"Delete " <strong class="shown-name">{what}</strong> "? This cannot be undone."</p>
-            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
+            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{message_view(p)}</p> })}
             <div class="dialog-actions">
                 <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
                 <button class="button danger" id="confirm-delete" disabled=move || busy.get() on:click=confirm>

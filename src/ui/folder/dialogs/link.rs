@@ -7,6 +7,7 @@ use crate::model::listing::Entry;
 use crate::model::share_link::{self, LifetimeChoices};
 use crate::model::text;
 use crate::ui::dialog::Modal;
+use crate::ui::message::message_view;
 use leptos::prelude::*;
 
 #[component]
@@ -76,7 +77,7 @@ pub(super) fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
                     })}
                 }
             })}
-            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
+            {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{message_view(p)}</p> })}
             <div class="dialog-actions">
                 <button class="button" on:click=move |_| close.run(())>"Close"</button>
             </div>

@@ -3,6 +3,7 @@
 use super::super::Folder;
 use crate::model::transport::LocalFuture;
 use crate::ui::dialog::Modal;
+use crate::ui::message::message_view;
 use leptos::prelude::*;
 
 /// Work a prompt starts once its value passed the check: the notice to show on
@@ -59,7 +60,7 @@ pub(super) fn PromptDialog(
                 <input id=input_id type="text" autofocus
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev)) />
-                {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{p}</p> })}
+                {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{message_view(p)}</p> })}
                 <div class="dialog-actions">
                     <button type="button" class="button" on:click=move |_| close.run(())>"Cancel"</button>
                     <button type="submit" class="button primary" id=ok_id disabled=move || busy.get()>
