@@ -853,7 +853,7 @@ fn forgotten_credentials_heal_without_a_reload() {
     wait_for_rows(&browser, &["kept.txt", "added.txt"]);
     wait_until("the listing to end", 30, &browser, || {
         browser.execute(
-            "return document.querySelector('.file-list').getAttribute('aria-busy')",
+            "return document.querySelector('.file-list [role=list]').getAttribute('aria-busy')",
             json!([]),
         ) == json!("false")
     });
@@ -903,7 +903,7 @@ fn slow_and_failing_listings_keep_the_rows() {
     click_refresh(&browser);
     wait_until("the busy state", 10, &browser, || {
         browser.execute(
-            "return document.querySelector('.file-list').getAttribute('aria-busy')",
+            "return document.querySelector('.file-list [role=list]').getAttribute('aria-busy')",
             json!([]),
         ) == json!("true")
     });

@@ -48,7 +48,17 @@ pub fn steps(tools: &Tools) -> Vec<(&'static str, Command)> {
         "sources",
     ]);
     let mut steps = vec![("cargo deny (licences, bans, sources)", checks)];
-    match advisory_db_dir().filter(|dir| dir.is_dir()) {
+    // A database is there when a checkout of it is: a fetch that failed leaves only
+    // the folder and its lock file, and `--frozen` then fails for want of the
+    // checkout, which is no finding about the crates.
+    let has_database = |dir: &PathBuf| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().join(".git").exists() || e.path().join("crates").is_dir())
+        })
+    };
+    match advisory_db_dir().filter(has_database) {
         Some(_) => {
             let mut advisories = tools.command("cargo-deny");
             // `--frozen`: locked and offline, so the database is never fetched.

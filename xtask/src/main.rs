@@ -208,7 +208,7 @@ fn test() -> Result<(), String> {
     // The end-to-end tests in Firefox ESR and WebKit (`*_in_firefox`, `*_in_webkit`)
     // run as steps of their own, so each engine's cost shows in the summary.
     let mut host = cargo(&tools);
-    host.args(["test", "--workspace", "--"]);
+    host.args(["test", "--workspace", "--no-fail-fast", "--"]);
     for engine in OTHER_ENGINES {
         host.args(["--skip", &format!("_in_{engine}")]);
     }
