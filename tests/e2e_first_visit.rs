@@ -16,6 +16,9 @@ use support::webdriver::Browser;
 /// The sign-in card's heading, in `index.html` and in `ui::signin`.
 const HEADING: &str = "Your private folder in S3";
 
+/// `model::storage_keys::TOKENS`, which `boot.js` looks for.
+const TOKENS_KEY: &str = "cubby.tokens";
+
 /// Whether an `h1` reading [`HEADING`] is on the page and rendered (not hidden).
 fn heading_shows(browser: &Browser) -> bool {
     browser.execute(
@@ -43,6 +46,21 @@ fn the_sign_in_card_shows_before_the_wasm_arrives() {
     let text = browser.text("body");
     assert!(text.contains("Sign in"), "no sign-in button: {text}");
     browser.screenshot_to_output("first_paint_without_the_wasm");
+
+    // A returning user (tokens stored) sees the frame with "Loading…", not the card.
+    browser.execute(
+        "localStorage.setItem(arguments[0], '{}')",
+        json!([TOKENS_KEY]),
+    );
+    browser.refresh();
+    wait_until(
+        "the static frame for a returning user",
+        30,
+        &browser,
+        || browser.text("main") == "Loading…",
+    );
+    assert!(!heading_shows(&browser), "{}", browser.text("body"));
+    browser.execute("localStorage.clear()", json!([]));
 
     // Once the wasm comes, the app's own card takes the static one's place: one
     // heading, one header, and the app's working button.
