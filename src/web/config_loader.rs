@@ -39,7 +39,11 @@ async fn started_by_the_boot_script() -> Option<Result<gloo_net::http::Response,
         .await
         .and_then(|response| response.dyn_into::<web_sys::Response>())
         .map(gloo_net::http::Response::from)
-        .map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")));
+        // A failed fetch rejects with a TypeError: its message is the words to show.
+        .map_err(|e| match e.dyn_ref::<js_sys::Error>() {
+            Some(error) => String::from(error.message()),
+            None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+        });
     Some(answer)
 }
 
