@@ -9,3 +9,4 @@ pub use crate::web::files::{
     copy_text, dropped_entries, from_file_list, object_url, open_download, open_in_new_tab,
     read_dropped, revoke_object_url, BlobSource, PickedFile,
 };
+pub use crate::web::first_paint::take_over as take_over_first_paint;

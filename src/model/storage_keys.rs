@@ -56,4 +56,11 @@ mod tests {
             "cubby.identity.us-east-1:0000-1111.sub-1"
         );
     }
+
+    /// The boot script picks the first view (sign-in card or frame) by this key
+    /// before the wasm runs, so it spells it too.
+    #[test]
+    fn the_boot_script_looks_for_the_tokens_by_their_name() {
+        assert!(include_str!("../boot.js").contains(&format!("\"{TOKENS}\"")));
+    }
 }

@@ -24,7 +24,14 @@ pub fn App() -> impl IntoView {
     let phase = RwSignal::new_local(Phase::Loading);
     let notice = RwSignal::new_local(None::<String>);
     leptos::task::spawn_local(app::boot(
-        move |next| phase.set(next),
+        move |next| {
+            // The static first view of index.html stays until the app has more to
+            // show than its own "Loading…".
+            if !matches!(next, Phase::Loading) {
+                app::browser::take_over_first_paint();
+            }
+            phase.set(next)
+        },
         move |message| notice.set(message),
     ));
     view! { <Shell phase=phase notice=notice /> }

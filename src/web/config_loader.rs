@@ -1,6 +1,7 @@
 //! Fetches `config.json` from the app's own base.
 
 use crate::config::{Config, ConfigError};
+use wasm_bindgen::{JsCast, JsValue};
 
 /// Where `config.json` is: next to `index.html`, in the folder the app's files
 /// are served from. The boot script's address says where that is; the page's own
@@ -25,13 +26,38 @@ fn config_url() -> String {
         .unwrap_or_else(|_| format!("/{NAME}"))
 }
 
+/// The answer to the request for `config.json` that `boot.js` started beside the
+/// wasm (the global `cubbyConfig`, a `Promise<Response>`), taken once; `None` when
+/// the page has no boot script (a test page) or it was taken already.
+async fn started_by_the_boot_script() -> Option<Result<gloo_net::http::Response, String>> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str("cubbyConfig");
+    let started = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    let promise = started.dyn_into::<js_sys::Promise>().ok()?;
+    let answer = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .and_then(|response| response.dyn_into::<web_sys::Response>())
+        .map(gloo_net::http::Response::from)
+        // A failed fetch rejects with a TypeError: its message is the words to show.
+        .map_err(|e| match e.dyn_ref::<js_sys::Error>() {
+            Some(error) => String::from(error.message()),
+            None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+        });
+    Some(answer)
+}
+
 /// Loads and parses `config.json`; every failure becomes a message for the page.
 pub async fn load() -> Result<Config, String> {
-    let response = gloo_net::http::Request::get(&config_url())
-        .cache(web_sys::RequestCache::NoCache)
-        .send()
-        .await
-        .map_err(|e| format!("Could not load config.json: {e}. Is the site reachable?"))?;
+    let response = match started_by_the_boot_script().await {
+        Some(answer) => answer,
+        None => gloo_net::http::Request::get(&config_url())
+            .cache(web_sys::RequestCache::NoCache)
+            .send()
+            .await
+            .map_err(|e| e.to_string()),
+    }
+    .map_err(|e| format!("Could not load config.json: {e}. Is the site reachable?"))?;
     if !response.ok() {
         return Err(format!(
             "Could not load config.json: the server answered HTTP {}. \

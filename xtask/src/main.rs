@@ -1,4 +1,4 @@
-//! Project tasks: `cargo xtask setup | dev | test | tidy | dist | bench`.
+//! Project tasks: `cargo xtask setup | dev | test | tidy | dist | bench | twiggy`.
 //!
 //! Every task that needs tools runs `setup` first. Tools are installed at pinned
 //! versions into a per-user cache outside the clone (`$CUBBY_TOOLS_DIR`, default
@@ -8,6 +8,7 @@ mod bench;
 mod deny;
 mod setup;
 mod tidy;
+mod twiggy;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,8 @@ usage: cargo xtask <task>
           CUBBY_BENCH_UPLOAD_MIB (default 256,1024), CUBBY_BENCH_OBJECTS (100000);
           CUBBY_BENCH_PROFILE=1 saves the page's CPU profile of each upload
           (target/bench/upload-<MiB>.cpuprofile, for Chrome DevTools)
+  twiggy  the wasm's ten largest items, its dominators and garbage (twiggy on the
+          release build with its names kept); not part of test
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Some("dist") => dist(),
         Some("bench") => bench::bench(&args[1..]),
         Some("tidy") => tidy::tidy(&root),
+        Some("twiggy") => twiggy::twiggy(),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);

@@ -154,7 +154,7 @@ impl Tools {
     }
 }
 
-fn tools_dir() -> Result<PathBuf, String> {
+pub(crate) fn tools_dir() -> Result<PathBuf, String> {
     if let Some(dir) = env::var_os("CUBBY_TOOLS_DIR") {
         return Ok(PathBuf::from(dir));
     }
