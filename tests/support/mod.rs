@@ -2,5 +2,6 @@
 pub mod app;
 pub mod files;
 pub mod native;
+pub mod peers;
 pub mod stack;
 pub mod webdriver;

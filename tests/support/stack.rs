@@ -45,6 +45,29 @@ impl Stack {
         }
     }
 
+    /// A stack whose config `adjust` changes first (the bench adds the peers'
+    /// origin to the bucket's CORS rules and fixes ports with it).
+    pub fn start_with(name: &str, adjust: impl FnOnce(&mut EmulatorConfig)) -> Stack {
+        let data = std::env::temp_dir().join(format!("cubby-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let mut config = EmulatorConfig::test(&data);
+        config.app_dir = Some(dist_dir());
+        adjust(&mut config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = runtime
+            .block_on(cubby_emulator::start(config))
+            .expect("the emulator starts");
+        Stack {
+            emulator,
+            runtime,
+            data,
+        }
+    }
+
     pub fn app_url(&self) -> String {
         format!("{}/", self.emulator.urls().app.trim_end_matches('/'))
     }
