@@ -1407,9 +1407,7 @@ mod host {
     /// a peers build.
     fn peers_stack(name: &str, amplify: bool) -> Option<(Stack, PeerServer, bool)> {
         let Some(dir) = peers_dir() else {
-            eprintln!(
-                "bench: no peers build ($CUBBY_BENCH_PEERS); `cargo xtask bench` builds it"
-            );
+            eprintln!("bench: no peers build ($CUBBY_BENCH_PEERS); `cargo xtask bench` builds it");
             return None;
         };
         let server = PeerServer::start(dir);
@@ -1600,13 +1598,16 @@ mod host {
             .into_iter()
             .map(|(kind, after)| (kind, after - cpu_before.get(kind).copied().unwrap_or(0.0)))
             .collect();
-        let (ms, parts, most_in_flight) = upload_span(browser, name)
-            .unwrap_or((wall.as_secs_f64() * 1000.0, 1, 1));
+        let (ms, parts, most_in_flight) =
+            upload_span(browser, name).unwrap_or((wall.as_secs_f64() * 1000.0, 1, 1));
         let memory_above_idle = sample.then(|| {
             let idle_page = median(idle.iter().map(Memory::page).collect());
             let idle_rss = median(idle.iter().map(|m| m.renderer_rss).collect());
             let peak_page = samples.iter().map(Memory::page).fold(idle_page, f64::max);
-            let peak_rss = samples.iter().map(|m| m.renderer_rss).fold(idle_rss, f64::max);
+            let peak_rss = samples
+                .iter()
+                .map(|m| m.renderer_rss)
+                .fold(idle_rss, f64::max);
             (peak_page - idle_page, peak_rss - idle_rss)
         });
         UploadRun {
@@ -1633,13 +1634,7 @@ mod host {
             .iter()
             .filter(|(who, _, _)| *who != "cubby" && *who != "native")
             .filter_map(|(who, v, _)| v.map(|v| (*who, v)))
-            .reduce(|a, b| {
-                if (b.1 > a.1) == higher {
-                    b
-                } else {
-                    a
-                }
-            });
+            .reduce(|a, b| if (b.1 > a.1) == higher { b } else { a });
         for (who, value, extra) in rows {
             let mut extra = extra.clone();
             if let (Some((peer, best)), Some(o)) = (best, extra.as_object_mut()) {
@@ -1647,7 +1642,13 @@ mod host {
                 o.insert("baseline_label".into(), json!(format!("best peer: {peer}")));
             }
             match value {
-                Some(v) => emit(&format!("{id}.{who}"), &format!("{label}: {who}"), *v, unit, extra),
+                Some(v) => emit(
+                    &format!("{id}.{who}"),
+                    &format!("{label}: {who}"),
+                    *v,
+                    unit,
+                    extra,
+                ),
                 // A peer that cannot do the row: the table says why.
                 None => emit(
                     &format!("{id}.{who}"),
@@ -1735,7 +1736,10 @@ mod host {
                     size,
                     sample,
                     || {
-                        browser.find("#file").expect("the peer's file input").send_keys(&file);
+                        browser
+                            .find("#file")
+                            .expect("the peer's file input")
+                            .send_keys(&file);
                         if who.starts_with("amplify") {
                             start_peer(&browser, "configure", &call);
                         }
@@ -1785,7 +1789,9 @@ mod host {
             );
             let cpu_rows: Vec<(&str, Option<f64>, Value)> = runs
                 .iter()
-                .map(|(who, run, extra)| (*who, run.as_ref().map(|r| r.renderer_cpu_s), extra.clone()))
+                .map(|(who, run, extra)| {
+                    (*who, run.as_ref().map(|r| r.renderer_cpu_s), extra.clone())
+                })
                 .collect();
             emit_against_peers(
                 &format!("peers.upload_{mib}.renderer_cpu_s"),
@@ -1796,13 +1802,23 @@ mod host {
             );
             if sample {
                 for (index, label, id) in [
-                    (0, "peak JS heap+ArrayBuffers(+wasm) above idle", "page_above_idle"),
+                    (
+                        0,
+                        "peak JS heap+ArrayBuffers(+wasm) above idle",
+                        "page_above_idle",
+                    ),
                     (1, "renderer RSS peak above idle", "renderer_rss_above_idle"),
                 ] {
                     let rows: Vec<(&str, Option<f64>, Value)> = runs
                         .iter()
                         .map(|(who, run, extra)| {
-                            let v = run.as_ref().and_then(|r| r.memory_above_idle).map(|m| if index == 0 { m.0 } else { m.1 });
+                            let v = run.as_ref().and_then(|r| r.memory_above_idle).map(|m| {
+                                if index == 0 {
+                                    m.0
+                                } else {
+                                    m.1
+                                }
+                            });
                             (*who, v, extra.clone())
                         })
                         .collect();
@@ -1860,11 +1876,208 @@ mod host {
                             None,
                             json!({ "why_not": "Amplify's getUrl presigns the same GET as the SDK's; not measured apart" }),
                         ),
-                        ("native", Some(native_download), json!({ "ceiling": "native GET of a presigned URL into a file" })),
+                        (
+                            "native",
+                            Some(native_download),
+                            json!({ "ceiling": "native GET of a presigned URL into a file" }),
+                        ),
                     ],
                 );
             }
             std::fs::remove_file(&path).unwrap();
+        }
+    }
+
+    /// Peers row: a folder of `CUBBY_BENCH_OBJECTS` (100,000) objects listed to its
+    /// last key. Cubby: first ListObjectsV2 sent to the last row shown, scrolling
+    /// to the bottom every frame (as `huge_folder`); the SDK v3 and Amplify: first
+    /// page asked to last key received, paging 1,000 at a time (no rendering).
+    #[test]
+    #[ignore = "benchmark: run by `cargo xtask bench`"]
+    fn peers_listing() {
+        let count = env_number("CUBBY_BENCH_OBJECTS", 100_000);
+        let Some((stack, server, amplify)) = peers_stack("bench-peers-listing", true) else {
+            return;
+        };
+        seed(&stack, "alice", count, |i| format!("file-{i:06}.txt"));
+        let browser = Browser::start();
+        install_probe(&browser);
+        sign_in(&browser, &stack, ALICE);
+        browser.goto(&stack.app_url());
+        wait_probe(&browser, "rowsPaint", 300);
+        let last = format!("file-{:06}.txt", count - 1);
+        browser.execute(
+            "const last = arguments[0];
+             const b = window.__bench;
+             const step = () => {
+               const list = document.querySelector('.file-list');
+               list.scrollTop = list.scrollHeight;
+               const names = [...list.querySelectorAll('.row .name')].map(e => e.textContent);
+               if (names.includes(last)) b.lastShown = performance.now();
+               else requestAnimationFrame(step);
+             };
+             requestAnimationFrame(step);",
+            json!([last]),
+        );
+        let last_shown = wait_probe(&browser, "lastShown", 1800);
+        let first_list = browser
+            .execute(
+                "const e = performance.getEntriesByType('resource').filter(x => x.name.includes('list-type=2'));
+                 return e.length ? Math.min(...e.map(x => x.startTime)) : null",
+                json!([]),
+            )
+            .as_f64()
+            .expect("Cubby's listing in resource timing");
+        let native = NativeClient::for_signed_in_user(&stack, &browser);
+        let options = peer_options(&stack, &native, 4);
+        let last_key = stack.user_key("alice", &last);
+        let list_with = |page: &str, configure: bool| {
+            open_peer(&browser, &server.url(page));
+            if configure {
+                start_peer(&browser, "configure", &options);
+            }
+            start_peer(&browser, "list", &options);
+            let mut outcome = None;
+            wait_until("the peer's listing", 1800, &browser, || {
+                outcome = peer_outcome(&browser);
+                outcome.is_some()
+            });
+            let outcome = outcome.unwrap();
+            assert_eq!(
+                outcome["value"]["keys"],
+                json!(count),
+                "the peer saw every key"
+            );
+            assert_eq!(
+                outcome["value"]["last"],
+                json!(last_key),
+                "the peer's last key"
+            );
+            (
+                outcome["ms"].as_f64().unwrap(),
+                json!({ "pages": outcome["value"]["pages"] }),
+            )
+        };
+        let (sdk_ms, sdk_extra) = list_with("sdk.html", false);
+        let amplify_row = if amplify {
+            let (ms, extra) = list_with("amplify.html", true);
+            ("amplify_list", Some(ms), extra)
+        } else {
+            (
+                "amplify_list",
+                None,
+                json!({ "why_not": format!("port {AMPLIFY_TEST_S3_PORT} (Amplify's only plain-http S3 endpoint) was taken") }),
+            )
+        };
+        emit_against_peers(
+            &format!("peers.list_{count}.last_row_ms"),
+            &format!("Peers, folder of {count} objects: first page asked to last row/key"),
+            "ms",
+            false,
+            &[
+                (
+                    "cubby",
+                    Some(last_shown - first_list),
+                    json!({ "navigation_to_last_row_ms": last_shown, "rendered": true }),
+                ),
+                ("sdk_v3", Some(sdk_ms), sdk_extra),
+                amplify_row,
+            ],
+        );
+    }
+
+    /// One Lighthouse run (mobile preset: Lighthouse's default form factor and
+    /// simulated throttling) of `url` in Debian's Chromium: largest contentful
+    /// paint (ms), total blocking time (ms), bytes transferred.
+    fn lighthouse(program: &std::ffi::OsStr, url: &str) -> [f64; 3] {
+        let chromium =
+            std::env::var("CUBBY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let out = Command::new(program)
+            .arg(url)
+            .args([
+                "--only-categories=performance",
+                "--output=json",
+                "--output-path=stdout",
+                "--quiet",
+                "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
+                 --disable-background-networking --disable-component-update --disable-sync --no-first-run",
+            ])
+            .env("CHROME_PATH", chromium)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("lighthouse starts");
+        assert!(out.status.success(), "lighthouse failed on {url}");
+        let report: Value = serde_json::from_slice(&out.stdout).expect("a Lighthouse JSON report");
+        let audit = |name: &str| {
+            report["audits"][name]["numericValue"]
+                .as_f64()
+                .unwrap_or_else(|| {
+                    panic!(
+                        "no {name} in the report of {url}: {}",
+                        report["runtimeError"]
+                    )
+                })
+        };
+        [
+            audit("largest-contentful-paint"),
+            audit("total-blocking-time"),
+            audit("total-byte-weight"),
+        ]
+    }
+
+    /// Peers rows: a first visit (fresh profile) to Cubby's sign-in page and to the
+    /// Amplify Storage Browser's page (its sign-in form), median of three
+    /// Lighthouse runs each (`$CUBBY_LIGHTHOUSE`, set by `cargo xtask bench`).
+    #[test]
+    #[ignore = "benchmark: run by `cargo xtask bench`"]
+    fn peers_first_visit() {
+        let Some(program) = std::env::var_os("CUBBY_LIGHTHOUSE") else {
+            eprintln!("bench: no Lighthouse ($CUBBY_LIGHTHOUSE); `cargo xtask bench` sets it");
+            return;
+        };
+        let Some((stack, server, _)) = peers_stack("bench-peers-first-visit", false) else {
+            return;
+        };
+        let pages = [
+            ("cubby", stack.app_url()),
+            (
+                "amplify_storage_browser",
+                server.url("storage-browser.html"),
+            ),
+        ];
+        let runs: Vec<Vec<[f64; 3]>> = pages
+            .iter()
+            .map(|(_, url)| (0..3).map(|_| lighthouse(&program, url)).collect())
+            .collect();
+        for (index, id, label, unit) in [
+            (0, "lcp_ms", "largest contentful paint", "ms"),
+            (1, "tbt_ms", "total blocking time", "ms"),
+            (
+                2,
+                "bytes",
+                "bytes transferred (uncompressed, as served here)",
+                "B",
+            ),
+        ] {
+            let rows: Vec<(&str, Option<f64>, Value)> = pages
+                .iter()
+                .zip(&runs)
+                .map(|((who, url), runs)| {
+                    let values: Vec<f64> = runs.iter().map(|r| r[index]).collect();
+                    (
+                        *who,
+                        Some(median(values.clone())),
+                        json!({ "runs": values, "url": url }),
+                    )
+                })
+                .collect();
+            emit_against_peers(
+                &format!("peers.first_visit.{id}"),
+                &format!("Peers, first visit (Lighthouse mobile, median of 3): {label}"),
+                unit,
+                false,
+                &rows,
+            );
         }
     }
 }

@@ -6,7 +6,7 @@
 // credentials provider (its documented seam), as the bench hands them to the
 // SDK peer.
 import { Amplify } from 'aws-amplify';
-import { uploadData } from 'aws-amplify/storage';
+import { list, uploadData } from 'aws-amplify/storage';
 import { pickedFile, track } from './common.js';
 
 window.peers = {
@@ -42,6 +42,29 @@ window.peers = {
       const file = pickedFile();
       await uploadData({ path: o.key, data: file }).result;
       return { bytes: file.size };
+    });
+  },
+  /**
+   * Lists `o.prefix` one page (1,000 keys) at a time to the last key with
+   * `list`, as a folder view does (sub-folders excluded).
+   */
+  list(o) {
+    track(async () => {
+      let pages = 0;
+      let keys = 0;
+      let last = null;
+      let nextToken;
+      do {
+        const page = await list({
+          path: o.prefix,
+          options: { pageSize: 1000, nextToken, subpathStrategy: { strategy: 'exclude' } },
+        });
+        pages += 1;
+        keys += page.items.length;
+        if (page.items.length) last = page.items[page.items.length - 1].path;
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return { pages, keys, last };
     });
   },
 };
