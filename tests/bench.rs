@@ -1389,10 +1389,16 @@ mod host {
     use cubby_emulator::CorsRule;
     use std::net::TcpListener;
 
-    /// Amplify reaches a plain-http S3 only through its internal testing option
-    /// (`dangerouslyConnectToHttpEndpointForTesting`), which ignores the value it
-    /// is given and always sends to `http://localhost:20005`.
-    const AMPLIFY_TEST_S3_PORT: u16 = 20005;
+    /// Why no Amplify transfer or listing row (aws-amplify 6.22.1, checked in its
+    /// `@aws-amplify/storage` source): its only way to a plain-http S3 is the
+    /// internal `dangerouslyConnectToHttpEndpointForTesting`, which ignores its
+    /// value, sets the endpoint `http://localhost:20005`, and then fails its own
+    /// check that a custom endpoint holds no scheme; `customEndpoint` itself is
+    /// always `https://`.
+    const AMPLIFY_WHY_NOT: &str = "Amplify cannot reach the emulator's plain-http S3: its only option for it \
+        (the internal dangerouslyConnectToHttpEndpointForTesting) sets http://localhost:20005 and then \
+        throws InvalidCustomEndpoint (a custom endpoint must have no scheme) before any request; \
+        customEndpoint is always https";
 
     fn free_port() -> u16 {
         TcpListener::bind("127.0.0.1:0")
@@ -1402,24 +1408,18 @@ mod host {
     }
 
     /// A stack whose bucket CORS allows the app origin (the default rule) and the
-    /// peers' origin (the same rule), and the peers' server; with `amplify`, S3 on
-    /// Amplify's fixed test port when it is free (the bool says so). None without
-    /// a peers build.
-    fn peers_stack(name: &str, amplify: bool) -> Option<(Stack, PeerServer, bool)> {
+    /// peers' origin (the same rule), and the peers' server. None without a peers
+    /// build.
+    fn peers_stack(name: &str) -> Option<(Stack, PeerServer)> {
         let Some(dir) = peers_dir() else {
             eprintln!("bench: no peers build ($CUBBY_BENCH_PEERS); `cargo xtask bench` builds it");
             return None;
         };
         let server = PeerServer::start(dir);
         let app_port = free_port();
-        let amplify_port =
-            amplify && TcpListener::bind(("127.0.0.1", AMPLIFY_TEST_S3_PORT)).is_ok();
         let peers_origin = server.origin.clone();
         let stack = Stack::start_with(name, |config| {
             config.ports.app = app_port;
-            if amplify_port {
-                config.ports.s3 = AMPLIFY_TEST_S3_PORT;
-            }
             config.cors = vec![
                 CorsRule::default_for(&format!("http://127.0.0.1:{app_port}")),
                 CorsRule::default_for(&peers_origin),
@@ -1430,7 +1430,7 @@ mod host {
             format!("http://127.0.0.1:{app_port}"),
             "the CORS rule names the app origin"
         );
-        Some((stack, server, amplify_port))
+        Some((stack, server))
     }
 
     /// What a peer page is handed: the emulator's S3, the signed-in user's
@@ -1674,7 +1674,7 @@ mod host {
             .filter_map(|s| s.trim().parse().ok())
             .collect();
         let largest = sizes.iter().copied().max().unwrap_or(0);
-        let Some((stack, server, amplify)) = peers_stack("bench-peers-transfers", true) else {
+        let Some((stack, server)) = peers_stack("bench-peers-transfers") else {
             return;
         };
         let browser = Browser::start();
@@ -1687,11 +1687,6 @@ mod host {
             .unwrap_or(4) as usize;
         let options = peer_options(&stack, &native, in_flight);
         let files = Files::new("bench-peers");
-        let amplify_why = if amplify {
-            String::new()
-        } else {
-            format!("port {AMPLIFY_TEST_S3_PORT} (Amplify's only plain-http S3 endpoint) was taken")
-        };
         let mut downloaded = false;
         for &mib in &sizes {
             let size = mib * MIB;
@@ -1715,16 +1710,11 @@ mod host {
             assert_eq!(row.state, "done", "Cubby's upload failed: {}", row.status);
             runs.push(("cubby", Some(cubby), json!({})));
 
-            let peers: [(&str, &str, Value); 3] = [
+            let peers: [(&str, &str, Value); 2] = [
                 ("sdk_v3_default", "sdk.html", json!({ "unsigned": false })),
                 ("sdk_v3_unsigned", "sdk.html", json!({ "unsigned": true })),
-                ("amplify_upload_data", "amplify.html", json!({})),
             ];
             for (who, page, extra) in peers {
-                if who.starts_with("amplify") && !amplify {
-                    runs.push((who, None, json!({ "why_not": amplify_why })));
-                    continue;
-                }
                 let key_name = format!("{}-{mib}.bin", who.replace('_', "-"));
                 let key = native.key(&key_name);
                 let call = with(&options, with(&extra, json!({ "key": key })).clone());
@@ -1740,9 +1730,6 @@ mod host {
                             .find("#file")
                             .expect("the peer's file input")
                             .send_keys(&file);
-                        if who.starts_with("amplify") {
-                            start_peer(&browser, "configure", &call);
-                        }
                         start_peer(&browser, "upload", &call);
                     },
                     || peer_outcome(&browser).is_some(),
@@ -1753,6 +1740,11 @@ mod host {
                 );
                 runs.push((who, Some(run), extra));
             }
+            runs.push((
+                "amplify_upload_data",
+                None,
+                json!({ "why_not": AMPLIFY_WHY_NOT }),
+            ));
 
             let native_key = native.key(&format!("native-{mib}.bin"));
             let native_times = native.upload(&path, &native_key, PREFERRED_PART_SIZE, in_flight);
@@ -1872,9 +1864,9 @@ mod host {
                         ("cubby", Some(cubby_download), json!({})),
                         ("sdk_v3_presigned", Some(sdk_download), json!({})),
                         (
-                            "amplify_upload_data",
+                            "amplify_get_url",
                             None,
-                            json!({ "why_not": "Amplify's getUrl presigns the same GET as the SDK's; not measured apart" }),
+                            json!({ "why_not": AMPLIFY_WHY_NOT }),
                         ),
                         (
                             "native",
@@ -1890,13 +1882,13 @@ mod host {
 
     /// Peers row: a folder of `CUBBY_BENCH_OBJECTS` (100,000) objects listed to its
     /// last key. Cubby: first ListObjectsV2 sent to the last row shown, scrolling
-    /// to the bottom every frame (as `huge_folder`); the SDK v3 and Amplify: first
+    /// to the bottom every frame (as `huge_folder`); the SDK v3: first
     /// page asked to last key received, paging 1,000 at a time (no rendering).
     #[test]
     #[ignore = "benchmark: run by `cargo xtask bench`"]
     fn peers_listing() {
         let count = env_number("CUBBY_BENCH_OBJECTS", 100_000);
-        let Some((stack, server, amplify)) = peers_stack("bench-peers-listing", true) else {
+        let Some((stack, server)) = peers_stack("bench-peers-listing") else {
             return;
         };
         seed(&stack, "alice", count, |i| format!("file-{i:06}.txt"));
@@ -1931,11 +1923,8 @@ mod host {
         let native = NativeClient::for_signed_in_user(&stack, &browser);
         let options = peer_options(&stack, &native, 4);
         let last_key = stack.user_key("alice", &last);
-        let list_with = |page: &str, configure: bool| {
+        let list_with = |page: &str| {
             open_peer(&browser, &server.url(page));
-            if configure {
-                start_peer(&browser, "configure", &options);
-            }
             start_peer(&browser, "list", &options);
             let mut outcome = None;
             wait_until("the peer's listing", 1800, &browser, || {
@@ -1958,17 +1947,7 @@ mod host {
                 json!({ "pages": outcome["value"]["pages"] }),
             )
         };
-        let (sdk_ms, sdk_extra) = list_with("sdk.html", false);
-        let amplify_row = if amplify {
-            let (ms, extra) = list_with("amplify.html", true);
-            ("amplify_list", Some(ms), extra)
-        } else {
-            (
-                "amplify_list",
-                None,
-                json!({ "why_not": format!("port {AMPLIFY_TEST_S3_PORT} (Amplify's only plain-http S3 endpoint) was taken") }),
-            )
-        };
+        let (sdk_ms, sdk_extra) = list_with("sdk.html");
         emit_against_peers(
             &format!("peers.list_{count}.last_row_ms"),
             &format!("Peers, folder of {count} objects: first page asked to last row/key"),
@@ -1981,7 +1960,7 @@ mod host {
                     json!({ "navigation_to_last_row_ms": last_shown, "rendered": true }),
                 ),
                 ("sdk_v3", Some(sdk_ms), sdk_extra),
-                amplify_row,
+                ("amplify_list", None, json!({ "why_not": AMPLIFY_WHY_NOT })),
             ],
         );
     }
@@ -2035,7 +2014,7 @@ mod host {
             eprintln!("bench: no Lighthouse ($CUBBY_LIGHTHOUSE); `cargo xtask bench` sets it");
             return;
         };
-        let Some((stack, server, _)) = peers_stack("bench-peers-first-visit", false) else {
+        let Some((stack, server)) = peers_stack("bench-peers-first-visit") else {
             return;
         };
         let pages = [

@@ -19,7 +19,6 @@ export default defineConfig({
       },
       input: {
         sdk: resolve(import.meta.dirname, 'sdk.html'),
-        amplify: resolve(import.meta.dirname, 'amplify.html'),
         'storage-browser': resolve(import.meta.dirname, 'storage-browser.html'),
       },
     },
