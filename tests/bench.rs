@@ -1389,12 +1389,12 @@ mod host {
     use cubby_emulator::CorsRule;
     use std::net::TcpListener;
 
-    /// Why no Amplify transfer or listing row (aws-amplify 6.22.1, checked in its
-    /// `@aws-amplify/storage` source): its only way to a plain-http S3 is the
-    /// internal `dangerouslyConnectToHttpEndpointForTesting`, which ignores its
-    /// value, sets the endpoint `http://localhost:20005`, and then fails its own
-    /// check that a custom endpoint holds no scheme; `customEndpoint` itself is
-    /// always `https://`.
+    /// Why no Amplify transfer or listing row (aws-amplify 6.22.1, checked in the
+    /// endpoint resolver of its `@aws-amplify/storage` 6.17.0): its only way to a
+    /// plain-http S3 is the internal `dangerouslyConnectToHttpEndpointForTesting`,
+    /// which ignores its value, sets the endpoint `http://localhost:20005`, and then
+    /// fails its own check that a custom endpoint holds no scheme; `customEndpoint`
+    /// itself is always `https://`.
     const AMPLIFY_WHY_NOT: &str = "Amplify cannot reach the emulator's plain-http S3: its only option for it \
         (the internal dangerouslyConnectToHttpEndpointForTesting) sets http://localhost:20005 and then \
         throws InvalidCustomEndpoint (a custom endpoint must have no scheme) before any request; \
