@@ -1375,4 +1375,688 @@ mod host {
             std::fs::remove_file(&path).unwrap();
         }
     }
+
+    // ------------------------------------------------------------------ peers
+    //
+    // The same work done by what a user would use instead, in the same headless
+    // Chromium against the same emulator in the same run: the AWS SDK for
+    // JavaScript v3 and Amplify (bench/peers/, built by `cargo xtask bench`,
+    // served on an origin of their own). Each row's baseline is the best peer of
+    // the same run; the native client stays as the ceiling.
+
+    use super::support::files::upload_row;
+    use super::support::peers::{peers_dir, PeerServer};
+    use cubby_emulator::CorsRule;
+    use std::net::TcpListener;
+
+    /// Why no Amplify transfer or listing row (aws-amplify 6.22.1, checked in the
+    /// endpoint resolver of its `@aws-amplify/storage` 6.17.0): its only way to a
+    /// plain-http S3 is the internal `dangerouslyConnectToHttpEndpointForTesting`,
+    /// which ignores its value, sets the endpoint `http://localhost:20005`, and then
+    /// fails its own check that a custom endpoint holds no scheme; `customEndpoint`
+    /// itself is always `https://`.
+    const AMPLIFY_WHY_NOT: &str = "Amplify cannot reach the emulator's plain-http S3: its only option for it \
+        (the internal dangerouslyConnectToHttpEndpointForTesting) sets http://localhost:20005 and then \
+        throws InvalidCustomEndpoint (a custom endpoint must have no scheme) before any request; \
+        customEndpoint is always https";
+
+    fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port()
+    }
+
+    /// A stack whose bucket CORS allows the app origin (the default rule) and the
+    /// peers' origin (the same rule), and the peers' server. None without a peers
+    /// build.
+    fn peers_stack(name: &str) -> Option<(Stack, PeerServer)> {
+        let Some(dir) = peers_dir() else {
+            eprintln!("bench: no peers build ($CUBBY_BENCH_PEERS); `cargo xtask bench` builds it");
+            return None;
+        };
+        let server = PeerServer::start(dir);
+        let app_port = free_port();
+        let peers_origin = server.origin.clone();
+        let stack = Stack::start_with(name, |config| {
+            config.ports.app = app_port;
+            config.cors = vec![
+                CorsRule::default_for(&format!("http://127.0.0.1:{app_port}")),
+                CorsRule::default_for(&peers_origin),
+            ];
+        });
+        assert_eq!(
+            stack.emulator.urls().app,
+            format!("http://127.0.0.1:{app_port}"),
+            "the CORS rule names the app origin"
+        );
+        Some((stack, server))
+    }
+
+    /// What a peer page is handed: the emulator's S3, the signed-in user's
+    /// temporary credentials (from Cognito Identity, as Cubby gets them) and
+    /// Cubby's part size and parts in flight.
+    fn peer_options(stack: &Stack, native: &NativeClient, in_flight: usize) -> Value {
+        let (credentials, identity_id) = native.credentials();
+        json!({
+            "endpoint": stack.emulator.urls().s3,
+            "region": native.config.region,
+            "bucket": stack.emulator.config().bucket,
+            "identityId": identity_id,
+            "prefix": format!("private/{identity_id}/"),
+            "credentials": {
+                "accessKeyId": credentials.access_key_id,
+                "secretAccessKey": credentials.secret_access_key.expose(),
+                "sessionToken": credentials.session_token.as_ref().map(|t| t.expose()),
+            },
+            "partSize": PREFERRED_PART_SIZE,
+            "queueSize": in_flight,
+        })
+    }
+
+    fn with(options: &Value, extra: Value) -> Value {
+        let mut options = options.clone();
+        if let (Some(o), Some(extra)) = (options.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+        options
+    }
+
+    /// Opens a peer page and waits for its `window.peers`.
+    fn open_peer(browser: &Browser, url: &str) {
+        browser.goto(url);
+        wait_until("the peer page", 60, browser, || {
+            browser.execute("return !!window.peers", json!([])) == json!(true)
+        });
+    }
+
+    /// Starts `window.peers[function](options)`; its outcome lands in `window.__peer`.
+    fn start_peer(browser: &Browser, function: &str, options: &Value) {
+        browser.execute(
+            "window.__peer = undefined; window.peers[arguments[0]](arguments[1]);",
+            json!([function, options]),
+        );
+    }
+
+    /// The peer operation's outcome once done (`{ ms, value }`), or None while it runs.
+    fn peer_outcome(browser: &Browser) -> Option<Value> {
+        let v = browser.execute("return window.__peer || null", json!([]));
+        if v["done"] != json!(true) {
+            return None;
+        }
+        assert!(v["error"].is_null(), "the peer failed: {}", v["error"]);
+        Some(v)
+    }
+
+    /// Memory of a page without wasm (a peer): the V8 heap and ArrayBuffers, and
+    /// the renderers' resident memory, as [`memory`] measures Cubby's.
+    fn peer_memory(browser: &Browser, family: &Family) -> Memory {
+        let heap = browser.cdp("Runtime.getHeapUsage", json!({}));
+        let (renderer_rss, chromium_rss) = family.rss();
+        Memory {
+            js_heap: heap["usedSize"].as_f64().unwrap_or(-1.0),
+            array_buffers: heap["backingStorageSize"].as_f64().unwrap_or(0.0),
+            wasm: 0.0,
+            renderer_rss,
+            chromium_rss,
+        }
+    }
+
+    /// The multipart upload of the key ending in `name` in the page's resource
+    /// timing: ms from the first UploadPart sent to CompleteMultipartUpload
+    /// answered, the parts, the most parts in flight. None if it was no
+    /// multipart upload.
+    fn upload_span(browser: &Browser, name: &str) -> Option<(f64, u64, u64)> {
+        let t = browser.execute(
+            "const name = '/' + arguments[0];
+             const e = performance.getEntriesByType('resource')
+               .filter(x => new URL(x.name).pathname.endsWith(name));
+             const parts = e.filter(x => x.name.includes('partNumber='));
+             const complete = e.filter(x => x.name.includes('uploadId=') && !x.name.includes('partNumber='))
+               .map(x => x.responseEnd);
+             if (!parts.length || !complete.length) return null;
+             const edges = parts.flatMap(x => [[x.startTime, 1], [x.responseEnd, -1]])
+               .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+             let now = 0, most = 0;
+             for (const [, d] of edges) { now += d; most = Math.max(most, now); }
+             return [Math.max(...complete) - Math.min(...parts.map(x => x.startTime)), parts.length, most];",
+            json!([name]),
+        );
+        let t = t.as_array()?;
+        Some((t[0].as_f64()?, t[1].as_u64()?, t[2].as_u64()?))
+    }
+
+    /// One upload's figures, measured the same way for Cubby and each peer.
+    #[derive(Debug)]
+    struct UploadRun {
+        /// First part sent to Complete answered (resource timing).
+        mib_s: f64,
+        /// CPU seconds of Chromium's renderer processes during the upload.
+        renderer_cpu_s: f64,
+        /// CPU seconds by process kind (browser, network, renderer, emulator...).
+        cpu_s: BTreeMap<&'static str, f64>,
+        parts: u64,
+        most_in_flight: u64,
+        /// Peak above idle: JS heap + ArrayBuffers (+ wasm for Cubby), renderer RSS.
+        memory_above_idle: Option<(f64, f64)>,
+    }
+
+    /// Opens `page` fresh, measures idle memory (with `sample`), runs `start`,
+    /// polls `finished` every 250 ms (sampling memory), then reads the upload of
+    /// `name` from resource timing. `app`: the page is Cubby (its wasm counts).
+    #[allow(clippy::too_many_arguments)]
+    fn measure_upload(
+        browser: &Browser,
+        page: &str,
+        app: bool,
+        name: &str,
+        size: u64,
+        sample: bool,
+        start: impl FnOnce(),
+        mut finished: impl FnMut() -> bool,
+    ) -> UploadRun {
+        if app {
+            browser.goto(page);
+            wait_probe(browser, "loaded", 60);
+        } else {
+            open_peer(browser, page);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let family = Family::of(browser);
+        let measure = |b: &Browser| {
+            if app {
+                memory(b, &family)
+            } else {
+                peer_memory(b, &family)
+            }
+        };
+        let mut idle = Vec::new();
+        if sample {
+            browser.cdp("HeapProfiler.collectGarbage", json!({}));
+            for _ in 0..4 {
+                idle.push(measure(browser));
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+        let cpu_before = family.cpu();
+        start();
+        let deadline = Instant::now() + Duration::from_secs(1800);
+        let mut samples = Vec::new();
+        let started = Instant::now();
+        while !finished() {
+            assert!(Instant::now() < deadline, "no end to the upload of {name}");
+            if sample {
+                samples.push(measure(browser));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let wall = started.elapsed();
+        let cpu_s: BTreeMap<&'static str, f64> = family
+            .cpu()
+            .into_iter()
+            .map(|(kind, after)| (kind, after - cpu_before.get(kind).copied().unwrap_or(0.0)))
+            .collect();
+        let (ms, parts, most_in_flight) =
+            upload_span(browser, name).unwrap_or((wall.as_secs_f64() * 1000.0, 1, 1));
+        let memory_above_idle = sample.then(|| {
+            let idle_page = median(idle.iter().map(Memory::page).collect());
+            let idle_rss = median(idle.iter().map(|m| m.renderer_rss).collect());
+            let peak_page = samples.iter().map(Memory::page).fold(idle_page, f64::max);
+            let peak_rss = samples
+                .iter()
+                .map(|m| m.renderer_rss)
+                .fold(idle_rss, f64::max);
+            (peak_page - idle_page, peak_rss - idle_rss)
+        });
+        UploadRun {
+            mib_s: size as f64 / MIB as f64 / (ms / 1000.0),
+            renderer_cpu_s: cpu_s.get("renderer").copied().unwrap_or(0.0),
+            cpu_s,
+            parts,
+            most_in_flight,
+            memory_above_idle,
+        }
+    }
+
+    /// Emits one row per contender of a figure: each with the best peer of the
+    /// run as its baseline (`higher`: whether more is better), and the native
+    /// client's figure beside the table as a ceiling when given.
+    fn emit_against_peers(
+        id: &str,
+        label: &str,
+        unit: &str,
+        higher: bool,
+        rows: &[(&str, Option<f64>, Value)],
+    ) {
+        let best = rows
+            .iter()
+            .filter(|(who, _, _)| *who != "cubby" && *who != "native")
+            .filter_map(|(who, v, _)| v.map(|v| (*who, v)))
+            .reduce(|a, b| if (b.1 > a.1) == higher { b } else { a });
+        for (who, value, extra) in rows {
+            let mut extra = extra.clone();
+            if let (Some((peer, best)), Some(o)) = (best, extra.as_object_mut()) {
+                o.insert("baseline".into(), json!(best));
+                o.insert("baseline_label".into(), json!(format!("best peer: {peer}")));
+            }
+            match value {
+                Some(v) => emit(
+                    &format!("{id}.{who}"),
+                    &format!("{label}: {who}"),
+                    *v,
+                    unit,
+                    extra,
+                ),
+                // A peer that cannot do the row: the table says why.
+                None => emit(
+                    &format!("{id}.{who}"),
+                    &format!("{label}: {who} (not measured)"),
+                    f64::NAN,
+                    unit,
+                    extra,
+                ),
+            }
+        }
+    }
+
+    /// Peers rows: upload (each size of `CUBBY_BENCH_UPLOAD_MIB`, default
+    /// 256,1024) by Cubby, the SDK v3 `Upload` with its defaults and sending
+    /// `UNSIGNED-PAYLOAD`, and Amplify's `uploadData`; MiB/s, renderer CPU
+    /// seconds, memory during the largest; then the download of the first size.
+    #[test]
+    #[ignore = "benchmark: run by `cargo xtask bench`"]
+    fn peers_transfers() {
+        let sizes: Vec<u64> = std::env::var("CUBBY_BENCH_UPLOAD_MIB")
+            .unwrap_or_else(|_| "256,1024".into())
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        let largest = sizes.iter().copied().max().unwrap_or(0);
+        let Some((stack, server)) = peers_stack("bench-peers-transfers") else {
+            return;
+        };
+        let browser = Browser::start();
+        install_probe(&browser);
+        sign_in(&browser, &stack, ALICE);
+        browser.wait_for_text("This folder is empty", 30);
+        let native = NativeClient::for_signed_in_user(&stack, &browser);
+        let in_flight = stack.emulator.app_config()["uploadPartsInFlight"]
+            .as_u64()
+            .unwrap_or(4) as usize;
+        let options = peer_options(&stack, &native, in_flight);
+        let files = Files::new("bench-peers");
+        let mut downloaded = false;
+        for &mib in &sizes {
+            let size = mib * MIB;
+            let sample = mib == largest;
+            let name = format!("cubby-{mib}.bin");
+            let (path, digest) = noise_file(&files, &name, size, 0x9ee5 ^ mib);
+            let file = path.display().to_string();
+            let mut runs: Vec<(&str, Option<UploadRun>, Value)> = Vec::new();
+
+            let cubby = measure_upload(
+                &browser,
+                &stack.app_url(),
+                true,
+                &name,
+                size,
+                sample,
+                || pick_upload(&browser, &path),
+                || upload_row(&browser, &name).is_some_and(|r| r.finished()),
+            );
+            let row = upload_row(&browser, &name).unwrap();
+            assert_eq!(row.state, "done", "Cubby's upload failed: {}", row.status);
+            runs.push(("cubby", Some(cubby), json!({})));
+
+            let peers: [(&str, &str, Value); 2] = [
+                ("sdk_v3_default", "sdk.html", json!({ "unsigned": false })),
+                ("sdk_v3_unsigned", "sdk.html", json!({ "unsigned": true })),
+            ];
+            for (who, page, extra) in peers {
+                let key_name = format!("{}-{mib}.bin", who.replace('_', "-"));
+                let key = native.key(&key_name);
+                let call = with(&options, with(&extra, json!({ "key": key })).clone());
+                let run = measure_upload(
+                    &browser,
+                    &server.url(page),
+                    false,
+                    &key_name,
+                    size,
+                    sample,
+                    || {
+                        browser
+                            .find("#file")
+                            .expect("the peer's file input")
+                            .send_keys(&file);
+                        start_peer(&browser, "upload", &call);
+                    },
+                    || peer_outcome(&browser).is_some(),
+                );
+                assert!(
+                    file_sha256(&stack.object_path(&key)) == digest,
+                    "{who} stored other bytes"
+                );
+                runs.push((who, Some(run), extra));
+            }
+            runs.push((
+                "amplify_upload_data",
+                None,
+                json!({ "why_not": AMPLIFY_WHY_NOT }),
+            ));
+
+            let native_key = native.key(&format!("native-{mib}.bin"));
+            let native_times = native.upload(&path, &native_key, PREFERRED_PART_SIZE, in_flight);
+            let native_rate = mib_per_s(size, native_times.parts_to_complete);
+
+            let details = |run: &UploadRun, extra: &Value| {
+                with(
+                    extra,
+                    json!({
+                        "parts": run.parts,
+                        "most_parts_in_flight_seen": run.most_in_flight,
+                        "cpu_s_by_process": run.cpu_s,
+                    }),
+                )
+            };
+            let mut rate_rows: Vec<(&str, Option<f64>, Value)> = runs
+                .iter()
+                .map(|(who, run, extra)| match run {
+                    Some(run) => (*who, Some(run.mib_s), details(run, extra)),
+                    None => (*who, None, extra.clone()),
+                })
+                .collect();
+            rate_rows.push((
+                "native",
+                Some(native_rate),
+                json!({ "ceiling": "native client (app's core + ureq), same part size and parts in flight" }),
+            ));
+            emit_against_peers(
+                &format!("peers.upload_{mib}.mib_s"),
+                &format!("Peers, upload {mib} MiB ({} MiB parts, {in_flight} in flight), first part to Complete", PREFERRED_PART_SIZE / MIB),
+                "MiB/s",
+                true,
+                &rate_rows,
+            );
+            let cpu_rows: Vec<(&str, Option<f64>, Value)> = runs
+                .iter()
+                .map(|(who, run, extra)| {
+                    (*who, run.as_ref().map(|r| r.renderer_cpu_s), extra.clone())
+                })
+                .collect();
+            emit_against_peers(
+                &format!("peers.upload_{mib}.renderer_cpu_s"),
+                &format!("Peers, upload {mib} MiB, renderer CPU seconds"),
+                "s",
+                false,
+                &cpu_rows,
+            );
+            if sample {
+                for (index, label, id) in [
+                    (
+                        0,
+                        "peak JS heap+ArrayBuffers(+wasm) above idle",
+                        "page_above_idle",
+                    ),
+                    (1, "renderer RSS peak above idle", "renderer_rss_above_idle"),
+                ] {
+                    let rows: Vec<(&str, Option<f64>, Value)> = runs
+                        .iter()
+                        .map(|(who, run, extra)| {
+                            let v = run.as_ref().and_then(|r| r.memory_above_idle).map(|m| {
+                                if index == 0 {
+                                    m.0
+                                } else {
+                                    m.1
+                                }
+                            });
+                            (*who, v, extra.clone())
+                        })
+                        .collect();
+                    emit_against_peers(
+                        &format!("peers.memory_upload_{mib}.{id}"),
+                        &format!("Peers, memory during the {mib} MiB upload: {label}"),
+                        "B",
+                        false,
+                        &rows,
+                    );
+                }
+            }
+
+            // Download, once (the first size): Cubby's button (a presigned GET in a
+            // new navigation) and the SDK's presigned GET (s3-request-presigner)
+            // opened the same way; click to file saved.
+            if !downloaded {
+                downloaded = true;
+                browser.goto(&stack.app_url());
+                wait_probe(&browser, "loaded", 60);
+                wait_for_rows(&browser, &[&name]);
+                let started = Instant::now();
+                click_labelled(&browser, &format!("Download {name}"));
+                wait_for_download(&browser, &name, size, 1800);
+                let cubby_download = mib_per_s(size, started.elapsed());
+                std::fs::remove_file(browser.downloads.join(&name)).unwrap();
+                open_peer(&browser, &server.url("sdk.html"));
+                let call = with(
+                    &options,
+                    json!({ "key": stack.user_key("alice", &name), "filename": name }),
+                );
+                let started = Instant::now();
+                start_peer(&browser, "download", &call);
+                wait_for_download(&browser, &name, size, 1800);
+                let sdk_download = mib_per_s(size, started.elapsed());
+                let saved = browser.downloads.join(&name);
+                assert!(file_sha256(&saved) == digest, "the SDK's download differs");
+                std::fs::remove_file(&saved).unwrap();
+                let to = files.0.join(format!("native-download-{mib}.bin"));
+                let url = native.presigned_download_url(&stack.user_key("alice", &name), &name);
+                let started = Instant::now();
+                native.download(&url, &to);
+                let native_download = mib_per_s(size, started.elapsed());
+                std::fs::remove_file(&to).unwrap();
+                emit_against_peers(
+                    &format!("peers.download_{mib}.mib_s"),
+                    &format!("Peers, download {mib} MiB, click/call to file saved"),
+                    "MiB/s",
+                    true,
+                    &[
+                        ("cubby", Some(cubby_download), json!({})),
+                        ("sdk_v3_presigned", Some(sdk_download), json!({})),
+                        (
+                            "amplify_get_url",
+                            None,
+                            json!({ "why_not": AMPLIFY_WHY_NOT }),
+                        ),
+                        (
+                            "native",
+                            Some(native_download),
+                            json!({ "ceiling": "native GET of a presigned URL into a file" }),
+                        ),
+                    ],
+                );
+            }
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+
+    /// Peers row: a folder of `CUBBY_BENCH_OBJECTS` (100,000) objects listed to its
+    /// last key. Cubby: first ListObjectsV2 sent to the last row shown, scrolling
+    /// to the bottom every frame (as `huge_folder`); the SDK v3: first
+    /// page asked to last key received, paging 1,000 at a time (no rendering).
+    #[test]
+    #[ignore = "benchmark: run by `cargo xtask bench`"]
+    fn peers_listing() {
+        let count = env_number("CUBBY_BENCH_OBJECTS", 100_000);
+        let Some((stack, server)) = peers_stack("bench-peers-listing") else {
+            return;
+        };
+        seed(&stack, "alice", count, |i| format!("file-{i:06}.txt"));
+        let browser = Browser::start();
+        install_probe(&browser);
+        sign_in(&browser, &stack, ALICE);
+        browser.goto(&stack.app_url());
+        wait_probe(&browser, "rowsPaint", 300);
+        let last = format!("file-{:06}.txt", count - 1);
+        browser.execute(
+            "const last = arguments[0];
+             const b = window.__bench;
+             const step = () => {
+               const list = document.querySelector('.file-list');
+               list.scrollTop = list.scrollHeight;
+               const names = [...list.querySelectorAll('.row .name')].map(e => e.textContent);
+               if (names.includes(last)) b.lastShown = performance.now();
+               else requestAnimationFrame(step);
+             };
+             requestAnimationFrame(step);",
+            json!([last]),
+        );
+        let last_shown = wait_probe(&browser, "lastShown", 1800);
+        let first_list = browser
+            .execute(
+                "const e = performance.getEntriesByType('resource').filter(x => x.name.includes('list-type=2'));
+                 return e.length ? Math.min(...e.map(x => x.startTime)) : null",
+                json!([]),
+            )
+            .as_f64()
+            .expect("Cubby's listing in resource timing");
+        let native = NativeClient::for_signed_in_user(&stack, &browser);
+        let options = peer_options(&stack, &native, 4);
+        let last_key = stack.user_key("alice", &last);
+        let list_with = |page: &str| {
+            open_peer(&browser, &server.url(page));
+            start_peer(&browser, "list", &options);
+            let mut outcome = None;
+            wait_until("the peer's listing", 1800, &browser, || {
+                outcome = peer_outcome(&browser);
+                outcome.is_some()
+            });
+            let outcome = outcome.unwrap();
+            assert_eq!(
+                outcome["value"]["keys"],
+                json!(count),
+                "the peer saw every key"
+            );
+            assert_eq!(
+                outcome["value"]["last"],
+                json!(last_key),
+                "the peer's last key"
+            );
+            (
+                outcome["ms"].as_f64().unwrap(),
+                json!({ "pages": outcome["value"]["pages"] }),
+            )
+        };
+        let (sdk_ms, sdk_extra) = list_with("sdk.html");
+        emit_against_peers(
+            &format!("peers.list_{count}.last_row_ms"),
+            &format!("Peers, folder of {count} objects: first page asked to last row/key"),
+            "ms",
+            false,
+            &[
+                (
+                    "cubby",
+                    Some(last_shown - first_list),
+                    json!({ "navigation_to_last_row_ms": last_shown, "rendered": true }),
+                ),
+                ("sdk_v3", Some(sdk_ms), sdk_extra),
+                ("amplify_list", None, json!({ "why_not": AMPLIFY_WHY_NOT })),
+            ],
+        );
+    }
+
+    /// One Lighthouse run (mobile preset: Lighthouse's default form factor and
+    /// simulated throttling) of `url` in Debian's Chromium: largest contentful
+    /// paint (ms), total blocking time (ms), bytes transferred.
+    fn lighthouse(program: &std::ffi::OsStr, url: &str) -> [f64; 3] {
+        let chromium =
+            std::env::var("CUBBY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let out = Command::new(program)
+            .arg(url)
+            .args([
+                "--only-categories=performance",
+                "--output=json",
+                "--output-path=stdout",
+                "--quiet",
+                "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
+                 --disable-background-networking --disable-component-update --disable-sync --no-first-run",
+            ])
+            .env("CHROME_PATH", chromium)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("lighthouse starts");
+        assert!(out.status.success(), "lighthouse failed on {url}");
+        let report: Value = serde_json::from_slice(&out.stdout).expect("a Lighthouse JSON report");
+        let audit = |name: &str| {
+            report["audits"][name]["numericValue"]
+                .as_f64()
+                .unwrap_or_else(|| {
+                    panic!(
+                        "no {name} in the report of {url}: {}",
+                        report["runtimeError"]
+                    )
+                })
+        };
+        [
+            audit("largest-contentful-paint"),
+            audit("total-blocking-time"),
+            audit("total-byte-weight"),
+        ]
+    }
+
+    /// Peers rows: a first visit (fresh profile) to Cubby's sign-in page and to the
+    /// Amplify Storage Browser's page (its sign-in form), median of three
+    /// Lighthouse runs each (`$CUBBY_LIGHTHOUSE`, set by `cargo xtask bench`).
+    #[test]
+    #[ignore = "benchmark: run by `cargo xtask bench`"]
+    fn peers_first_visit() {
+        let Some(program) = std::env::var_os("CUBBY_LIGHTHOUSE") else {
+            eprintln!("bench: no Lighthouse ($CUBBY_LIGHTHOUSE); `cargo xtask bench` sets it");
+            return;
+        };
+        let Some((stack, server)) = peers_stack("bench-peers-first-visit") else {
+            return;
+        };
+        let pages = [
+            ("cubby", stack.app_url()),
+            (
+                "amplify_storage_browser",
+                server.url("storage-browser.html"),
+            ),
+        ];
+        let runs: Vec<Vec<[f64; 3]>> = pages
+            .iter()
+            .map(|(_, url)| (0..3).map(|_| lighthouse(&program, url)).collect())
+            .collect();
+        for (index, id, label, unit) in [
+            (0, "lcp_ms", "largest contentful paint", "ms"),
+            (1, "tbt_ms", "total blocking time", "ms"),
+            (
+                2,
+                "bytes",
+                "bytes transferred (uncompressed, as served here)",
+                "B",
+            ),
+        ] {
+            let rows: Vec<(&str, Option<f64>, Value)> = pages
+                .iter()
+                .zip(&runs)
+                .map(|((who, url), runs)| {
+                    let values: Vec<f64> = runs.iter().map(|r| r[index]).collect();
+                    (
+                        *who,
+                        Some(median(values.clone())),
+                        json!({ "runs": values, "url": url }),
+                    )
+                })
+                .collect();
+            emit_against_peers(
+                &format!("peers.first_visit.{id}"),
+                &format!("Peers, first visit (Lighthouse mobile, median of 3): {label}"),
+                unit,
+                false,
+                &rows,
+            );
+        }
+    }
 }

@@ -3,5 +3,6 @@ pub mod app;
 pub mod axe;
 pub mod files;
 pub mod native;
+pub mod peers;
 pub mod stack;
 pub mod webdriver;

@@ -82,6 +82,12 @@ impl NativeClient {
         }
     }
 
+    /// The temporary credentials and identity id, for a peer page the bench
+    /// hands them to (the same ones this client signs with).
+    pub fn credentials(&self) -> (&Credentials, &str) {
+        (&self.credentials, &self.identity_id)
+    }
+
     /// The key of `name` in the user's folder.
     pub fn key(&self, name: &str) -> String {
         format!("private/{}/{name}", self.identity_id)

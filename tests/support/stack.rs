@@ -29,7 +29,9 @@ impl Stack {
         Stack::start_with(name, |_| {})
     }
 
-    /// [`Stack::start`] with the emulator's config changed by `change` first.
+    /// [`Stack::start`] with the emulator's config changed by `change` first (a
+    /// test's rotation setting; the bench adds the peers' origin to the bucket's
+    /// CORS rules).
     pub fn start_with(name: &str, change: impl FnOnce(&mut EmulatorConfig)) -> Stack {
         let data = std::env::temp_dir().join(format!("cubby-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);

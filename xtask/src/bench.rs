@@ -21,7 +21,12 @@ const REFERENCES: &str = "Amplify Storage Browser+React 266 KB; AWS SDK v3 S3+cr
 /// The order of the table: rows whose id starts with one of these, in this order.
 const SECTIONS: &[&str] = &[
     "bundle", "start", "signin", "upload", "download", "memory", "huge", "signing", "checksum",
+    "peers",
 ];
+
+/// The tests that measure the peers (bench/peers/); a filter that selects any
+/// of them (e.g. `peers`) builds the peers' pages first.
+const PEER_TESTS: &[&str] = &["peers_first_visit", "peers_transfers", "peers_listing"];
 
 pub fn bench(filters: &[String]) -> Result<(), String> {
     let tools = Tools::setup()?;
@@ -52,6 +57,13 @@ pub fn bench(filters: &[String]) -> Result<(), String> {
     ])
     .args(filters)
     .env("CUBBY_DIST", &dist);
+    if filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| PEER_TESTS.iter().any(|name| name.contains(f.as_str())))
+    {
+        peers(&mut host, &mut problems);
+    }
     collect(&mut host, &mut rows, &mut problems);
 
     // The wasm side of the signing and checksum rows (every wasm bench at once).
@@ -109,6 +121,18 @@ pub fn bench(filters: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{} benchmark step(s) failed", problems.len()))
+    }
+}
+
+/// Builds the peers' pages and hands them and Lighthouse to the benchmarks; a
+/// failure is one problem more, and the peers' rows are then missing.
+fn peers(cmd: &mut Command, problems: &mut Vec<String>) {
+    match crate::setup::bench_peers(&project_root().join("target/bench/peers")) {
+        Ok(peers) => {
+            cmd.env("CUBBY_BENCH_PEERS", &peers.dist)
+                .env("CUBBY_LIGHTHOUSE", &peers.lighthouse);
+        }
+        Err(e) => problems.push(format!("the peers could not be built: {e}")),
     }
 }
 
@@ -296,6 +320,9 @@ fn print_details(row: &Value) {
                 name, sizes["raw"], sizes["gzip"], sizes["brotli"], sizes["status"]
             );
         }
+    }
+    if let Some(why) = row["why_not"].as_str() {
+        println!("    not measured: {why}");
     }
     if let Some(chain) = row["chain"].as_array() {
         for (i, hop) in chain.iter().enumerate() {

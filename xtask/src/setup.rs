@@ -359,7 +359,7 @@ fn ensure_axe_core(root: &Path) -> Result<PathBuf, String> {
             .map_err(|e| format!("cannot copy {AXE_PACKAGE_DIR}/{file}: {e}"))?;
     }
     run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix"])
         .arg(root))
     .map_err(|e| {
         let _ = std::fs::remove_dir_all(root);
@@ -369,4 +369,84 @@ fn ensure_axe_core(root: &Path) -> Result<PathBuf, String> {
         )
     })?;
     Ok(bundle)
+}
+
+/// The benchmark's peers (bench/peers/): their npm packages, installed once per
+/// lock file in the tools cache, and their pages built with Vite.
+pub struct BenchPeers {
+    /// The built pages (`sdk.html`, `amplify.html`, `storage-browser.html`).
+    pub dist: PathBuf,
+    /// The pinned `lighthouse` command.
+    pub lighthouse: PathBuf,
+}
+
+/// Installs bench/peers' packages (`npm ci --ignore-scripts` into
+/// `<tools cache>/bench-peers-<hash of package-lock.json>`, skipped when present)
+/// and builds the pages into `out` (copied sources with the cached
+/// `node_modules` linked beside them, so the clone stays clean).
+pub fn bench_peers(out: &Path) -> Result<BenchPeers, String> {
+    use std::hash::{Hash, Hasher};
+    let source = Path::new("bench/peers");
+    let lock = std::fs::read(source.join("package-lock.json"))
+        .map_err(|e| format!("cannot read bench/peers/package-lock.json: {e}"))?;
+    // A cache key only: a new toolchain's hasher merely installs once more.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    lock.hash(&mut hasher);
+    let root = tools_dir()?.join(format!("bench-peers-{:016x}", hasher.finish()));
+    let installed = root.join(".installed");
+    if !installed.exists() {
+        eprintln!(
+            "setup: installing the bench peers' npm packages into {}",
+            root.display()
+        );
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(source.join(file), root.join(file)).map_err(|e| e.to_string())?;
+        }
+        run(Command::new("npm")
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(&root))
+        .map_err(|e| {
+            format!(
+                "{e}\n  Install them by hand: cd {} && npm ci --ignore-scripts (needs Node.js 20.19+ and npm)",
+                root.display()
+            )
+        })?;
+        std::fs::write(&installed, b"").map_err(|e| e.to_string())?;
+    }
+
+    let staging = out.with_extension("src");
+    let _ = std::fs::remove_dir_all(&staging);
+    copy_tree(source, &staging)?;
+    std::os::unix::fs::symlink(root.join("node_modules"), staging.join("node_modules"))
+        .map_err(|e| format!("cannot link node_modules into {}: {e}", staging.display()))?;
+    run(Command::new("node")
+        .arg(root.join("node_modules/vite/bin/vite.js"))
+        .arg("build")
+        .current_dir(&staging)
+        .env("PEERS_OUT_DIR", out))?;
+    Ok(BenchPeers {
+        dist: out.to_path_buf(),
+        lighthouse: root.join("node_modules/.bin/lighthouse"),
+    })
+}
+
+/// Copies `from` into `to`, leaving out `node_modules` and `dist`.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(from).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name();
+        if name == "node_modules" || name == "dist" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_tree(&path, &to.join(&name))?;
+        } else {
+            std::fs::copy(&path, to.join(&name)).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
