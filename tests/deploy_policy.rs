@@ -25,13 +25,19 @@ const TEMPLATE: &str = include_str!("../deploy/cubby.yaml");
 const SUB: &str = "${cognito-identity.amazonaws.com:sub}";
 
 /// The object-level actions the app needs, and the only ones the role may have.
-const OBJECT_ACTIONS: [&str; 5] = [
+const OBJECT_ACTIONS: [&str; 6] = [
     "s3:GetObject",
+    "s3:GetObjectVersion",
     "s3:PutObject",
     "s3:DeleteObject",
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
 ];
+
+/// The bucket-level listing actions the role grants, under one `s3:prefix` condition:
+/// files, and their versions and delete markers (undo, recently deleted, previous
+/// versions).
+const LIST_ACTIONS: [&str; 2] = ["s3:ListBucket", "s3:ListBucketVersions"];
 
 /// The fields `src/config.rs` reads that a deployment on AWS sets.
 const CONFIG_FIELDS: [&str; 9] = [
@@ -319,6 +325,8 @@ struct S3AccessRule {
     bucket: String,
     /// `s3:prefix` patterns ListBucket is limited to, sorted.
     list_prefixes: Vec<String>,
+    /// The listing actions granted under those patterns, sorted.
+    list_actions: Vec<String>,
     /// Object actions allowed, sorted.
     object_actions: Vec<String>,
     /// The key pattern object actions are limited to, after `<bucket>/`.
@@ -333,6 +341,7 @@ fn s3_access_rule(template: &Value) -> Result<S3AccessRule, String> {
     let mut list: Option<(String, Vec<String>)> = None;
     let mut object: Option<(String, String)> = None;
     let mut object_actions = BTreeSet::new();
+    let mut list_actions = BTreeSet::new();
     for s in stmts.iter().filter(|s| s.allows()) {
         if !s.not_actions.is_empty() || !s.not_resources.is_empty() {
             return Err("Allow with NotAction/NotResource".into());
@@ -347,8 +356,8 @@ fn s3_access_rule(template: &Value) -> Result<S3AccessRule, String> {
                 return Err(format!("actions {:?} on resource {r}", s.actions));
             }
         }
-        if s.actions.iter().any(|a| a == "s3:ListBucket") {
-            if s.actions.len() != 1 {
+        if s.actions.iter().any(|a| LIST_ACTIONS.contains(&a.as_str())) {
+            if !s.actions.iter().all(|a| LIST_ACTIONS.contains(&a.as_str())) {
                 return Err("s3:ListBucket shares a statement with other actions".into());
             }
             let [bucket] = s.resources.as_slice() else {
@@ -366,9 +375,11 @@ fn s3_access_rule(template: &Value) -> Result<S3AccessRule, String> {
             }
             let mut prefixes = prefixes.clone();
             prefixes.sort();
+            // Every listing action under the same condition: one statement.
             if list.replace((bucket.clone(), prefixes)).is_some() {
                 return Err("more than one s3:ListBucket statement".into());
             }
+            list_actions.extend(s.actions.iter().cloned());
             continue;
         }
         let unknown: Vec<&String> = s
@@ -408,6 +419,7 @@ fn s3_access_rule(template: &Value) -> Result<S3AccessRule, String> {
     Ok(S3AccessRule {
         bucket: object_bucket,
         list_prefixes,
+        list_actions: list_actions.into_iter().collect(),
         object_actions: object_actions.into_iter().collect(),
         object_key_pattern,
     })
@@ -429,6 +441,14 @@ fn s3_policy_problems(template: &Value) -> Vec<String> {
             rule.list_prefixes
         ));
     }
+    let mut want_list: Vec<String> = LIST_ACTIONS.iter().map(|a| a.to_string()).collect();
+    want_list.sort();
+    if rule.list_actions != want_list {
+        problems.push(format!(
+            "listing actions are {:?}, want {want_list:?}",
+            rule.list_actions
+        ));
+    }
     let want_key = format!("private/{SUB}/*");
     if rule.object_key_pattern != want_key {
         problems.push(format!(
@@ -445,6 +465,72 @@ fn s3_policy_problems(template: &Value) -> Vec<String> {
         ));
     }
     problems
+}
+
+/// The default number of days a noncurrent version is kept (issue 16: 30).
+const NONCURRENT_DAYS_DEFAULT: i64 = 30;
+
+/// What is wrong with the data bucket's versioning: it must be enabled (undo,
+/// recently deleted and previous versions read older versions), noncurrent versions
+/// expire after a parameter's days (default [`NONCURRENT_DAYS_DEFAULT`]), expired
+/// delete markers are removed, each bucket-wide, and the CORS rule exposes the two
+/// version headers the app reads.
+fn versioning_problems(
+    template: &Value,
+    id: &str,
+    bucket: &Value,
+    lifecycle: &[Value],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let status = path(bucket, &["VersioningConfiguration", "Status"]).and_then(text_of);
+    if status.as_deref() != Some("Enabled") {
+        out.push(format!("{id} versioning is {status:?}, want Enabled"));
+    }
+    let enabled_bucket_wide = |r: &&Value| {
+        get(r, "Status").and_then(Value::as_str) == Some("Enabled")
+            && get(r, "Prefix")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            && get(r, "Filter").is_none()
+    };
+    let days = lifecycle
+        .iter()
+        .filter(enabled_bucket_wide)
+        .find_map(|r| path(r, &["NoncurrentVersionExpiration", "NoncurrentDays"]));
+    match days.and_then(referenced_id) {
+        Some(parameter) => {
+            let default = path(template, &["Parameters", &parameter, "Default"]).and_then(Value::as_i64);
+            if default != Some(NONCURRENT_DAYS_DEFAULT) {
+                out.push(format!(
+                    "parameter {parameter} Default is {default:?}, want {NONCURRENT_DAYS_DEFAULT} days"
+                ));
+            }
+        }
+        None => out.push(format!(
+            "{id} has no enabled bucket-wide rule expiring noncurrent versions after a parameter's days"
+        )),
+    }
+    let markers = lifecycle
+        .iter()
+        .filter(enabled_bucket_wide)
+        .any(|r| get(r, "ExpiredObjectDeleteMarker").and_then(Value::as_bool) == Some(true));
+    if !markers {
+        out.push(format!(
+            "{id} has no enabled bucket-wide rule removing expired delete markers"
+        ));
+    }
+    if let Ok(rule) = template_cors_rule(template) {
+        let exposed = get(rule, "ExposedHeaders")
+            .map(texts_of)
+            .unwrap_or_default();
+        for header in ["x-amz-version-id", "x-amz-delete-marker"] {
+            if !exposed.iter().any(|h| h.eq_ignore_ascii_case(header)) {
+                out.push(format!("{id} CORS rule does not expose {header}"));
+            }
+        }
+    }
+    out
 }
 
 /// IAM policy variables inside `!Sub` must be escaped as `${!...}`, or CloudFormation
@@ -571,6 +657,7 @@ fn bucket_problems(template: &Value) -> Vec<String> {
             "{id} has no enabled bucket-wide lifecycle rule aborting incomplete multipart uploads"
         ));
     }
+    problems.extend(versioning_problems(template, &id, bucket, lifecycle));
     let blocked = [
         "BlockPublicAcls",
         "BlockPublicPolicy",
@@ -869,10 +956,11 @@ fn access_rule_disagreements(template: &Value, emulator: &AccessRule) -> Vec<Str
             rule.object_key_pattern
         ));
     }
-    if emulator.list_action != "s3:ListBucket" {
+    let template_list = sorted_set(rule.list_actions.iter().map(String::as_str), str::to_string);
+    let emulator_list = sorted_set(emulator.list_actions.iter().copied(), str::to_string);
+    if let Some((t, e)) = set_difference(&template_list, &emulator_list) {
         out.push(format!(
-            "listing action differs: template s3:ListBucket, emulator {}",
-            emulator.list_action
+            "listing actions differ: only the template grants {t:?}, only the emulator allows {e:?}"
         ));
     }
     let template_prefixes = sorted_set(
@@ -901,7 +989,7 @@ fn access_rule_disagreements(template: &Value, emulator: &AccessRule) -> Vec<Str
     // the template must grant all of them exactly when the emulator allows the operation.
     for (operation, needs) in policy::OPERATIONS {
         let granted = needs.iter().all(|n| match n.on {
-            Target::ListPrefix => n.action == "s3:ListBucket",
+            Target::ListPrefix => template_list.contains(n.action),
             Target::Key | Target::CopySource | Target::EachKey => {
                 template_actions.contains(n.action)
             }
@@ -1239,6 +1327,7 @@ fn s3_access_rule_is_own_folder_only() {
         S3AccessRule {
             bucket: "${DataBucket.Arn}".into(),
             list_prefixes: vec![format!("private/{SUB}/"), format!("private/{SUB}/*")],
+            list_actions: vec!["s3:ListBucket".into(), "s3:ListBucketVersions".into()],
             object_actions: actions,
             object_key_pattern: format!("private/{SUB}/*"),
         }
@@ -1438,7 +1527,7 @@ Resources:
             Version: "2012-10-17"
             Statement:
               - Effect: Allow
-                Action: s3:ListBucket
+                Action: [s3:ListBucket, s3:ListBucketVersions]
                 Resource: arn:aws:s3:::b
                 {list_condition}
               - Effect: Allow
@@ -1794,6 +1883,7 @@ fn an_altered_emulator_rule_is_caught() {
     let extra = AccessRule {
         object_actions: &[
             policy::GET_OBJECT,
+            policy::GET_OBJECT_VERSION,
             policy::PUT_OBJECT,
             policy::DELETE_OBJECT,
             policy::ABORT_MULTIPART_UPLOAD,
@@ -1809,6 +1899,7 @@ fn an_altered_emulator_rule_is_caught() {
     let no_abort = AccessRule {
         object_actions: &[
             policy::GET_OBJECT,
+            policy::GET_OBJECT_VERSION,
             policy::PUT_OBJECT,
             policy::DELETE_OBJECT,
             policy::LIST_MULTIPART_UPLOAD_PARTS,
@@ -2039,4 +2130,202 @@ fn a_refresh_token_lifetime_past_the_cap_is_caught() {
     assert_refresh_problem(&t, "RefreshTokenValidity is Some(365)");
     let t = mutated("        RefreshToken: days", "        RefreshToken: hours");
     assert_refresh_problem(&t, "RefreshToken is Some(\"hours\")");
+}
+
+// ------------------------------------------------------------------ versions
+//
+// Issue 16: the bucket keeps versions; the role may list them and read (and so copy
+// back) older versions of its own files, never another identity's, and may not
+// delete a version for good.
+
+const ME: &str = "us-east-1:11111111-2222-3333-4444-555555555555";
+const OTHER: &str = "us-east-1:99999999-2222-3333-4444-555555555555";
+
+#[test]
+fn version_actions_are_granted_in_the_own_folder_only_by_both() {
+    let t = template();
+    let rule = s3_access_rule(&t).unwrap();
+    assert!(rule
+        .list_actions
+        .contains(&"s3:ListBucketVersions".to_string()));
+    assert!(rule
+        .object_actions
+        .contains(&"s3:GetObjectVersion".to_string()));
+    assert!(!rule
+        .object_actions
+        .contains(&"s3:DeleteObjectVersion".to_string()));
+
+    let r = policy::ACCESS_RULE;
+    let mine = format!("private/{ME}/a.txt");
+    let list = |who: &str, prefix: &str, op: &str| {
+        r.authorize(
+            who,
+            op,
+            &policy::Resources {
+                prefix: Some(prefix),
+                ..Default::default()
+            },
+        )
+    };
+    let object = |who: &str, key: &str, op: &str| {
+        r.authorize(
+            who,
+            op,
+            &policy::Resources {
+                key: Some(key),
+                ..Default::default()
+            },
+        )
+    };
+    let copy = |who: &str, from: &str, to: &str, op: &str| {
+        r.authorize(
+            who,
+            op,
+            &policy::Resources {
+                key: Some(to),
+                copy_source_key: Some(from),
+                prefix: None,
+            },
+        )
+    };
+    // The owner lists versions, reads and copies back a version of their own file.
+    assert!(list(ME, &format!("private/{ME}/"), "ListObjectVersions"));
+    assert!(list(
+        ME,
+        &format!("private/{ME}/photos/"),
+        "ListObjectVersions"
+    ));
+    for op in ["GetObject?versionId", "HeadObject?versionId"] {
+        assert!(object(ME, &mine, op), "{op}");
+    }
+    assert!(copy(ME, &mine, &mine, "CopyObject?versionId"));
+    // Another identity: no listing of versions under the first one's prefix (nor
+    // without a prefix, nor above it), no version of its object, no copy from it.
+    assert!(!list(
+        OTHER,
+        &format!("private/{ME}/"),
+        "ListObjectVersions"
+    ));
+    assert!(!list(OTHER, "private/", "ListObjectVersions"));
+    assert!(!r.authorize(OTHER, "ListObjectVersions", &policy::Resources::default()));
+    for op in ["GetObject?versionId", "HeadObject?versionId"] {
+        assert!(!object(OTHER, &mine, op), "{op}");
+    }
+    let theirs = format!("private/{OTHER}/stolen.txt");
+    assert!(!copy(OTHER, &mine, &theirs, "CopyObject?versionId"));
+    assert!(!copy(OTHER, &mine, &theirs, "UploadPartCopy?versionId"));
+    assert!(!copy(ME, &mine, &theirs, "CopyObject?versionId"));
+    // Nobody deletes a version for good, not even of their own files.
+    assert!(!object(ME, &mine, "DeleteObject?versionId"));
+    assert!(!object(ME, &mine, "DeleteObjects?versionId"));
+    assert!(!r.may_perform("DeleteObject?versionId"));
+    // The template's patterns say the same of the same keys.
+    let own = |p: &str| p.replace(SUB, ME);
+    assert!(policy::string_like(&own(&rule.object_key_pattern), &mine));
+    assert!(!policy::string_like(
+        &rule.object_key_pattern.replace(SUB, OTHER),
+        &mine
+    ));
+    assert!(rule
+        .list_prefixes
+        .iter()
+        .any(|p| policy::string_like(&own(p), &format!("private/{ME}/"))));
+    assert!(!rule
+        .list_prefixes
+        .iter()
+        .any(|p| policy::string_like(&p.replace(SUB, OTHER), &format!("private/{ME}/"))));
+}
+
+#[test]
+fn a_template_without_the_version_actions_or_with_permanent_deletion_is_caught() {
+    let t = mutated("                  - s3:ListBucketVersions\n", "");
+    assert_caught(&t, "listing actions are");
+    assert_disagreement(
+        access_rule_disagreements(&t, &policy::ACCESS_RULE),
+        "ListObjectVersions (needs [\"s3:ListBucketVersions\"]): the template does not grant it, the emulator allows it",
+    );
+    let t = mutated("                  - s3:GetObjectVersion\n", "");
+    assert_caught(&t, "object actions are");
+    assert_disagreement(
+        access_rule_disagreements(&t, &policy::ACCESS_RULE),
+        "GetObject?versionId (needs [\"s3:GetObjectVersion\"]): the template does not grant it",
+    );
+    let t = mutated(
+        "                  - s3:GetObjectVersion\n",
+        "                  - s3:GetObjectVersion\n                  - s3:DeleteObjectVersion\n",
+    );
+    assert_caught(&t, "unexpected actions [\"s3:DeleteObjectVersion\"]");
+}
+
+#[test]
+fn an_emulator_rule_that_differs_on_versions_is_caught() {
+    let t = template();
+    let no_versions = AccessRule {
+        list_actions: &[policy::LIST_BUCKET],
+        ..policy::ACCESS_RULE
+    };
+    assert_disagreement(
+        access_rule_disagreements(&t, &no_versions),
+        "listing actions differ: only the template grants [\"s3:ListBucketVersions\"]",
+    );
+    let deletes_versions = AccessRule {
+        object_actions: &[
+            policy::GET_OBJECT,
+            policy::GET_OBJECT_VERSION,
+            policy::PUT_OBJECT,
+            policy::DELETE_OBJECT,
+            policy::DELETE_OBJECT_VERSION,
+            policy::ABORT_MULTIPART_UPLOAD,
+            policy::LIST_MULTIPART_UPLOAD_PARTS,
+        ],
+        ..policy::ACCESS_RULE
+    };
+    let problems = access_rule_disagreements(&t, &deletes_versions);
+    assert_disagreement(
+        problems.clone(),
+        "only the emulator allows [\"s3:DeleteObjectVersion\"]",
+    );
+    assert_disagreement(
+        problems,
+        "DeleteObject?versionId (needs [\"s3:DeleteObjectVersion\"]): the template does not grant it, the emulator allows it",
+    );
+    let urls = emulator_urls();
+    let mut cors = CorsRule::default_for(&urls.app);
+    cors.expose_headers.retain(|h| h != "x-amz-delete-marker");
+    assert_disagreement(
+        cors_disagreements(&t, &cors, &urls.app),
+        "only the template has [\"x-amz-delete-marker\"]",
+    );
+}
+
+#[test]
+fn versioning_off_or_kept_forever_is_caught() {
+    let t = mutated(
+        "        Status: Enabled\n      LifecycleConfiguration:",
+        "        Status: Suspended\n      LifecycleConfiguration:",
+    );
+    assert_caught(&t, "versioning is Some(\"Suspended\"), want Enabled");
+    let t = mutated(
+        "            NoncurrentVersionExpiration:\n              NoncurrentDays: !Ref NoncurrentVersionDays\n",
+        "",
+    );
+    assert_caught(
+        &t,
+        "no enabled bucket-wide rule expiring noncurrent versions",
+    );
+    let t = mutated(
+        "    Default: 30\n    MinValue: 1\n    MaxValue: 3650",
+        "    Default: 365\n    MinValue: 1\n    MaxValue: 3650",
+    );
+    assert_caught(&t, "Default is Some(365), want 30 days");
+    let t = mutated(
+        "            ExpiredObjectDeleteMarker: true\n",
+        "            ExpiredObjectDeleteMarker: false\n",
+    );
+    assert_caught(
+        &t,
+        "no enabled bucket-wide rule removing expired delete markers",
+    );
+    let t = mutated("              - x-amz-delete-marker\n", "");
+    assert_caught(&t, "CORS rule does not expose x-amz-delete-marker");
 }

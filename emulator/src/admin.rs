@@ -12,7 +12,8 @@
 //! | `POST /__admin/expire-credentials` | - |
 //! | `POST /__admin/forget-credentials` | - |
 //! | `POST /__admin/network-down` | `{"seconds":5}` |
-//! | `POST /__admin/reset` | - (clears faults, clock shift, lifetimes, counters) |
+//! | `POST /__admin/versioning` | `{"enabled":false}` (S3 versioning of the bucket; on by default) |
+//! | `POST /__admin/reset` | - (clears faults, clock shift, lifetimes, counters; versioning back on) |
 //! | `GET /__admin/config` | - (the app `config.json`) |
 
 use crate::http_util::*;
@@ -139,9 +140,17 @@ async fn route(control: &Control, req: Request<Incoming>) -> Resp {
             control.network_down(Duration::from_secs_f64(seconds));
             ok()
         }
+        (Method::POST, "/__admin/versioning") => {
+            let Some(on) = body.get("enabled").and_then(Value::as_bool) else {
+                return bad("enabled (true or false) is required");
+            };
+            control.set_versioning(on);
+            ok()
+        }
         (Method::POST, "/__admin/reset") => {
             control.clear_faults();
             control.reset_stats();
+            control.set_versioning(true);
             ok()
         }
         _ => json(

@@ -79,13 +79,15 @@ pub const DEFAULT_CORS_METHODS: [&str; 5] = ["GET", "HEAD", "PUT", "POST", "DELE
 pub const DEFAULT_CORS_ALLOWED_HEADERS: [&str; 1] = ["*"];
 /// Response headers the default CORS rule exposes to the app: `ETag` (multipart
 /// uploads, conditional writes), `Date` (clock-skew correction), request ids (error
-/// reports), and the object headers the app reads.
-pub const DEFAULT_CORS_EXPOSE_HEADERS: [&str; 9] = [
+/// reports), and the object headers the app reads (versions and delete markers among
+/// them).
+pub const DEFAULT_CORS_EXPOSE_HEADERS: [&str; 10] = [
     "ETag",
     "Date",
     "x-amz-request-id",
     "x-amz-id-2",
     "x-amz-version-id",
+    "x-amz-delete-marker",
     "x-amz-checksum-crc32",
     "Content-Range",
     "Content-Disposition",

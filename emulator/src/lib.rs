@@ -269,6 +269,13 @@ impl Control {
     }
 
     /// Clears every fault, the clock shift and the lifetimes back to the config's.
+    /// Switches the bucket's versioning on or off (on by default). Off, the bucket
+    /// behaves as one versioning was never enabled on: no version ids, a DELETE
+    /// removes the object, `?versions` lists `null` versions.
+    pub fn set_versioning(&self, on: bool) {
+        self.state.set_versioning(on);
+    }
+
     pub fn clear_faults(&self) {
         let mut inner = self.state.lock();
         inner.faults = state::Faults::default();

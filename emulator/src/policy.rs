@@ -21,23 +21,28 @@ macro_rules! own_prefix {
 pub const OWN_PREFIX: &str = own_prefix!();
 
 pub const GET_OBJECT: &str = "s3:GetObject";
+pub const GET_OBJECT_VERSION: &str = "s3:GetObjectVersion";
 pub const PUT_OBJECT: &str = "s3:PutObject";
 pub const DELETE_OBJECT: &str = "s3:DeleteObject";
+/// Permanent deletion of a version or delete marker; not granted (see
+/// `deploy/cubby.yaml`: undo and restore copy an older version back instead).
+pub const DELETE_OBJECT_VERSION: &str = "s3:DeleteObjectVersion";
 pub const ABORT_MULTIPART_UPLOAD: &str = "s3:AbortMultipartUpload";
 pub const LIST_MULTIPART_UPLOAD_PARTS: &str = "s3:ListMultipartUploadParts";
 pub const LIST_BUCKET: &str = "s3:ListBucket";
+pub const LIST_BUCKET_VERSIONS: &str = "s3:ListBucketVersions";
 pub const LIST_BUCKET_MULTIPART_UPLOADS: &str = "s3:ListBucketMultipartUploads";
 
-/// An IAM-shaped allow rule: object actions on a key pattern, and one listing action
-/// limited by an `s3:prefix` condition. Everything else is denied.
+/// An IAM-shaped allow rule: object actions on a key pattern, and listing actions
+/// limited by one `s3:prefix` condition. Everything else is denied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccessRule {
     /// Actions allowed on keys matching [`AccessRule::object_key_pattern`].
     pub object_actions: &'static [&'static str],
     /// `StringLike` pattern for object keys (the resource after `<bucket ARN>/`).
     pub object_key_pattern: &'static str,
-    /// The bucket-level listing action.
-    pub list_action: &'static str,
+    /// The bucket-level listing actions (all under the same `s3:prefix` condition).
+    pub list_actions: &'static [&'static str],
     /// `StringLike` patterns the `s3:prefix` of a listing must match (one of them);
     /// a listing without a prefix is denied.
     pub list_prefix_patterns: &'static [&'static str],
@@ -47,13 +52,14 @@ pub struct AccessRule {
 pub const ACCESS_RULE: AccessRule = AccessRule {
     object_actions: &[
         GET_OBJECT,
+        GET_OBJECT_VERSION,
         PUT_OBJECT,
         DELETE_OBJECT,
         ABORT_MULTIPART_UPLOAD,
         LIST_MULTIPART_UPLOAD_PARTS,
     ],
     object_key_pattern: concat!(own_prefix!(), "*"),
-    list_action: LIST_BUCKET,
+    list_actions: &[LIST_BUCKET, LIST_BUCKET_VERSIONS],
     list_prefix_patterns: &[own_prefix!(), concat!(own_prefix!(), "*")],
 };
 
@@ -84,12 +90,26 @@ const fn need(action: &'static str, on: Target) -> Need {
 }
 
 /// The IAM actions each S3 operation the emulator knows needs (operation names as
-/// s3s and `s3::classify` spell them). An operation not listed is denied.
+/// s3s and `s3::classify` spell them; `<operation>?versionId` is the operation on a
+/// given version, which IAM authorises with the `...Version` actions). An operation
+/// not listed is denied.
 pub const OPERATIONS: &[(&str, &[Need])] = &[
     ("ListObjectsV2", &[need(LIST_BUCKET, Target::ListPrefix)]),
     ("ListObjects", &[need(LIST_BUCKET, Target::ListPrefix)]),
+    (
+        "ListObjectVersions",
+        &[need(LIST_BUCKET_VERSIONS, Target::ListPrefix)],
+    ),
     ("GetObject", &[need(GET_OBJECT, Target::Key)]),
+    (
+        "GetObject?versionId",
+        &[need(GET_OBJECT_VERSION, Target::Key)],
+    ),
     ("HeadObject", &[need(GET_OBJECT, Target::Key)]),
+    (
+        "HeadObject?versionId",
+        &[need(GET_OBJECT_VERSION, Target::Key)],
+    ),
     ("PutObject", &[need(PUT_OBJECT, Target::Key)]),
     (
         "CopyObject",
@@ -98,14 +118,36 @@ pub const OPERATIONS: &[(&str, &[Need])] = &[
             need(PUT_OBJECT, Target::Key),
         ],
     ),
+    (
+        "CopyObject?versionId",
+        &[
+            need(GET_OBJECT_VERSION, Target::CopySource),
+            need(PUT_OBJECT, Target::Key),
+        ],
+    ),
     ("DeleteObject", &[need(DELETE_OBJECT, Target::Key)]),
+    (
+        "DeleteObject?versionId",
+        &[need(DELETE_OBJECT_VERSION, Target::Key)],
+    ),
     ("DeleteObjects", &[need(DELETE_OBJECT, Target::EachKey)]),
+    (
+        "DeleteObjects?versionId",
+        &[need(DELETE_OBJECT_VERSION, Target::EachKey)],
+    ),
     ("CreateMultipartUpload", &[need(PUT_OBJECT, Target::Key)]),
     ("UploadPart", &[need(PUT_OBJECT, Target::Key)]),
     (
         "UploadPartCopy",
         &[
             need(GET_OBJECT, Target::CopySource),
+            need(PUT_OBJECT, Target::Key),
+        ],
+    ),
+    (
+        "UploadPartCopy?versionId",
+        &[
+            need(GET_OBJECT_VERSION, Target::CopySource),
             need(PUT_OBJECT, Target::Key),
         ],
     ),
@@ -144,7 +186,7 @@ impl AccessRule {
     /// Whether the rule grants `action` on targets of this kind at all.
     pub fn grants(&self, action: &str, on: Target) -> bool {
         match on {
-            Target::ListPrefix => action == self.list_action,
+            Target::ListPrefix => self.list_actions.contains(&action),
             Target::Key | Target::CopySource | Target::EachKey => {
                 self.object_actions.contains(&action)
             }
@@ -182,7 +224,8 @@ impl AccessRule {
         needs.iter().all(|n| match n.on {
             Target::Bucket => false,
             Target::ListPrefix => {
-                n.action == self.list_action && self.allows_list(identity, resources.prefix)
+                self.list_actions.contains(&n.action)
+                    && self.allows_list(identity, resources.prefix)
             }
             Target::Key | Target::EachKey => resources
                 .key

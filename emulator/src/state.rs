@@ -4,6 +4,7 @@
 use crate::config::{EmulatorConfig, Lifetimes};
 use crate::jwt::Keys;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -140,6 +141,9 @@ pub struct State {
     pub callback_urls: Vec<String>,
     pub sign_out_urls: Vec<String>,
     pub cors: Vec<crate::config::CorsRule>,
+    /// Whether the bucket keeps versions (S3 versioning `Enabled`); on unless a test
+    /// switches it off through the admin endpoint.
+    versioning: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -219,6 +223,7 @@ impl State {
             callback_urls,
             sign_out_urls,
             cors,
+            versioning: AtomicBool::new(true),
             inner: Mutex::new(Inner {
                 codes: HashMap::new(),
                 refresh: HashMap::new(),
@@ -234,6 +239,15 @@ impl State {
             config,
             urls,
         }
+    }
+
+    /// Whether the bucket keeps versions.
+    pub fn versioning(&self) -> bool {
+        self.versioning.load(Ordering::SeqCst)
+    }
+
+    pub fn set_versioning(&self, on: bool) {
+        self.versioning.store(on, Ordering::SeqCst);
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -84,10 +84,16 @@ impl Policy {
         let CopySource::Bucket {
             bucket: source_bucket,
             key: source_key,
-            ..
+            version_id,
         } = source
         else {
             return Err(access_denied());
+        };
+        // From a given version: IAM's s3:GetObjectVersion on the source.
+        let operation = match (operation, version_id) {
+            ("CopyObject", Some(_)) => "CopyObject?versionId",
+            ("UploadPartCopy", Some(_)) => "UploadPartCopy?versionId",
+            (operation, _) => operation,
         };
         if **source_bucket != *bucket {
             return Err(access_denied());
@@ -139,12 +145,28 @@ impl S3Access for Policy {
         self.listing(req, "ListObjects", bucket, prefix)
     }
 
+    async fn list_object_versions(
+        &self,
+        req: &mut S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<()> {
+        let (bucket, prefix) = (&req.input.bucket, req.input.prefix.as_deref());
+        self.listing(req, "ListObjectVersions", bucket, prefix)
+    }
+
     async fn get_object(&self, req: &mut S3Request<GetObjectInput>) -> S3Result<()> {
-        self.object(req, "GetObject", &req.input.bucket, &req.input.key)
+        let operation = match req.input.version_id {
+            Some(_) => "GetObject?versionId",
+            None => "GetObject",
+        };
+        self.object(req, operation, &req.input.bucket, &req.input.key)
     }
 
     async fn head_object(&self, req: &mut S3Request<HeadObjectInput>) -> S3Result<()> {
-        self.object(req, "HeadObject", &req.input.bucket, &req.input.key)
+        let operation = match req.input.version_id {
+            Some(_) => "HeadObject?versionId",
+            None => "HeadObject",
+        };
+        self.object(req, operation, &req.input.bucket, &req.input.key)
     }
 
     async fn put_object(&self, req: &mut S3Request<PutObjectInput>) -> S3Result<()> {
@@ -157,7 +179,11 @@ impl S3Access for Policy {
     }
 
     async fn delete_object(&self, req: &mut S3Request<DeleteObjectInput>) -> S3Result<()> {
-        self.object(req, "DeleteObject", &req.input.bucket, &req.input.key)
+        let operation = match req.input.version_id {
+            Some(_) => "DeleteObject?versionId",
+            None => "DeleteObject",
+        };
+        self.object(req, operation, &req.input.bucket, &req.input.key)
     }
 
     async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {

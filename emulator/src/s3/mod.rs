@@ -14,7 +14,9 @@
 //!    enforced from the data in [`crate::policy`].
 //! 4. [`objects::CubbyS3`]: object operations (per-key DeleteObjects authorisation,
 //!    opaque continuation tokens, `encoding-type=url`) and, in [`multipart`], upload
-//!    tracking and part checks; delegates to `s3s_fs::FileSystem`.
+//!    tracking and part checks; delegates to `s3s_fs::FileSystem`, which keeps the
+//!    current objects. [`versioned`] keeps the older versions and delete markers
+//!    (recorded in [`versions`]) and [`version_list`] lists them.
 
 mod access;
 mod cors;
@@ -23,6 +25,9 @@ mod errors;
 mod gate;
 mod multipart;
 mod objects;
+mod version_list;
+mod versioned;
+mod versions;
 
 use crate::http_util::{self, header_value, parse_form, Resp};
 use crate::server::{BoxFuture, Handler};
@@ -46,6 +51,7 @@ pub fn build_service(state: Arc<State>, root: &std::path::Path) -> std::io::Resu
     multipart::load_uploads(&state, root);
     let mut builder = s3s::service::S3ServiceBuilder::new(CubbyS3 {
         fs,
+        versions: versioned::Versions::load(root),
         state: state.clone(),
         root: root.to_path_buf(),
     });
@@ -107,6 +113,7 @@ pub fn classify(
         return match *method {
             Method::GET if query.get("list-type").is_some_and(|v| v == "2") => "ListObjectsV2",
             Method::GET if has("uploads") => "ListMultipartUploads",
+            Method::GET if has("versions") => "ListObjectVersions",
             Method::GET if has("cors") => "GetBucketCors",
             Method::GET if has("location") => "GetBucketLocation",
             Method::GET => "ListObjects",
@@ -205,7 +212,14 @@ async fn serve(
     match pre_checks(state, info, operation, query, req).await {
         Err(resp) => resp,
         Ok(req) => match service.call(req).await {
-            Ok(resp) => normalise(info, resp).await,
+            Ok(resp) => match resp.extensions().get::<version_list::VersionsBody>() {
+                Some(version_list::VersionsBody(xml)) => http_util::response(
+                    StatusCode::OK,
+                    "application/xml",
+                    bytes::Bytes::from(xml.clone()),
+                ),
+                None => normalise(info, resp).await,
+            },
             Err(_) => error_response(
                 info,
                 StatusCode::INTERNAL_SERVER_ERROR,

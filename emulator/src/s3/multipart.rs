@@ -258,11 +258,15 @@ impl CubbyS3 {
     /// UploadPartCopy: only into this identity's upload for this key.
     pub(super) async fn copy_part(
         &self,
-        req: S3Request<UploadPartCopyInput>,
+        mut req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         self.check_upload(&req, &req.input.upload_id, &req.input.key)
             .await?;
-        hide_missing(self.fs.upload_part_copy(self.stable(req)).await)
+        let (source, source_version) = self.copy_source(&req.input.copy_source).await?;
+        req.input.copy_source = source;
+        let mut resp = hide_missing(self.fs.upload_part_copy(self.stable(req)).await)?;
+        resp.output.copy_source_version_id = source_version;
+        Ok(resp)
     }
 
     /// ListParts, from the part files: paged by part number marker, with each part's

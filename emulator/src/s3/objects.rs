@@ -6,6 +6,7 @@
 //! operations are in [`super::multipart`].
 
 use super::access::{access_denied, identity_for};
+use super::versioned::{Keep, Versions};
 use crate::policy::{Resources, ACCESS_RULE};
 use crate::state::State;
 use base64::Engine as _;
@@ -18,6 +19,8 @@ use std::sync::Arc;
 /// The S3 service `s3s` calls once a request has passed the signature and the policy.
 pub(super) struct CubbyS3 {
     pub(super) fs: s3s_fs::FileSystem,
+    /// Older versions and delete markers (`s3s-fs` keeps only current objects).
+    pub(super) versions: Versions,
     pub(super) state: Arc<State>,
     /// The s3s-fs root (buckets are folders in it; upload parts and records are files).
     pub(super) root: std::path::PathBuf,
@@ -96,25 +99,10 @@ pub(super) fn fs_key(key: &str) -> String {
     }
 }
 
-fn s3_key(key: &str) -> String {
+pub(super) fn s3_key(key: &str) -> String {
     match key.strip_suffix(MARKER) {
         Some(folder) if folder.ends_with('/') => folder.to_string(),
         _ => key.to_string(),
-    }
-}
-
-fn fs_source(source: &CopySource) -> CopySource {
-    match source {
-        CopySource::Bucket {
-            bucket,
-            key,
-            version_id,
-        } => CopySource::Bucket {
-            bucket: bucket.clone(),
-            key: fs_key(key).into(),
-            version_id: version_id.clone(),
-        },
-        other => other.clone(),
     }
 }
 
@@ -125,7 +113,7 @@ const URL_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
     .remove(b'~')
     .remove(b'/');
 
-fn url_encode(s: &str) -> String {
+pub(super) fn url_encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, URL_ENCODE).to_string()
 }
 
@@ -194,15 +182,25 @@ impl S3 for CubbyS3 {
         &self,
         mut req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
-        req.input.key = fs_key(&req.input.key);
-        hide_missing(self.fs.get_object(self.stable(req)).await)
+        let version = req.input.version_id.take();
+        let (bucket, key, shown) = self
+            .read_target(&req.input.bucket, &req.input.key, version)
+            .await?;
+        (req.input.bucket, req.input.key) = (bucket, key);
+        let mut resp = hide_missing(self.fs.get_object(self.stable(req)).await)?;
+        resp.output.version_id = shown;
+        Ok(resp)
     }
 
     async fn head_object(
         &self,
         mut req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
-        req.input.key = fs_key(&req.input.key);
+        let version = req.input.version_id.take();
+        let (bucket, key, shown) = self
+            .read_target(&req.input.bucket, &req.input.key, version)
+            .await?;
+        (req.input.bucket, req.input.key) = (bucket, key);
         // Like S3, stored checksums only with `x-amz-checksum-mode: ENABLED`.
         let checksum_mode = req
             .headers
@@ -217,6 +215,7 @@ impl S3 for CubbyS3 {
             out.checksum_sha256 = None;
             out.checksum_crc64nvme = None;
         }
+        resp.output.version_id = shown;
         Ok(resp)
     }
 
@@ -224,16 +223,24 @@ impl S3 for CubbyS3 {
         &self,
         mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        req.input.key = fs_key(&req.input.key);
-        self.fs.put_object(self.stable(req)).await
+        let (bucket, key) = (req.input.bucket.to_string(), req.input.key.clone());
+        req.input.key = fs_key(&key);
+        let write = self.fs.put_object(self.stable(req));
+        let (mut resp, id) = self
+            .versioned_write(&bucket, &key, Keep::Link, write)
+            .await?;
+        resp.output.version_id = id;
+        Ok(resp)
     }
 
     async fn copy_object(
         &self,
         mut req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
-        req.input.key = fs_key(&req.input.key);
-        req.input.copy_source = fs_source(&req.input.copy_source);
+        let (bucket, key) = (req.input.bucket.to_string(), req.input.key.clone());
+        req.input.key = fs_key(&key);
+        let (source, source_version) = self.copy_source(&req.input.copy_source).await?;
+        req.input.copy_source = source;
         if req.input.copy_source_if_none_match.is_none() {
             // If-None-Match: * on the target (conditional copy).
             if let Some(cond) = req.headers.get("if-none-match") {
@@ -260,15 +267,38 @@ impl S3 for CubbyS3 {
                 }
             }
         }
-        hide_missing(self.fs.copy_object(self.stable(req)).await)
+        let write = async { hide_missing(self.fs.copy_object(self.stable(req)).await) };
+        let (mut resp, id) = self
+            .versioned_write(&bucket, &key, Keep::Copy, write)
+            .await?;
+        resp.output.version_id = id;
+        resp.output.copy_source_version_id = source_version;
+        Ok(resp)
     }
 
     async fn delete_object(
         &self,
         mut req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        req.input.key = fs_key(&req.input.key);
-        self.fs.delete_object(self.stable(req)).await
+        let (bucket, key) = (&req.input.bucket, &req.input.key);
+        let output = match req.input.version_id.take() {
+            Some(id) => DeleteObjectOutput {
+                delete_marker: self.delete_version(bucket, key, &id).await?.then_some(true),
+                version_id: Some(id),
+                ..DeleteObjectOutput::default()
+            },
+            None => {
+                let marker = self.delete_current(bucket, key).await?;
+                DeleteObjectOutput {
+                    delete_marker: marker.is_some().then_some(true),
+                    version_id: marker,
+                    ..DeleteObjectOutput::default()
+                }
+            }
+        };
+        let mut resp = S3Response::new(output);
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
     }
 
     async fn delete_objects(
@@ -277,7 +307,7 @@ impl S3 for CubbyS3 {
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let identity = self.identity(&req).ok_or_else(access_denied)?;
         let quiet = req.input.delete.quiet.unwrap_or(false);
-        let mut req = self.stable(req);
+        let mut req = req;
         let objects = std::mem::take(&mut req.input.delete.objects);
         let (storable, unstorable): (Vec<_>, Vec<_>) =
             objects.into_iter().partition(|o| is_storable_key(&o.key));
@@ -286,24 +316,50 @@ impl S3 for CubbyS3 {
                 key: Some(&o.key),
                 ..Resources::default()
             };
-            ACCESS_RULE.authorize(&identity, "DeleteObjects", &resources)
+            let operation = match o.version_id {
+                Some(_) => "DeleteObjects?versionId",
+                None => "DeleteObjects",
+            };
+            ACCESS_RULE.authorize(&identity, operation, &resources)
         });
-        let mut output = if allowed.is_empty() {
-            DeleteObjectsOutput::default()
-        } else {
-            req.input.delete.objects = allowed
-                .into_iter()
-                .map(|o| ObjectIdentifier {
-                    key: fs_key(&o.key),
-                    ..o
-                })
-                .collect();
-            self.fs.delete_objects(req).await?.output
-        };
-        for d in output.deleted.iter_mut().flatten() {
-            d.key = d.key.as_deref().map(s3_key);
+        let bucket = req.input.bucket.clone();
+        let mut deleted = vec![];
+        let mut errors = vec![];
+        for o in allowed {
+            let done = match &o.version_id {
+                Some(id) => self
+                    .delete_version(&bucket, &o.key, id)
+                    .await
+                    .map(|marker| DeletedObject {
+                        delete_marker: marker.then_some(true),
+                        delete_marker_version_id: marker.then(|| id.clone()),
+                        version_id: Some(id.clone()),
+                        key: Some(o.key.clone()),
+                    }),
+                None => self
+                    .delete_current(&bucket, &o.key)
+                    .await
+                    .map(|marker| DeletedObject {
+                        delete_marker: marker.is_some().then_some(true),
+                        delete_marker_version_id: marker,
+                        version_id: None,
+                        key: Some(o.key.clone()),
+                    }),
+            };
+            match done {
+                Ok(d) => deleted.push(d),
+                Err(e) => errors.push(s3s::dto::Error {
+                    code: Some(e.code().as_str().into()),
+                    key: Some(o.key),
+                    message: e.message().map(str::to_string),
+                    version_id: o.version_id,
+                }),
+            }
         }
-        let mut errors = output.errors.take().unwrap_or_default();
+        let mut output = DeleteObjectsOutput {
+            deleted: Some(deleted),
+            ..DeleteObjectsOutput::default()
+        };
         for o in denied {
             errors.push(s3s::dto::Error {
                 code: Some("AccessDenied".into()),
@@ -360,7 +416,20 @@ impl S3 for CubbyS3 {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        self.complete_upload(req).await
+        let (bucket, key) = (req.input.bucket.to_string(), req.input.key.clone());
+        let write = self.complete_upload(req);
+        let (mut resp, id) = self
+            .versioned_write(&bucket, &key, Keep::Link, write)
+            .await?;
+        resp.output.version_id = id;
+        Ok(resp)
+    }
+
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        self.list_versions(req).await
     }
 
     async fn abort_multipart_upload(

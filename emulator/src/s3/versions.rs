@@ -1,0 +1,310 @@
+//! S3 versioning's bookkeeping: each key's versions, newest first, and the
+//! ListObjectVersions walk over them. Pure data; the bytes are moved by
+//! [`super::versioned`].
+//!
+//! `s3s-fs` keeps each key's current object; this record names its version id, and
+//! every older version (kept in the archive, see [`super::versioned`]) and every
+//! delete marker. A current object the record does not name is the key's `null`
+//! version: written while versioning was off, as in a bucket versioning was never
+//! enabled on.
+//!
+//! AWS: <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html>.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+/// The version id of an object written while versioning was off.
+pub(super) const NULL: &str = "null";
+
+/// How long a version id is, and what it is made of: opaque and URL-safe, like S3's.
+const ID_LEN: usize = 32;
+const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+
+/// A new version id (random: nothing can be told from it).
+pub(super) fn new_id() -> String {
+    crate::state::random_string(ID_LEN, ID_ALPHABET)
+}
+
+/// Whether `id` could name a version here (`null` or an id [`new_id`] makes); any
+/// other `versionId` S3 refuses as "Invalid version id specified".
+pub(super) fn is_well_formed(id: &str) -> bool {
+    id == NULL || (id.len() == ID_LEN && id.bytes().all(|b| ID_ALPHABET.contains(&b)))
+}
+
+/// One version of a key, or a delete marker.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Version {
+    pub id: String,
+    pub delete_marker: bool,
+    /// When it was written, Unix milliseconds.
+    pub last_modified_ms: u64,
+    /// Bytes (0 for a delete marker).
+    pub size: u64,
+    /// The ETag without quotes (empty for a delete marker).
+    pub etag: String,
+    /// Whether `s3s-fs` holds it as the key's current object (else the archive does).
+    pub current: bool,
+}
+
+/// Every key's versions (of the one bucket), newest first.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct Record {
+    pub keys: BTreeMap<String, Vec<Version>>,
+}
+
+impl Record {
+    /// The version `id` of `key`.
+    pub fn find(&self, key: &str, id: &str) -> Option<&Version> {
+        self.keys.get(key)?.iter().find(|v| v.id == id)
+    }
+
+    /// The newest entry of `key` when it is a delete marker (the key reads as deleted).
+    pub fn latest_marker(&self, key: &str) -> Option<&Version> {
+        self.keys
+            .get(key)
+            .and_then(|v| v.first())
+            .filter(|v| v.delete_marker)
+    }
+
+    /// The id of the current object `s3s-fs` holds for `key` (when it holds one).
+    pub fn current_id(&self, key: &str) -> &str {
+        self.keys
+            .get(key)
+            .and_then(|v| v.first())
+            .filter(|v| v.current)
+            .map_or(NULL, |v| v.id.as_str())
+    }
+
+    /// Records that the current object (`previous`, when `s3s-fs` held one) went to
+    /// the archive and `latest` is now the newest entry. A `null` version replaces
+    /// the key's earlier `null` version, as in S3 (one `null` version per key).
+    pub fn push(&mut self, key: &str, previous: Option<Version>, latest: Version) {
+        let versions = self.keys.entry(key.to_string()).or_default();
+        if let Some(first) = versions.first() {
+            if first.current {
+                versions.remove(0);
+            }
+        }
+        if let Some(mut previous) = previous {
+            previous.current = false;
+            if previous.id == NULL {
+                versions.retain(|v| v.id != NULL);
+            }
+            versions.insert(0, previous);
+        }
+        if latest.id == NULL {
+            versions.retain(|v| v.id != NULL);
+        }
+        versions.insert(0, latest);
+    }
+
+    /// Forgets version `id` of `key` (a DELETE with `versionId`) and returns it.
+    pub fn remove(&mut self, key: &str, id: &str) -> Option<Version> {
+        let versions = self.keys.get_mut(key)?;
+        let at = versions.iter().position(|v| v.id == id)?;
+        let removed = versions.remove(at);
+        if versions.is_empty() {
+            self.keys.remove(key);
+        }
+        Some(removed)
+    }
+}
+
+/// What a ListObjectVersions request asks for (markers already checked).
+#[derive(Clone, Debug, Default)]
+pub(super) struct ListRequest<'a> {
+    pub prefix: &'a str,
+    pub delimiter: Option<&'a str>,
+    pub key_marker: Option<&'a str>,
+    pub version_id_marker: Option<&'a str>,
+    pub max_keys: usize,
+}
+
+/// One element of a listing, in S3's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Item {
+    /// A `Version` or `DeleteMarker` element.
+    Version {
+        key: String,
+        version: Version,
+        is_latest: bool,
+    },
+    /// A `CommonPrefixes` element.
+    Prefix(String),
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Listing {
+    pub items: Vec<Item>,
+    pub is_truncated: bool,
+    pub next_key_marker: Option<String>,
+    pub next_version_id_marker: Option<String>,
+}
+
+/// One page of ListObjectVersions over `keys` (each key's versions newest first):
+/// keys ascending in UTF-8 byte order, prefix and delimiter as ListObjects, after
+/// `key_marker` (and, on that key, after `version_id_marker`), at most `max_keys`
+/// elements, a common prefix counting as one. A `version_id_marker` the key does
+/// not have resumes at the next key.
+pub(super) fn list(keys: &BTreeMap<String, Vec<Version>>, req: &ListRequest) -> Listing {
+    let mut out = Listing::default();
+    // Keys under the prefix are one run in sorted order, starting at the prefix.
+    let start = req.key_marker.unwrap_or("").max(req.prefix);
+    let mut last_prefix: Option<String> = None;
+    let from = (Bound::Included(start), Bound::Unbounded);
+    for (key, versions) in keys.range::<str, _>(from) {
+        if !key.starts_with(req.prefix) {
+            break;
+        }
+        let common = req.delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+            let rest = &key[req.prefix.len()..];
+            rest.find(d)
+                .map(|at| key[..req.prefix.len() + at + d.len()].to_string())
+        });
+        if let Some(common) = common {
+            if last_prefix.as_deref() == Some(common.as_str())
+                || req.key_marker.is_some_and(|m| common.as_str() <= m)
+            {
+                continue;
+            }
+            if out.items.len() == req.max_keys {
+                out.is_truncated = true;
+                break;
+            }
+            last_prefix = Some(common.clone());
+            out.items.push(Item::Prefix(common));
+            continue;
+        }
+        let skip = match req.key_marker {
+            Some(m) if m == key => match req.version_id_marker {
+                None => versions.len(),
+                Some(id) => versions
+                    .iter()
+                    .position(|v| v.id == id)
+                    .map_or(versions.len(), |at| at + 1),
+            },
+            _ => 0,
+        };
+        for (at, version) in versions.iter().enumerate().skip(skip) {
+            if out.items.len() == req.max_keys {
+                out.is_truncated = true;
+                break;
+            }
+            out.items.push(Item::Version {
+                key: key.clone(),
+                version: version.clone(),
+                is_latest: at == 0,
+            });
+        }
+        if out.is_truncated {
+            break;
+        }
+    }
+    if out.is_truncated {
+        match out.items.last() {
+            Some(Item::Version { key, version, .. }) => {
+                out.next_key_marker = Some(key.clone());
+                out.next_version_id_marker = Some(version.id.clone());
+            }
+            Some(Item::Prefix(prefix)) => out.next_key_marker = Some(prefix.clone()),
+            None => out.is_truncated = false,
+        }
+    }
+    out
+}
+
+/// The request's echo in a listing's answer.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Echo<'a> {
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+    pub delimiter: Option<&'a str>,
+    pub key_marker: &'a str,
+    pub version_id_marker: &'a str,
+    pub max_keys: usize,
+    /// `encoding-type=url`: keys, prefixes, markers and the delimiter percent-encoded.
+    pub url: bool,
+}
+
+/// The `ListVersionsResult` body of a listing, its `Version` and `DeleteMarker`
+/// elements interleaved in the listing's order (as S3 writes them), then the
+/// `CommonPrefixes`. `iso_date` writes a Unix millisecond time as S3 does.
+pub(super) fn to_xml(
+    listing: &Listing,
+    echo: &Echo,
+    encode: impl Fn(&str) -> String,
+    iso_date: impl Fn(u64) -> String,
+) -> String {
+    use crate::http_util::escape_xml;
+    let text = |s: &str| escape_xml(&if echo.url { encode(s) } else { s.to_string() });
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <ListVersionsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+    );
+    let mut el = |name: &str, value: &str| x.push_str(&format!("<{name}>{value}</{name}>"));
+    el("Name", &escape_xml(echo.bucket));
+    el("Prefix", &text(echo.prefix));
+    el("KeyMarker", &text(echo.key_marker));
+    el("VersionIdMarker", &escape_xml(echo.version_id_marker));
+    if let Some(next) = &listing.next_key_marker {
+        el("NextKeyMarker", &text(next));
+    }
+    if let Some(next) = &listing.next_version_id_marker {
+        el("NextVersionIdMarker", &escape_xml(next));
+    }
+    el("MaxKeys", &echo.max_keys.to_string());
+    if let Some(d) = echo.delimiter {
+        el("Delimiter", &text(d));
+    }
+    if echo.url {
+        el("EncodingType", "url");
+    }
+    el(
+        "IsTruncated",
+        if listing.is_truncated {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    let mut prefixes = String::new();
+    for item in &listing.items {
+        match item {
+            Item::Version {
+                key,
+                version,
+                is_latest,
+            } => {
+                let name = if version.delete_marker {
+                    "DeleteMarker"
+                } else {
+                    "Version"
+                };
+                x.push_str(&format!(
+                    "<{name}><Key>{}</Key><VersionId>{}</VersionId><IsLatest>{is_latest}</IsLatest>\
+                     <LastModified>{}</LastModified>",
+                    text(key),
+                    escape_xml(&version.id),
+                    iso_date(version.last_modified_ms)
+                ));
+                if !version.delete_marker {
+                    x.push_str(&format!(
+                        "<ETag>&quot;{}&quot;</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass>",
+                        escape_xml(&version.etag),
+                        version.size
+                    ));
+                }
+                x.push_str(&format!("</{name}>"));
+            }
+            Item::Prefix(p) => prefixes.push_str(&format!(
+                "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+                text(p)
+            )),
+        }
+    }
+    x.push_str(&prefixes);
+    x.push_str("</ListVersionsResult>");
+    x
+}
