@@ -212,8 +212,8 @@ async fn serve(
     match pre_checks(state, info, operation, query, req).await {
         Err(resp) => resp,
         Ok(req) => match service.call(req).await {
-            Ok(resp) => match resp.extensions().get::<version_list::VersionsBody>() {
-                Some(version_list::VersionsBody(xml)) => http_util::response(
+            Ok(resp) => match resp.extensions().get::<version_list::XmlBody>() {
+                Some(version_list::XmlBody(xml)) => http_util::response(
                     StatusCode::OK,
                     "application/xml",
                     bytes::Bytes::from(xml.clone()),

@@ -377,11 +377,17 @@ impl S3 for CubbyS3 {
                 version_id: o.version_id,
             });
         }
-        output.errors = (!errors.is_empty()).then_some(errors);
         if quiet {
             output.deleted = None;
         }
-        Ok(S3Response::new(output))
+        let xml = super::versions::delete_result_xml(
+            output.deleted.as_deref().unwrap_or_default(),
+            &errors,
+        );
+        output.errors = (!errors.is_empty()).then_some(errors);
+        let mut resp = S3Response::new(output);
+        resp.extensions.insert(super::version_list::XmlBody(xml));
+        Ok(resp)
     }
 
     async fn create_multipart_upload(

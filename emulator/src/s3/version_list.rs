@@ -5,15 +5,18 @@
 //! AWS: <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html>.
 
 use super::objects::CubbyS3;
-use super::versioned::{check_id, internal, iso_date};
+use super::versioned::{check_id, internal};
+use super::versions::iso_date;
 use super::versions::{self, Version, NULL};
 use s3s::dto::*;
 use s3s::{s3_error, S3Request, S3Result, S3};
 
-/// The body of a ListObjectVersions answer, for [`super::serve`] to send: `s3s`
-/// would write `Version` and `DeleteMarker` elements in two runs, S3 interleaves them.
+/// A 200 answer's XML body the emulator writes itself, for [`super::serve`] to send
+/// instead of `s3s`'s: `s3s` writes ListObjectVersions' `Version` and `DeleteMarker`
+/// elements in two runs (S3 interleaves them) and a DeleteObjects `Deleted` element's
+/// fields alphabetically (S3 starts with `Key`).
 #[derive(Clone, Debug)]
-pub(super) struct VersionsBody(pub String);
+pub(super) struct XmlBody(pub String);
 
 /// A request the emulator makes of `s3s-fs` itself.
 pub(super) fn internal_req<T>(input: T, method: http::Method) -> S3Request<T> {
@@ -105,7 +108,7 @@ impl CubbyS3 {
         }
     }
 
-    /// ListObjectVersions (`GET /?versions`); the body travels as [`VersionsBody`].
+    /// ListObjectVersions (`GET /?versions`); the body travels as [`XmlBody`].
     pub(super) async fn list_versions(
         &self,
         req: S3Request<ListObjectVersionsInput>,
@@ -162,7 +165,7 @@ impl CubbyS3 {
         };
         let xml = versions::to_xml(&listing, &echo, super::objects::url_encode, iso_date);
         let mut resp = s3s::S3Response::new(ListObjectVersionsOutput::default());
-        resp.extensions.insert(VersionsBody(xml));
+        resp.extensions.insert(XmlBody(xml));
         Ok(resp)
     }
 }

@@ -13,7 +13,7 @@
 //! AWS: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html>.
 
 use super::objects::{fs_key, CubbyS3};
-use super::versions::{self, Record, Version, NULL};
+use super::versions::{self, http_date, Record, Version, NULL};
 use base64::Engine as _;
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3Result};
@@ -242,6 +242,9 @@ impl CubbyS3 {
             .stat(bucket, key, &id)
             .ok_or_else(|| s3_error!(InternalError))?;
         record.push(key, kept, latest);
+        if !versioning {
+            record.forget_current(key);
+        }
         self.save(&record).await?;
         Ok((out, shown(&id)))
     }
@@ -263,12 +266,15 @@ impl CubbyS3 {
             }
         }
         if !versioning {
-            if kept.is_some() {
-                if let Some(first) = record.keys.get_mut(key).and_then(|v| v.first_mut()) {
-                    first.current = false;
+            match kept {
+                Some(_) => {
+                    if let Some(first) = record.keys.get_mut(key).and_then(|v| v.first_mut()) {
+                        first.current = false;
+                    }
                 }
-                self.save(&record).await?;
+                None => record.forget_current(key),
             }
+            self.save(&record).await?;
             return Ok(None);
         }
         let marker = Version {
@@ -421,26 +427,6 @@ async fn copy_with_time(from: &Path, to: &Path) -> std::io::Result<()> {
     let modified = tokio::fs::metadata(from).await?.modified()?;
     let file = std::fs::OpenOptions::new().write(true).open(to)?;
     file.set_modified(modified)
-}
-
-/// An HTTP date (IMF-fixdate) of Unix milliseconds.
-pub(super) fn http_date(ms: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.format(&format).unwrap_or_default()
-}
-
-/// S3's timestamp of listings (ISO 8601 with milliseconds) of Unix milliseconds.
-pub(super) fn iso_date(ms: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.format(&format).unwrap_or_default()
 }
 
 impl CubbyS3 {

@@ -99,6 +99,19 @@ impl Record {
         versions.insert(0, latest);
     }
 
+    /// Forgets the entry of `key`'s current object: with versioning off it is the
+    /// `null` version, which the record leaves unnamed.
+    pub fn forget_current(&mut self, key: &str) {
+        if let Some(versions) = self.keys.get_mut(key) {
+            if versions.first().is_some_and(|v| v.current) {
+                versions.remove(0);
+            }
+            if versions.is_empty() {
+                self.keys.remove(key);
+            }
+        }
+    }
+
     /// Forgets version `id` of `key` (a DELETE with `versionId`) and returns it.
     pub fn remove(&mut self, key: &str, id: &str) -> Option<Version> {
         let versions = self.keys.get_mut(key)?;
@@ -306,5 +319,65 @@ pub(super) fn to_xml(
     }
     x.push_str(&prefixes);
     x.push_str("</ListVersionsResult>");
+    x
+}
+
+/// An HTTP date (IMF-fixdate) of Unix milliseconds.
+pub(super) fn http_date(ms: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.format(&format).unwrap_or_default()
+}
+
+/// S3's timestamp of listings (ISO 8601 with milliseconds) of Unix milliseconds.
+pub(super) fn iso_date(ms: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&format).unwrap_or_default()
+}
+
+/// The `DeleteResult` body of a DeleteObjects answer, each element's fields in S3's
+/// order (`Key` first).
+pub(super) fn delete_result_xml(
+    deleted: &[s3s::dto::DeletedObject],
+    errors: &[s3s::dto::Error],
+) -> String {
+    use crate::http_util::escape_xml;
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+    );
+    let el = |x: &mut String, name: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            x.push_str(&format!("<{name}>{}</{name}>", escape_xml(v)));
+        }
+    };
+    for d in deleted {
+        x.push_str("<Deleted>");
+        el(&mut x, "Key", &d.key);
+        el(&mut x, "VersionId", &d.version_id);
+        el(
+            &mut x,
+            "DeleteMarker",
+            &d.delete_marker.map(|m| m.to_string()),
+        );
+        el(&mut x, "DeleteMarkerVersionId", &d.delete_marker_version_id);
+        x.push_str("</Deleted>");
+    }
+    for e in errors {
+        x.push_str("<Error>");
+        el(&mut x, "Key", &e.key);
+        el(&mut x, "VersionId", &e.version_id);
+        el(&mut x, "Code", &e.code);
+        el(&mut x, "Message", &e.message);
+        x.push_str("</Error>");
+    }
+    x.push_str("</DeleteResult>");
     x
 }

@@ -10,4 +10,5 @@ mod s3_gate;
 mod s3_keys;
 mod s3_multipart;
 mod s3_objects;
+mod s3_versions;
 mod sts;
