@@ -346,10 +346,17 @@ mod tests {
             "CompleteMultipartUpload",
             "AbortMultipartUpload",
             "ListParts",
+            "ListObjectVersions",
+            "GetObject?versionId",
+            "HeadObject?versionId",
+            "CopyObject?versionId",
+            "UploadPartCopy?versionId",
         ] {
             assert!(r.may_perform(op), "{op}");
         }
         for op in [
+            "DeleteObject?versionId",
+            "DeleteObjects?versionId",
             "ListMultipartUploads",
             "ListBuckets",
             "GetBucketCors",
@@ -373,6 +380,35 @@ mod tests {
         };
         assert!(copy(&format!("private/{ME}/a")));
         assert!(!copy(&format!("private/{OTHER}/a")));
+        // From a given version, s3:GetObjectVersion on the source: its owner's only.
+        let copy_version = |who: &str, from: &str| {
+            r.authorize(
+                who,
+                "CopyObject?versionId",
+                &Resources {
+                    key: Some(&target),
+                    copy_source_key: Some(from),
+                    prefix: None,
+                },
+            )
+        };
+        assert!(copy_version(ME, &format!("private/{ME}/a")));
+        assert!(!copy_version(ME, &format!("private/{OTHER}/a")));
+        assert!(!copy_version(OTHER, &format!("private/{ME}/a")));
+        // Versions are listed under the same s3:prefix condition as files.
+        let list_versions = |who: &str, p: &str| {
+            r.authorize(
+                who,
+                "ListObjectVersions",
+                &Resources {
+                    prefix: Some(p),
+                    ..Resources::default()
+                },
+            )
+        };
+        assert!(list_versions(ME, &format!("private/{ME}/")));
+        assert!(!list_versions(OTHER, &format!("private/{ME}/")));
+        assert!(!list_versions(ME, "private/"));
         // Without s3:PutObject no multipart upload can start or finish.
         let no_put = AccessRule {
             object_actions: &[GET_OBJECT, DELETE_OBJECT],

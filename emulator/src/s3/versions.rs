@@ -381,3 +381,210 @@ pub(super) fn delete_result_xml(
     x.push_str("</DeleteResult>");
     x
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(id: &str, current: bool) -> Version {
+        Version {
+            id: id.into(),
+            delete_marker: false,
+            last_modified_ms: 1_255_369_830_000,
+            size: 4,
+            etag: "e".into(),
+            current,
+        }
+    }
+
+    fn marker(id: &str) -> Version {
+        Version {
+            delete_marker: true,
+            size: 0,
+            etag: String::new(),
+            ..object(id, false)
+        }
+    }
+
+    fn ids(listing: &Listing) -> Vec<String> {
+        listing
+            .items
+            .iter()
+            .map(|i| match i {
+                Item::Version {
+                    key,
+                    version,
+                    is_latest,
+                } => format!("{key} {} {is_latest}", version.id),
+                Item::Prefix(p) => p.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ids_are_opaque_url_safe_and_checked() {
+        let id = new_id();
+        assert!(is_well_formed(&id), "{id}");
+        assert_ne!(id, new_id());
+        assert!(is_well_formed(NULL));
+        assert!(!is_well_formed(""));
+        assert!(!is_well_formed("3/L4kqtJl40Nr8X8gdRQBpUMLUo"));
+        assert!(!is_well_formed(&format!("{id}x")));
+    }
+
+    #[test]
+    fn a_write_keeps_the_current_object_and_one_null_version() {
+        let mut r = Record::default();
+        r.push("k", None, object("a", true));
+        r.push("k", Some(object("a", true)), object("b", true));
+        assert_eq!(r.current_id("k"), "b");
+        assert_eq!(r.keys["k"], vec![object("b", true), object("a", false)]);
+        // A null version replaces the earlier null version.
+        r.push("k", Some(object("b", true)), object(NULL, true));
+        r.push("k", Some(object(NULL, true)), marker("m"));
+        r.push("k", None, object(NULL, true));
+        let got: Vec<&str> = r.keys["k"].iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(got, [NULL, "m", "b", "a"]);
+        assert!(r.latest_marker("k").is_none());
+    }
+
+    #[test]
+    fn removing_a_delete_marker_uncovers_the_version_below() {
+        let mut r = Record::default();
+        r.push("k", None, object("a", true));
+        r.push("k", Some(object("a", true)), marker("m"));
+        assert_eq!(r.latest_marker("k").map(|v| v.id.as_str()), Some("m"));
+        assert_eq!(r.current_id("k"), NULL, "no current object");
+        assert!(r.remove("k", "m").is_some_and(|v| v.delete_marker));
+        assert!(r.latest_marker("k").is_none());
+        assert_eq!(r.keys["k"][0].id, "a");
+        assert!(r.remove("k", "a").is_some());
+        assert!(r.keys.is_empty());
+        assert!(r.remove("k", "a").is_none());
+    }
+
+    /// The reference's examples: keys ascending, each key's versions newest first,
+    /// the delete marker among them, `IsLatest` on the newest only.
+    fn bucket() -> BTreeMap<String, Vec<Version>> {
+        let mut keys = BTreeMap::new();
+        keys.insert("my-image.jpg".to_string(), vec![object("i1", true)]);
+        keys.insert(
+            "my-second-image.jpg".to_string(),
+            vec![marker("s3"), object("s2", false), object("s1", false)],
+        );
+        keys.insert(
+            "my-third-image.jpg".to_string(),
+            vec![object("t2", true), object("t1", false)],
+        );
+        keys.insert("photos/2006/a.jpg".to_string(), vec![object("p1", true)]);
+        keys.insert("photos/2007/b.jpg".to_string(), vec![object("p2", true)]);
+        keys
+    }
+
+    fn request<'a>() -> ListRequest<'a> {
+        ListRequest {
+            max_keys: 1000,
+            ..ListRequest::default()
+        }
+    }
+
+    #[test]
+    fn versions_list_in_key_order_newest_first() {
+        let listing = list(
+            &bucket(),
+            &ListRequest {
+                prefix: "my",
+                ..request()
+            },
+        );
+        assert_eq!(
+            ids(&listing),
+            [
+                "my-image.jpg i1 true",
+                "my-second-image.jpg s3 true",
+                "my-second-image.jpg s2 false",
+                "my-second-image.jpg s1 false",
+                "my-third-image.jpg t2 true",
+                "my-third-image.jpg t1 false",
+            ]
+        );
+        assert!(!listing.is_truncated);
+        let xml = to_xml(
+            &listing,
+            &Echo {
+                bucket: "bucket",
+                prefix: "my",
+                max_keys: 1000,
+                ..Echo::default()
+            },
+            str::to_string,
+            |_| "2009-10-12T17:50:30.000Z".into(),
+        );
+        let marker_at = xml.find("<DeleteMarker><Key>my-second-image.jpg</Key><VersionId>s3</VersionId><IsLatest>true</IsLatest><LastModified>2009-10-12T17:50:30.000Z</LastModified></DeleteMarker>").unwrap();
+        assert!(xml.find("<Key>my-image.jpg</Key>").unwrap() < marker_at);
+        assert!(marker_at < xml.find("<VersionId>s2</VersionId>").unwrap());
+        assert!(xml.contains("<Name>bucket</Name><Prefix>my</Prefix><KeyMarker></KeyMarker><VersionIdMarker></VersionIdMarker><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"), "{xml}");
+    }
+
+    #[test]
+    fn a_page_ends_where_the_markers_say_and_the_next_begins_after_them() {
+        let keys = bucket();
+        let page = list(
+            &keys,
+            &ListRequest {
+                max_keys: 3,
+                ..request()
+            },
+        );
+        assert!(page.is_truncated);
+        assert_eq!(page.next_key_marker.as_deref(), Some("my-second-image.jpg"));
+        assert_eq!(page.next_version_id_marker.as_deref(), Some("s2"));
+        let next = list(
+            &keys,
+            &ListRequest {
+                key_marker: Some("my-second-image.jpg"),
+                version_id_marker: Some("s2"),
+                max_keys: 3,
+                ..request()
+            },
+        );
+        assert_eq!(
+            ids(&next),
+            [
+                "my-second-image.jpg s1 false",
+                "my-third-image.jpg t2 true",
+                "my-third-image.jpg t1 false",
+            ]
+        );
+        // The delimiter rolls the photos up, one entry each; a prefix returned is
+        // not returned again after it.
+        let rolled = ListRequest {
+            prefix: "photos/",
+            delimiter: Some("/"),
+            max_keys: 1,
+            ..request()
+        };
+        let first = list(&keys, &rolled);
+        assert_eq!(ids(&first), ["photos/2006/"]);
+        assert_eq!(first.next_key_marker.as_deref(), Some("photos/2006/"));
+        assert_eq!(first.next_version_id_marker, None);
+        let second = list(
+            &keys,
+            &ListRequest {
+                key_marker: Some("photos/2006/"),
+                ..rolled
+            },
+        );
+        assert_eq!(ids(&second), ["photos/2007/"]);
+        assert!(!second.is_truncated);
+        // No room at all: nothing, and not truncated (as S3 answers max-keys=0).
+        let none = list(
+            &keys,
+            &ListRequest {
+                max_keys: 0,
+                ..request()
+            },
+        );
+        assert_eq!(none, Listing::default());
+    }
+}
