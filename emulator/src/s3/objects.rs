@@ -51,7 +51,9 @@ impl CubbyS3 {
 }
 
 /// A missing key reads as AccessDenied: the policy's ListBucket is prefix-conditioned,
-/// so S3 does not reveal whether a key exists.
+/// so S3 does not reveal whether a key exists. So does a key whose latest version is
+/// a delete marker: S3's 404 with `x-amz-delete-marker` needs s3:ListBucket too
+/// (awsdocs/amazon-s3-developer-guide#49: a 403 seen, the guide corrected).
 pub(super) fn hide_missing<T>(r: S3Result<T>) -> S3Result<T> {
     r.map_err(|e| {
         if *e.code() == s3s::S3ErrorCode::NoSuchKey {
@@ -183,9 +185,10 @@ impl S3 for CubbyS3 {
         mut req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let version = req.input.version_id.take();
-        let (bucket, key, shown) = self
-            .read_target(&req.input.bucket, &req.input.key, version)
-            .await?;
+        let (bucket, key, shown) = hide_missing(
+            self.read_target(&req.input.bucket, &req.input.key, version)
+                .await,
+        )?;
         (req.input.bucket, req.input.key) = (bucket, key);
         let mut resp = hide_missing(self.fs.get_object(self.stable(req)).await)?;
         resp.output.version_id = shown;
@@ -197,9 +200,10 @@ impl S3 for CubbyS3 {
         mut req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let version = req.input.version_id.take();
-        let (bucket, key, shown) = self
-            .read_target(&req.input.bucket, &req.input.key, version)
-            .await?;
+        let (bucket, key, shown) = hide_missing(
+            self.read_target(&req.input.bucket, &req.input.key, version)
+                .await,
+        )?;
         (req.input.bucket, req.input.key) = (bucket, key);
         // Like S3, stored checksums only with `x-amz-checksum-mode: ENABLED`.
         let checksum_mode = req

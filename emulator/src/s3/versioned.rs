@@ -394,8 +394,10 @@ impl CubbyS3 {
         }
     }
 
-    /// For a read without `versionId`: 404 NoSuchKey with `x-amz-delete-marker` when
-    /// the latest version is a delete marker, else the current version's id to show.
+    /// For a read without `versionId`: S3's 404 NoSuchKey with `x-amz-delete-marker`
+    /// when the latest version is a delete marker (which the caller, lacking an
+    /// unconditioned s3:ListBucket, then hides as AccessDenied, as S3 does: see
+    /// [`super::objects::hide_missing`]), else the current version's id to show.
     pub(super) async fn read_current(&self, key: &str) -> S3Result<Option<String>> {
         let record = self.versions.record.lock().await;
         if let Some(marker) = record.latest_marker(key) {
