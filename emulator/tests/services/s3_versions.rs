@@ -548,6 +548,43 @@ async fn a_completed_multipart_upload_is_a_new_version() {
     assert_eq!(body, "small first");
     let (_, _, body) = env.s3(&a.creds, s3req("GET", a.url("big.bin"))).await;
     assert_eq!(body, "only part");
+
+    // UploadPartCopy from the first version.
+    let (_, _, xml) = env
+        .s3(
+            &a.creds,
+            s3req("POST", format!("{}?uploads", a.url("copy.bin"))),
+        )
+        .await;
+    let upload_id = tag(&xml, "UploadId");
+    let mut part = s3req(
+        "PUT",
+        format!("{}?partNumber=1&uploadId={upload_id}", a.url("copy.bin")),
+    );
+    part.headers.push((
+        "x-amz-copy-source",
+        format!(
+            "{}/{}?versionId={first}",
+            env.emu.config().bucket,
+            enc(&a.key("big.bin"))
+        ),
+    ));
+    let (s, h, xml) = env.s3(&a.creds, part).await;
+    assert_eq!(s, 200, "{xml}");
+    assert_eq!(h["x-amz-copy-source-version-id"], first.as_str());
+    let etag = tag(&xml, "ETag").replace("&quot;", "\"");
+    let mut complete = s3req(
+        "POST",
+        format!("{}?uploadId={upload_id}", a.url("copy.bin")),
+    );
+    complete.body = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+    )
+    .into_bytes();
+    let (s, _, xml) = env.s3(&a.creds, complete).await;
+    assert_eq!(s, 200, "{xml}");
+    let (_, _, body) = env.s3(&a.creds, s3req("GET", a.url("copy.bin"))).await;
+    assert_eq!(body, "small first");
 }
 
 #[tokio::test]
