@@ -725,3 +725,30 @@ async fn cors_exposes_the_version_headers() {
     assert!(exposed.contains("x-amz-version-id"), "{exposed}");
     assert!(exposed.contains("x-amz-delete-marker"), "{exposed}");
 }
+
+#[tokio::test]
+async fn the_admin_endpoint_switches_versioning_and_reset_turns_it_back_on() {
+    let env = env().await;
+    let a = alice(&env).await;
+    let admin = |path: &str| format!("{}/__admin/{path}", env.emu.urls().admin);
+    let resp = env
+        .http
+        .post(admin("versioning"))
+        .json(&serde_json::json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(a.put("f", "off").await, "");
+    let resp = env
+        .http
+        .post(admin("versioning"))
+        .json(&serde_json::json!({"enabled": "no"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let resp = env.http.post(admin("reset")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(is_version_id(&a.put("f", "on").await));
+}
