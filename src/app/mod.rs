@@ -6,6 +6,7 @@
 //! again); [`stored`] is what the app keeps in browser storage.
 
 pub mod browser;
+pub mod route;
 mod signed_in;
 mod stored;
 
@@ -65,7 +66,10 @@ pub async fn boot(
     if let Phase::SignedIn(session) = &first {
         let show = show.clone();
         watch_session(session.clone(), move |end| match end {
-            SessionEnd::SignedOutElsewhere => show(Phase::SignedOut(config.clone())),
+            SessionEnd::SignedOutElsewhere => {
+                let _ = storage::set(Store::Session, keys::SIGNED_OUT, "elsewhere");
+                show(Phase::SignedOut(config.clone()))
+            }
             SessionEnd::Expired(message) => notice(Some(message)),
             SessionEnd::Resumed => notice(None),
         });
@@ -76,8 +80,12 @@ pub async fn boot(
 /// Goes to the Hosted UI to sign in.
 pub fn start_sign_in(config: &Config, keep_signed_in: bool) -> Result<(), String> {
     let bytes = random::bytes::<64>()?;
-    let (url, pending) =
+    let (url, mut pending) =
         auth::begin_sign_in(config, &bytes, keep_signed_in).map_err(|e| e.user_message())?;
+    // The folder the address names opens after the round trip; the redirect URI
+    // stays the registered one.
+    pending.folder = route::folder_to_carry();
+    storage::remove(Store::Session, keys::SIGNED_OUT);
     if !storage::set(Store::Session, keys::PENDING_SIGN_IN, &pending.to_json()) {
         return Err(
             "This browser does not allow the app to keep the sign-in state \
@@ -104,13 +112,7 @@ fn location_search() -> String {
 /// Removes `code` and `state` from the address bar so they are neither bookmarked
 /// nor sent anywhere.
 fn clean_address_bar() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let path = window.location().pathname().unwrap_or_else(|_| "/".into());
-    if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
-    }
+    route::settle_address(None);
 }
 
 /// Decides the first screen after config.json: finishes a sign-in when this load is
@@ -132,6 +134,8 @@ pub async fn resume(config: Rc<Config>, report: impl Fn(Phase)) -> Phase {
             .and_then(|text| PendingSignIn::from_json(&text));
         match pending {
             Some(pending) => {
+                // The folder the address named when sign-in started.
+                route::settle_address(pending.folder.as_deref());
                 // A redirect without this sign-in's state (forged or stale) fails below
                 // with a fixed text and leaves the sign-in for its real answer.
                 if pending.is_answered_by(&search) {
@@ -262,7 +266,17 @@ pub async fn sign_out(session: &Session) {
         storage::remove(Store::Local, &key);
     }
     tell_other_tabs(&TabMessage::SignedOut);
+    // The sign-in card after the Hosted UI's logout says so.
+    let _ = storage::set(Store::Session, keys::SIGNED_OUT, "here");
     navigate(&auth::sign_out_url(&session.config));
+}
+
+/// How this tab last signed out, read once (by the sign-in card that follows):
+/// `Some(true)` here, `Some(false)` in another tab, `None` when it did not.
+pub fn take_signed_out() -> Option<bool> {
+    let how = storage::get(Store::Session, keys::SIGNED_OUT)?;
+    storage::remove(Store::Session, keys::SIGNED_OUT);
+    Some(how == "here")
 }
 
 /// How a signed-in session ended while the page was open.

@@ -30,6 +30,9 @@ pub struct PendingSignIn {
     pub state: String,
     pub nonce: String,
     pub keep_signed_in: bool,
+    /// The folder to open once signed in (a `model::route` fragment; never in the redirect URI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
 }
 
 impl fmt::Debug for PendingSignIn {
@@ -87,6 +90,7 @@ pub fn begin_sign_in(
         state,
         nonce,
         keep_signed_in,
+        folder: None,
     };
     Ok((url, pending))
 }
@@ -407,9 +411,7 @@ impl AuthError {
     pub fn session_end_message(&self) -> String {
         match self {
             AuthError::Token(e) if e.is_invalid_grant() => {
-                "Your sign-in has expired or was ended elsewhere (for example by signing \
-                 out everywhere)."
-                    .into()
+                "Your sign-in has expired or was ended elsewhere.".into()
             }
             other => other.user_message(),
         }
@@ -507,7 +509,20 @@ mod tests {
             state: "st4te".into(),
             nonce: "n".into(),
             keep_signed_in: false,
+            folder: None,
         }
+    }
+
+    #[test]
+    fn the_pending_sign_in_carries_the_folder_and_reads_earlier_records() {
+        let mut p = pending();
+        p.folder = Some("#/photos/2024%20trip/".into());
+        assert_eq!(PendingSignIn::from_json(&p.to_json()), Some(p.clone()));
+        // A record an earlier build stored (no folder) is still a sign-in.
+        let earlier = r#"{"verifier":"v","state":"s","nonce":"n","keep_signed_in":true}"#;
+        let read = PendingSignIn::from_json(earlier).unwrap();
+        assert_eq!(read.folder, None);
+        assert!(!pending().to_json().contains("folder"));
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub struct FolderPage {
     pub entries: Vec<Entry>,
     /// Pass back to get the next page; `None` on the last one.
     pub next: Option<String>,
+    /// The page lists the folder's own marker object (the key `prefix` itself, as
+    /// "New folder" makes): the folder exists even when nothing is in it.
+    pub holds_marker: bool,
 }
 
 /// The name shown for a key below `prefix`: its last segment, without a trailing `/`.
@@ -85,6 +88,7 @@ pub async fn list_page(
     Ok(FolderPage {
         entries,
         next: page.next_continuation_token.filter(|_| page.is_truncated),
+        holds_marker: page.objects.iter().any(|o| o.key == prefix),
     })
 }
 

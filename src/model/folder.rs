@@ -25,6 +25,10 @@ pub struct FolderListing {
     generation: u64,
     /// Pages taken so far by the current load.
     pages: u32,
+    /// The current load met the folder's marker object so far.
+    seen_marker: bool,
+    /// The last whole listing met it.
+    marker: bool,
 }
 
 /// One load of a folder's listing, from [`FolderListing::reload`] or
@@ -49,6 +53,8 @@ impl FolderListing {
             sort: Sort::default(),
             generation: 0,
             pages: 0,
+            seen_marker: false,
+            marker: false,
         }
     }
 
@@ -76,6 +82,13 @@ impl FolderListing {
         (self.complete && !self.loading).then_some(self.entries.len())
     }
 
+    /// Whether the folder does not exist: its last load listed it whole, found
+    /// nothing in it and no marker object for it, and it is not `root` (the
+    /// user's folder, which needs none). An address can name such a folder.
+    pub fn is_missing(&self, root: &str) -> bool {
+        self.count() == Some(0) && !self.marker && self.prefix != root
+    }
+
     /// Why the last load stopped, for people.
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
@@ -101,6 +114,7 @@ impl FolderListing {
         self.error = None;
         self.incoming = (!self.entries.is_empty()).then(Vec::new);
         self.pages = 0;
+        self.seen_marker = false;
         Load {
             prefix: self.prefix.clone(),
             generation: self.generation,
@@ -137,6 +151,7 @@ impl FolderListing {
         match page {
             Ok(page) => {
                 self.pages += 1;
+                self.seen_marker |= page.holds_marker;
                 let last = page.next.is_none();
                 if let Some(incoming) = &mut self.incoming {
                     incoming.extend(page.entries);
@@ -157,6 +172,7 @@ impl FolderListing {
                 if last {
                     self.loading = false;
                     self.complete = true;
+                    self.marker = self.seen_marker;
                 }
                 page.next
             }
@@ -210,7 +226,42 @@ mod tests {
         Ok(FolderPage {
             entries: names.iter().map(|n| file(n, 1)).collect(),
             next: next.map(str::to_string),
+            holds_marker: false,
         })
+    }
+
+    #[test]
+    fn a_folder_is_missing_only_when_listed_whole_empty_and_without_marker() {
+        let root = "private/me/";
+        let mut listing = FolderListing::new(root.into());
+        let load = listing.reload();
+        listing.take_page(&load, page(&[], None));
+        assert!(
+            !listing.is_missing(root),
+            "the user's folder needs no marker"
+        );
+
+        let load = listing.open("private/me/nowhere/".into());
+        assert!(!listing.is_missing(root), "not known while loading");
+        listing.take_page(&load, page(&[], None));
+        assert!(listing.is_missing(root));
+
+        // "New folder" made it: the marker alone says it exists.
+        let load = listing.open("private/me/new/".into());
+        let marker = Ok(FolderPage {
+            holds_marker: true,
+            ..FolderPage::default()
+        });
+        listing.take_page(&load, marker);
+        assert!(!listing.is_missing(root));
+
+        let load = listing.open("private/me/full/".into());
+        listing.take_page(&load, page(&["a"], None));
+        assert!(!listing.is_missing(root));
+        let load = listing.open("private/me/gone/".into());
+        let failed = Err(CallError::Aborted);
+        listing.take_page(&load, failed);
+        assert!(!listing.is_missing(root), "a failed listing says nothing");
     }
 
     fn names(listing: &FolderListing) -> Vec<&str> {

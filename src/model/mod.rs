@@ -6,6 +6,7 @@ pub mod files;
 pub mod folder;
 pub mod listing;
 pub mod message;
+pub mod route;
 pub mod session;
 pub mod share_link;
 pub mod storage_keys;

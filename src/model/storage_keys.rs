@@ -20,6 +20,11 @@ pub const SESSION_ONLY_TABS: &str = "cubby.session-only-tabs";
 /// localStorage keys of unfinished uploads' resume records start with this.
 pub const UPLOAD_RECORD_PREFIX: &str = "cubby.upload.";
 
+/// sessionStorage flag set just before leaving for the Hosted UI's logout (`here`)
+/// or when another tab signed out (`elsewhere`), so the sign-in card that follows
+/// says the user is signed out. Read once.
+pub const SIGNED_OUT: &str = "cubby.signed-out";
+
 /// The BroadcastChannel the app's tabs talk on (messages: `model::tabs`).
 pub const TAB_CHANNEL: &str = "cubby.session";
 
@@ -47,6 +52,7 @@ mod tests {
         assert_eq!(TOKENS, "cubby.tokens");
         assert_eq!(REAUTH_STATE, "cubby.reauth-state");
         assert_eq!(SESSION_ONLY_TABS, "cubby.session-only-tabs");
+        assert_eq!(SIGNED_OUT, "cubby.signed-out");
         assert_eq!(UPLOAD_RECORD_PREFIX, "cubby.upload.");
         assert_eq!(IDENTITY_PREFIX, "cubby.identity.");
         assert_eq!(TAB_CHANNEL, "cubby.session");

@@ -23,7 +23,7 @@ pub fn Shell(
             <section class="panel error session-ended" role="alert" id="session-ended">
                 <h2>"Your session has ended"</h2>
                 <p class="message">{message}</p>
-                <p>"Sign in again to go on: this page stays as it is, and uploads in progress wait and then continue."</p>
+                <p>"Nothing on this page is lost. Sign in again to go on: uploads in progress wait and then continue."</p>
                 <button class="button primary" id="sign-in-again"
                     on:click=move |_| {
                         if let Err(problem) = app::sign_in_again(&session) {

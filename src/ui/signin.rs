@@ -10,8 +10,18 @@ pub fn SignInPanel(config: Rc<Config>) -> impl IntoView {
     let keep = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let bucket = config.bucket.clone();
+    // After a sign-out (here or in another tab), the card says so first.
+    let signed_out = app::take_signed_out().map(|here| {
+        let said = if here {
+            "You are signed out. Your files stay in your folder; sign in again to see them."
+        } else {
+            "You signed out in another tab, so you are signed out here too."
+        };
+        view! { <p class="notice" role="status" id="signed-out"><span class="notice-text">{said}</span></p> }
+    });
     view! {
         <section class="panel signin">
+            {signed_out}
             <h1>"Your private folder in S3"</h1>
             <p>"Sign in to see and manage your files in bucket " <code>{bucket}</code> "."</p>
             <label class="check">

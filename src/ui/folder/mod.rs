@@ -8,7 +8,7 @@ mod list;
 mod preview;
 mod toolbar;
 
-use crate::app::browser;
+use crate::app::{self, browser};
 use crate::model::folder::{FolderListing, Load};
 use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
@@ -20,6 +20,7 @@ use leptos::prelude::*;
 use list::FileList;
 use std::rc::Rc;
 use toolbar::Toolbar;
+use wasm_bindgen::JsCast;
 
 /// Everything the folder view's pieces share. The listing is the model's
 /// [`FolderListing`]; the memos are the parts of it that views follow, so a new
@@ -35,11 +36,19 @@ struct Folder {
     notice: RwSignal<Option<String>>,
     filter: RwSignal<String>,
     dialog: RwSignal<Dialog>,
+    /// The user's folder (`private/<identity id>/`).
+    root: StoredValue<String>,
+    /// What the live region says: the folder just opened and its item count.
+    announce: RwSignal<String>,
+    /// The row to focus once the load under way is done (after a rename or a new
+    /// folder); `Some(None)`: the heading (the row is gone).
+    focus_after_load: StoredValue<Option<Option<String>>>,
 }
 
 impl Folder {
     fn new(session: Rc<Session>) -> Folder {
-        let listing = RwSignal::new(FolderListing::new(session.root_prefix()));
+        let root = session.root_prefix();
+        let listing = RwSignal::new(FolderListing::new(root.clone()));
         Folder {
             session: StoredValue::new_local(session),
             listing,
@@ -50,6 +59,9 @@ impl Folder {
             notice: RwSignal::new(None),
             filter: RwSignal::new(String::new()),
             dialog: RwSignal::new(Dialog::None),
+            root: StoredValue::new(root),
+            announce: RwSignal::new(String::new()),
+            focus_after_load: StoredValue::new(None),
         }
     }
 
@@ -59,16 +71,37 @@ impl Folder {
 
     /// Lists the current folder again.
     fn reload(&self) {
-        self.run(self.listing.try_update(FolderListing::reload));
+        self.run(self.listing.try_update(FolderListing::reload), false);
     }
 
+    /// Lists the current folder again, then focuses the row named `name` (the
+    /// folder's heading when it is not there: moved or deleted).
+    fn reload_and_focus(&self, name: Option<String>) {
+        self.focus_after_load.set_value(Some(name));
+        self.reload();
+    }
+
+    /// Opens the folder `prefix` from the page (a row, a breadcrumb): a new
+    /// history entry, so back returns to the folder before.
     fn open(&self, prefix: String) {
-        self.filter.set(String::new());
-        self.run(self.listing.try_update(|l| l.open(prefix)));
+        app::route::show_folder(&self.root.get_value(), &prefix);
+        self.go(prefix);
     }
 
-    /// Fetches the pages of `load` into the listing.
-    fn run(&self, load: Option<Load>) {
+    /// The one place the open folder changes (opened from the page, back and
+    /// forward): the filter and the notices of the folder before go, the listing
+    /// starts, the heading takes the focus and the live region will say where the
+    /// user is once the listing is whole.
+    fn go(&self, prefix: String) {
+        self.filter.set(String::new());
+        self.notice.set(None);
+        self.run(self.listing.try_update(|l| l.open(prefix)), true);
+        request_animation_frame(|| focus_element(HEADING_ID));
+    }
+
+    /// Fetches the pages of `load` into the listing; an `opened` folder is
+    /// announced once it is listed whole.
+    fn run(&self, load: Option<Load>, opened: bool) {
         let Some(load) = load else { return };
         let this = *self;
         leptos::task::spawn_local(async move {
@@ -79,7 +112,40 @@ impl Folder {
                     .flatten()
             })
             .await;
+            this.loaded(opened);
         });
+    }
+
+    /// After a load: announces an opened folder, and focuses what an action
+    /// asked for (the listing's rows are new elements now).
+    fn loaded(&self, opened: bool) {
+        let Some((prefix, count)) = self
+            .listing
+            .try_with_untracked(|l| (l.prefix().to_string(), l.count()))
+        else {
+            return; // The view is gone.
+        };
+        if opened {
+            if let Some(count) = count {
+                let root = self.root.get_value();
+                let name = listing::breadcrumbs(&root, &prefix)
+                    .pop()
+                    .map(|(label, _)| text::shown_name(&label))
+                    .unwrap_or_default();
+                let items = text::count(count as u64, "item", "items");
+                self.announce.set(format!("{name}, {items}."));
+            }
+        }
+        if let Some(target) = self
+            .focus_after_load
+            .try_update_value(Option::take)
+            .flatten()
+        {
+            request_animation_frame(move || match target {
+                Some(name) if focus_row(&name) => {}
+                _ => focus_element(HEADING_ID),
+            });
+        }
     }
 
     fn resort(&self, sort: Sort) {
@@ -91,6 +157,58 @@ impl Folder {
     }
 }
 
+/// The id of the open folder's heading (the breadcrumbs' last item).
+const HEADING_ID: &str = "folder-heading";
+
+/// Focuses the element `id`, if it is on the page.
+fn focus_element(id: &str) {
+    if let Some(element) = document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
+    }
+}
+
+/// Focuses the row showing the entry `name` (as stored): the row itself when it
+/// takes focus, else its first button. `false` when no such row is on the page.
+fn focus_row(name: &str) -> bool {
+    let shown = text::shown_name(name);
+    let Ok(rows) = document().query_selector_all("[role=listitem]") else {
+        return false;
+    };
+    for i in 0..rows.length() {
+        let Some(row) = rows
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
+            continue;
+        };
+        let named = row
+            .query_selector("[title]")
+            .ok()
+            .flatten()
+            .and_then(|e| e.get_attribute("title"))
+            .is_some_and(|title| title == shown);
+        if !named {
+            continue;
+        }
+        let target = if row.has_attribute("tabindex") {
+            Some(row)
+        } else {
+            row.query_selector("button")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        };
+        if let Some(target) = target {
+            let _ = target.focus();
+            return true;
+        }
+    }
+    false
+}
+
 #[component]
 pub fn FolderView(session: Rc<Session>) -> impl IntoView {
     let root = session.root_prefix();
@@ -99,7 +217,27 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
         // The view may be gone (signed out) by the time a refresh's save fails.
         let _ = folder.notice.try_set(Some(message));
     });
-    folder.reload();
+    // The folder the address names (a reload, a bookmark, a link carried through
+    // sign-in); an address that names none shows the user's folder and says so.
+    let (first, note) = app::route::folder_in_address(&root);
+    if let Some(note) = note {
+        app::route::rename_entry(&root, &first);
+        folder.say(note);
+    }
+    folder.run(folder.listing.try_update(|l| l.open(first)), true);
+    // Back and forward open the folder of their entry, adding none.
+    let history = app::route::on_back_forward(root.clone(), move |prefix, note| {
+        folder.go(prefix);
+        if let Some(note) = note {
+            folder.say(note);
+        }
+    });
+    // Dropped (the listener removed) with the view.
+    StoredValue::new_local(history);
+    let missing = Memo::new({
+        let root = root.clone();
+        move |_| folder.listing.with(|l| l.is_missing(&root))
+    });
     let uploads = Uploads::new(
         folder.session.get_value(),
         Callback::new(move |_| folder.reload()),
@@ -115,7 +253,9 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
             .map(|(i, (label, prefix))| {
                 let label = text::shown_name(&label);
                 if i == last {
-                    view! { <li><span aria-current="page">{label}</span></li> }.into_any()
+                    // The heading of the folder on screen: it takes the focus when
+                    // a folder opens.
+                    view! { <li><h1 id=HEADING_ID class="crumb-heading" tabindex="-1" aria-current="page">{label}</h1></li> }.into_any()
                 } else {
                     view! {
                         <li><button class="link" on:click=move |_| folder.open(prefix.clone())>{label}</button></li>
@@ -138,13 +278,21 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
                     uploads.add(browser::read_dropped(entries).await, prefix);
                 });
             }>
-            // The page's one level-one heading; the breadcrumbs show where you are.
-            <h1 class="visually-hidden">"Your files"</h1>
+            // The breadcrumbs show where you are; their last item is the page's one
+            // level-one heading.
             <nav aria-label="Breadcrumb"><ol class="crumbs">{crumbs}</ol></nav>
+            // Says which folder opened and how many items it holds.
+            <p class="visually-hidden" id="folder-announce" aria-live="polite">{move || folder.announce.get()}</p>
             <Toolbar folder=folder uploads=uploads />
             {move || folder.notice.get().map(|n| view! {
                 <p class="notice" role="status"><span class="notice-text">{n}</span>
                     <button class="link dismiss" aria-label="Dismiss message" on:click=move |_| folder.notice.set(None)>"×"</button>
+                </p>
+            })}
+            {move || missing.get().then(|| view! {
+                <p class="panel note" id="folder-missing" role="status">
+                    "There is no folder by this name (yet): nothing is stored under it. \
+                     Upload files or create a folder here to make it, or go back to My files."
                 </p>
             })}
             <UploadPanel uploads=uploads />

@@ -30,7 +30,8 @@ pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) ->
                 Ok(()) => {
                     close.run(());
                     folder.say(format!("{name} deleted."));
-                    folder.reload();
+                    // Its row is gone: the folder's heading takes the focus.
+                    folder.reload_and_focus(None);
                 }
                 Err(e) => problem.set(Some(e.user_message(&format!("delete {name}")))),
             }

@@ -27,7 +27,7 @@ pub(super) fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
             let session = folder.session();
             files::move_entry(&session, &entry, &target)
                 .await
-                .map(|()| format!("{name} moved."))
+                .map(|()| (format!("{name} moved."), None))
                 .map_err(|e| e.user_message(&format!("move {name}")))
         }) as PromptWork)
     };

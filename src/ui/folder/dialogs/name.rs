@@ -30,14 +30,14 @@ pub(super) fn NameDialog(
             match &entry {
                 None => files::create_folder(&session, &prefix, &name)
                     .await
-                    .map(|()| format!("Folder {shown} created."))
+                    .map(|()| (format!("Folder {shown} created."), Some(name.clone())))
                     .map_err(|e| e.user_message(&format!("create folder {shown}"))),
                 Some(e) => {
                     let old = text::shown_name(&e.name);
                     let suffix = if e.is_folder() { "/" } else { "" };
                     files::move_entry(&session, e, &format!("{prefix}{name}{suffix}"))
                         .await
-                        .map(|()| format!("{old} renamed to {shown}."))
+                        .map(|()| (format!("{old} renamed to {shown}."), Some(name.clone())))
                         .map_err(|err| err.user_message(&format!("rename {old} to {shown}")))
                 }
             }

@@ -6,12 +6,15 @@ use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
 use leptos::prelude::*;
 
-/// Work a prompt starts once its value passed the check: the notice to show on
-/// success, or the problem to show in the dialog.
-pub(super) type PromptWork = LocalFuture<'static, Result<String, String>>;
+/// Work a prompt starts once its value passed the check: on success the notice
+/// to show and the name of the row to focus after the reload (`None`: the row
+/// left this folder, the folder's heading takes the focus); else the problem to
+/// show in the dialog.
+pub(super) type PromptWork = LocalFuture<'static, Result<(String, Option<String>), String>>;
 
 /// A one-field dialog: `start` checks the typed value (an `Err` is shown at once)
-/// and returns the work; success closes the dialog, shows the notice and reloads.
+/// and returns the work; success closes the dialog, shows the notice, reloads and
+/// focuses the row the work names.
 #[component]
 pub(super) fn PromptDialog(
     folder: Folder,
@@ -44,10 +47,10 @@ pub(super) fn PromptDialog(
             let result = work.await;
             busy.set(false);
             match result {
-                Ok(notice) => {
+                Ok((notice, focus)) => {
                     close.run(());
                     folder.say(notice);
-                    folder.reload();
+                    folder.reload_and_focus(focus);
                 }
                 Err(message) => problem.set(Some(message)),
             }
