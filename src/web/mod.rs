@@ -9,6 +9,7 @@ pub mod files;
 pub mod first_paint;
 pub mod http;
 pub mod locks;
+pub mod online;
 pub mod random;
 pub mod storage;
 pub mod tabs;
