@@ -49,6 +49,13 @@ pub trait Transport {
     fn back_online(&self) -> LocalFuture<'static, ()> {
         Box::pin(std::future::pending())
     }
+
+    /// Settles when the device says its connection went (the browser's `offline`
+    /// event): a request in flight then may hang, unanswered, for minutes. By
+    /// default never.
+    fn gone_offline(&self) -> LocalFuture<'static, ()> {
+        Box::pin(std::future::pending())
+    }
 }
 
 /// How a request goes out, besides its own bytes. The default: nothing beside it,

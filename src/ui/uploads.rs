@@ -202,7 +202,7 @@ pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
             <section class="uploads panel" aria-label="Uploads" class:collapsed=move || collapsed.get()>
                 <div class="uploads-head">
                     <h2>
-                        <button class="uploads-toggle" aria-controls="upload-files"
+                        <button class="uploads-toggle" aria-controls="upload-queue"
                             aria-expanded=move || (!collapsed.get()).to_string()
                             on:click=move |_| collapsed.update(|c| *c = !*c)>
                             <span class="toggle-mark" aria-hidden="true"></span>
@@ -221,7 +221,7 @@ pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
                     </div>
                 </div>
                 // Focusable: a keyboard scrolls a long queue whose rows have no buttons left.
-                <ul class="upload-list" id="upload-files" tabindex="0" aria-label="Files"
+                <ul class="upload-list" id="upload-queue" tabindex="0" aria-label="Files"
                     hidden=move || collapsed.get()>
                     <For each=move || uploads.items.get() key=|i| i.id let:item>
                         <UploadRow item=item uploads=uploads />

@@ -46,7 +46,11 @@ impl Transport for Fetch {
     }
 
     fn back_online(&self) -> LocalFuture<'static, ()> {
-        Box::pin(super::online::back_online())
+        Box::pin(super::online::next("online"))
+    }
+
+    fn gone_offline(&self) -> LocalFuture<'static, ()> {
+        Box::pin(super::online::next("offline"))
     }
 }
 

@@ -1,20 +1,20 @@
 //! Whether the browser has a network connection (`navigator.onLine`), and its
-//! `online` event: what the transport tells the model's retry loop, which waits
-//! for the connection instead of failing an upload.
+//! `online` and `offline` events: what the transport tells the model's retry
+//! loop, which waits for the connection instead of failing an upload.
 
 /// `false` when the browser knows it is offline; `true` promises nothing.
 pub fn is_online() -> bool {
     web_sys::window().is_none_or(|window| window.navigator().on_line())
 }
 
-/// Settles at the browser's next `online` event.
-pub async fn back_online() {
+/// Settles at the window's next `event` (`online` or `offline`).
+pub async fn next(event: &'static str) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
             let once = web_sys::AddEventListenerOptions::new();
             once.set_once(true);
             let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
-                "online", &resolve, &once,
+                event, &resolve, &once,
             );
         }
     });

@@ -105,7 +105,20 @@ impl Session {
                     time: self.signing_time(),
                 };
                 let request = build(&ctx).map_err(CallError::S3)?;
-                let sent = match self.transport.send(request, options.clone()).await {
+                let send = self.transport.send(request, options.clone());
+                let sent = if attempts.may_wait_for_connection {
+                    // A request in flight when the device goes offline may hang
+                    // unanswered: it is given up, and the call waits.
+                    match futures::future::select(send, self.transport.gone_offline()).await {
+                        futures::future::Either::Left((sent, _)) => sent,
+                        futures::future::Either::Right(_) => {
+                            Ok(Err(NetworkError("the device went offline".into())))
+                        }
+                    }
+                } else {
+                    send.await
+                };
+                let sent = match sent {
                     Ok(sent) => sent,
                     Err(Aborted) => return Err(CallError::Aborted),
                 };

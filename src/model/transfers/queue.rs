@@ -16,8 +16,8 @@
 //! the [`UploadView`] the page gives it.
 
 use super::{
-    resume_id, upload, ByteSource, Resume, ResumeNotice, ResumeStore, UploadControl, UploadError,
-    UploadOptions,
+    resume_id, upload, ByteSource, Resume, ResumeNotice, ResumeStore, Steer, UploadControl,
+    UploadError, UploadOptions,
 };
 use crate::model::files;
 use crate::model::listing;
@@ -165,9 +165,10 @@ impl QueuedUpload {
     }
 
     /// Stops sending (requests in flight are cut off); the queue goes on to the
-    /// next file.
+    /// next file. The row shows what S3 holds: the parts cut off go again.
     pub fn pause(&self) {
         self.control.pause();
+        self.view.set_sent(self.bytes_stored());
         self.view.set_state(UploadState::Paused);
         self.release_queue();
     }
@@ -358,6 +359,7 @@ impl UploadQueue {
             notify: &notify,
         };
         let shown = item.view.clone();
+        let control = item.control.clone();
         view.set_sending(true);
         let result = upload(
             session,
@@ -368,7 +370,13 @@ impl UploadQueue {
                 resume: Some(resume),
                 parts_in_flight: session.config.upload_parts_in_flight,
             },
-            Rc::new(move |bytes| shown.set_sent(bytes)),
+            // While paused the row keeps what S3 holds (the parts cut off report
+            // their drop one by one).
+            Rc::new(move |bytes| {
+                if control.steer() == Steer::Run {
+                    shown.set_sent(bytes);
+                }
+            }),
             &item.control,
         )
         .await;

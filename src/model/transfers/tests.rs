@@ -83,6 +83,8 @@ struct FakeS3 {
     names_taken: Cell<bool>,
     /// Fired when the device says it is back online.
     back_online: RefCell<AbortSignal>,
+    /// Fired when the device says its connection went.
+    gone_offline: RefCell<AbortSignal>,
     /// ListParts answers this error code (403 AccessDenied, 404 otherwise).
     list_parts_error: Cell<Option<&'static str>>,
     parts: RefCell<BTreeMap<u32, Vec<u8>>>,
@@ -101,6 +103,7 @@ impl FakeS3 {
             offline: Cell::new(false),
             names_taken: Cell::new(false),
             back_online: RefCell::default(),
+            gone_offline: RefCell::default(),
             list_parts_error: Cell::new(None),
             parts: RefCell::default(),
             object: RefCell::default(),
@@ -110,6 +113,12 @@ impl FakeS3 {
 
     fn count(&self, operation: &str) -> usize {
         self.log.borrow().iter().filter(|o| *o == operation).count()
+    }
+
+    /// The device says its connection went.
+    fn disconnect(&self) {
+        self.offline.set(true);
+        self.gone_offline.replace(AbortSignal::new()).abort();
     }
 
     /// The connection is back: parts are answered again, and the device says so.
@@ -274,6 +283,10 @@ impl Transport for FakeS3 {
 
     fn back_online(&self) -> LocalFuture<'static, ()> {
         Box::pin(self.back_online.borrow().aborted())
+    }
+
+    fn gone_offline(&self) -> LocalFuture<'static, ()> {
+        Box::pin(self.gone_offline.borrow().aborted())
     }
 }
 
@@ -1192,4 +1205,31 @@ fn a_conflict_shows_both_files_and_an_answer_for_all_holds_for_the_rest() {
         !asked.borrow()[1].more_to_come,
         "the only file: nothing to apply to"
     );
+}
+
+#[test]
+fn parts_in_flight_when_the_device_goes_offline_are_given_up_and_waited_for() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    // One part stored; the others go out and get no answer (a stalled request).
+    s3.faults_after.set(1);
+    s3.hold.set(true);
+    let (queue, _) = queue_with(&s3, &Rc::new(Records::default()));
+    let bytes = noise(3 * MULTIPART_THRESHOLD as usize);
+    let row = queue_big(&queue, &bytes);
+    run_tasks(50);
+    assert!(!row.waiting.get());
+    s3.disconnect();
+    s3.hold.set(false);
+    s3.parts_unreachable.set(true);
+    run_tasks(50);
+    assert!(
+        row.waiting.get(),
+        "the stalled parts wait for the connection"
+    );
+    assert_eq!(row.state(), queue::UploadState::Uploading);
+    s3.reconnect();
+    assert_eq!(run_tasks(100), 0);
+    assert_eq!(row.state(), queue::UploadState::Done);
+    assert_eq!(s3.count("UploadPart"), 3, "each part stored once");
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes);
 }
