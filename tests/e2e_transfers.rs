@@ -446,6 +446,15 @@ fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
         status.starts_with("Paused — ") && status.ends_with(" of 64 MB sent"),
         "{status}"
     );
+    // The bar shows what the words say: the bytes S3 holds, not the parts cut off.
+    let stored_words = format!(
+        "Paused — {} of",
+        cubby::model::listing::format_size(shown_at_pause as u64)
+    );
+    assert!(
+        status.starts_with(&stored_words) && shown_at_pause as u64 % PART == 0,
+        "bar at {shown_at_pause} bytes beside {status:?}"
+    );
     // The same button, now Resume, keeps the focus.
     let focused = browser.execute("return document.activeElement.textContent", json!([]));
     assert_eq!(
