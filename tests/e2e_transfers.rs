@@ -452,7 +452,7 @@ fn pause_stops_parts_in_flight_and_resume_sends_only_the_missing_ones() {
         cubby::model::listing::format_size(shown_at_pause as u64)
     );
     assert!(
-        status.starts_with(&stored_words) && shown_at_pause as u64 % PART == 0,
+        status.starts_with(&stored_words) && (shown_at_pause as u64).is_multiple_of(PART),
         "bar at {shown_at_pause} bytes beside {status:?}"
     );
     // The same button, now Resume, keeps the focus.
