@@ -63,7 +63,7 @@ pub struct QueueSummary {
     /// Bytes sent of all counted files, and their size.
     pub sent: u64,
     pub size: u64,
-    /// Bytes a second, when measured and something is still being sent.
+    /// Bytes a second, when measured and a file is being sent.
     pub speed: Option<u64>,
     /// Files waiting for the connection, and files failed.
     pub waiting: usize,
@@ -74,7 +74,7 @@ impl QueueSummary {
     /// Sums `files`; `speed` is the meter's reading.
     pub fn of<'a>(files: impl IntoIterator<Item = FileProgress<'a>>, speed: Option<u64>) -> Self {
         let mut summary = QueueSummary::default();
-        let mut live = false;
+        let mut sending = false;
         for file in files {
             if matches!(file.state, UploadState::Skipped | UploadState::Cancelled) {
                 continue;
@@ -85,13 +85,14 @@ impl QueueSummary {
             match file.state {
                 UploadState::Done => summary.done += 1,
                 UploadState::Failed(_) => summary.failed += 1,
-                state => live |= state.is_live(),
+                // Paused and queued files send nothing: no speed for them.
+                state => sending |= *state == UploadState::Uploading && !file.waiting,
             }
             if file.waiting && *file.state == UploadState::Uploading {
                 summary.waiting += 1;
             }
         }
-        summary.speed = speed.filter(|_| live);
+        summary.speed = speed.filter(|_| sending);
         summary
     }
 
