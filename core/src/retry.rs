@@ -14,6 +14,9 @@ pub const MAX_ATTEMPTS: u32 = 4;
 pub const BASE_DELAY: Duration = Duration::from_millis(250);
 /// No single wait is longer than this.
 pub const MAX_DELAY: Duration = Duration::from_secs(20);
+/// Probes for a lost connection are at most this far apart (the device's own
+/// "back online" signal, where it has one, ends a wait sooner).
+pub const PROBE_MAX_DELAY: Duration = Duration::from_secs(8);
 /// A clock this far from the server's is treated as the cause of an auth failure
 /// (S3 itself allows 15 minutes; SDKs correct beyond 5).
 pub const CLOCK_SKEW_TOLERANCE_SECONDS: u64 = 300;
@@ -31,6 +34,9 @@ pub struct Failure {
     pub date_header: Option<u64>,
     /// The device clock (uncorrected) when the response arrived, epoch seconds.
     pub local_time: u64,
+    /// The device said it had no network connection when the attempt failed
+    /// (`navigator.onLine` false): a network error is then surely the connection's.
+    pub offline: bool,
 }
 
 impl Failure {
@@ -62,6 +68,10 @@ pub struct Attempts {
     pub credentials_refreshed: bool,
     /// The clock offset was already corrected once for this request.
     pub clock_corrected: bool,
+    /// The caller would rather wait for the connection than fail on network
+    /// errors (an upload: its stored parts stay, and the user expects it to go on
+    /// by itself when the network is back).
+    pub may_wait_for_connection: bool,
 }
 
 /// The classifier's answer.
@@ -77,6 +87,10 @@ pub enum RetryDecision {
         /// Server time minus device time, in seconds.
         offset_seconds: i64,
     },
+    /// No network: wait until the connection seems back (the device says so, a
+    /// probe after [`probe_delay`], or another request got an answer), then send
+    /// again. Only for callers that may wait ([`Attempts::may_wait_for_connection`]).
+    WaitForConnection,
     /// Permanent for this request; report it.
     DoNotRetry,
 }
@@ -196,6 +210,16 @@ pub fn classify(failure: &Failure, attempts: &Attempts) -> RetryDecision {
         };
     }
 
+    if failure.status.is_none() && attempts.may_wait_for_connection {
+        // Offline: no retry can help before the connection is back. Online yet no
+        // answer: the backoff schedule first (a blip), then wait.
+        return if failure.offline || attempts.made >= MAX_ATTEMPTS {
+            RetryDecision::WaitForConnection
+        } else {
+            RetryDecision::RetryWithBackoff
+        };
+    }
+
     let transient = match failure.status {
         None => true,
         Some(status) if code.is_empty() => is_transient_status(status),
@@ -232,6 +256,24 @@ pub fn backoff_delay(attempt: u32, random_fraction: f64) -> Duration {
     ceiling.mul_f64(fraction)
 }
 
+/// How long to wait before probe number `probe` (1 for the first) of a lost
+/// connection: "equal jitter", a uniform pick in `[c/2, c)` where
+/// `c = min(PROBE_MAX_DELAY, 1 s * 2^(probe-1))`, so a connection that comes back
+/// unannounced is found within [`PROBE_MAX_DELAY`] and waiting calls never probe
+/// in a busy loop. `random_fraction` as in [`backoff_delay`].
+pub fn probe_delay(probe: u32, random_fraction: f64) -> Duration {
+    let exponent = probe.saturating_sub(1).min(16);
+    let ceiling = Duration::from_secs(1)
+        .saturating_mul(1u32 << exponent)
+        .min(PROBE_MAX_DELAY);
+    let fraction = if random_fraction.is_nan() {
+        0.0
+    } else {
+        random_fraction.clamp(0.0, 1.0)
+    };
+    ceiling.mul_f64(0.5 + fraction / 2.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +285,56 @@ mod tests {
         assert_eq!(backoff_delay(40, 1.0), MAX_DELAY);
         assert_eq!(backoff_delay(2, f64::NAN), Duration::ZERO);
         assert_eq!(backoff_delay(0, 1.0), BASE_DELAY);
+    }
+
+    #[test]
+    fn probes_grow_to_their_cap_and_are_never_immediate() {
+        assert_eq!(probe_delay(1, 0.0), Duration::from_millis(500));
+        assert_eq!(probe_delay(3, 0.5), Duration::from_secs(3));
+        assert_eq!(probe_delay(40, 1.0), PROBE_MAX_DELAY);
+        assert_eq!(probe_delay(40, f64::NAN), PROBE_MAX_DELAY / 2);
+    }
+
+    #[test]
+    fn a_caller_that_may_wait_waits_out_network_errors() {
+        let waiting = |made, offline| {
+            let failure = Failure {
+                offline,
+                ..Failure::network(0)
+            };
+            let attempts = Attempts {
+                made,
+                may_wait_for_connection: true,
+                ..Attempts::default()
+            };
+            classify(&failure, &attempts)
+        };
+        // Offline: wait at once, the backoff cannot help.
+        assert_eq!(waiting(1, true), RetryDecision::WaitForConnection);
+        // Online yet unanswered: the schedule first, then wait (never give up).
+        assert_eq!(waiting(1, false), RetryDecision::RetryWithBackoff);
+        assert_eq!(
+            waiting(MAX_ATTEMPTS, false),
+            RetryDecision::WaitForConnection
+        );
+        assert_eq!(waiting(100, false), RetryDecision::WaitForConnection);
+        // A caller that may not wait gives up as before; an HTTP error is no
+        // lost connection.
+        let spent = Attempts {
+            made: MAX_ATTEMPTS,
+            ..Attempts::default()
+        };
+        assert_eq!(
+            classify(&Failure::network(0), &spent),
+            RetryDecision::DoNotRetry
+        );
+        let patient = Attempts {
+            may_wait_for_connection: true,
+            ..spent
+        };
+        assert_eq!(
+            classify(&Failure::http(500, None, 0), &patient),
+            RetryDecision::DoNotRetry
+        );
     }
 }

@@ -239,6 +239,7 @@ impl StsError {
             server_time: None,
             date_header: self.date_header,
             local_time,
+            offline: false,
         }
     }
 }

@@ -1456,6 +1456,7 @@ fn retry_decisions() {
             made: 2,
             credentials_refreshed: true,
             clock_corrected: false,
+            may_wait_for_connection: false,
         };
         assert_eq!(
             classify(&Failure::http(status, Some(code), 0), &once),
@@ -1488,6 +1489,7 @@ fn clock_corrections() {
         server_time: Some(10_000),
         date_header: Some(10_005),
         local_time: 11_000,
+        offline: false,
     };
     assert_eq!(
         classify(&skewed, &first),

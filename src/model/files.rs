@@ -33,6 +33,7 @@ async fn list_objects(
     delimiter: Option<&str>,
     max_keys: u32,
     continuation: Option<&str>,
+    options: SendOptions,
 ) -> Result<s3::ListObjectsPage, CallError> {
     session
         .s3(
@@ -49,7 +50,7 @@ async fn list_objects(
                 )
             },
             s3::parse_list_objects,
-            SendOptions::default(),
+            options,
         )
         .await
 }
@@ -61,7 +62,15 @@ pub async fn list_page(
     prefix: &str,
     continuation: Option<&str>,
 ) -> Result<FolderPage, CallError> {
-    let page = list_objects(session, prefix, Some("/"), 1000, continuation).await?;
+    let page = list_objects(
+        session,
+        prefix,
+        Some("/"),
+        1000,
+        continuation,
+        SendOptions::default(),
+    )
+    .await?;
     let mut entries: Vec<Entry> = page
         .common_prefixes
         .iter()
@@ -97,7 +106,15 @@ pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<Strin
     let mut keys = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = list_objects(session, prefix, None, 1000, token.as_deref()).await?;
+        let page = list_objects(
+            session,
+            prefix,
+            None,
+            1000,
+            token.as_deref(),
+            SendOptions::default(),
+        )
+        .await?;
         keys.extend(page.objects.into_iter().map(|o| o.key));
         match page.next_continuation_token.filter(|_| page.is_truncated) {
             Some(next) => token = Some(next),
@@ -111,8 +128,21 @@ pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<Strin
 /// without ListBucket on the key S3 answers a HEAD of a missing key with 403,
 /// not 404.
 pub async fn exists(session: &Session, key: &str) -> Result<bool, CallError> {
-    let page = list_objects(session, key, None, 1, None).await?;
-    Ok(page.objects.first().is_some_and(|o| o.key == key))
+    Ok(existing(session, key, SendOptions::default())
+        .await?
+        .is_some())
+}
+
+/// The object stored at exactly `key`, if there is one (with its size and date,
+/// for a name conflict); `options` go with the call (an upload waits out a lost
+/// connection).
+pub async fn existing(
+    session: &Session,
+    key: &str,
+    options: SendOptions,
+) -> Result<Option<s3::ObjectSummary>, CallError> {
+    let page = list_objects(session, key, None, 1, None, options).await?;
+    Ok(page.objects.into_iter().next().filter(|o| o.key == key))
 }
 
 /// Creates an empty folder (a zero-byte `name/` marker), refusing to overwrite.

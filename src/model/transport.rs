@@ -36,6 +36,26 @@ pub trait Transport {
         request: http::Request<Vec<u8>>,
         options: SendOptions,
     ) -> LocalFuture<'_, SendResult>;
+
+    /// `false` when the device knows it has no network (the browser's
+    /// `navigator.onLine`); `true` promises nothing. By default `true`.
+    fn online(&self) -> bool {
+        true
+    }
+
+    /// Settles when the device says its connection came back (the browser's
+    /// `online` event). It may never come, or come wrongly: waiting calls probe
+    /// too. By default never.
+    fn back_online(&self) -> LocalFuture<'static, ()> {
+        Box::pin(std::future::pending())
+    }
+
+    /// Settles when the device says its connection went (the browser's `offline`
+    /// event): a request in flight then may hang, unanswered, for minutes. By
+    /// default never.
+    fn gone_offline(&self) -> LocalFuture<'static, ()> {
+        Box::pin(std::future::pending())
+    }
 }
 
 /// How a request goes out, besides its own bytes. The default: nothing beside it,
@@ -49,6 +69,10 @@ pub struct SendOptions {
     /// Sent as the request's body in place of its own (the request is signed
     /// without one).
     pub body: Option<DetachedBody>,
+    /// Set: the call waits out a lost connection instead of failing on network
+    /// errors (`Session::s3`, per `cubby_core::retry`), and this hears `true` when
+    /// the wait starts and `false` when it ends. Transports ignore it.
+    pub wait_for_connection: Option<Rc<dyn Fn(bool)>>,
 }
 
 impl SendOptions {

@@ -1,15 +1,21 @@
 //! The upload queue's panel: one row per file with its own progress bar, an
-//! overall bar, pause/resume and cancel, and the "replace or keep both" question
-//! when a name is taken. The queue itself (what goes next, conflicts, pause and
-//! cancel) is `model::transfers::queue`; this renders it and passes clicks on.
+//! overall bar with the queue's summary ("3 of 25 done", bytes, percentage,
+//! speed, time left), pause/resume, cancel and retry, "Retry all", and the
+//! "replace or keep both" question (with both files' size and date, and "apply
+//! to all") when a name is taken. The panel collapses to its summary line. The
+//! queue itself (what goes next, conflicts, pause, cancel, retry, waiting for
+//! the connection) is `model::transfers::queue`; this renders it and passes
+//! clicks on.
 
-use crate::app::browser::{BlobSource, PickedFile};
+use crate::app::browser::{format_local, now_millis, BlobSource, PickedFile};
 use crate::model::listing;
 use crate::model::session::Session;
 use crate::model::text;
 use crate::model::transfers::queue::{
-    Conflict, QueueHooks, QueuedFile, QueuedUpload, UploadQueue, UploadState, UploadView,
+    Conflict, ConflictAnswer, ConflictQuestion, QueueHooks, QueuedFile, QueuedUpload, UploadQueue,
+    UploadState, UploadView,
 };
+use crate::model::transfers::summary::{FileProgress, QueueSummary, SpeedMeter};
 use crate::model::transfers::ResumeStore;
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
@@ -24,6 +30,7 @@ struct RowSignals {
     sent: RwSignal<u64>,
     state: RwSignal<UploadState>,
     sending: RwSignal<bool>,
+    waiting: RwSignal<bool>,
 }
 
 impl UploadView for RowSignals {
@@ -42,6 +49,10 @@ impl UploadView for RowSignals {
     fn set_sending(&self, sending: bool) {
         self.sending.set(sending);
     }
+
+    fn set_waiting(&self, waiting: bool) {
+        self.waiting.set(waiting);
+    }
 }
 
 #[derive(Clone)]
@@ -51,13 +62,19 @@ pub struct UploadItem {
     upload: StoredValue<Rc<QueuedUpload>, LocalStorage>,
 }
 
-type Ask = (String, Rc<RefCell<Option<oneshot::Sender<Conflict>>>>);
+type Ask = (
+    ConflictQuestion,
+    Rc<RefCell<Option<oneshot::Sender<ConflictAnswer>>>>,
+);
 
 #[derive(Clone, Copy)]
 pub struct Uploads {
     queue: StoredValue<Rc<UploadQueue>, LocalStorage>,
     items: RwSignal<Vec<UploadItem>, LocalStorage>,
     asking: RwSignal<Option<Ask>, LocalStorage>,
+    /// The panel shows only its summary line.
+    collapsed: RwSignal<bool>,
+    speed: StoredValue<SpeedMeter, LocalStorage>,
 }
 
 impl Uploads {
@@ -67,11 +84,11 @@ impl Uploads {
         let asking: RwSignal<Option<Ask>, LocalStorage> = RwSignal::new_local(None);
         let hooks = QueueHooks {
             spawn: |task| leptos::task::spawn_local(task),
-            ask: Rc::new(move |path| {
+            ask: Rc::new(move |question| {
                 let (tx, rx) = oneshot::channel();
-                asking.set(Some((path, Rc::new(RefCell::new(Some(tx))))));
+                asking.set(Some((question, Rc::new(RefCell::new(Some(tx))))));
                 Box::pin(async move {
-                    let answer = rx.await.unwrap_or(Conflict::Skip);
+                    let answer = rx.await.unwrap_or(Conflict::Skip.into());
                     asking.set(None);
                     answer
                 })
@@ -84,6 +101,8 @@ impl Uploads {
             queue: StoredValue::new_local(UploadQueue::new(session, store, hooks)),
             items: RwSignal::new_local(Vec::new()),
             asking,
+            collapsed: RwSignal::new(false),
+            speed: StoredValue::new_local(SpeedMeter::default()),
         }
     }
 
@@ -97,6 +116,7 @@ impl Uploads {
                     sent: RwSignal::new(0),
                     state: RwSignal::new(UploadState::Waiting),
                     sending: RwSignal::new(false),
+                    waiting: RwSignal::new(false),
                 };
                 let queued = QueuedFile {
                     name: file.name(),
@@ -112,8 +132,21 @@ impl Uploads {
                 }
             })
             .collect();
-        self.items.update(|items| items.extend(added));
+        // A failed file picked again took its row's place in the queue.
+        let kept: Vec<u64> = queue.items().iter().map(|u| u.id).collect();
+        self.items.update(|items| {
+            items.retain(|i| kept.contains(&i.id));
+            items.extend(added);
+        });
         queue.start();
+    }
+
+    fn retry(&self, id: u64) {
+        self.queue.get_value().retry(id);
+    }
+
+    fn retry_all(&self) {
+        self.queue.get_value().retry_all();
     }
 
     fn clear_finished(&self) {
@@ -125,72 +158,124 @@ impl Uploads {
 
 #[component]
 pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
-    let totals = move || {
+    let summary = Memo::new(move |_| {
         uploads.items.with(|items| {
-            let live: Vec<(u64, u64)> = items
+            let states: Vec<(u64, u64, UploadState, bool)> = items
                 .iter()
-                .filter(|i| {
-                    !matches!(
+                .map(|i| {
+                    (
+                        i.upload.with_value(|u| u.size),
+                        i.row.sent.get(),
                         i.row.state.get(),
-                        UploadState::Skipped | UploadState::Cancelled
+                        i.row.waiting.get(),
                     )
                 })
-                .map(|i| (i.upload.with_value(|u| u.size), i.row.sent.get()))
                 .collect();
-            let total: u64 = live.iter().map(|(size, _)| size).sum();
-            let sent: u64 = live.iter().map(|(size, sent)| (*sent).min(*size)).sum();
-            (sent, total)
+            let sent = states.iter().map(|s| s.1.min(s.0)).sum();
+            let speed = uploads.speed.try_update_value(|meter| {
+                meter.sample(now_millis(), sent);
+                meter.bytes_per_second()
+            });
+            QueueSummary::of(
+                states
+                    .iter()
+                    .map(|(size, sent, state, waiting)| FileProgress {
+                        size: *size,
+                        sent: *sent,
+                        state,
+                        waiting: *waiting,
+                    }),
+                speed.flatten(),
+            )
         })
-    };
-    let answer = move |choice: Conflict| {
+    });
+    let answer = move |choice: Conflict, for_all: bool| {
         if let Some((_, tx)) = uploads.asking.get_untracked() {
             if let Some(tx) = tx.borrow_mut().take() {
-                let _ = tx.send(choice);
+                let _ = tx.send(ConflictAnswer { choice, for_all });
             }
         }
     };
+    let collapsed = uploads.collapsed;
     view! {
         {move || (!uploads.items.with(Vec::is_empty)).then(|| view! {
-            <section class="uploads panel" aria-label="Uploads">
+            <section class="uploads panel" aria-label="Uploads" class:collapsed=move || collapsed.get()>
                 <div class="uploads-head">
-                    <h2>"Uploads"</h2>
+                    <h2>
+                        <button class="uploads-toggle" aria-controls="upload-queue"
+                            aria-expanded=move || (!collapsed.get()).to_string()
+                            on:click=move |_| collapsed.update(|c| *c = !*c)>
+                            <span class="toggle-mark" aria-hidden="true"></span>
+                            "Uploads"
+                        </button>
+                    </h2>
+                    <p class="uploads-summary">{move || summary.with(QueueSummary::line)}</p>
                     <progress class="overall" aria-label="All uploads"
-                        max=move || totals().1.max(1).to_string() value=move || totals().0.to_string()></progress>
-                    <button class="button small" on:click=move |_| uploads.clear_finished()>"Clear finished"</button>
+                        max=move || summary.with(|s| s.size.max(1).to_string())
+                        value=move || summary.with(|s| s.sent.to_string())></progress>
+                    <div class="uploads-actions">
+                        {move || (summary.with(|s| s.failed) > 0).then(|| view! {
+                            <button class="button small" id="retry-all" on:click=move |_| uploads.retry_all()>"Retry all"</button>
+                        })}
+                        <button class="button small" on:click=move |_| uploads.clear_finished()>"Clear finished"</button>
+                    </div>
                 </div>
                 // Focusable: a keyboard scrolls a long queue whose rows have no buttons left.
-                <ul class="upload-list" tabindex="0" aria-label="Files">
+                <ul class="upload-list" id="upload-queue" tabindex="0" aria-label="Files"
+                    hidden=move || collapsed.get()>
                     <For each=move || uploads.items.get() key=|i| i.id let:item>
-                        <UploadRow item=item />
+                        <UploadRow item=item uploads=uploads />
                     </For>
                 </ul>
             </section>
         })}
-        {move || uploads.asking.get().map(|(path, _)| view! {
-            <Modal title="A file with this name exists".to_string() on_close=Callback::new(move |_| answer(Conflict::Skip))>
-                <p><strong class="shown-name">{text::shown_name(&path)}</strong>" already exists in this folder."</p>
-                <div class="dialog-actions">
-                    <button class="button" on:click=move |_| answer(Conflict::Skip)>"Skip"</button>
-                    <button class="button" id="keep-both" on:click=move |_| answer(Conflict::KeepBoth)>"Keep both"</button>
-                    <button class="button danger" id="replace" on:click=move |_| answer(Conflict::Replace)>"Replace"</button>
-                </div>
-            </Modal>
+        {move || uploads.asking.get().map(|(question, _)| {
+            let for_all = RwSignal::new(false);
+            let choose = move |choice| answer(choice, for_all.get_untracked());
+            let when = |seconds: Option<u64>| seconds.map(format_local).unwrap_or_else(|| "unknown".to_string());
+            let stored = format!("{}, modified {}", listing::format_size(question.stored_size), when(question.stored_modified));
+            let new = format!("{}, modified {}", listing::format_size(question.new_size), when(Some(question.new_modified / 1000)));
+            view! {
+                <Modal title="A file with this name exists".to_string() on_close=Callback::new(move |_| answer(Conflict::Skip, false))>
+                    <p><strong class="shown-name">{text::shown_name(&question.path)}</strong>" already exists in this folder."</p>
+                    <dl class="conflict-files">
+                        <dt>"In the folder"</dt><dd id="conflict-stored">{stored}</dd>
+                        <dt>"Your file"</dt><dd id="conflict-new">{new}</dd>
+                    </dl>
+                    {question.more_to_come.then(|| view! {
+                        <label class="apply-to-all">
+                            <input type="checkbox" id="apply-to-all"
+                                on:change=move |ev| for_all.set(event_target_checked(&ev)) />
+                            "Do the same for every other name that is taken"
+                        </label>
+                    })}
+                    <div class="dialog-actions">
+                        <button class="button" on:click=move |_| choose(Conflict::Skip)>"Skip"</button>
+                        <button class="button" id="keep-both" on:click=move |_| choose(Conflict::KeepBoth)>"Keep both"</button>
+                        <button class="button danger" id="replace" on:click=move |_| choose(Conflict::Replace)>"Replace"</button>
+                    </div>
+                </Modal>
+            }
         })}
     }
 }
 
 #[component]
-fn UploadRow(item: UploadItem) -> impl IntoView {
+fn UploadRow(item: UploadItem, uploads: Uploads) -> impl IntoView {
     let RowSignals {
         sent,
         state,
         sending,
+        waiting,
     } = item.row;
+    let id = item.id;
     let upload = item.upload;
     let size = upload.with_value(|u| u.size);
     let label = upload.with_value(|u| text::shown_name(&u.path));
     let status = move || match state.get() {
         UploadState::Waiting => "Waiting".to_string(),
+        // It goes on by itself when the connection is back.
+        UploadState::Uploading if waiting.get() => "Waiting for connection…".to_string(),
         UploadState::Uploading => "Uploading".to_string(),
         // What S3 confirmed: bytes of parts cut off by the pause go again.
         UploadState::Paused => {
@@ -240,8 +325,10 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
         }
     };
     let cancel_label = format!("Cancel upload of {label}");
+    let retry_label = format!("Retry upload of {label}");
     view! {
-        <li class=class data-state=move || state.with(UploadState::name)>
+        <li class=class data-state=move || state.with(UploadState::name)
+            data-waiting=move || (waiting.get() && state.get() == UploadState::Uploading).to_string()>
             <span class="upload-name" title=label.clone()>{label.clone()}</span>
             <progress aria-label=format!("Upload of {label}") max=size.max(1).to_string()
                 value=move || sent.get().to_string()></progress>
@@ -257,6 +344,12 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
             {move || state.with(UploadState::is_live).then(|| {
                 view! {
                     <button class="button small" aria-label=cancel_label.clone() on:click=cancel>"Cancel"</button>
+                }
+            })}
+            {move || matches!(state.get(), UploadState::Failed(_)).then(|| {
+                view! {
+                    <button class="button small retry" aria-label=retry_label.clone()
+                        on:click=move |_| uploads.retry(id)>"Retry"</button>
                 }
             })}
         </li>

@@ -40,6 +40,18 @@ impl Transport for Fetch {
         let progress = options.progress.unwrap_or_else(|| Rc::new(|_| {}));
         Box::pin(async move { xhr::send(request, blob.as_ref(), progress, options.abort).await })
     }
+
+    fn online(&self) -> bool {
+        super::online::is_online()
+    }
+
+    fn back_online(&self) -> LocalFuture<'static, ()> {
+        Box::pin(super::online::next("online"))
+    }
+
+    fn gone_offline(&self) -> LocalFuture<'static, ()> {
+        Box::pin(super::online::next("offline"))
+    }
 }
 
 /// Headers the browser sets itself and refuses from scripts.

@@ -10,6 +10,7 @@ pub mod first_paint;
 pub mod history;
 pub mod http;
 pub mod locks;
+pub mod online;
 pub mod random;
 pub mod storage;
 pub mod tabs;

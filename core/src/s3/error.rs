@@ -249,6 +249,7 @@ impl S3Error {
             server_time: self.inner.server_time,
             date_header: self.inner.date_header,
             local_time,
+            offline: false,
         }
     }
 }

@@ -84,7 +84,16 @@ impl Session {
     ) -> LocalFuture<'a, Result<(), CallError>> {
         Box::pin(async move {
             let abort = options.abort.as_ref();
-            let mut attempts = Attempts::default();
+            let mut attempts = Attempts {
+                may_wait_for_connection: options.wait_for_connection.is_some(),
+                ..Attempts::default()
+            };
+            // Tells `wait_for_connection` when a wait ends, however the call ends.
+            let mut waiting = WaitingForConnection {
+                heard: options.wait_for_connection.clone(),
+                waiting: false,
+                probes: 0,
+            };
             loop {
                 let credentials = self.credentials().await.map_err(CallError::Auth)?;
                 if abort.is_some_and(AbortSignal::is_aborted) {
@@ -96,16 +105,40 @@ impl Session {
                     time: self.signing_time(),
                 };
                 let request = build(&ctx).map_err(CallError::S3)?;
-                let sent = match self.transport.send(request, options.clone()).await {
+                let send = self.transport.send(request, options.clone());
+                let sent = if attempts.may_wait_for_connection {
+                    // A request in flight when the device goes offline may hang
+                    // unanswered: it is given up, and the call waits.
+                    match futures::future::select(send, self.transport.gone_offline()).await {
+                        futures::future::Either::Left((sent, _)) => sent,
+                        futures::future::Either::Right(_) => {
+                            Ok(Err(NetworkError("the device went offline".into())))
+                        }
+                    }
+                } else {
+                    send.await
+                };
+                let sent = match sent {
                     Ok(sent) => sent,
                     Err(Aborted) => return Err(CallError::Aborted),
                 };
                 let (failure, error) = match sent {
-                    Ok(response) => match accept(response) {
-                        Ok(()) => return Ok(()),
-                        Err(e) => (e.retry_failure(self.env.now_secs()), CallError::S3(e)),
-                    },
-                    Err(e) => (Failure::network(self.env.now_secs()), CallError::Network(e)),
+                    Ok(response) => {
+                        // An answer: the connection is there, for every waiting call.
+                        waiting.end();
+                        self.connection_back.replace(AbortSignal::new()).abort();
+                        match accept(response) {
+                            Ok(()) => return Ok(()),
+                            Err(e) => (e.retry_failure(self.env.now_secs()), CallError::S3(e)),
+                        }
+                    }
+                    Err(e) => (
+                        Failure {
+                            offline: !self.transport.online(),
+                            ..Failure::network(self.env.now_secs())
+                        },
+                        CallError::Network(e),
+                    ),
                 };
                 attempts.made += 1;
                 match retry::classify(&failure, &attempts) {
@@ -129,10 +162,65 @@ impl Session {
                         attempts.clock_corrected = true;
                         self.clock_offset.set(offset_seconds);
                     }
+                    RetryDecision::WaitForConnection => {
+                        waiting.start();
+                        self.wait_for_connection(waiting.probes, abort).await;
+                    }
                     RetryDecision::DoNotRetry => return Err(error),
                 }
             }
         })
+    }
+
+    /// Waits until the connection may be back: the device says so, another call
+    /// got an answer, or it is time for probe number `probe` (this call's next
+    /// attempt); or `abort` fired.
+    async fn wait_for_connection(&self, probe: u32, abort: Option<&AbortSignal>) {
+        let delay = retry::probe_delay(probe, (self.env.random_fraction)());
+        let mut signals: Vec<LocalFuture<'static, ()>> = vec![
+            (self.env.sleep)(delay.as_millis() as u32),
+            self.transport.back_online(),
+            Box::pin(self.connection_back.borrow().aborted()),
+        ];
+        if let Some(abort) = abort {
+            signals.push(Box::pin(abort.aborted()));
+        }
+        futures::future::select_all(signals).await;
+    }
+}
+
+/// One call's wait for the connection, as its caller hears of it
+/// ([`SendOptions::wait_for_connection`]): `true` once when it starts, `false`
+/// once when it ends (an answer came, or the call ended or was dropped).
+struct WaitingForConnection {
+    heard: Option<Rc<dyn Fn(bool)>>,
+    waiting: bool,
+    /// Probes made in this wait and the ones before it.
+    probes: u32,
+}
+
+impl WaitingForConnection {
+    fn start(&mut self) {
+        self.probes += 1;
+        if !std::mem::replace(&mut self.waiting, true) {
+            if let Some(heard) = &self.heard {
+                heard(true);
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        if std::mem::replace(&mut self.waiting, false) {
+            if let Some(heard) = &self.heard {
+                heard(false);
+            }
+        }
+    }
+}
+
+impl Drop for WaitingForConnection {
+    fn drop(&mut self) {
+        self.end();
     }
 }
 

@@ -114,6 +114,9 @@ pub struct Session {
     awaiting_sign_in: Cell<bool>,
     /// Hears, once per refusal, that the user must sign in again (and why).
     on_sign_in_needed: RefCell<Option<SignInNeeded>>,
+    /// Fired (and replaced) when an answer comes while calls wait for the
+    /// connection: it is back, so they all send again at once.
+    connection_back: RefCell<AbortSignal>,
 }
 
 impl fmt::Debug for Session {
@@ -161,6 +164,7 @@ impl Session {
             closed: Cell::new(false),
             awaiting_sign_in: Cell::new(false),
             on_sign_in_needed: RefCell::new(None),
+            connection_back: RefCell::new(AbortSignal::new()),
         })
     }
 

@@ -16,7 +16,9 @@
 //! - `single`: files below [`MULTIPART_THRESHOLD`], one PUT
 //! - `multipart` and `parts`: the multipart upload and its part scheduler
 //! - [`verify`]: the HEAD check after upload
-//! - [`queue`]: the upload queue (one file at a time, name conflicts, pause)
+//! - [`queue`]: the upload queue (one file at a time, name conflicts, pause,
+//!   retry)
+//! - [`summary`]: the queue in numbers for the panel (files, bytes, speed)
 
 pub mod control;
 mod multipart;
@@ -24,6 +26,7 @@ mod parts;
 pub mod queue;
 pub mod resume;
 mod single;
+pub mod summary;
 pub mod verify;
 
 #[cfg(test)]
@@ -136,9 +139,10 @@ impl fmt::Display for UploadError {
 }
 
 /// Progress of one upload: bytes confirmed stored, and bytes of parts in flight.
-/// What the UI shows never goes backwards: a retried part's bytes are not counted
-/// twice, and a failed attempt's partial bytes are not subtracted below the
-/// confirmed total.
+/// What the UI shows never goes backwards while the upload runs: a retried
+/// part's bytes are not counted twice, and a failed attempt's partial bytes are
+/// not subtracted below the confirmed total. A pause is the exception: the parts
+/// it cut off are sent again, so what is shown drops to what S3 holds.
 #[derive(Default)]
 pub struct Progress {
     confirmed: Cell<u64>,
@@ -156,9 +160,13 @@ impl Progress {
         self.confirmed.set(self.confirmed.get() + size);
     }
 
-    /// A part's request was aborted (pause): its bytes will be sent again.
+    /// A part's request was aborted (pause): its bytes will be sent again, so
+    /// what is shown drops to what is stored and still in flight (a paused
+    /// upload shows the bytes S3 holds, bar and words alike).
     pub(super) fn part_dropped(&self, part: u32) {
         self.in_flight.borrow_mut().remove(&part);
+        self.shown
+            .set(self.confirmed.get() + self.in_flight.borrow().values().sum::<u64>());
     }
 
     /// Bytes S3 confirmed.

@@ -9,7 +9,6 @@ use super::verify::{check_stored, composite_crc32};
 use super::{Upload, UploadError, UploadOptions, PREFERRED_PART_SIZE};
 use crate::config::{UPLOAD_PARTS_IN_FLIGHT_MAX, UPLOAD_PARTS_IN_FLIGHT_MIN};
 use crate::model::session::{CallError, Intended};
-use crate::model::transport::SendOptions;
 use cubby_core::s3;
 
 pub(super) async fn upload(
@@ -21,13 +20,14 @@ pub(super) async fn upload(
         source,
         key,
         content_type,
+        control,
         ..
     } = *upload;
     let plan = s3::plan_parts(source.size(), PREFERRED_PART_SIZE)
         .map_err(|e| UploadError::Call(CallError::S3(e)))?;
     let resume = options.resume;
     let resumed = match &resume {
-        Some(r) => resumable(session, &plan, key, r)
+        Some(r) => resumable(session, &plan, key, r, control.send_options(None))
             .await
             .map_err(UploadError::Call)?,
         None => None,
@@ -39,7 +39,7 @@ pub(super) async fn upload(
                 .s3(
                     |ctx| s3::build_create_multipart_upload(ctx, key, content_type),
                     s3::parse_create_multipart_upload,
-                    SendOptions::default(),
+                    control.send_options(None),
                 )
                 .await
                 .map_err(UploadError::Call)?;
@@ -93,7 +93,7 @@ pub(super) async fn upload(
                     },
                     s3::parse_complete_multipart_upload,
                     &intended,
-                    SendOptions::default(),
+                    control.send_options(None),
                 )
                 .await
                 .map(|_| parts)
@@ -114,9 +114,11 @@ pub(super) async fn upload(
         Ok(parts) => parts,
         Err(e) => {
             abort_upload(session, key, &upload_id).await;
+            // Its parts are gone with it: a failed row shows what S3 holds.
+            control.set_stored(0);
             return Err(e);
         }
     };
     let expected = composite_crc32(parts.iter().map(|p| p.checksum_crc32.as_deref()));
-    check_stored(session, key, plan.file_size(), expected.as_deref()).await
+    check_stored(upload, plan.file_size(), expected.as_deref()).await
 }

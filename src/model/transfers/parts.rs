@@ -265,20 +265,48 @@ impl<'a> PartScheduler<'a> {
             .map_err(UploadError::Read)?;
         let part_progress = self.progress.clone();
         let report = self.upload.on_progress.clone();
-        let result = session
-            .s3(
-                |ctx| s3::build_upload_part_detached(ctx, key, &self.upload_id, number, &checksum),
-                s3::parse_upload_part,
-                SendOptions {
-                    progress: Some(Rc::new(move |sent| {
-                        part_progress.part_sent(number, sent);
-                        report(part_progress.bytes());
-                    })),
-                    abort: Some(abort),
-                    body: Some(body),
-                },
-            )
-            .await;
+        let options = control.send_options(Some(abort));
+        // Fired when the call starts waiting for the connection (see below).
+        let waits = AbortSignal::new();
+        let heard = options.wait_for_connection.clone();
+        let started = waits.clone();
+        let call = session.s3(
+            |ctx| s3::build_upload_part_detached(ctx, key, &self.upload_id, number, &checksum),
+            s3::parse_upload_part,
+            SendOptions {
+                progress: Some(Rc::new(move |sent| {
+                    part_progress.part_sent(number, sent);
+                    report(part_progress.bytes());
+                })),
+                body: Some(body),
+                wait_for_connection: Some(Rc::new(move |waiting| {
+                    if waiting {
+                        started.abort();
+                    }
+                    if let Some(heard) = &heard {
+                        heard(waiting);
+                    }
+                })),
+                ..options
+            },
+        );
+        // A browser that can no longer read the file (changed, moved or deleted
+        // since it was picked) fails the send the way a lost connection does;
+        // once the call waits, reading a byte of the part tells the two apart.
+        let unreadable = async {
+            waits.aborted().await;
+            match source
+                .read_chunks(range.start, range.start + 1, &mut |_| {})
+                .await
+            {
+                Err(read) => read,
+                Ok(()) => std::future::pending().await,
+            }
+        };
+        let result = match futures::future::select(Box::pin(call), Box::pin(unreadable)).await {
+            futures::future::Either::Left((result, _)) => result,
+            futures::future::Either::Right((read, _)) => return Err(UploadError::Read(read)),
+        };
         match result {
             Ok(out) => {
                 self.progress.part_done(number, range.end - range.start);
@@ -294,24 +322,13 @@ impl<'a> PartScheduler<'a> {
                 Ok(())
             }
             Err(CallError::Aborted) => {
+                // What is shown drops to what S3 holds: the part goes again.
                 self.progress.part_dropped(number);
+                (self.upload.on_progress)(self.progress.bytes());
                 self.todo.borrow_mut().push_front(number);
                 // Taken again later; the read-ahead counts each part once.
                 self.parts_taken.set(self.parts_taken.get() - 1);
                 Ok(())
-            }
-            // A browser that can no longer read the file (changed, moved or
-            // deleted since it was picked) fails the send the way a network
-            // does; reading a byte of the part tells the two apart.
-            Err(CallError::Network(e)) => {
-                let unreadable = source
-                    .read_chunks(range.start, range.start + 1, &mut |_| {})
-                    .await
-                    .err();
-                Err(match unreadable {
-                    Some(read) => UploadError::Read(read),
-                    None => UploadError::Call(CallError::Network(e)),
-                })
             }
             Err(e) => Err(UploadError::Call(e)),
         }

@@ -6,17 +6,23 @@
 //! and a resumed one continues at once, alongside the file the queue is on (a user
 //! who pauses one file still wants the rest sent).
 //!
+//! A lost connection does not fail a file: its calls wait for the connection
+//! (`cubby_core::retry`'s one policy) and the file says so
+//! ([`UploadView::set_waiting`]), then goes on by itself. A file that failed for
+//! good can be tried again ([`UploadQueue::retry`], [`UploadQueue::retry_all`]);
+//! picking a file again for the key of a failed one takes that row's place.
+//!
 //! The page renders; the queue decides. Each file's state reaches the page through
 //! the [`UploadView`] the page gives it.
 
 use super::{
-    resume_id, upload, ByteSource, Resume, ResumeNotice, ResumeStore, UploadControl, UploadError,
-    UploadOptions,
+    resume_id, upload, ByteSource, Resume, ResumeNotice, ResumeStore, Steer, UploadControl,
+    UploadError, UploadOptions,
 };
 use crate::model::files;
 use crate::model::listing;
 use crate::model::session::{CallError, Session};
-use crate::model::transport::LocalFuture;
+use crate::model::transport::{LocalFuture, SendOptions};
 use futures::channel::oneshot;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -67,6 +73,39 @@ pub enum Conflict {
     Skip,
 }
 
+/// What the user is asked when a name is taken: both files, to tell them apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConflictQuestion {
+    /// The path below the folder (as the queue shows it).
+    pub path: String,
+    /// The stored object's size (bytes) and last change (epoch seconds).
+    pub stored_size: u64,
+    pub stored_modified: Option<u64>,
+    /// The picked file's size (bytes) and last change (epoch milliseconds, as
+    /// the browser gives it).
+    pub new_size: u64,
+    pub new_modified: u64,
+    /// Other files of the queue are still to go: "apply to all" means something.
+    pub more_to_come: bool,
+}
+
+/// The user's answer, and whether it holds for every later conflict of this
+/// run of the queue (until it runs dry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConflictAnswer {
+    pub choice: Conflict,
+    pub for_all: bool,
+}
+
+impl From<Conflict> for ConflictAnswer {
+    fn from(choice: Conflict) -> ConflictAnswer {
+        ConflictAnswer {
+            choice,
+            for_all: false,
+        }
+    }
+}
+
 /// A picked file as the queue needs it.
 pub struct QueuedFile {
     pub source: Rc<dyn ByteSource>,
@@ -85,14 +124,16 @@ pub trait UploadView {
     fn set_sent(&self, bytes: u64);
     /// Whether bytes are being sent (after the name check): pause applies then.
     fn set_sending(&self, sending: bool);
+    /// Whether the file waits for a lost connection (it goes on by itself).
+    fn set_waiting(&self, waiting: bool);
 }
 
 /// What the queue needs from the page besides views.
 pub struct QueueHooks {
     /// Runs a task in the background (the page's `spawn_local`).
     pub spawn: fn(LocalFuture<'static, ()>),
-    /// Asks the user what to do: the file at this path's name is taken.
-    pub ask: Rc<dyn Fn(String) -> LocalFuture<'static, Conflict>>,
+    /// Asks the user what to do: a file's name is taken.
+    pub ask: Rc<dyn Fn(ConflictQuestion) -> LocalFuture<'static, ConflictAnswer>>,
     /// Hears that the queue ran dry, or that a file resumed after it had ended
     /// (the folder is worth listing again).
     pub on_done: Rc<dyn Fn()>,
@@ -124,9 +165,10 @@ impl QueuedUpload {
     }
 
     /// Stops sending (requests in flight are cut off); the queue goes on to the
-    /// next file.
+    /// next file. The row shows what S3 holds: the parts cut off go again.
     pub fn pause(&self) {
         self.control.pause();
+        self.view.set_sent(self.bytes_stored());
         self.view.set_state(UploadState::Paused);
         self.release_queue();
     }
@@ -161,6 +203,8 @@ pub struct UploadQueue {
     items: RefCell<Vec<Rc<QueuedUpload>>>,
     running: Cell<bool>,
     next_id: Cell<u64>,
+    /// An answer to name conflicts the user gave for all of this run.
+    conflict_for_all: Cell<Option<Conflict>>,
 }
 
 impl UploadQueue {
@@ -174,11 +218,14 @@ impl UploadQueue {
             items: RefCell::new(Vec::new()),
             running: Cell::new(false),
             next_id: Cell::new(0),
+            conflict_for_all: Cell::new(None),
         })
     }
 
     /// Queues `file` for `key` (`path` names it for the user), shown through
-    /// `view`. [`UploadQueue::start`] sends what is queued.
+    /// `view`. A file of the queue that failed for `key` gives up its place:
+    /// this one is the next try (the page drops rows no longer in
+    /// [`UploadQueue::items`]). [`UploadQueue::start`] sends what is queued.
     pub fn add(
         &self,
         file: QueuedFile,
@@ -188,18 +235,43 @@ impl UploadQueue {
     ) -> Rc<QueuedUpload> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
+        let control = UploadControl::new();
+        let shown = view.clone();
+        control.on_waiting(Rc::new(move |waiting| shown.set_waiting(waiting)));
         let item = Rc::new(QueuedUpload {
             id,
             path,
             key,
             size: file.source.size(),
             file,
-            control: UploadControl::new(),
+            control,
             view,
             release: RefCell::new(None),
         });
-        self.items.borrow_mut().push(item.clone());
+        let mut items = self.items.borrow_mut();
+        items.retain(|i| !(i.key == item.key && matches!(i.view.state(), UploadState::Failed(_))));
+        items.push(item.clone());
         item
+    }
+
+    /// Sends a file that failed again, from what S3 holds of it (a file not
+    /// failed is left alone).
+    pub fn retry(self: &Rc<Self>, id: u64) {
+        let item = self.items.borrow().iter().find(|i| i.id == id).cloned();
+        if let Some(item) = item.filter(|i| matches!(i.view.state(), UploadState::Failed(_))) {
+            item.view.set_state(UploadState::Waiting);
+            self.start();
+        }
+    }
+
+    /// Sends every file that failed again.
+    pub fn retry_all(self: &Rc<Self>) {
+        for item in self.items.borrow().iter() {
+            if matches!(item.view.state(), UploadState::Failed(_)) {
+                item.view.set_state(UploadState::Waiting);
+            }
+        }
+        self.start();
     }
 
     /// The files in the queue, in order.
@@ -242,6 +314,7 @@ impl UploadQueue {
                 let _ = until_released.await;
             }
             this.running.set(false);
+            this.conflict_for_all.set(None);
             (this.hooks.on_done)();
         }));
     }
@@ -259,16 +332,17 @@ impl UploadQueue {
         }
         let mut key = item.key.clone();
         let mut overwrite = false;
-        match files::exists(session, &key).await {
-            Ok(true) => match (self.hooks.ask)(item.path.clone()).await {
+        let wait = || item.control.send_options(None);
+        match files::existing(session, &key, wait()).await {
+            Ok(Some(stored)) => match self.conflict(item, &stored).await {
                 Conflict::Replace => overwrite = true,
-                Conflict::KeepBoth => key = free_key(session, &key).await,
+                Conflict::KeepBoth => key = free_key(session, &key, wait).await,
                 Conflict::Skip => {
                     view.set_state(UploadState::Skipped);
                     return;
                 }
             },
-            Ok(false) => {}
+            Ok(None) => {}
             Err(e) => {
                 view.set_state(UploadState::Failed(e.user_message(&format!(
                     "upload {}",
@@ -285,6 +359,7 @@ impl UploadQueue {
             notify: &notify,
         };
         let shown = item.view.clone();
+        let control = item.control.clone();
         view.set_sending(true);
         let result = upload(
             session,
@@ -295,7 +370,13 @@ impl UploadQueue {
                 resume: Some(resume),
                 parts_in_flight: session.config.upload_parts_in_flight,
             },
-            Rc::new(move |bytes| shown.set_sent(bytes)),
+            // While paused the row keeps what S3 holds (the parts cut off report
+            // their drop one by one).
+            Rc::new(move |bytes| {
+                if control.steer() == Steer::Run {
+                    shown.set_sent(bytes);
+                }
+            }),
             &item.control,
         )
         .await;
@@ -306,13 +387,48 @@ impl UploadQueue {
                 UploadState::Done
             }
             Err(UploadError::Cancelled) => UploadState::Cancelled,
-            Err(e) => UploadState::Failed(e.user_message(&item.path)),
+            Err(e) => {
+                // The bar shows what S3 really holds of a failed file.
+                view.set_sent(item.bytes_stored());
+                UploadState::Failed(e.user_message(&item.path))
+            }
         });
+    }
+
+    /// The user's choice for `item`, whose name `stored` takes (or the one given
+    /// for all of this run).
+    async fn conflict(
+        &self,
+        item: &QueuedUpload,
+        stored: &cubby_core::s3::ObjectSummary,
+    ) -> Conflict {
+        if let Some(choice) = self.conflict_for_all.get() {
+            return choice;
+        }
+        let more_to_come = self
+            .items
+            .borrow()
+            .iter()
+            .any(|i| i.id != item.id && i.view.state() == UploadState::Waiting);
+        let answer = (self.hooks.ask)(ConflictQuestion {
+            path: item.path.clone(),
+            stored_size: stored.size,
+            stored_modified: stored.last_modified,
+            new_size: item.size,
+            new_modified: item.file.last_modified,
+            more_to_come,
+        })
+        .await;
+        if answer.for_all {
+            self.conflict_for_all.set(Some(answer.choice));
+        }
+        answer.choice
     }
 }
 
-/// A "name (n).ext" key next to `key` that does not exist yet.
-async fn free_key(session: &Session, key: &str) -> String {
+/// A "name (n).ext" key next to `key` that does not exist yet (`options` for
+/// each check).
+async fn free_key(session: &Session, key: &str, options: impl Fn() -> SendOptions) -> String {
     let (dir, name) = key
         .rsplit_once('/')
         .map(|(d, n)| (format!("{d}/"), n))
@@ -320,8 +436,8 @@ async fn free_key(session: &Session, key: &str) -> String {
     let mut taken = HashSet::new();
     loop {
         let candidate = listing::keep_both_name(name, |n| taken.contains(n));
-        match files::exists(session, &format!("{dir}{candidate}")).await {
-            Ok(true) => {
+        match files::existing(session, &format!("{dir}{candidate}"), options()).await {
+            Ok(Some(_)) => {
                 taken.insert(candidate);
             }
             _ => return format!("{dir}{candidate}"),

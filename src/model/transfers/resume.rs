@@ -215,6 +215,7 @@ async fn list_all_parts(
     session: &Session,
     key: &str,
     upload_id: &str,
+    options: &SendOptions,
 ) -> Result<Vec<PartSummary>, CallError> {
     let mut parts = Vec::new();
     let mut marker = None;
@@ -223,7 +224,7 @@ async fn list_all_parts(
             .s3(
                 |ctx| s3::build_list_parts(ctx, key, upload_id, marker, None),
                 s3::parse_list_parts,
-                SendOptions::default(),
+                options.clone(),
             )
             .await?;
         parts.extend(page.parts);
@@ -239,7 +240,7 @@ async fn list_all_parts(
 /// planned with another part size, or one S3 would not answer for: `NoSuchUpload`,
 /// ListParts denied, any S3 error) is dropped, its upload aborted if S3 may still
 /// hold it, and the user told ([`ResumeNotice::StartedAfresh`]): the file starts
-/// afresh.
+/// afresh. `options` go with ListParts (the upload's wait for the connection).
 ///
 /// # Errors
 ///
@@ -249,6 +250,7 @@ pub(super) async fn resumable(
     plan: &PartPlan,
     key: &str,
     resume: &Resume<'_>,
+    options: SendOptions,
 ) -> Result<Option<(ResumeRecord, Vec<CompletedPart>)>, CallError> {
     let Some(text) = resume.store.load(&resume.id) else {
         return Ok(None);
@@ -270,7 +272,7 @@ pub(super) async fn resumable(
         abort_upload(session, key, &record.upload_id).await;
         return start_afresh();
     }
-    match list_all_parts(session, key, &record.upload_id).await {
+    match list_all_parts(session, key, &record.upload_id, &options).await {
         Ok(listed) => {
             let parts = reusable_parts(plan, &record, &listed);
             Ok(Some((record, parts)))

@@ -39,8 +39,7 @@ pub(super) async fn upload(upload: &Upload<'_>, overwrite: bool) -> Result<(), U
                     shown.part_sent(1, sent);
                     report(shown.bytes());
                 })),
-                abort: Some(abort),
-                body: None,
+                ..control.send_options(Some(abort))
             },
         )
         .await;
@@ -49,11 +48,14 @@ pub(super) async fn upload(upload: &Upload<'_>, overwrite: bool) -> Result<(), U
             // Paused (or cancelled): the whole PUT goes again on resume. If the
             // cut-off PUT was stored after all, the next one's 412 is checked
             // against this file (`Session::s3_write`).
-            Err(CallError::Aborted) => progress.part_dropped(1),
+            Err(CallError::Aborted) => {
+                progress.part_dropped(1);
+                (upload.on_progress)(progress.bytes());
+            }
             Err(e) => return Err(UploadError::Call(e)),
         }
     }
-    check_stored(session, key, size, Some(&checksum)).await?;
+    check_stored(upload, size, Some(&checksum)).await?;
     control.set_stored(size);
     (upload.on_progress)(size);
     Ok(())

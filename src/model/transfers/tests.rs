@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::UPLOAD_PARTS_IN_FLIGHT_DEFAULT;
+use crate::model::session::Env;
 use crate::model::testing::{self, poll_n};
 use crate::model::transport::{
     send_plainly, AbortSignal, HttpResult, NetworkError, SendOptions, SendResult, Transport,
@@ -64,12 +65,26 @@ enum Tamper {
 
 /// An in-memory S3 for one key: multipart and single PUT, HEAD with the
 /// checksums S3 reports, optionally tampered with. While `hold` is set, part
-/// uploads never answer (to pause or cancel them in flight).
+/// uploads never answer (to pause or cancel them in flight), after their bytes
+/// are reported sent.
 struct FakeS3 {
     tamper: Tamper,
     hold: Cell<bool>,
     /// Part uploads get no answer at all (a network error).
     parts_unreachable: Cell<bool>,
+    /// Part uploads are refused for good (403 AccessDenied).
+    parts_refused: Cell<bool>,
+    /// `hold`, `parts_unreachable` and `parts_refused` apply only once this many
+    /// parts are stored.
+    faults_after: Cell<usize>,
+    /// The device says it is offline.
+    offline: Cell<bool>,
+    /// Every name asked for exists (a 7-byte object of 2023-11-14).
+    names_taken: Cell<bool>,
+    /// Fired when the device says it is back online.
+    back_online: RefCell<AbortSignal>,
+    /// Fired when the device says its connection went.
+    gone_offline: RefCell<AbortSignal>,
     /// ListParts answers this error code (403 AccessDenied, 404 otherwise).
     list_parts_error: Cell<Option<&'static str>>,
     parts: RefCell<BTreeMap<u32, Vec<u8>>>,
@@ -83,6 +98,12 @@ impl FakeS3 {
             tamper,
             hold: Cell::new(false),
             parts_unreachable: Cell::new(false),
+            parts_refused: Cell::new(false),
+            faults_after: Cell::new(0),
+            offline: Cell::new(false),
+            names_taken: Cell::new(false),
+            back_online: RefCell::default(),
+            gone_offline: RefCell::default(),
             list_parts_error: Cell::new(None),
             parts: RefCell::default(),
             object: RefCell::default(),
@@ -92,6 +113,19 @@ impl FakeS3 {
 
     fn count(&self, operation: &str) -> usize {
         self.log.borrow().iter().filter(|o| *o == operation).count()
+    }
+
+    /// The device says its connection went.
+    fn disconnect(&self) {
+        self.offline.set(true);
+        self.gone_offline.replace(AbortSignal::new()).abort();
+    }
+
+    /// The connection is back: parts are answered again, and the device says so.
+    fn reconnect(&self) {
+        self.parts_unreachable.set(false);
+        self.offline.set(false);
+        self.back_online.replace(AbortSignal::new()).abort();
     }
 
     fn answer(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
@@ -110,6 +144,12 @@ impl FakeS3 {
                     b"<InitiateMultipartUploadResult><UploadId>u1</UploadId>\
                       </InitiateMultipartUploadResult>"
                         .to_vec(),
+                ),
+            ),
+            "PUT" if param("partNumber").is_some() && self.faulty(&self.parts_refused) => (
+                "UploadPart (refused)",
+                http::Response::builder().status(403).body(
+                    b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>".to_vec(),
                 ),
             ),
             "PUT" if param("partNumber").is_some() => {
@@ -162,6 +202,22 @@ impl FakeS3 {
                     ),
                 )
             }
+            // ListObjectsV2 (does the name exist?): yes, when names are taken.
+            "GET" if self.names_taken.get() => {
+                let key = param("prefix").unwrap().replace("%2F", "/");
+                (
+                    "ListObjectsV2",
+                    ok.body(
+                        format!(
+                            "<ListBucketResult><KeyCount>1</KeyCount><IsTruncated>false\
+                             </IsTruncated><Contents><Key>{key}</Key><Size>7</Size>\
+                             <LastModified>2023-11-14T22:13:20.000Z</LastModified>\
+                             <ETag>\"e\"</ETag></Contents></ListBucketResult>"
+                        )
+                        .into_bytes(),
+                    ),
+                )
+            }
             // ListObjectsV2 (does the name exist?): an empty folder.
             "GET" => (
                 "ListObjectsV2",
@@ -207,18 +263,46 @@ impl Transport for FakeS3 {
         request: http::Request<Vec<u8>>,
         options: SendOptions,
     ) -> LocalFuture<'_, SendResult> {
+        let part = request.uri().query().unwrap_or("").contains("partNumber");
+        if part && self.faulty(&self.hold) {
+            // A held part's bytes went out; its answer never comes.
+            let sent = options
+                .body
+                .as_ref()
+                .and_then(|b| b.0.downcast_ref::<Vec<u8>>());
+            if let (Some(progress), Some(sent)) = (&options.progress, sent) {
+                progress(sent.len() as u64);
+            }
+        }
         send_plainly(request, &options, |request| self.answer_or_hold(request))
+    }
+
+    fn online(&self) -> bool {
+        !self.offline.get()
+    }
+
+    fn back_online(&self) -> LocalFuture<'static, ()> {
+        Box::pin(self.back_online.borrow().aborted())
+    }
+
+    fn gone_offline(&self) -> LocalFuture<'static, ()> {
+        Box::pin(self.gone_offline.borrow().aborted())
     }
 }
 
 impl FakeS3 {
+    /// Whether the fault `flag` applies now (see `faults_after`).
+    fn faulty(&self, flag: &Cell<bool>) -> bool {
+        flag.get() && self.count("UploadPart") >= self.faults_after.get()
+    }
+
     fn answer_or_hold(&self, request: http::Request<Vec<u8>>) -> LocalFuture<'_, HttpResult> {
         let part = request.uri().query().unwrap_or("").contains("partNumber");
-        if part && self.parts_unreachable.get() {
+        if part && self.faulty(&self.parts_unreachable) {
             self.log.borrow_mut().push("UploadPart (no answer)".into());
             return Box::pin(async { Err(NetworkError("reset".into())) });
         }
-        if part && self.hold.get() {
+        if part && self.faulty(&self.hold) {
             self.log.borrow_mut().push("UploadPart (held)".into());
             return Box::pin(futures::future::pending());
         }
@@ -227,8 +311,32 @@ impl FakeS3 {
     }
 }
 
+/// A session over the fake whose sleeps (backoff, probes) each take a poll, so
+/// a call waiting for the connection gives the test its turn.
 fn session(transport: Rc<FakeS3>) -> Session {
-    testing::session(transport, testing::fixed_env())
+    let env = Env {
+        sleep: |_| Box::pin(YieldOnce(false)),
+        ..testing::fixed_env()
+    };
+    testing::session(transport, env)
+}
+
+/// Pending once, then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
 }
 
 struct Memory(Vec<u8>);
@@ -285,14 +393,21 @@ fn a_part_that_fails_because_the_file_went_away_says_so() {
         };
         let control = UploadControl::new();
         let mut future = upload_to_fake(&session, &source, &control, Rc::default());
-        let result = poll_n(&mut future, 100).expect("the upload ends");
+        if !gone {
+            // A readable file: the network it is, so the upload waits for it.
+            assert!(poll_n(&mut future, 100).is_none(), "waits, not failed");
+            assert!(control.waiting_for_connection());
+            s3.reconnect();
+        }
+        let result = poll_n(&mut future, 200).expect("the upload ends");
         match (gone, result) {
-            (true, Err(UploadError::Read(_))) => {}
-            (false, Err(UploadError::Call(CallError::Network(_)))) => {}
+            (true, Err(UploadError::Read(_))) => {
+                assert_eq!(s3.count("AbortMultipartUpload"), 1, "no orphan parts")
+            }
+            (false, Ok(())) => assert_eq!(s3.count("AbortMultipartUpload"), 0),
             (_, other) => panic!("file gone: {gone}, got {other:?}"),
         }
-        drop(future);
-        assert_eq!(s3.count("AbortMultipartUpload"), 1, "no orphan parts");
+        assert!(!control.waiting_for_connection());
     }
 }
 
@@ -323,9 +438,16 @@ fn upload_to_fake<'a>(
             resume: None,
             parts_in_flight: UPLOAD_PARTS_IN_FLIGHT_DEFAULT,
         },
-        Rc::new(move |bytes| {
-            assert!(bytes >= shown.get(), "progress went back");
-            shown.set(bytes);
+        Rc::new({
+            let control = control.clone();
+            move |bytes| {
+                // Only a pause or cancel drops what is shown (to what is stored).
+                assert!(
+                    bytes >= shown.get() || control.steer() != Steer::Run,
+                    "progress went back"
+                );
+                shown.set(bytes);
+            }
         }),
         control,
     ))
@@ -566,6 +688,7 @@ fn records_older_than_a_day_or_unreadable_are_dropped() {
 struct Row {
     state: RefCell<Option<queue::UploadState>>,
     sent: Cell<u64>,
+    waiting: Cell<bool>,
 }
 
 impl queue::UploadView for Row {
@@ -582,6 +705,9 @@ impl queue::UploadView for Row {
         self.sent.set(bytes);
     }
     fn set_sending(&self, _sending: bool) {}
+    fn set_waiting(&self, waiting: bool) {
+        self.waiting.set(waiting);
+    }
 }
 
 /// Resume records in memory; while `full`, every save throws (as `setItem` does
@@ -642,7 +768,7 @@ fn a_paused_file_lets_the_queue_go_on_and_resumes_alongside_it() {
         Rc::new(Records::default()),
         queue::QueueHooks {
             spawn,
-            ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip })),
+            ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip.into() })),
             on_done: Rc::new(move || heard.set(heard.get() + 1)),
             notice: Rc::new(|message| panic!("no notice expected: {message}")),
         },
@@ -720,7 +846,7 @@ fn queue_with(
         records.clone(),
         queue::QueueHooks {
             spawn,
-            ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip })),
+            ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip.into() })),
             on_done: Rc::new(|| {}),
             notice: Rc::new(move |message| heard.borrow_mut().push(message)),
         },
@@ -730,20 +856,35 @@ fn queue_with(
 
 /// Queues `bytes` as big.bin and runs the queue to its end; the file's row.
 fn upload_big(queue: &Rc<queue::UploadQueue>, bytes: &[u8]) -> Rc<Row> {
+    let row = queue_big(queue, bytes);
+    assert_eq!(run_tasks(100), 0, "every task ended");
+    row
+}
+
+/// Queues `bytes` as big.bin and starts the queue; the file's row.
+fn queue_big(queue: &Rc<queue::UploadQueue>, bytes: &[u8]) -> Rc<Row> {
+    queue_file(queue, bytes, "big.bin").1
+}
+
+/// Queues `bytes` as `name` (in folder x) and starts the queue.
+fn queue_file(
+    queue: &Rc<queue::UploadQueue>,
+    bytes: &[u8],
+    name: &str,
+) -> (Rc<queue::QueuedUpload>, Rc<Row>) {
     let row = Rc::new(Row::default());
-    queue.add(
+    let item = queue.add(
         queue::QueuedFile {
             source: Rc::new(Memory(bytes.to_vec())),
-            name: "big.bin".into(),
+            name: name.into(),
             last_modified: 1,
         },
-        "big.bin".into(),
-        "private/x/big.bin".into(),
+        name.into(),
+        format!("private/x/{name}"),
         row.clone(),
     );
     queue.start();
-    assert_eq!(run_tasks(100), 0, "every task ended");
-    row
+    (item, row)
 }
 
 #[test]
@@ -769,7 +910,7 @@ fn a_full_storage_is_told_once_and_the_upload_still_completes() {
 #[test]
 fn without_a_stored_record_an_upload_that_cannot_finish_is_aborted() {
     let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
-    s3.parts_unreachable.set(true);
+    s3.parts_refused.set(true);
     let records = Rc::new(Records::default());
     records.full.set(true);
     let (queue, notices) = queue_with(&s3, &records);
@@ -782,15 +923,20 @@ fn without_a_stored_record_an_upload_that_cannot_finish_is_aborted() {
     );
     assert_eq!(notices.borrow().len(), 1);
 
-    // With its record stored, the same failure keeps the upload for later.
+    // S3 out of reach: the upload waits with its record kept, nothing aborted.
     let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
     s3.parts_unreachable.set(true);
     let records = Rc::new(Records::default());
     let (queue, notices) = queue_with(&s3, &records);
-    upload_big(&queue, &noise(2 * MULTIPART_THRESHOLD as usize));
+    let row = queue_big(&queue, &noise(2 * MULTIPART_THRESHOLD as usize));
+    assert!(run_tasks(100) > 0, "still waiting");
+    assert_eq!(row.state(), queue::UploadState::Uploading);
     assert_eq!(s3.count("AbortMultipartUpload"), 0);
     assert_eq!(records.stored.borrow().len(), 1);
     assert!(notices.borrow().is_empty());
+    s3.reconnect();
+    assert_eq!(run_tasks(100), 0, "every task ended");
+    assert_eq!(row.state(), queue::UploadState::Done);
 }
 
 #[test]
@@ -842,4 +988,248 @@ fn a_resume_record_that_cannot_be_used_starts_afresh_and_says_so() {
         assert_eq!(s3.count("AbortMultipartUpload"), aborts, "{why}");
         assert!(records.stored.borrow().is_empty(), "{why}: no record left");
     }
+}
+
+#[test]
+fn network_errors_beyond_the_backoff_leave_the_upload_waiting_until_the_connection_is_back() {
+    for offline in [false, true] {
+        let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+        // Two parts stored, then the network is gone.
+        s3.faults_after.set(2);
+        s3.parts_unreachable.set(true);
+        s3.offline.set(offline);
+        let records = Rc::new(Records::default());
+        let (queue, notices) = queue_with(&s3, &records);
+        let bytes = noise(5 * MULTIPART_THRESHOLD as usize);
+        let row = queue_big(&queue, &bytes);
+        assert!(run_tasks(200) > 0, "offline {offline}: still going");
+        assert_eq!(
+            row.state(),
+            queue::UploadState::Uploading,
+            "waits, not failed"
+        );
+        assert!(row.waiting.get(), "offline {offline}: says it waits");
+        assert!(
+            s3.count("UploadPart (no answer)") > 3 * cubby_core::retry::MAX_ATTEMPTS as usize,
+            "offline {offline}: beyond the backoff schedule"
+        );
+        assert_eq!(s3.count("UploadPart"), 2);
+        assert_eq!(s3.count("AbortMultipartUpload"), 0);
+        assert_eq!(records.stored.borrow().len(), 1, "its record kept");
+
+        s3.reconnect();
+        assert_eq!(run_tasks(200), 0, "offline {offline}: every task ended");
+        assert_eq!(row.state(), queue::UploadState::Done);
+        assert!(!row.waiting.get());
+        assert_eq!(s3.count("UploadPart"), 5, "each part stored once");
+        assert_eq!(s3.count("CreateMultipartUpload"), 1, "the same upload");
+        assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes);
+        assert!(notices.borrow().is_empty());
+    }
+}
+
+#[test]
+fn a_paused_file_shows_the_bytes_stored() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    // One part stored; the others go out and hang.
+    s3.faults_after.set(1);
+    s3.hold.set(true);
+    let (queue, _) = queue_with(&s3, &Rc::new(Records::default()));
+    let (item, row) = queue_file(&queue, &noise(5 * MULTIPART_THRESHOLD as usize), "big.bin");
+    run_tasks(50);
+    assert!(
+        row.sent.get() > MULTIPART_THRESHOLD,
+        "parts in flight count"
+    );
+    item.pause();
+    run_tasks(20);
+    assert_eq!(row.state(), queue::UploadState::Paused);
+    assert_eq!(item.bytes_stored(), MULTIPART_THRESHOLD);
+    assert_eq!(row.sent.get(), item.bytes_stored(), "bar and words agree");
+    s3.hold.set(false);
+    item.resume();
+    assert_eq!(run_tasks(100), 0);
+    assert_eq!(row.state(), queue::UploadState::Done);
+    assert_eq!(s3.count("UploadPart"), 5);
+}
+
+#[test]
+fn a_failed_file_shows_what_is_stored_and_can_be_sent_again() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    let (queue, _) = queue_with(&s3, &Rc::new(Records::default()));
+    let bytes = noise(3 * MULTIPART_THRESHOLD as usize);
+    // Two parts stored, then S3 refuses for good: the upload is aborted, so
+    // nothing of it is stored.
+    s3.faults_after.set(2);
+    s3.parts_refused.set(true);
+    let (item, row) = queue_file(&queue, &bytes, "a.bin");
+    assert_eq!(run_tasks(100), 0);
+    assert!(matches!(row.state(), queue::UploadState::Failed(_)));
+    assert_eq!(s3.count("AbortMultipartUpload"), 1);
+    assert_eq!(row.sent.get(), 0, "the bar shows what S3 holds");
+
+    // Retry: the same row, sent again.
+    s3.parts_refused.set(false);
+    queue.retry(item.id);
+    assert_eq!(run_tasks(100), 0);
+    assert_eq!(row.state(), queue::UploadState::Done);
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes);
+
+    // Retry all.
+    s3.faults_after.set(0);
+    s3.parts_refused.set(true);
+    let small = noise(2 * MULTIPART_THRESHOLD as usize);
+    let rows = [
+        queue_file(&queue, &small, "b.bin").1,
+        queue_file(&queue, &small, "c.bin").1,
+    ];
+    assert_eq!(run_tasks(100), 0);
+    assert!(rows
+        .iter()
+        .all(|r| matches!(r.state(), queue::UploadState::Failed(_))));
+    s3.parts_refused.set(false);
+    queue.retry_all();
+    assert_eq!(run_tasks(200), 0);
+    assert!(rows.iter().all(|r| r.state() == queue::UploadState::Done));
+
+    // A failed file picked again: the new try takes the failed row's place.
+    s3.parts_refused.set(true);
+    let (failed, _) = queue_file(&queue, &small, "d.bin");
+    assert_eq!(run_tasks(100), 0);
+    s3.parts_refused.set(false);
+    let (again, again_row) = queue_file(&queue, &small, "d.bin");
+    assert_eq!(run_tasks(100), 0);
+    assert_eq!(again_row.state(), queue::UploadState::Done);
+    let for_d: Vec<u64> = queue
+        .items()
+        .iter()
+        .filter(|i| i.key == "private/x/d.bin")
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(for_d, vec![again.id], "not {}", failed.id);
+}
+
+#[test]
+fn the_summary_counts_files_bytes_and_time_left() {
+    use summary::{FileProgress, QueueSummary, SpeedMeter};
+    let mut meter = SpeedMeter::default();
+    meter.sample(0.0, 0);
+    assert_eq!(meter.bytes_per_second(), None, "not measured yet");
+    meter.sample(2_000.0, 4 * MIB as u64);
+    assert_eq!(meter.bytes_per_second(), Some(2 * MIB as u64));
+    let states = [
+        (
+            10 * MIB as u64,
+            10 * MIB as u64,
+            queue::UploadState::Done,
+            false,
+        ),
+        (
+            20 * MIB as u64,
+            4 * MIB as u64,
+            queue::UploadState::Uploading,
+            false,
+        ),
+        (20 * MIB as u64, 0, queue::UploadState::Waiting, false),
+        (5 * MIB as u64, 0, queue::UploadState::Skipped, false),
+    ];
+    let files = || {
+        states
+            .iter()
+            .map(|(size, sent, state, waiting)| FileProgress {
+                size: *size,
+                sent: *sent,
+                state,
+                waiting: *waiting,
+            })
+    };
+    let summary = QueueSummary::of(files(), meter.bytes_per_second());
+    assert_eq!(
+        summary.line(),
+        "1 of 3 done · 14 MB of 50 MB (28%) · 2.0 MB/s · 18 seconds left"
+    );
+    // A pause drops what is shown: the meter starts afresh.
+    meter.sample(3_000.0, MIB as u64);
+    assert_eq!(meter.bytes_per_second(), None);
+}
+
+#[test]
+fn a_conflict_shows_both_files_and_an_answer_for_all_holds_for_the_rest() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    s3.names_taken.set(true);
+    let asked = Rc::new(RefCell::new(Vec::new()));
+    let heard = asked.clone();
+    let queue = queue::UploadQueue::new(
+        Rc::new(session(s3.clone())),
+        Rc::new(Records::default()),
+        queue::QueueHooks {
+            spawn,
+            ask: Rc::new(move |question| {
+                heard.borrow_mut().push(question);
+                Box::pin(async {
+                    queue::ConflictAnswer {
+                        choice: queue::Conflict::Skip,
+                        for_all: true,
+                    }
+                })
+            }),
+            on_done: Rc::new(|| {}),
+            notice: Rc::new(|message| panic!("no notice expected: {message}")),
+        },
+    );
+    let rows: Vec<Rc<Row>> = ["a.txt", "b.txt", "c.txt"]
+        .iter()
+        .map(|name| queue_file(&queue, &noise(10), name).1)
+        .collect();
+    assert_eq!(run_tasks(50), 0);
+    assert!(rows
+        .iter()
+        .all(|r| r.state() == queue::UploadState::Skipped));
+    assert_eq!(
+        *asked.borrow(),
+        vec![queue::ConflictQuestion {
+            path: "a.txt".into(),
+            stored_size: 7,
+            stored_modified: Some(1_700_000_000),
+            new_size: 10,
+            new_modified: 1,
+            more_to_come: true,
+        }],
+        "asked once, with both files"
+    );
+    // The answer held for that run of the queue only.
+    queue_file(&queue, &noise(10), "d.txt");
+    assert_eq!(run_tasks(50), 0);
+    assert_eq!(asked.borrow().len(), 2);
+    assert!(
+        !asked.borrow()[1].more_to_come,
+        "the only file: nothing to apply to"
+    );
+}
+
+#[test]
+fn parts_in_flight_when_the_device_goes_offline_are_given_up_and_waited_for() {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    // One part stored; the others go out and get no answer (a stalled request).
+    s3.faults_after.set(1);
+    s3.hold.set(true);
+    let (queue, _) = queue_with(&s3, &Rc::new(Records::default()));
+    let bytes = noise(3 * MULTIPART_THRESHOLD as usize);
+    let row = queue_big(&queue, &bytes);
+    run_tasks(50);
+    assert!(!row.waiting.get());
+    s3.disconnect();
+    s3.hold.set(false);
+    s3.parts_unreachable.set(true);
+    run_tasks(50);
+    assert!(
+        row.waiting.get(),
+        "the stalled parts wait for the connection"
+    );
+    assert_eq!(row.state(), queue::UploadState::Uploading);
+    s3.reconnect();
+    assert_eq!(run_tasks(100), 0);
+    assert_eq!(row.state(), queue::UploadState::Done);
+    assert_eq!(s3.count("UploadPart"), 3, "each part stored once");
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes);
 }

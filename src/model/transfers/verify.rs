@@ -1,9 +1,7 @@
 //! Verification after upload: a HEAD of the stored object (size, and the CRC32 S3
 //! reports) compared with the file.
 
-use super::UploadError;
-use crate::model::session::Session;
-use crate::model::transport::SendOptions;
+use super::{Upload, UploadError};
 use cubby_core::encoding::base64_decode;
 use cubby_core::s3::{self, ObjectMetadata};
 
@@ -43,18 +41,20 @@ pub fn stored_difference(
     }
 }
 
-/// HEADs `key` and compares it with the file (see [`stored_difference`]).
+/// HEADs the upload's key and compares it with the file (see
+/// [`stored_difference`]).
 pub(super) async fn check_stored(
-    session: &Session,
-    key: &str,
+    upload: &Upload<'_>,
     size: u64,
     checksum: Option<&str>,
 ) -> Result<(), UploadError> {
-    let stored = session
+    let key = upload.key;
+    let stored = upload
+        .session
         .s3(
             |ctx| s3::build_head_object(ctx, key),
             s3::parse_head_object,
-            SendOptions::default(),
+            upload.control.send_options(None),
         )
         .await
         .map_err(UploadError::Unchecked)?;
