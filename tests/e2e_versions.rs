@@ -1,6 +1,7 @@
 //! End-to-end tests of a file's previous versions (issue 16, items 5 and 6): the
-//! list with dates and sizes, restoring an older version (its bytes come back at
-//! the emulator), and a bucket with versioning off explained in the page.
+//! list with dates and sizes, downloading and previewing an older version,
+//! restoring it (its bytes come back at the emulator), and a bucket with
+//! versioning off explained in the page.
 #![cfg(not(target_arch = "wasm32"))]
 // Tests wait on wall-clock deadlines; only the app itself must avoid the clock.
 #![allow(clippy::disallowed_methods)]
@@ -85,6 +86,32 @@ fn previous_versions_are_listed_and_the_original_restored() {
     );
     assert_accessible(&browser, "the previous versions dialog");
     browser.screenshot_to_output("versions_dialog_1280x900");
+
+    // The older version downloads and previews with its own bytes.
+    browser
+        .find("dialog .version:nth-child(2) button[aria-label^=Download]")
+        .expect("the older version's Download")
+        .click();
+    let saved = browser.downloads.join("notes.txt");
+    wait_until("the older version's download", 20, &browser, || {
+        std::fs::read(&saved).is_ok_and(|bytes| bytes == ORIGINAL)
+    });
+    let app_tab = browser.current_tab();
+    browser
+        .find("dialog .version:nth-child(2) button[aria-label^=Preview]")
+        .expect("the older version's Preview")
+        .click();
+    wait_until("the preview tab", 20, &browser, || {
+        browser.tabs().len() == 2
+    });
+    let preview_tab = browser.tabs().into_iter().find(|t| *t != app_tab).unwrap();
+    browser.switch_to(&preview_tab);
+    wait_until("the older version shown inline", 20, &browser, || {
+        browser
+            .find("body")
+            .is_some_and(|b| b.text() == "the original notes")
+    });
+    browser.switch_to(&app_tab);
 
     browser
         .find("dialog .version:nth-child(2) button[aria-label^=Restore]")
