@@ -63,6 +63,21 @@ fn previous_versions_are_listed_and_the_original_restored() {
     let key = native.key("notes.txt");
     native.put(&key, REPLACED);
 
+    // Every row action fits its column: none reaches into the date beside it.
+    let overlap = browser.execute(
+        "const row = document.querySelector('.row');
+         const modified = row.querySelector('.modified').getBoundingClientRect();
+         const lefts = [...row.querySelectorAll('.actions button')]
+             .filter(b => b.offsetParent).map(b => b.getBoundingClientRect().left);
+         return [Math.min(...lefts) < modified.right, modified.right, lefts,
+                 row.querySelector('.actions').getBoundingClientRect().width]",
+        json!([]),
+    );
+    assert_eq!(
+        overlap[0],
+        json!(false),
+        "a row action overlaps the date: {overlap}"
+    );
     click_labelled(&browser, "Versions of notes.txt");
     wait_until("two versions listed", 20, &browser, || {
         version_lines(&browser).len() == 2
