@@ -2056,3 +2056,307 @@ fn keys_xml_cannot_carry_are_deleted_one_by_one() {
     assert!(single.uri().path().ends_with("/private/id/ctl%01.txt"));
     assert_eq!(plan_deletes(&[]), DeletePlan::default());
 }
+
+// ------------------------------------------------------------ object versions
+
+/// The shape of the S3 API Reference's ListObjectVersions example: a key with one
+/// version, a key whose latest is a delete marker over an older version, a third
+/// key with a delete marker over a version (ids, dates, ETags and sizes as there).
+const VERSIONS_REFERENCE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01">
+    <Name>bucket</Name>
+    <Prefix>my</Prefix>
+    <KeyMarker/>
+    <VersionIdMarker/>
+    <MaxKeys>5</MaxKeys>
+    <IsTruncated>false</IsTruncated>
+    <Version>
+        <Key>my-image.jpg</Key>
+        <VersionId>3/L4kqtJl40Nr8X8gdRQBpUMLUo</VersionId>
+        <IsLatest>true</IsLatest>
+        <LastModified>2009-10-12T17:50:30.000Z</LastModified>
+        <ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag>
+        <Size>434234</Size>
+        <StorageClass>STANDARD</StorageClass>
+        <Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID><DisplayName>mtd@amazon.com</DisplayName></Owner>
+    </Version>
+    <DeleteMarker>
+        <Key>my-second-image.jpg</Key>
+        <VersionId>03jpff543dhffds434rfdsFDN943fdsFkdmqnh892</VersionId>
+        <IsLatest>true</IsLatest>
+        <LastModified>2009-11-12T17:50:30.000Z</LastModified>
+        <Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID><DisplayName>mtd@amazon.com</DisplayName></Owner>
+    </DeleteMarker>
+    <Version>
+        <Key>my-second-image.jpg</Key>
+        <VersionId>QUpfdndhfd8438MNFDN93jdnJFkdmqnh893</VersionId>
+        <IsLatest>false</IsLatest>
+        <LastModified>2009-10-10T17:50:30.000Z</LastModified>
+        <ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag>
+        <Size>166434</Size>
+        <StorageClass>STANDARD</StorageClass>
+    </Version>
+    <DeleteMarker>
+        <Key>my-third-image.jpg</Key>
+        <VersionId>03jpff543dhffds434rfdsFDN943fdsFkdmqnh892</VersionId>
+        <IsLatest>true</IsLatest>
+        <LastModified>2009-10-15T17:50:30.000Z</LastModified>
+    </DeleteMarker>
+    <Version>
+        <Key>my-third-image.jpg</Key>
+        <VersionId>UIORUnfndfhnw89493jJFJ</VersionId>
+        <IsLatest>false</IsLatest>
+        <LastModified>2009-10-11T12:50:30.000Z</LastModified>
+        <ETag>&quot;772cf535f27731c974343645a3985328&quot;</ETag>
+        <Size>64</Size>
+        <StorageClass>STANDARD</StorageClass>
+    </Version>
+</ListVersionsResult>"#;
+
+#[test]
+fn list_object_versions_request() {
+    let (bucket, creds) = ctx_fixture();
+    let ctx = RequestContext {
+        bucket: &bucket,
+        credentials: &creds,
+        time: at(GUIDE_TIME),
+    };
+    let request = build_list_object_versions(
+        &ctx,
+        &ListObjectVersionsRequest {
+            prefix: "private/us-east-1:abc/a b.txt",
+            delimiter: None,
+            max_keys: Some(1000),
+            key_marker: Some("private/us-east-1:abc/a b.txt"),
+            version_id_marker: Some("3/L4kqtJl40Nr8X8gdRQBpUMLUo"),
+        },
+    )
+    .unwrap();
+    assert_eq!(request.method(), "GET");
+    assert_eq!(
+        request.uri().to_string(),
+        "http://127.0.0.1:9000/cubby-test?versions&encoding-type=url\
+         &prefix=private%2Fus-east-1%3Aabc%2Fa%20b.txt&max-keys=1000\
+         &key-marker=private%2Fus-east-1%3Aabc%2Fa%20b.txt\
+         &version-id-marker=3%2FL4kqtJl40Nr8X8gdRQBpUMLUo"
+    );
+    assert!(header(&request, "authorization").is_some());
+    // S3 refuses a version-id marker on its own; so does the builder.
+    let lone = build_list_object_versions(
+        &ctx,
+        &ListObjectVersionsRequest {
+            prefix: "p",
+            version_id_marker: Some("v"),
+            ..ListObjectVersionsRequest::default()
+        },
+    );
+    assert!(lone.unwrap_err().is_invalid_input());
+}
+
+#[test]
+fn list_object_versions_reference_example() {
+    let page = parse_list_object_versions(response(200, &[], VERSIONS_REFERENCE)).unwrap();
+    assert!(!page.is_truncated);
+    assert_eq!(page.next_key_marker, None);
+    let summary: Vec<(&str, &str, bool, bool, u64)> = page
+        .versions
+        .iter()
+        .map(|v| {
+            (
+                v.key.as_str(),
+                v.version_id.as_str(),
+                v.is_latest,
+                v.is_delete_marker,
+                v.size,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "my-image.jpg",
+                "3/L4kqtJl40Nr8X8gdRQBpUMLUo",
+                true,
+                false,
+                434_234
+            ),
+            (
+                "my-second-image.jpg",
+                "03jpff543dhffds434rfdsFDN943fdsFkdmqnh892",
+                true,
+                true,
+                0
+            ),
+            (
+                "my-second-image.jpg",
+                "QUpfdndhfd8438MNFDN93jdnJFkdmqnh893",
+                false,
+                false,
+                166_434
+            ),
+            (
+                "my-third-image.jpg",
+                "03jpff543dhffds434rfdsFDN943fdsFkdmqnh892",
+                true,
+                true,
+                0
+            ),
+            (
+                "my-third-image.jpg",
+                "UIORUnfndfhnw89493jJFJ",
+                false,
+                false,
+                64
+            ),
+        ]
+    );
+    assert_eq!(
+        page.versions[0].etag.as_deref(),
+        Some("\"fba9dede5f27731c9771645a39863328\"")
+    );
+    assert_eq!(
+        page.versions[0].last_modified,
+        parse_iso8601("2009-10-12T17:50:30.000Z")
+    );
+    assert_eq!(page.versions[1].etag, None);
+    assert_eq!(
+        page.versions[1].last_modified,
+        parse_iso8601("2009-11-12T17:50:30.000Z")
+    );
+}
+
+#[test]
+fn list_object_versions_url_encoded_truncated_and_unversioned() {
+    // The reference's second example's shape (a truncated page naming both next
+    // markers), with `encoding-type=url`: keys, prefixes and the key marker are
+    // encoded, version ids never.
+    let body = r#"<ListVersionsResult><Name>b</Name><EncodingType>url</EncodingType>
+        <IsTruncated>true</IsTruncated>
+        <NextKeyMarker>private/id/a%20b%2Bc%01.txt</NextKeyMarker>
+        <NextVersionIdMarker>d-d309mfjFrUmoQ0DBsVqmcMV15OI.</NextVersionIdMarker>
+        <Version><Key>private/id/a%20b%2Bc%01.txt</Key><VersionId>null</VersionId>
+        <IsLatest>true</IsLatest><LastModified>2026-11-30T12:00:00.000Z</LastModified>
+        <ETag>"e"</ETag><Size>5</Size></Version>
+        <CommonPrefixes><Prefix>private/id/my%20folder/</Prefix></CommonPrefixes>
+        </ListVersionsResult>"#;
+    let page = parse_list_object_versions(response(200, &[], body)).unwrap();
+    assert!(page.is_truncated);
+    assert_eq!(
+        page.next_key_marker.as_deref(),
+        Some("private/id/a b+c\u{1}.txt")
+    );
+    assert_eq!(
+        page.next_version_id_marker.as_deref(),
+        Some("d-d309mfjFrUmoQ0DBsVqmcMV15OI.")
+    );
+    assert_eq!(page.versions[0].key, "private/id/a b+c\u{1}.txt");
+    assert_eq!(page.versions[0].version_id, NULL_VERSION_ID);
+    assert_eq!(page.common_prefixes, ["private/id/my folder/"]);
+
+    let bad = [
+        "<ListVersionsResult><IsTruncated>true</IsTruncated></ListVersionsResult>",
+        "<ListVersionsResult><Version><Key>k</Key><Size>1</Size></Version></ListVersionsResult>",
+        "<ListVersionsResult><Version><Key>k</Key><VersionId>v</VersionId></Version></ListVersionsResult>",
+        "<ListBucketResult/>",
+    ];
+    for body in bad {
+        assert!(
+            parse_list_object_versions(response(200, &[], body))
+                .unwrap_err()
+                .is_unexpected_response(),
+            "{body}"
+        );
+    }
+    let denied = response(
+        403,
+        &[],
+        "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+    );
+    assert_eq!(
+        parse_list_object_versions(denied).unwrap_err().code(),
+        Some("AccessDenied")
+    );
+}
+
+#[test]
+fn reads_copies_and_links_of_one_version() {
+    let (bucket, creds) = ctx_fixture();
+    let ctx = RequestContext {
+        bucket: &bucket,
+        credentials: &creds,
+        time: at(GUIDE_TIME),
+    };
+    let id = "3/L4kqtJl40Nr8X8gdRQBpUMLUo";
+    let get = build_get_object_version(
+        &ctx,
+        "private/id/a b.txt",
+        Some(id),
+        Some(ByteRange {
+            first: 0,
+            last: Some(9),
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        get.uri().to_string(),
+        "http://127.0.0.1:9000/cubby-test/private/id/a%20b.txt?versionId=3%2FL4kqtJl40Nr8X8gdRQBpUMLUo"
+    );
+    assert_eq!(header(&get, "range"), Some("bytes=0-9"));
+    assert!(get.extensions().get::<ObjectRead>().is_some());
+    // Without a version: exactly the plain builder's request.
+    let plain = build_get_object(&ctx, "private/id/a b.txt", None).unwrap();
+    let unversioned = build_get_object_version(&ctx, "private/id/a b.txt", None, None).unwrap();
+    assert_eq!(plain.uri(), unversioned.uri());
+    assert_eq!(plain.headers(), unversioned.headers());
+
+    let head = build_head_object_version(&ctx, "private/id/a.txt", Some("v1")).unwrap();
+    assert_eq!(head.method(), "HEAD");
+    assert_eq!(head.uri().query(), Some("versionId=v1"));
+
+    let copy = build_copy_object_version(
+        &ctx,
+        "private/id/a b+c.txt",
+        Some(id),
+        "private/id/a b+c.txt",
+        Some("text/plain"),
+        false,
+    )
+    .unwrap();
+    assert_eq!(copy.method(), "PUT");
+    assert_eq!(copy.uri().path(), "/cubby-test/private/id/a%20b%2Bc.txt");
+    assert_eq!(
+        header(&copy, "x-amz-copy-source"),
+        Some("cubby-test/private/id/a%20b%2Bc.txt?versionId=3%2FL4kqtJl40Nr8X8gdRQBpUMLUo")
+    );
+    assert_eq!(header(&copy, "content-type"), Some("text/plain"));
+    assert_eq!(header(&copy, "if-none-match"), None);
+
+    let now = 1_700_000_000;
+    let creds = session_credentials(Some(now + 1200));
+    let ctx = RequestContext {
+        bucket: &bucket,
+        credentials: &creds,
+        time: at(now),
+    };
+    let url = presign_get_version(
+        &ctx,
+        "private/id/old.txt",
+        Some(id),
+        300,
+        Serve::Download("old.txt"),
+    )
+    .unwrap();
+    let query = url.url.split_once('?').unwrap().1;
+    assert!(
+        query.contains("versionId=3%2FL4kqtJl40Nr8X8gdRQBpUMLUo&X-Amz-Algorithm"),
+        "{query}"
+    );
+    assert_eq!(
+        overrides(&url.url).1.as_deref(),
+        Some("attachment; filename*=UTF-8''old.txt")
+    );
+    // The version is signed: the link differs from the current version's.
+    let current = presign_get(&ctx, "private/id/old.txt", 300, Serve::Download("old.txt")).unwrap();
+    assert!(!current.url.contains("versionId"));
+}

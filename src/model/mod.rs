@@ -16,3 +16,4 @@ pub mod testing;
 pub mod text;
 pub mod transfers;
 pub mod transport;
+pub mod versions;

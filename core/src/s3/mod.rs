@@ -1,6 +1,7 @@
 //! S3 over its REST API: addressing, SigV4 signing with S3's settings, one
 //! `build_*` / `parse_*` pair per operation, the multipart part planner and
-//! presigned download URLs.
+//! presigned download URLs; reads, copies and presigned URLs of one version and
+//! the version listing.
 //!
 //! Every `build_*` takes a [`RequestContext`] (bucket, credentials, signing time) and
 //! returns a signed `http::Request<Vec<u8>>`; every `parse_*` takes the
@@ -15,6 +16,7 @@ mod objects;
 mod plan;
 mod presign;
 pub mod signing;
+mod versions;
 mod writes;
 
 use std::time::SystemTime;
@@ -40,18 +42,22 @@ pub use multipart_list::{
     ListPartsPage, ListUploadsPage, PartSummary, UploadSummary,
 };
 pub use objects::{
-    build_get_object, build_head_object, build_list_objects, parse_get_object, parse_head_object,
-    parse_list_objects, ByteRange, GetObjectOutput, ListObjectsPage, ListObjectsRequest,
-    ObjectMetadata, ObjectSummary,
+    build_get_object, build_get_object_version, build_head_object, build_head_object_version,
+    build_list_objects, parse_get_object, parse_head_object, parse_list_objects, ByteRange,
+    GetObjectOutput, ListObjectsPage, ListObjectsRequest, ObjectMetadata, ObjectSummary,
 };
 pub use plan::{plan_parts, PartPlan, MAX_PARTS, MAX_PART_SIZE, MAX_UPLOAD_SIZE, MIN_PART_SIZE};
-pub use presign::{presign_get, PresignedUrl, Serve, MAX_PRESIGN_SECONDS};
+pub use presign::{presign_get, presign_get_version, PresignedUrl, Serve, MAX_PRESIGN_SECONDS};
 pub use signing::{signing_time, PayloadSigning};
+pub use versions::{
+    build_list_object_versions, parse_list_object_versions, ListObjectVersionsPage,
+    ListObjectVersionsRequest, ObjectVersion, NULL_VERSION_ID,
+};
 pub use writes::{
-    build_copy_object, build_delete_object, build_delete_objects, build_put_object,
-    parse_copy_object, parse_delete_object, parse_delete_objects, parse_put_object,
-    CopyObjectOutput, DeleteFailure, DeleteObjectsOutput, PutObjectOutput, PutObjectRequest,
-    MAX_DELETE_KEYS,
+    build_copy_object, build_copy_object_version, build_delete_object, build_delete_objects,
+    build_put_object, parse_copy_object, parse_delete_object, parse_delete_objects,
+    parse_put_object, CopyObjectOutput, DeleteFailure, DeleteObjectsOutput, PutObjectOutput,
+    PutObjectRequest, MAX_DELETE_KEYS,
 };
 
 /// Marks (in the request's extensions) a read of an object's bytes or metadata,

@@ -99,7 +99,11 @@ pub fn build_list_objects(
 }
 
 /// Decodes a value the response URL-encoded (`+` is a space, as S3 writes it).
-fn decoded(response: &Response<Vec<u8>>, text: &str, url_encoded: bool) -> Result<String, S3Error> {
+pub(super) fn decoded(
+    response: &Response<Vec<u8>>,
+    text: &str,
+    url_encoded: bool,
+) -> Result<String, S3Error> {
     if url_encoded {
         percent_decode(text, true)
             .ok_or_else(|| S3Error::unexpected_response(response, "bad URL encoding in listing"))
@@ -108,7 +112,7 @@ fn decoded(response: &Response<Vec<u8>>, text: &str, url_encoded: bool) -> Resul
     }
 }
 
-fn number<T: std::str::FromStr>(
+pub(super) fn number<T: std::str::FromStr>(
     response: &Response<Vec<u8>>,
     text: Option<&str>,
     what: &str,
@@ -117,7 +121,7 @@ fn number<T: std::str::FromStr>(
         .ok_or_else(|| S3Error::unexpected_response(response, what))
 }
 
-fn is_true(el: &Element, name: &str) -> bool {
+pub(super) fn is_true(el: &Element, name: &str) -> bool {
     el.child_text(name).map(str::trim) == Some("true")
 }
 
@@ -214,7 +218,21 @@ fn metadata(response: &Response<Vec<u8>>) -> Result<ObjectMetadata, S3Error> {
 /// [`S3Error::is_invalid_input`] when the key or a header value does not make a
 /// valid request; [`S3Error::is_signing_error`] when aws-sigv4 refuses to sign.
 pub fn build_head_object(ctx: &RequestContext<'_>, key: &str) -> Result<Request<Vec<u8>>, S3Error> {
-    let url = ctx.bucket.object_url(key);
+    build_head_object_version(ctx, key, None)
+}
+
+/// [`build_head_object`] of one version: `?versionId=<id>` when `version_id` is
+/// given (a version listed by [`super::parse_list_object_versions`]; reading it
+/// needs `s3:GetObjectVersion`). Amazon S3 API Reference: HeadObject.
+///
+/// # Errors
+/// As [`build_head_object`].
+pub fn build_head_object_version(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Request<Vec<u8>>, S3Error> {
+    let url = object_version_url(ctx, key, version_id);
     // Ask for the stored checksum too.
     let headers = [("x-amz-checksum-mode", "ENABLED".to_string())];
     let mut request = signed_request(
@@ -227,6 +245,19 @@ pub fn build_head_object(ctx: &RequestContext<'_>, key: &str) -> Result<Request<
     )?;
     request.extensions_mut().insert(ObjectRead);
     Ok(request)
+}
+
+/// The object's URL, with `?versionId=<id>` (encoded) for one version.
+pub(super) fn object_version_url(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    version_id: Option<&str>,
+) -> String {
+    let query: Vec<(&str, Option<&str>)> = version_id
+        .map(|v| ("versionId", Some(v)))
+        .into_iter()
+        .collect();
+    with_query(ctx.bucket.object_url(key), &query)
 }
 
 /// HEAD errors have no body: a missing object is a 404 (or 403 without
@@ -285,6 +316,20 @@ pub fn build_get_object(
     key: &str,
     range: Option<ByteRange>,
 ) -> Result<Request<Vec<u8>>, S3Error> {
+    build_get_object_version(ctx, key, None, range)
+}
+
+/// [`build_get_object`] of one version: `?versionId=<id>` when `version_id` is
+/// given (reading it needs `s3:GetObjectVersion`). Amazon S3 API Reference: GetObject.
+///
+/// # Errors
+/// As [`build_get_object`].
+pub fn build_get_object_version(
+    ctx: &RequestContext<'_>,
+    key: &str,
+    version_id: Option<&str>,
+    range: Option<ByteRange>,
+) -> Result<Request<Vec<u8>>, S3Error> {
     if let Some(ByteRange {
         first,
         last: Some(last),
@@ -294,7 +339,7 @@ pub fn build_get_object(
             return Err(S3Error::invalid_input("range ends before it starts"));
         }
     }
-    let url = ctx.bucket.object_url(key);
+    let url = object_version_url(ctx, key, version_id);
     let headers: Vec<(&'static str, String)> =
         range.iter().map(|r| ("range", r.header_value())).collect();
     let mut request = signed_request(

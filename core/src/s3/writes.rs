@@ -7,6 +7,7 @@ use super::{
     signed_request, with_query, PayloadSigning, RequestContext, S3Error,
 };
 use crate::datetime::parse_iso8601;
+use crate::encoding::uri_encode;
 use crate::xml::{can_carry, escape};
 
 /// DeleteObjects takes at most this many keys per request.
@@ -122,12 +123,40 @@ pub fn build_copy_object(
     content_type: Option<&str>,
     if_none_match: bool,
 ) -> Result<Request<Vec<u8>>, S3Error> {
+    build_copy_object_version(
+        ctx,
+        source_key,
+        None,
+        destination_key,
+        content_type,
+        if_none_match,
+    )
+}
+
+/// [`build_copy_object`] from one version of the source: `x-amz-copy-source:
+/// <bucket>/<encoded source key>?versionId=<encoded id>` when `source_version_id`
+/// is given (copying a version onto its own key makes it the current one again;
+/// it needs `s3:GetObjectVersion` on the source). Amazon S3 API Reference:
+/// CopyObject.
+///
+/// # Errors
+/// As [`build_copy_object`].
+pub fn build_copy_object_version(
+    ctx: &RequestContext<'_>,
+    source_key: &str,
+    source_version_id: Option<&str>,
+    destination_key: &str,
+    content_type: Option<&str>,
+    if_none_match: bool,
+) -> Result<Request<Vec<u8>>, S3Error> {
     checked_new_key(destination_key)?;
     let url = ctx.bucket.object_url(destination_key);
-    let mut headers = vec![(
-        "x-amz-copy-source",
-        format!("{}/{}", ctx.bucket.name(), encode_key(source_key)),
-    )];
+    let mut source = format!("{}/{}", ctx.bucket.name(), encode_key(source_key));
+    if let Some(version_id) = source_version_id {
+        source.push_str("?versionId=");
+        source.push_str(&uri_encode(version_id, false));
+    }
+    let mut headers = vec![("x-amz-copy-source", source)];
     if let Some(content_type) = content_type {
         headers.push(("x-amz-metadata-directive", "REPLACE".to_string()));
         headers.push(("content-type", content_type.to_string()));

@@ -127,6 +127,15 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
         let label = format!("Copy link to {name}");
         opens("button small", "Link", label, Dialog::Link(entry.clone()))
     });
+    let versions_button = (!is_folder).then(|| {
+        let label = format!("Versions of {name}");
+        opens(
+            "button small",
+            "Versions",
+            label,
+            Dialog::Versions(entry.clone()),
+        )
+    });
     let rename_button = opens(
         "button small",
         "Rename",
@@ -186,6 +195,7 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
                         <button class="button small" aria-label=format!("Download {name}") on:click=download>"Download"</button>
                     })}
                     {link_button}
+                    {versions_button}
                     {rename_button}
                     {move_button}
                     {delete_button}

@@ -1,6 +1,6 @@
 //! The folder's dialogs, one open at a time: new folder and rename ([`name`]),
-//! move ([`move_to`]), delete, share link and account details; the one-field
-//! prompt the name and move dialogs share ([`prompt`]).
+//! move ([`move_to`]), delete, share link, previous versions ([`versions`]) and
+//! account details; the one-field prompt the name and move dialogs share ([`prompt`]).
 
 mod delete;
 mod details;
@@ -8,6 +8,7 @@ mod link;
 mod move_to;
 mod name;
 mod prompt;
+mod versions;
 
 use super::preview::PreviewDialog;
 use super::Folder;
@@ -18,6 +19,7 @@ use leptos::prelude::*;
 use link::LinkDialog;
 use move_to::MoveDialog;
 use name::NameDialog;
+use versions::VersionsDialog;
 
 /// The dialog open over the folder.
 #[derive(Clone, Debug)]
@@ -29,6 +31,7 @@ pub(super) enum Dialog {
     Delete(Entry),
     Link(Entry),
     Preview(Entry),
+    Versions(Entry),
     Details,
 }
 
@@ -54,6 +57,9 @@ pub(super) fn DialogHost(folder: Folder) -> impl IntoView {
         }
         Dialog::Preview(entry) => {
             view! { <PreviewDialog folder=folder entry=entry close=close /> }.into_any()
+        }
+        Dialog::Versions(entry) => {
+            view! { <VersionsDialog folder=folder entry=entry close=close /> }.into_any()
         }
         Dialog::Details => view! { <DetailsDialog folder=folder close=close /> }.into_any(),
     }
