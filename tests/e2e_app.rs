@@ -180,11 +180,11 @@ fn files_round_trip(engine: Engine) {
         widths[1].as_i64() <= widths[0].as_i64(),
         "the page scrolls sideways at 360 px: {widths}"
     );
-    // Row actions fold behind a toggle there; opening it shows them.
-    browser.find(".row .menu-toggle").unwrap().click();
+    // Each row's actions are in its menu, a sheet at the bottom there.
+    browser.find(".row .menu-button").unwrap().click();
     let shown = browser.execute(
-        "const more = document.querySelector('.actions.open .more'); \
-         return more ? getComputedStyle(more).display : 'none'",
+        "const menu = document.querySelector('.row-menu [role=menu]'); \
+         return menu ? getComputedStyle(menu).display : 'none'",
         json!([]),
     );
     assert_eq!(shown, json!("flex"), "the row menu opens at 360 px");
@@ -429,10 +429,11 @@ fn click_row_action(browser: &Browser, start: &str, action: &str) {
         browser.execute(
             "const row = [...document.querySelectorAll('.row')]
                  .find(r => r.querySelector('.name').textContent.trim().startsWith(arguments[0]));
-             const button = row && [...row.querySelectorAll('button')].find(b =>
-                 b.textContent.trim() == arguments[1]
-                 || (b.getAttribute('aria-label') || '').startsWith(arguments[1] + ' '));
-             if (button) { button.click(); return true; }
+             if (!row) { return false; }
+             row.querySelector('.menu-button').click();
+             const item = [...document.querySelectorAll('.row-menu [role=menuitem]')]
+                 .find(b => b.textContent == arguments[1]);
+             if (item) { item.click(); return true; }
              return false;",
             json!([start, action]),
         ) == json!(true)

@@ -5,7 +5,10 @@
 
 mod dialogs;
 mod list;
+mod picking;
 mod preview;
+mod row_menu;
+mod selection_bar;
 mod toolbar;
 
 use crate::app::browser;
@@ -35,6 +38,8 @@ struct Folder {
     notice: RwSignal<Option<String>>,
     filter: RwSignal<String>,
     dialog: RwSignal<Dialog>,
+    /// The list's selection, focused row, row menu and bulk dialog.
+    rows: picking::Picking,
 }
 
 impl Folder {
@@ -50,6 +55,7 @@ impl Folder {
             notice: RwSignal::new(None),
             filter: RwSignal::new(String::new()),
             dialog: RwSignal::new(Dialog::None),
+            rows: picking::Picking::new(),
         }
     }
 
