@@ -15,7 +15,7 @@ use cubby_core::{identity, s3::S3Error};
 use serde_json::{json, Value};
 use std::time::SystemTime;
 use support::app::{
-    click_labelled, row_names, sign_in, wait_for_rows, wait_until, Files, ALICE, BOB,
+    click_labelled, row_names, sign_in, wait_for_menu, wait_for_rows, wait_until, Files, ALICE, BOB,
 };
 use support::axe::assert_accessible;
 use support::native::NativeClient;
@@ -182,6 +182,7 @@ fn files_round_trip(engine: Engine) {
     );
     // Each row's actions are in its menu, a sheet at the bottom there.
     browser.find(".row .menu-button").unwrap().click();
+    wait_for_menu(&browser);
     let shown = browser.execute(
         "const menu = document.querySelector('.row-menu [role=menu]'); \
          return menu ? getComputedStyle(menu).display : 'none'",
@@ -430,10 +431,10 @@ fn click_row_action(browser: &Browser, start: &str, action: &str) {
             "const row = [...document.querySelectorAll('.row')]
                  .find(r => r.querySelector('.name').textContent.trim().startsWith(arguments[0]));
              if (!row) { return false; }
-             row.querySelector('.menu-button').click();
              const item = [...document.querySelectorAll('.row-menu [role=menuitem]')]
                  .find(b => b.textContent == arguments[1]);
              if (item) { item.click(); return true; }
+             if (!document.querySelector('.row-menu')) { row.querySelector('.menu-button').click(); }
              return false;",
             json!([start, action]),
         ) == json!(true)
@@ -854,7 +855,7 @@ fn forgotten_credentials_heal_without_a_reload() {
     wait_for_rows(&browser, &["kept.txt", "added.txt"]);
     wait_until("the listing to end", 30, &browser, || {
         browser.execute(
-            "return document.querySelector('.file-list [role=list]').getAttribute('aria-busy')",
+            "return document.querySelector('.file-list [role=grid]').getAttribute('aria-busy')",
             json!([]),
         ) == json!("false")
     });
@@ -904,7 +905,7 @@ fn slow_and_failing_listings_keep_the_rows() {
     click_refresh(&browser);
     wait_until("the busy state", 10, &browser, || {
         browser.execute(
-            "return document.querySelector('.file-list [role=list]').getAttribute('aria-busy')",
+            "return document.querySelector('.file-list [role=grid]').getAttribute('aria-busy')",
             json!([]),
         ) == json!("true")
     });

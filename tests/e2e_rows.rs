@@ -8,7 +8,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::app::{row_names, sign_in, wait_for_rows, wait_until, ALICE};
+use support::app::{row_names, sign_in, wait_for_menu, wait_for_rows, wait_until, ALICE};
 use support::axe::assert_accessible;
 use support::stack::Stack;
 use support::webdriver::Browser;
@@ -32,9 +32,7 @@ fn store(stack: &Stack, names: &[&str]) {
 }
 
 fn stored(stack: &Stack, name: &str) -> bool {
-    stack
-        .object_path(&stack.user_key("alice", name))
-        .is_file()
+    stack.object_path(&stack.user_key("alice", name)).is_file()
 }
 
 /// The focused element: its role, row index, name (a row's) and id.
@@ -113,7 +111,10 @@ fn click_name(browser: &Browser, name: &str) {
 fn every_row_of_100_is_reached_by_keyboard_and_the_last_rows_menu_works_at_390px() {
     let stack = Stack::start("rows-keyboard");
     let names: Vec<String> = (0..100).map(|i| format!("item-{i:03}.txt")).collect();
-    store(&stack, &names.iter().map(String::as_str).collect::<Vec<_>>());
+    store(
+        &stack,
+        &names.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let browser = Browser::start();
     sign_in(&browser, &stack, ALICE);
     browser.wait_for_text("100 items.", 30);
@@ -154,7 +155,7 @@ fn every_row_of_100_is_reached_by_keyboard_and_the_last_rows_menu_works_at_390px
         browser.keys_to_focused(END);
         let button = "button[aria-label=\"Actions for item-099.txt\"]";
         browser.wait_for(button, 10).click();
-        browser.wait_for(".row-menu [role=menuitem]", 10);
+        wait_for_menu(&browser);
         let placed = browser.execute(
             "const m = document.querySelector('.row-menu');
              const r = m.getBoundingClientRect();
@@ -169,7 +170,11 @@ fn every_row_of_100_is_reached_by_keyboard_and_the_last_rows_menu_works_at_390px
                 && placed["bottom"].as_f64().unwrap() <= placed["height"].as_f64().unwrap(),
             "the menu is on screen at {width} px: {placed}"
         );
-        assert_eq!(placed["focus"], json!("menuitem"), "the first item has the focus");
+        assert_eq!(
+            placed["focus"],
+            json!("menuitem"),
+            "the first item has the focus"
+        );
         assert_accessible(&browser, &format!("the row menu at {width} px"));
         browser.screenshot_to_output(&format!("rows_menu_{width}"));
         // Arrows move in the menu; Escape closes it and gives the focus back.
@@ -180,9 +185,14 @@ fn every_row_of_100_is_reached_by_keyboard_and_the_last_rows_menu_works_at_390px
         wait_until("the menu to close", 10, &browser, || {
             browser.find(".row-menu").is_none()
         });
-        assert_eq!(focused(&browser)["tag"], json!("BUTTON"), "back on the menu button");
+        assert_eq!(
+            focused(&browser)["tag"],
+            json!("BUTTON"),
+            "back on the menu button"
+        );
 
         browser.wait_for(button, 10).click();
+        wait_for_menu(&browser);
         let rename = browser
             .find_all(".row-menu [role=menuitem]")
             .into_iter()
@@ -236,9 +246,12 @@ fn keyboard_alone_opens_selects_deletes_and_goes_up_and_names_open_or_preview() 
     assert_eq!(focused_row(&browser).as_deref(), Some("docs"));
     browser.keys_to_focused(ENTER);
     wait_for_rows(&browser, &["a.txt", "b.txt", "c.txt"]);
-    wait_until("the first row of docs to have the focus", 10, &browser, || {
-        focused_row(&browser).as_deref() == Some("a.txt")
-    });
+    wait_until(
+        "the first row of docs to have the focus",
+        10,
+        &browser,
+        || focused_row(&browser).as_deref() == Some("a.txt"),
+    );
     browser.keys_to_focused(" ");
     browser.keys_to_focused(ARROW_DOWN);
     browser.keys_to_focused(" ");
@@ -260,7 +273,11 @@ fn keyboard_alone_opens_selects_deletes_and_goes_up_and_names_open_or_preview() 
     assert_eq!(row_names(&browser), ["c.txt"]);
     assert!(!stored(&stack, "docs/a.txt") && !stored(&stack, "docs/b.txt"));
     assert!(stored(&stack, "docs/c.txt"));
-    assert_eq!(selected_count(&browser), None, "the selection toolbar is gone");
+    assert_eq!(
+        selected_count(&browser),
+        None,
+        "the selection toolbar is gone"
+    );
 
     // Delete with nothing selected asks about the focused row.
     browser.keys_to_focused(DELETE);
@@ -298,7 +315,10 @@ fn bulk_delete_of_a_mixed_selection_lists_the_one_failure_and_deletes_the_rest()
     );
     let browser = Browser::start();
     sign_in(&browser, &stack, ALICE);
-    wait_for_rows(&browser, &["alpha", "beta", "one.txt", "two.txt", "keep.txt"]);
+    wait_for_rows(
+        &browser,
+        &["alpha", "beta", "one.txt", "two.txt", "keep.txt"],
+    );
 
     for name in ["alpha", "beta", "one.txt", "two.txt"] {
         check(&browser, name, false);
@@ -335,7 +355,10 @@ fn bulk_delete_of_a_mixed_selection_lists_the_one_failure_and_deletes_the_rest()
         .collect();
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].starts_with("alpha"), "{failures:?}");
-    assert!(failures[0].contains("Could not list the folder alpha"), "{failures:?}");
+    assert!(
+        failures[0].contains("Could not list the folder alpha"),
+        "{failures:?}"
+    );
     assert_accessible(&browser, "the bulk error list");
     browser.screenshot_to_output("rows_bulk_errors_1280");
     browser.resize(390, 844);
@@ -369,7 +392,10 @@ fn shift_click_ranges_survive_scrolling_clear_on_folder_change_and_move_in_bulk(
     let stack = Stack::start("rows-bulk-move");
     let mut names: Vec<String> = (0..60).map(|i| format!("f-{i:02}.txt")).collect();
     names.push("sub/s.txt".into());
-    store(&stack, &names.iter().map(String::as_str).collect::<Vec<_>>());
+    store(
+        &stack,
+        &names.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let browser = Browser::start();
     sign_in(&browser, &stack, ALICE);
     browser.wait_for_text("61 items.", 30);

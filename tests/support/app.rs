@@ -121,12 +121,21 @@ pub fn row_menu_action(browser: &Browser, name: &str, item: &str) {
     browser
         .wait_for(&format!("button[aria-label=\"Actions for {name}\"]"), 30)
         .click();
-    wait_until(&format!("{item} in the menu of {name}"), 10, browser, || {
+    wait_for_menu(browser);
+    browser
+        .find_all(".row-menu [role=menuitem]")
+        .into_iter()
+        .find(|i| i.text() == item)
+        .unwrap_or_else(|| panic!("no {item} in the menu of {name}"))
+        .click();
+}
+
+/// Waits for an open row menu to be placed and to hold the focus.
+pub fn wait_for_menu(browser: &Browser) {
+    wait_until("the row menu", 10, browser, || {
         browser.execute(
-            "const i = [...document.querySelectorAll('.row-menu [role=menuitem]')]
-                 .find(b => b.textContent == arguments[0]);
-             if (i) { i.click(); } return !!i",
-            json!([item]),
+            "return document.activeElement.getAttribute('role') == 'menuitem'",
+            json!([]),
         ) == json!(true)
     });
 }

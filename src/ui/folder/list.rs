@@ -72,9 +72,9 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     // The focused row's place among the rows shown.
     let cursor_at = Memo::new(move |_| {
         let key = rows.cursor.get()?;
-        folder.listing.with(|l| {
-            visible.with(|v| v.iter().position(|&i| l.entries()[i].key == key))
-        })
+        folder
+            .listing
+            .with(|l| visible.with(|v| v.iter().position(|&i| l.entries()[i].key == key)))
     });
     // The last place of the focused row, so a row that goes (deleted, moved) hands
     // the focus to the row that takes its place.
@@ -146,8 +146,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if ev.key() == "/" && !in_field && matches!(folder.dialog.get_untracked(), Dialog::None)
-        {
+        if ev.key() == "/" && !in_field && matches!(folder.dialog.get_untracked(), Dialog::None) {
             if let Some(filter) = document().get_element_by_id("filter") {
                 ev.prevent_default();
                 let _ = filter.unchecked_into::<web_sys::HtmlElement>().focus();
@@ -158,7 +157,9 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
 
     // Scrolls just enough to show the row at `position`.
     let reveal = move |position: usize| {
-        let Some(el) = list.get_untracked() else { return };
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
         let top = (position * ROW_HEIGHT) as i32;
         let height = el.client_height();
         let mut scroll = el.scroll_top();
@@ -179,7 +180,9 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         }
     });
     let go_to = move |position: usize| {
-        let Some(entry) = entry_at(position) else { return };
+        let Some(entry) = entry_at(position) else {
+            return;
+        };
         rows.cursor.set(Some(entry.key));
         reveal(position);
         rows.refocus();
@@ -405,8 +408,10 @@ fn Row(folder: Folder, entry: Entry, position: usize, visible: Memo<Vec<usize>>)
         }
     });
     let menu_open = move || {
-        rows.menu
-            .with(|m| m.as_ref().is_some_and(|m| key.with_value(|k| *k == m.entry.key)))
+        rows.menu.with(|m| {
+            m.as_ref()
+                .is_some_and(|m| key.with_value(|k| *k == m.entry.key))
+        })
     };
     let open_entry = entry.clone();
     let menu_entry = entry.clone();

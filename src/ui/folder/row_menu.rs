@@ -96,18 +96,52 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
             Action::Delete => folder.dialog.set(Dialog::Delete(entry)),
         }
     };
+    let (_, top, right, bottom) = at.anchor;
+    let width = window()
+        .inner_width()
+        .ok()
+        .and_then(|w| w.as_f64())
+        .unwrap_or(1024.0);
+    let height = window()
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(768.0);
+    let narrow = width <= NARROW;
+    let right = (width - right).max(0.0).round();
     let menu = NodeRef::<html::Div>::new();
-    menu.on_load(|menu| {
-        if let Some(first) = menu.query_selector("[role=menuitem]").ok().flatten() {
-            let _ = first.unchecked_into::<web_sys::HtmlElement>().focus();
-        }
+    menu.on_load(move |menu| {
+        // Once laid out: below its button, or above it when the window ends first.
+        request_animation_frame(move || {
+            if let Some(panel) = menu.parent_element().filter(|_| !narrow) {
+                let tall = panel.get_bounding_client_rect().height();
+                let place = if bottom + tall + 4.0 <= height {
+                    format!("top: {}px; right: {right}px", (bottom + 4.0).round())
+                } else {
+                    let above = (height - top + 4.0).min(height - tall).max(0.0);
+                    format!("bottom: {}px; right: {right}px", above.round())
+                };
+                let _ = panel.set_attribute("style", &place);
+            }
+            if let Some(first) = menu.query_selector("[role=menuitem]").ok().flatten() {
+                let _ = first.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        });
     });
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let Some(menu) = menu.get_untracked() else { return };
-        let Ok(items) = menu.query_selector_all("[role=menuitem]") else { return };
+        let Some(menu) = menu.get_untracked() else {
+            return;
+        };
+        let Ok(items) = menu.query_selector_all("[role=menuitem]") else {
+            return;
+        };
         let count = items.length();
         let here = (0..count)
-            .find(|&i| items.get(i).is_some_and(|n| Some(n) == document().active_element().map(Into::into)))
+            .find(|&i| {
+                items
+                    .get(i)
+                    .is_some_and(|n| Some(n) == document().active_element().map(Into::into))
+            })
             .unwrap_or(0);
         let to = match ev.key().as_str() {
             "ArrowDown" => (here + 1) % count,
@@ -131,23 +165,11 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
             let _ = item.unchecked_into::<web_sys::HtmlElement>().focus();
         }
     };
-    let (_, top, right, bottom) = at.anchor;
-    let width = window().inner_width().ok().and_then(|w| w.as_f64()).unwrap_or(1024.0);
-    let height = window().inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(768.0);
-    let narrow = width <= NARROW;
-    // Below its button, or above it when the window ends first.
-    let tall = actions.len() as f64 * 44.0 + 16.0;
-    let place = if narrow {
-        String::new()
-    } else if bottom + tall + 4.0 <= height {
-        format!("top: {}px; right: {}px", (bottom + 4.0).round(), (width - right).round())
-    } else {
-        format!("bottom: {}px; right: {}px", (height - top + 4.0).round(), (width - right).round())
-    };
     let label = format!("Actions for {name}");
     view! {
         <div class="menu-backdrop" class:sheet=narrow on:click=move |_| close(true)></div>
-        <div class="row-menu" class:sheet=narrow style=place>
+        // Hidden until placed (a frame), so it never shows in the wrong place.
+        <div class="row-menu" class:sheet=narrow style=(!narrow).then_some("visibility: hidden; top: 0; right: 0")>
             {narrow.then(|| view! { <p class="menu-title" aria-hidden="true">{name.clone()}</p> })}
             <div role="menu" aria-label=label node_ref=menu on:keydown=on_key>
                 {actions.into_iter().map(|(action, text)| {
@@ -169,7 +191,8 @@ fn download(folder: Folder, entry: Entry) {
         match files::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
             Ok(url) => browser::open_download(&url.url),
             Err(e) => {
-                let message = e.user_message(&format!("download {}", text::shown_name(&entry.name)));
+                let message =
+                    e.user_message(&format!("download {}", text::shown_name(&entry.name)));
                 folder.listing.update(|l| l.show_error(message));
             }
         }

@@ -17,9 +17,12 @@ use leptos::prelude::*;
 
 /// The selected entries, in the listing's order: what every bulk action takes.
 pub(super) fn selected(folder: Folder) -> Vec<Entry> {
-    folder
-        .listing
-        .with_untracked(|l| folder.rows.selection.with_untracked(|s| s.picked(l.entries())))
+    folder.listing.with_untracked(|l| {
+        folder
+            .rows
+            .selection
+            .with_untracked(|s| s.picked(l.entries()))
+    })
 }
 
 #[component]
@@ -74,7 +77,11 @@ fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
         let n = entries.with_value(Vec::len) as u64;
         text::count(n, "selected item", "selected items")
     };
-    let title = if deleting { "Delete the selection?" } else { "Move the selection" };
+    let title = if deleting {
+        "Delete the selection?"
+    } else {
+        "Move the selection"
+    };
     let close = Callback::new(move |_| {
         // Working: the dialog stays until the work is done.
         if !matches!(phase.get_untracked(), Phase::Running(..)) {
@@ -98,7 +105,8 @@ fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
             phase.set(Phase::Done(report));
         });
     };
-    let body = move || match phase.get() {
+    let body = move || {
+        match phase.get() {
         Phase::Ask if deleting => view! {
             <p>"Delete " {what()} "? Folders are deleted with everything in them. This cannot be undone."</p>
             <div class="dialog-actions">
@@ -147,6 +155,7 @@ fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
                 </div>
             }.into_any()
         }
+    }
     };
     view! {
         <Modal title=title.to_string() on_close=close>
