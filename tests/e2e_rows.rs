@@ -161,10 +161,17 @@ fn every_row_of_100_is_reached_by_keyboard_and_the_last_rows_menu_works_at_390px
              const r = m.getBoundingClientRect();
              return { inside: !!m.closest('.file-list'), top: r.top, bottom: r.bottom,
                       height: window.innerHeight,
+                      on_top: !!document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+                          .closest('.row-menu'),
                       focus: document.activeElement.getAttribute('role') }",
             json!([]),
         );
         assert_eq!(placed["inside"], json!(false), "{placed}");
+        assert_eq!(
+            placed["on_top"],
+            json!(true),
+            "nothing covers the menu: {placed}"
+        );
         assert!(
             placed["top"].as_f64().unwrap() >= 0.0
                 && placed["bottom"].as_f64().unwrap() <= placed["height"].as_f64().unwrap(),

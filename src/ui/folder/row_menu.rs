@@ -109,19 +109,21 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
         .unwrap_or(768.0);
     let narrow = width <= NARROW;
     let right = (width - right).max(0.0).round();
+    // Where the menu sits beside its button (CSS properties, set through the
+    // CSSOM: the page's CSP refuses style attributes); `None` until laid out.
+    let place = RwSignal::new(None::<(Option<String>, Option<String>)>);
     let menu = NodeRef::<html::Div>::new();
     menu.on_load(move |menu| {
         // Once laid out: below its button, or above it when the window ends first.
         request_animation_frame(move || {
             if let Some(panel) = menu.parent_element().filter(|_| !narrow) {
                 let tall = panel.get_bounding_client_rect().height();
-                let place = if bottom + tall + 4.0 <= height {
-                    format!("top: {}px; right: {right}px", (bottom + 4.0).round())
+                place.set(Some(if bottom + tall + 4.0 <= height {
+                    (Some(format!("{}px", (bottom + 4.0).round())), None)
                 } else {
                     let above = (height - top + 4.0).min(height - tall).max(0.0);
-                    format!("bottom: {}px; right: {right}px", above.round())
-                };
-                let _ = panel.set_attribute("style", &place);
+                    (None, Some(format!("{}px", above.round())))
+                }));
             }
             if let Some(first) = menu.query_selector("[role=menuitem]").ok().flatten() {
                 let _ = first.unchecked_into::<web_sys::HtmlElement>().focus();
@@ -168,8 +170,12 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
     let label = format!("Actions for {name}");
     view! {
         <div class="menu-backdrop" class:sheet=narrow on:click=move |_| close(true)></div>
-        // Hidden until placed (a frame), so it never shows in the wrong place.
-        <div class="row-menu" class:sheet=narrow style=(!narrow).then_some("visibility: hidden; top: 0; right: 0")>
+        // Transparent until placed (a frame), so it never shows in the wrong place.
+        <div class="row-menu" class:sheet=narrow
+            style:opacity=move || (!narrow && place.with(Option::is_none)).then_some("0")
+            style:top=move || if narrow { None } else { place.get().map_or(Some("0".to_string()), |p| p.0) }
+            style:bottom=move || place.get().and_then(|p| p.1)
+            style:right=move || (!narrow).then(|| format!("{right}px"))>
             {narrow.then(|| view! { <p class="menu-title" aria-hidden="true">{name.clone()}</p> })}
             <div role="menu" aria-label=label node_ref=menu on:keydown=on_key>
                 {actions.into_iter().map(|(action, text)| {
