@@ -437,6 +437,32 @@ fn shift_click_ranges_survive_scrolling_clear_on_folder_change_and_move_in_bulk(
         ["f-02.txt", "f-03.txt", "f-04.txt", "f-05.txt"]
     );
 
+    // "Select all in this view": all of the filtered rows, then none of them.
+    let filter = browser.find("#filter");
+    assert!(
+        filter.is_none(),
+        "the selection toolbar replaces the toolbar"
+    );
+    browser.find("#select-all").unwrap().click();
+    assert_eq!(selected_count(&browser).as_deref(), Some("61 selected"));
+    browser.find("#select-all").unwrap().click();
+    assert_eq!(selected_count(&browser), None);
+    browser.find("#filter").unwrap().send_keys("f-1");
+    wait_until("the filtered rows", 10, &browser, || {
+        row_names(&browser).len() == 10
+    });
+    browser.find("#select-all").unwrap().click();
+    assert_eq!(selected_count(&browser).as_deref(), Some("10 selected"));
+    browser.find("#clear-selection").unwrap().click();
+    browser
+        .find("#filter")
+        .unwrap()
+        .send_keys(&BACKSPACE.repeat(3));
+    wait_until("every row again", 10, &browser, || {
+        row_names(&browser).contains(&"f-00.txt".to_string())
+    });
+    check(&browser, "f-07.txt", false);
+
     // Two files and a folder, moved.
     browser.find("#clear-selection").unwrap().click();
     assert_eq!(selected_count(&browser), None);
