@@ -53,7 +53,7 @@ fn focused_row(browser: &Browser) -> Option<String> {
 
 /// Tabs from the filter into the list: its one Tab stop.
 fn tab_into_list(browser: &Browser) {
-    browser.find("#filter").unwrap().click();
+    browser.find("input.filter").unwrap().click();
     for _ in 0..10 {
         if focused_row(browser).is_some() {
             return;
