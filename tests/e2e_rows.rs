@@ -143,7 +143,21 @@ fn every_row_of_100_is_reached_by_keyboard_and_the_last_rows_menu_works_at_390px
     }
     browser.keys_to_focused(HOME);
     assert_eq!(focused_row(&browser).as_deref(), Some("item-000.txt"));
-    // One Tab stop: Tab leaves the list (through the row's own controls).
+    // A row added above the focused one moves it (its element is made anew):
+    // the focus stays with it.
+    for _ in 0..3 {
+        browser.keys_to_focused(ARROW_DOWN);
+    }
+    assert_eq!(focused_row(&browser).as_deref(), Some("item-003.txt"));
+    store(&stack, &["item-000a.txt"]);
+    browser.execute(
+        "[...document.querySelectorAll('.toolbar button')].find(b => b.textContent == 'Refresh').click()",
+        json!([]),
+    );
+    wait_for_rows(&browser, &["item-000a.txt"]);
+    wait_until("the focus to stay on item-003.txt", 10, &browser, || {
+        focused_row(&browser).as_deref() == Some("item-003.txt")
+    });
     browser.keys_to_focused(END);
     assert_eq!(focused_row(&browser).as_deref(), Some("item-099.txt"));
 

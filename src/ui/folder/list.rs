@@ -283,7 +283,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         )
     };
     // The rows in view, and the focused row wherever it is.
-    let shown = move || {
+    let shown = Memo::new(move |_| {
         let range = window();
         let cursor = cursor_at.get();
         folder.listing.with(|l| {
@@ -298,7 +298,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                     .collect::<Vec<_>>()
             })
         })
-    };
+    });
     let empty = move || {
         !folder.loading.get() && folder.error.get().is_none() && visible.with(Vec::is_empty)
     };
@@ -346,9 +346,11 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                 aria-busy=move || folder.loading.get().to_string()
                 on:keydown=on_key
                 style:height=move || format!("{}px", visible.with(Vec::len) * ROW_HEIGHT)>
-                <For each=shown key=|(p, e)| (*p, e.key.clone(), e.size, e.last_modified)
-                    children=move |(position, entry)| view! {
-                        <Row folder=folder entry=entry position=position visible=visible />
+                // Keyed by the object, not its place: a row whose place changes (one
+                // added above it) keeps its element, and so its focus.
+                <For each=move || shown.get() key=|(_, e)| (e.key.clone(), e.size, e.last_modified)
+                    children=move |(_, entry)| view! {
+                        <Row folder=folder entry=entry shown=shown visible=visible />
                     } />
             </div>
             {move || empty().then(|| view! {
@@ -373,7 +375,13 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
 }
 
 #[component]
-fn Row(folder: Folder, entry: Entry, position: usize, visible: Memo<Vec<usize>>) -> impl IntoView {
+fn Row(
+    folder: Folder,
+    entry: Entry,
+    /// The rows rendered, with their places: this row's place is read here.
+    shown: Memo<Vec<(usize, Entry)>>,
+    visible: Memo<Vec<usize>>,
+) -> impl IntoView {
     let rows = folder.rows;
     // The name as stored, every character visible; the row may cut it short, so
     // it is also the row's tooltip.
@@ -389,10 +397,19 @@ fn Row(folder: Folder, entry: Entry, position: usize, visible: Memo<Vec<usize>>)
         .map(browser::format_local)
         .unwrap_or_default();
     let key = StoredValue::new(entry.key.clone());
+    let position = Memo::new(move |_| {
+        key.with_value(|k| {
+            shown.with(|rows| {
+                rows.iter()
+                    .find(|(_, e)| e.key == *k)
+                    .map_or(0, |(p, _)| *p)
+            })
+        })
+    });
     let is_cursor = Memo::new(move |_| {
         rows.cursor.with(|c| match c {
             Some(c) => key.with_value(|k| k == c),
-            None => position == 0,
+            None => position.get() == 0,
         })
     });
     let selected = Memo::new(move |_| rows.selection.with(|s| key.with_value(|k| s.contains(k))));
@@ -416,9 +433,9 @@ fn Row(folder: Folder, entry: Entry, position: usize, visible: Memo<Vec<usize>>)
     let open_entry = entry.clone();
     let menu_entry = entry.clone();
     view! {
-        <div class="row" role="row" node_ref=node aria-rowindex=(position + 1).to_string()
+        <div class="row" role="row" node_ref=node aria-rowindex=move || (position.get() + 1).to_string()
             aria-selected=move || selected.get().to_string() tabindex=tab
-            style:transform=format!("translateY({}px)", position * ROW_HEIGHT)
+            style:transform=move || format!("translateY({}px)", position.get() * ROW_HEIGHT)
             on:focusin=move |_| {
                 if !is_cursor.get_untracked() {
                     rows.cursor.set(Some(key.get_value()));
