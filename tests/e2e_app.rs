@@ -15,7 +15,7 @@ use cubby_core::{identity, s3::S3Error};
 use serde_json::{json, Value};
 use std::time::SystemTime;
 use support::app::{
-    click_labelled, row_names, sign_in, wait_for_rows, wait_until, Files, ALICE, BOB,
+    click_labelled, row_names, sign_in, wait_for_menu, wait_for_rows, wait_until, Files, ALICE, BOB,
 };
 use support::axe::assert_accessible;
 use support::native::NativeClient;
@@ -180,11 +180,12 @@ fn files_round_trip(engine: Engine) {
         widths[1].as_i64() <= widths[0].as_i64(),
         "the page scrolls sideways at 360 px: {widths}"
     );
-    // Row actions fold behind a toggle there; opening it shows them.
-    browser.find(".row .menu-toggle").unwrap().click();
+    // Each row's actions are in its menu, a sheet at the bottom there.
+    browser.find(".row .menu-button").unwrap().click();
+    wait_for_menu(&browser);
     let shown = browser.execute(
-        "const more = document.querySelector('.actions.open .more'); \
-         return more ? getComputedStyle(more).display : 'none'",
+        "const menu = document.querySelector('.row-menu [role=menu]'); \
+         return menu ? getComputedStyle(menu).display : 'none'",
         json!([]),
     );
     assert_eq!(shown, json!("flex"), "the row menu opens at 360 px");
@@ -429,10 +430,11 @@ fn click_row_action(browser: &Browser, start: &str, action: &str) {
         browser.execute(
             "const row = [...document.querySelectorAll('.row')]
                  .find(r => r.querySelector('.name').textContent.trim().startsWith(arguments[0]));
-             const button = row && [...row.querySelectorAll('button')].find(b =>
-                 b.textContent.trim() == arguments[1]
-                 || (b.getAttribute('aria-label') || '').startsWith(arguments[1] + ' '));
-             if (button) { button.click(); return true; }
+             if (!row) { return false; }
+             const item = [...document.querySelectorAll('.row-menu [role=menuitem]')]
+                 .find(b => b.textContent == arguments[1]);
+             if (item) { item.click(); return true; }
+             if (!document.querySelector('.row-menu')) { row.querySelector('.menu-button').click(); }
              return false;",
             json!([start, action]),
         ) == json!(true)
@@ -853,7 +855,7 @@ fn forgotten_credentials_heal_without_a_reload() {
     wait_for_rows(&browser, &["kept.txt", "added.txt"]);
     wait_until("the listing to end", 30, &browser, || {
         browser.execute(
-            "return document.querySelector('.file-list [role=list]').getAttribute('aria-busy')",
+            "return document.querySelector('.file-list [role=grid]').getAttribute('aria-busy')",
             json!([]),
         ) == json!("false")
     });
@@ -903,7 +905,7 @@ fn slow_and_failing_listings_keep_the_rows() {
     click_refresh(&browser);
     wait_until("the busy state", 10, &browser, || {
         browser.execute(
-            "return document.querySelector('.file-list [role=list]').getAttribute('aria-busy')",
+            "return document.querySelector('.file-list [role=grid]').getAttribute('aria-busy')",
             json!([]),
         ) == json!("true")
     });

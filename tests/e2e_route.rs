@@ -11,7 +11,7 @@ mod support;
 
 use cubby_emulator::Lifetimes;
 use serde_json::{json, Value};
-use support::app::{row_names, sign_in, wait_for_rows, wait_until, ALICE};
+use support::app::{row_menu_action, row_names, sign_in, wait_for_rows, wait_until, ALICE};
 use support::axe::assert_accessible;
 use support::stack::Stack;
 use support::webdriver::Browser;
@@ -120,7 +120,7 @@ fn the_folder_lives_in_the_address() {
     wait_until("the new folder's row focused", 30, &browser, || {
         script(
             &browser,
-            "const r = document.activeElement && document.activeElement.closest('[role=listitem]');
+            "const r = document.activeElement && document.activeElement.closest('[role=row]');
              return r && r.querySelector('[title]').title",
         ) == json!("made here")
     });
@@ -187,32 +187,29 @@ fn dialogs_give_the_focus_back() {
     let browser = Browser::start();
     sign_in(&browser, &stack, ALICE);
     wait_for_rows(&browser, &["old name.txt"]);
-    let focused_label = || {
+    // The row that holds the focus, by its name.
+    let focused_row = || {
         script(
             &browser,
-            "return document.activeElement && document.activeElement.getAttribute('aria-label')",
+            "const r = document.activeElement && document.activeElement.closest('[role=row]');
+             return r && r.querySelector('[title]').title",
         )
     };
-    // Keyboard-like: focus the row's Rename button and press it.
+    // Rename from the row's menu, by keyboard-like clicks.
     let press_rename = |name: &str| {
-        browser.execute(
-            "const b = [...document.querySelectorAll('button')]
-                 .find(b => b.getAttribute('aria-label') == arguments[0]);
-             b.focus(); b.click();",
-            json!([format!("Rename {name}")]),
-        );
+        row_menu_action(&browser, name, "Rename");
         browser.wait_for("#name-input", 10);
     };
 
-    // Cancelled: the focus is back on the button that opened the dialog.
+    // Cancelled: the focus is back on the row whose menu opened the dialog.
     press_rename("old name.txt");
     assert_accessible(&browser, "the Rename dialog");
     script(
         &browser,
         "[...document.querySelectorAll('dialog button')].find(b => b.textContent == 'Cancel').click()",
     );
-    wait_until("the focus back on Rename", 10, &browser, || {
-        browser.find("dialog").is_none() && focused_label() == json!("Rename old name.txt")
+    wait_until("the focus back on the row", 10, &browser, || {
+        browser.find("dialog").is_none() && focused_row() == json!("old name.txt")
     });
 
     // The same for Details in the toolbar.
@@ -234,11 +231,7 @@ fn dialogs_give_the_focus_back() {
     browser.find("#name-ok").unwrap().click();
     wait_for_rows(&browser, &["new name.txt"]);
     wait_until("the renamed row focused", 30, &browser, || {
-        script(
-            &browser,
-            "const r = document.activeElement && document.activeElement.closest('[role=listitem]');
-             return r && r.querySelector('[title]').title",
-        ) == json!("new name.txt")
+        focused_row() == json!("new name.txt")
     });
     browser.screenshot_to_output("route_renamed_row_focused_1280");
 }

@@ -9,7 +9,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::app::{sign_in, wait_for_rows, wait_until, Files, ALICE};
+use support::app::{click_labelled, sign_in, wait_for_rows, wait_until, Files, ALICE};
 use support::axe::assert_accessible;
 use support::files::pick_upload;
 use support::stack::Stack;
@@ -25,17 +25,9 @@ fn long_name() -> String {
     format!("{}.txt", "long_name_without_any_spaces_".repeat(2))
 }
 
-/// Clicks the button labelled `label` from a script: at 360 px the row actions are
-/// folded behind a toggle, which is not what these tests are about.
+/// Clicks the row action labelled `label` ("Move a.txt"), through the row's menu.
 fn press(browser: &Browser, label: &str) {
-    wait_until(&format!("a button {label:?}"), 30, browser, || {
-        browser.execute(
-            "const b = [...document.querySelectorAll('button')]
-                 .find(b => b.getAttribute('aria-label') == arguments[0]);
-             if (b) { b.click(); } return !!b",
-            json!([label]),
-        ) == json!(true)
-    });
+    click_labelled(browser, label);
 }
 
 /// The rendered text (`innerText`, which applies the page's `white-space`) of the

@@ -472,7 +472,7 @@ pub async fn presigned_get(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::testing::{self, ready, IDENTITY_ID};
     use crate::model::transport::{send_plainly, HttpResult, LocalFuture, SendResult, Transport};
@@ -487,16 +487,19 @@ mod tests {
     /// as S3 does: a DeleteObjects body XML cannot read is `MalformedXML`, as a
     /// key over 1,024 bytes is `KeyTooLongError`. Deletes can be made to fail.
     #[derive(Default)]
-    struct Bucket {
+    pub(crate) struct Bucket {
         /// key -> (body, ETag)
         objects: RefCell<BTreeMap<String, (Vec<u8>, String)>>,
         /// Every request, as `<method> <decoded path and query>`.
-        log: RefCell<Vec<String>>,
+        pub(crate) log: RefCell<Vec<String>>,
         /// DeleteObject and DeleteObjects answer 500 InternalError.
         deletes_fail: Cell<bool>,
+        /// Keys (below the root) that DeleteObjects reports as not deleted
+        /// (AccessDenied in its answer), as S3 does for a key the policy refuses.
+        pub(crate) refused: RefCell<Vec<String>>,
     }
 
-    fn root() -> String {
+    pub(crate) fn root() -> String {
         format!("private/{IDENTITY_ID}/")
     }
 
@@ -516,7 +519,7 @@ mod tests {
     }
 
     impl Bucket {
-        fn with(keys: &[&str]) -> Rc<Bucket> {
+        pub(crate) fn with(keys: &[&str]) -> Rc<Bucket> {
             let bucket = Rc::new(Bucket::default());
             for key in keys {
                 let body = format!("bytes of {key}").into_bytes();
@@ -529,7 +532,7 @@ mod tests {
             bucket
         }
 
-        fn keys(&self) -> Vec<String> {
+        pub(crate) fn keys(&self) -> Vec<String> {
             let root = root();
             self.objects
                 .borrow()
@@ -538,7 +541,7 @@ mod tests {
                 .collect()
         }
 
-        fn count(&self, start: &str) -> usize {
+        pub(crate) fn count(&self, start: &str) -> usize {
             self.log
                 .borrow()
                 .iter()
@@ -631,10 +634,21 @@ mod tests {
                     {
                         return error(400, "MalformedXML");
                     }
+                    let mut answer = String::from("<DeleteResult>");
+                    let refused = self.refused.borrow();
                     for object in body.children_named("Object") {
-                        objects.remove(object.child_text("Key").unwrap());
+                        let key = object.child_text("Key").unwrap();
+                        if refused.iter().any(|r| format!("{}{r}", root()) == key) {
+                            answer.push_str(&format!(
+                                "<Error><Key>{}</Key><Code>AccessDenied</Code>\
+                                 <Message>Access Denied</Message></Error>",
+                                xml::escape(key)
+                            ));
+                        } else {
+                            objects.remove(key);
+                        }
                     }
-                    ok(&[], "<DeleteResult></DeleteResult>")
+                    ok(&[], &(answer + "</DeleteResult>"))
                 }
                 other => panic!("unexpected {other}"),
             }
@@ -653,11 +667,11 @@ mod tests {
         }
     }
 
-    fn session(bucket: &Rc<Bucket>) -> Session {
+    pub(crate) fn session(bucket: &Rc<Bucket>) -> Session {
         testing::session(bucket.clone(), testing::fixed_env())
     }
 
-    fn entry(name: &str) -> Entry {
+    pub(crate) fn entry(name: &str) -> Entry {
         let key = format!("{}{name}", root());
         Entry {
             name: name.trim_end_matches('/').to_string(),

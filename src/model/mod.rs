@@ -2,11 +2,13 @@
 //! actions turn into protocol calls. No DOM here.
 
 pub mod auth;
+pub mod bulk;
 pub mod files;
 pub mod folder;
 pub mod listing;
 pub mod message;
 pub mod route;
+pub mod selection;
 pub mod session;
 pub mod share_link;
 pub mod storage_keys;

@@ -90,8 +90,53 @@ pub fn wait_for_rows(browser: &Browser, names: &[&str]) {
     });
 }
 
+/// Clicks the button labelled `label`; a row action ("Rename a.txt", "Copy link
+/// to a.txt", "View a.txt") through the row's menu.
 pub fn click_labelled(browser: &Browser, label: &str) {
+    const ROW_ACTIONS: [(&str, &str); 7] = [
+        ("View ", "Preview"),
+        ("Download ", "Download"),
+        ("Copy link to ", "Share link"),
+        ("Versions of ", "Previous versions"),
+        ("Rename ", "Rename"),
+        ("Move ", "Move"),
+        ("Delete ", "Delete"),
+    ];
+    for (prefix, item) in ROW_ACTIONS {
+        if let Some(name) = label.strip_prefix(prefix) {
+            if browser
+                .find(&format!("button[aria-label=\"{label}\"]"))
+                .is_none()
+            {
+                return row_menu_action(browser, name, item);
+            }
+        }
+    }
     browser
         .wait_for(&format!("button[aria-label=\"{label}\"]"), 30)
         .click();
+}
+
+/// Opens the menu of the row named `name` and clicks its item `item` ("Rename").
+pub fn row_menu_action(browser: &Browser, name: &str, item: &str) {
+    browser
+        .wait_for(&format!("button[aria-label=\"Actions for {name}\"]"), 30)
+        .click();
+    wait_for_menu(browser);
+    browser
+        .find_all(".row-menu [role=menuitem]")
+        .into_iter()
+        .find(|i| i.text() == item)
+        .unwrap_or_else(|| panic!("no {item} in the menu of {name}"))
+        .click();
+}
+
+/// Waits for an open row menu to be placed and to hold the focus.
+pub fn wait_for_menu(browser: &Browser) {
+    wait_until("the row menu", 10, browser, || {
+        browser.execute(
+            "return document.activeElement.getAttribute('role') == 'menuitem'",
+            json!([]),
+        ) == json!(true)
+    });
 }

@@ -371,6 +371,13 @@ impl Browser {
         self.block("goto", self.client().goto(url));
     }
 
+    /// Types `keys` (WebDriver key codes for special keys) into whatever has the
+    /// focus, as a person on the keyboard would.
+    pub fn keys_to_focused(&self, keys: &str) {
+        let focused = self.block("active element", self.client().active_element());
+        self.block("send_keys", focused.send_keys(keys));
+    }
+
     pub fn url(&self) -> String {
         self.block("url", self.client().current_url()).to_string()
     }

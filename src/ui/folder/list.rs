@@ -1,28 +1,277 @@
 //! The virtual list: only the rows in view are in the DOM, each placed at its
-//! offset inside a spacer as tall as the whole list.
+//! offset inside a spacer as tall as the whole list. Rows are keyed, so a row
+//! that stays in view keeps its element (and its focus) while the list scrolls,
+//! and the focused row stays mounted even when scrolled away.
+//!
+//! Keyboard (a grid, one Tab stop: the focused row): arrows, Home/End and
+//! PageUp/PageDown move between rows, Space selects, Enter opens a folder or
+//! previews a file, Delete asks to delete the selection (or the focused row),
+//! Backspace or Alt+Up opens the parent folder, the context-menu key or
+//! Shift+F10 opens the row's menu ([`super::row_menu`]), `/` focuses the filter.
 
 use super::dialogs::Dialog;
+use super::picking::{BulkAsk, MenuAt};
+use super::row_menu::RowMenu;
 use super::Folder;
 use crate::app::browser;
-use crate::model::files;
 use crate::model::folder::FolderListing;
 use crate::model::listing::{self, Entry};
+use crate::model::selection::AllState;
 use crate::model::text;
+use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Height of one row in whole pixels (so styles need no float formatting); must
 /// match `.row` in style/main.css.
 const ROW_HEIGHT: usize = 44;
 
+/// Opens a folder, or previews a file: what a click on the name and Enter do.
+pub(super) fn activate(folder: Folder, entry: Entry) {
+    if entry.is_folder() {
+        folder.open(entry.key);
+    } else {
+        folder.dialog.set(Dialog::Preview(entry));
+    }
+}
+
+/// The keys of the rows in view, top to bottom, for ranges and "select all".
+fn view_keys(folder: Folder, visible: Memo<Vec<usize>>) -> Vec<String> {
+    folder.listing.with_untracked(|l| {
+        visible.with_untracked(|v| v.iter().map(|&i| l.entries()[i].key.clone()).collect())
+    })
+}
+
+/// Selects from the anchor to `key` (Shift+click, Shift+Space) or toggles `key`.
+fn pick(folder: Folder, visible: Memo<Vec<usize>>, key: &str, range: bool) {
+    if range {
+        let keys = view_keys(folder, visible);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        folder.rows.selection.update(|s| s.select_range(&keys, key));
+    } else {
+        folder.rows.selection.update(|s| s.toggle(key));
+    }
+}
+
 #[component]
 pub(super) fn FileList(folder: Folder) -> impl IntoView {
+    let rows = folder.rows;
     let scroll_top = RwSignal::new(0.0);
     let viewport = RwSignal::new(600.0);
+    let list = NodeRef::<html::Div>::new();
     let visible = Memo::new(move |_| {
         folder
             .listing
             .with(|l| listing::filter_indices(l.entries(), &folder.filter.get()))
     });
+    let entry_at = move |position: usize| -> Option<Entry> {
+        folder.listing.with_untracked(|l| {
+            visible.with_untracked(|v| v.get(position).map(|&i| l.entries()[i].clone()))
+        })
+    };
+    // The focused row's place among the rows shown.
+    let cursor_at = Memo::new(move |_| {
+        let key = rows.cursor.get()?;
+        folder
+            .listing
+            .with(|l| visible.with(|v| v.iter().position(|&i| l.entries()[i].key == key)))
+    });
+    // The last place of the focused row, so a row that goes (deleted, moved) hands
+    // the focus to the row that takes its place.
+    let last_at = StoredValue::new(0usize);
+    Effect::new(move |_| {
+        if let Some(at) = cursor_at.get() {
+            last_at.set_value(at);
+        } else if rows.cursor.with_untracked(Option::is_some) && !folder.loading.get() {
+            let len = visible.with(Vec::len);
+            let at = last_at.get_value().min(len.saturating_sub(1));
+            rows.cursor.set(entry_at(at).map(|e| e.key));
+        }
+    });
+    // A new folder starts with nothing selected and its first row as the Tab stop.
+    Effect::new(move |before: Option<String>| {
+        let prefix = folder.prefix.get();
+        if before.is_some_and(|b| b != prefix) {
+            rows.selection.update(|s| s.clear());
+            rows.menu.set(None);
+            // Kept only when it names a row of the new folder (the folder just
+            // left, after going up).
+            let kept = rows.cursor.with_untracked(|c| {
+                c.as_deref()
+                    .and_then(|c| c.strip_prefix(prefix.as_str()))
+                    .is_some_and(|rest| {
+                        !rest.is_empty() && !rest.trim_end_matches('/').contains('/')
+                    })
+            });
+            if !kept {
+                rows.cursor.set(None);
+            }
+        }
+        prefix
+    });
+    // What a reload no longer lists is no longer selected.
+    Effect::new(move |_| {
+        folder.listing.with(|l| {
+            if l.loading() || rows.selection.with_untracked(|s| s.is_empty()) {
+                return;
+            }
+            let mut kept = rows.selection.get_untracked();
+            kept.keep_only(l.entries());
+            if kept != rows.selection.get_untracked() {
+                rows.selection.set(kept);
+            }
+        });
+    });
+    // A dialog that closes leaves the focus on the page's body when what opened
+    // it is gone (a row menu, a deleted row): the list takes it back.
+    Effect::new(move |was_open: Option<bool>| {
+        let open = !matches!(folder.dialog.get(), Dialog::None)
+            || rows.bulk.get() != BulkAsk::None
+            || rows.menu.with(Option::is_some);
+        if was_open == Some(true) && !open {
+            request_animation_frame(move || {
+                let lost = document()
+                    .active_element()
+                    .is_none_or(|e| e == document().body().unwrap().into());
+                if lost {
+                    rows.refocus();
+                }
+            });
+        }
+        open
+    });
+    // `/` anywhere outside a text field focuses the filter.
+    let slash = window_event_listener(leptos::ev::keydown, move |ev| {
+        let in_field = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if ev.key() == "/" && !in_field && matches!(folder.dialog.get_untracked(), Dialog::None) {
+            if let Some(filter) = document().get_element_by_id("filter") {
+                ev.prevent_default();
+                let _ = filter.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        }
+    });
+    on_cleanup(move || slash.remove());
+
+    // Scrolls just enough to show the row at `position`.
+    let reveal = move |position: usize| {
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        let top = (position * ROW_HEIGHT) as i32;
+        let height = el.client_height();
+        let mut scroll = el.scroll_top();
+        if top < scroll {
+            scroll = top;
+        } else if top + ROW_HEIGHT as i32 > scroll + height {
+            scroll = top + ROW_HEIGHT as i32 - height;
+        }
+        if scroll != el.scroll_top() {
+            el.set_scroll_top(scroll);
+        }
+        scroll_top.set(f64::from(scroll));
+        viewport.set(f64::from(height));
+    };
+    Effect::new(move |_| {
+        if rows.want_focus.get() {
+            reveal(cursor_at.get().unwrap_or(0));
+        }
+    });
+    let go_to = move |position: usize| {
+        let Some(entry) = entry_at(position) else {
+            return;
+        };
+        rows.cursor.set(Some(entry.key));
+        reveal(position);
+        rows.refocus();
+    };
+    let parent = move || {
+        let prefix = folder.prefix.get_untracked();
+        let root = folder.session().root_prefix();
+        let trail = listing::breadcrumbs(&root, &prefix);
+        if trail.len() > 1 {
+            // Back in the parent, the folder just left has the focus.
+            folder.open(trail[trail.len() - 2].1.clone());
+            rows.cursor.set(Some(prefix));
+            rows.refocus();
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let target: web_sys::Element = event_target(&ev);
+        let on_row = target.get_attribute("role").as_deref() == Some("row");
+        let total = visible.with_untracked(Vec::len);
+        let here = cursor_at.get_untracked().unwrap_or(0);
+        let page = (viewport.get_untracked() as usize / ROW_HEIGHT).max(2) - 1;
+        let cursor = || entry_at(here);
+        let last = total.saturating_sub(1);
+        let moved_to = match ev.key().as_str() {
+            "ArrowDown" if !ev.alt_key() => Some((here + 1).min(last)),
+            "ArrowUp" if !ev.alt_key() => Some(here.saturating_sub(1)),
+            "Home" => Some(0),
+            "End" => Some(last),
+            "PageDown" => Some((here + page).min(last)),
+            "PageUp" => Some(here.saturating_sub(page)),
+            _ => None,
+        };
+        let handled = match ev.key().as_str() {
+            _ if moved_to.is_some() => {
+                if total > 0 {
+                    go_to(moved_to.unwrap_or(0));
+                }
+                true
+            }
+            "ArrowUp" => {
+                parent();
+                true
+            }
+            " " if on_row => {
+                if let Some(entry) = cursor() {
+                    pick(folder, visible, &entry.key, ev.shift_key());
+                }
+                true
+            }
+            "Enter" if on_row => {
+                if let Some(entry) = cursor() {
+                    if entry.is_folder() {
+                        // The new folder's first row takes the focus.
+                        rows.cursor.set(None);
+                        rows.refocus();
+                    }
+                    activate(folder, entry);
+                }
+                true
+            }
+            "Backspace" if on_row => {
+                parent();
+                true
+            }
+            "Delete" => {
+                if !rows.selection.with_untracked(|s| s.is_empty()) {
+                    rows.bulk.set(BulkAsk::Delete);
+                } else if let Some(entry) = cursor() {
+                    folder.dialog.set(Dialog::Delete(entry));
+                }
+                true
+            }
+            "ContextMenu" | "F10" if on_row && (ev.key() == "ContextMenu" || ev.shift_key()) => {
+                if let Some(entry) = cursor() {
+                    let r = target.get_bounding_client_rect();
+                    rows.menu.set(Some(MenuAt {
+                        entry,
+                        anchor: (r.right() - 160.0, r.top(), r.right(), r.bottom()),
+                    }));
+                }
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    };
+
     let window = move || {
         let total = visible.with(Vec::len);
         listing::visible_rows(
@@ -33,45 +282,76 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
             10,
         )
     };
-    let rows = move || {
+    // The rows in view, and the focused row wherever it is.
+    let shown = Memo::new(move |_| {
         let range = window();
-        let indices = visible.get();
+        let cursor = cursor_at.get();
         folder.listing.with(|l| {
-            let entries = l.entries();
-            indices[range.clone()]
-                .iter()
-                .enumerate()
-                .map(|(offset, &i)| {
-                    let entry = entries[i].clone();
-                    let top = (range.start + offset) * ROW_HEIGHT;
-                    view! { <Row folder=folder entry=entry top=top /> }
-                })
-                .collect_view()
+            visible.with(|v| {
+                let mut positions: Vec<usize> = range.clone().collect();
+                if let Some(at) = cursor.filter(|at| !range.contains(at)) {
+                    positions.push(at);
+                }
+                positions
+                    .into_iter()
+                    .map(|p| (p, l.entries()[v[p]].clone()))
+                    .collect::<Vec<_>>()
+            })
         })
-    };
+    });
     let empty = move || {
         !folder.loading.get() && folder.error.get().is_none() && visible.with(Vec::is_empty)
     };
+    let all = Memo::new(move |_| {
+        folder.listing.with(|l| {
+            visible.with(|v| {
+                rows.selection.with(|s| {
+                    let keys: Vec<&str> = v.iter().map(|&i| l.entries()[i].key.as_str()).collect();
+                    s.all_state(&keys)
+                })
+            })
+        })
+    });
     view! {
         // The busy state sits at the top of the list (its line kept when idle, so
         // the rows below do not jump); the rows stay while loading.
         <p class="list-busy" id="list-busy" class:idle=move || !folder.loading.get()>
             <span class="spinner" aria-hidden="true"></span>"Loading…"
         </p>
-        <div class="list-head" aria-hidden="true">
-            <span>"Name"</span><span>"Size"</span><span>"Modified"</span><span></span>
+        <div class="list-head">
+            <span class="pick">
+                <input type="checkbox" id="select-all" aria-label="Select all in this view"
+                    disabled=move || visible.with(Vec::is_empty)
+                    prop:checked=move || all.get() == AllState::All
+                    prop:indeterminate=move || all.get() == AllState::Some
+                    on:change=move |_| {
+                        let keys = view_keys(folder, visible);
+                        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                        rows.selection.update(|s| s.toggle_all(&keys));
+                    } />
+            </span>
+            <span aria-hidden="true">"Name"</span><span aria-hidden="true">"Size"</span>
+            <span aria-hidden="true">"Modified"</span><span></span>
         </div>
         // The list is the spacer that holds the rows; the "empty" line beside it is
-        // no list item.
-        <div class="file-list"
+        // no row.
+        <div class="file-list" node_ref=list
             on:scroll=move |ev| {
                 let el: web_sys::Element = event_target(&ev);
                 scroll_top.set(el.scroll_top() as f64);
                 viewport.set(el.client_height() as f64);
             }>
-            <div class="spacer" role="list" aria-label="Files and folders" aria-busy=move || folder.loading.get().to_string()
+            <div class="spacer" role="grid" aria-label="Files and folders" aria-multiselectable="true"
+                aria-rowcount=move || visible.with(Vec::len).to_string()
+                aria-busy=move || folder.loading.get().to_string()
+                on:keydown=on_key
                 style:height=move || format!("{}px", visible.with(Vec::len) * ROW_HEIGHT)>
-                {rows}
+                // Keyed by the object, not its place: a row whose place changes (one
+                // added above it) keeps its element, and so its focus.
+                <For each=move || shown.get() key=|(_, e)| (e.key.clone(), e.size, e.last_modified)
+                    children=move |(_, entry)| view! {
+                        <Row folder=folder entry=entry shown=shown visible=visible />
+                    } />
             </div>
             {move || empty().then(|| view! {
                 <p class="empty">{move || if folder.filter.get().trim().is_empty() {
@@ -90,11 +370,19 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                 Some(if n == total { format!("{items}.") } else { format!("{n} of {items}.") })
             }}
         </p>
+        <RowMenu folder=folder />
     }
 }
 
 #[component]
-fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
+fn Row(
+    folder: Folder,
+    entry: Entry,
+    /// The rows rendered, with their places: this row's place is read here.
+    shown: Memo<Vec<(usize, Entry)>>,
+    visible: Memo<Vec<usize>>,
+) -> impl IntoView {
+    let rows = folder.rows;
     // The name as stored, every character visible; the row may cut it short, so
     // it is also the row's tooltip.
     let name = text::shown_name(&entry.name);
@@ -108,113 +396,85 @@ fn Row(folder: Folder, entry: Entry, top: usize) -> impl IntoView {
         .last_modified
         .map(browser::format_local)
         .unwrap_or_default();
-    let open_key = entry.key.clone();
-    let preview = listing::preview_kind(&entry.name).filter(|_| !is_folder);
-    let menu_open = RwSignal::new(false);
-    let opens =
-        |class, text, label: String, dialog| dialog_button(folder, class, text, label, dialog);
-    let view_button = preview.map(|_| {
-        // The visible text starts the accessible name (WCAG 2.5.3).
-        let label = format!("View {name}");
-        opens(
-            "button small",
-            "View",
-            label,
-            Dialog::Preview(entry.clone()),
-        )
+    let key = StoredValue::new(entry.key.clone());
+    let position = Memo::new(move |_| {
+        key.with_value(|k| {
+            shown.with(|rows| {
+                rows.iter()
+                    .find(|(_, e)| e.key == *k)
+                    .map_or(0, |(p, _)| *p)
+            })
+        })
     });
-    let link_button = (!is_folder).then(|| {
-        let label = format!("Copy link to {name}");
-        opens("button small", "Link", label, Dialog::Link(entry.clone()))
+    let is_cursor = Memo::new(move |_| {
+        rows.cursor.with(|c| match c {
+            Some(c) => key.with_value(|k| k == c),
+            None => position.get() == 0,
+        })
     });
-    let versions_button = (!is_folder).then(|| {
-        let label = format!("Versions of {name}");
-        opens(
-            "button small",
-            "Versions",
-            label,
-            Dialog::Versions(entry.clone()),
-        )
-    });
-    let rename_button = opens(
-        "button small",
-        "Rename",
-        format!("Rename {name}"),
-        Dialog::Rename(entry.clone()),
-    );
-    let move_button = opens(
-        "button small",
-        "Move",
-        format!("Move {name}"),
-        Dialog::Move(entry.clone()),
-    );
-    let delete_button = opens(
-        "button small danger",
-        "Delete",
-        format!("Delete {name}"),
-        Dialog::Delete(entry.clone()),
-    );
-    let actions_label = format!("Actions for {name}");
-    let download = move |_| {
-        let entry = entry.clone();
-        leptos::task::spawn_local(async move {
-            let session = folder.session();
-            match files::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
-                Ok(url) => browser::open_download(&url.url),
-                Err(e) => {
-                    let message =
-                        e.user_message(&format!("download {}", text::shown_name(&entry.name)));
-                    folder.listing.update(|l| l.show_error(message));
-                }
+    let selected = Memo::new(move |_| rows.selection.with(|s| key.with_value(|k| s.contains(k))));
+    // Only the focused row is in the Tab order, with its controls.
+    let tab = move || if is_cursor.get() { "0" } else { "-1" };
+    let node = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        if rows.want_focus.get() && is_cursor.get() {
+            if let Some(el) = node.get() {
+                let _ = el.focus();
+                rows.want_focus.set(false);
             }
-        });
+        }
+    });
+    let menu_open = move || {
+        rows.menu.with(|m| {
+            m.as_ref()
+                .is_some_and(|m| key.with_value(|k| *k == m.entry.key))
+        })
     };
+    let open_entry = entry.clone();
+    let menu_entry = entry.clone();
     view! {
-        <div class="row" role="listitem" style:transform=format!("translateY({top}px)")>
-            <span class="name" title=name.clone()>
-                {if is_folder {
-                    view! {
-                        <button class="link folder-link" on:click=move |_| folder.open(open_key.clone())>
-                            <span class="icon folder" aria-hidden="true"></span>{name.clone()}
-                        </button>
-                    }.into_any()
-                } else {
-                    view! { <span class="file-name"><span class="icon file" aria-hidden="true"></span>{name.clone()}</span> }.into_any()
-                }}
+        <div class="row" role="row" node_ref=node aria-rowindex=move || (position.get() + 1).to_string()
+            aria-selected=move || selected.get().to_string() tabindex=tab
+            style:transform=move || format!("translateY({}px)", position.get() * ROW_HEIGHT)
+            on:focusin=move |_| {
+                if !is_cursor.get_untracked() {
+                    rows.cursor.set(Some(key.get_value()));
+                }
+            }>
+            <span role="gridcell" class="pick">
+                <input type="checkbox" tabindex=tab aria-label=format!("Select {name}")
+                    prop:checked=move || selected.get()
+                    on:click=move |ev| {
+                        pick(folder, visible, &key.get_value(), ev.shift_key());
+                        // A range may leave this box as it was: say so to the box.
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        input.set_checked(selected.get_untracked());
+                    } />
             </span>
-            <span class="size">{size}</span>
-            <span class="modified">{modified}</span>
-            // On narrow screens the actions fold behind a "more" toggle (CSS decides).
-            <span class="actions" class:open=move || menu_open.get()>
-                <button class="button small menu-toggle" aria-label=actions_label
-                    aria-expanded=move || menu_open.get().to_string()
-                    on:click=move |_| menu_open.update(|o| *o = !*o)>"⋯"</button>
-                <span class="more">
-                    {view_button}
-                    {(!is_folder).then(|| view! {
-                        <button class="button small" aria-label=format!("Download {name}") on:click=download>"Download"</button>
-                    })}
-                    {link_button}
-                    {versions_button}
-                    {rename_button}
-                    {move_button}
-                    {delete_button}
-                </span>
+            <span role="gridcell" class="name" title=name.clone()>
+                <button class=if is_folder { "link name-link folder-link" } else { "link name-link" } tabindex=tab
+                    on:click=move |_| activate(folder, open_entry.clone())>
+                    <span class=if is_folder { "icon folder" } else { "icon file" } aria-hidden="true"></span>
+                    {name.clone()}
+                </button>
+            </span>
+            <span role="gridcell" class="size">{size}</span>
+            <span role="gridcell" class="modified">{modified}</span>
+            <span role="gridcell" class="actions">
+                <button class="button small menu-button" tabindex=tab aria-haspopup="menu"
+                    aria-expanded=move || menu_open().to_string()
+                    aria-label=format!("Actions for {name}")
+                    on:click=move |ev| {
+                        let button: web_sys::Element = event_target(&ev);
+                        let r = button.get_bounding_client_rect();
+                        rows.menu.set(Some(MenuAt {
+                            entry: menu_entry.clone(),
+                            anchor: (r.left(), r.top(), r.right(), r.bottom()),
+                        }));
+                    }>
+                    <span aria-hidden="true">"⋯"</span>
+                </button>
             </span>
         </div>
-    }
-}
-
-/// A row action that opens a dialog. One function, so one view type in the wasm
-/// for all of them.
-fn dialog_button(
-    folder: Folder,
-    class: &'static str,
-    text: &'static str,
-    label: String,
-    dialog: Dialog,
-) -> impl IntoView {
-    view! {
-        <button class=class aria-label=label on:click=move |_| folder.dialog.set(dialog.clone())>{text}</button>
     }
 }

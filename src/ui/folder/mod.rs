@@ -5,7 +5,10 @@
 
 mod dialogs;
 mod list;
+mod picking;
 mod preview;
+mod row_menu;
+mod selection_bar;
 mod toolbar;
 
 use crate::app::{self, browser};
@@ -43,6 +46,8 @@ struct Folder {
     /// The row to focus once the load under way is done (after a rename or a new
     /// folder); `Some(None)`: the heading (the row is gone).
     focus_after_load: StoredValue<Option<Option<String>>>,
+    /// The list's selection, focused row, row menu and bulk dialog.
+    rows: picking::Picking,
 }
 
 impl Folder {
@@ -62,6 +67,7 @@ impl Folder {
             root: StoredValue::new(root),
             announce: RwSignal::new(String::new()),
             focus_after_load: StoredValue::new(None),
+            rows: picking::Picking::new(),
         }
     }
 
@@ -141,10 +147,23 @@ impl Folder {
             .try_update_value(Option::take)
             .flatten()
         {
-            request_animation_frame(move || match target {
-                Some(name) if focus_row(&name) => {}
-                _ => focus_element(HEADING_ID),
+            // The row becomes the list's cursor: the list keeps it mounted,
+            // scrolls it into view and focuses it once rendered.
+            let key = target.and_then(|name| {
+                self.listing.with_untracked(|l| {
+                    l.entries()
+                        .iter()
+                        .find(|e| e.name == name)
+                        .map(|e| e.key.clone())
+                })
             });
+            match key {
+                Some(key) => {
+                    self.rows.cursor.set(Some(key));
+                    self.rows.refocus();
+                }
+                None => request_animation_frame(|| focus_element(HEADING_ID)),
+            }
         }
     }
 
@@ -168,45 +187,6 @@ fn focus_element(id: &str) {
     {
         let _ = element.focus();
     }
-}
-
-/// Focuses the row showing the entry `name` (as stored): the row itself when it
-/// takes focus, else its first button. `false` when no such row is on the page.
-fn focus_row(name: &str) -> bool {
-    let shown = text::shown_name(name);
-    let Ok(rows) = document().query_selector_all("[role=listitem]") else {
-        return false;
-    };
-    for i in 0..rows.length() {
-        let Some(row) = rows
-            .item(i)
-            .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
-        else {
-            continue;
-        };
-        let named = row
-            .query_selector("[title]")
-            .ok()
-            .flatten()
-            .and_then(|e| e.get_attribute("title"))
-            .is_some_and(|title| title == shown);
-        if !named {
-            continue;
-        }
-        let target = if row.has_attribute("tabindex") {
-            Some(row)
-        } else {
-            row.query_selector("button")
-                .ok()
-                .flatten()
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        };
-        if let Some(target) = target {
-            let _ = target.focus();
-            return true;
-        }
-    }
-    false
 }
 
 #[component]

@@ -1,7 +1,9 @@
 //! The folder's toolbar: upload pickers, new folder, refresh, details, the name
-//! filter and the sort buttons.
+//! filter and the sort buttons; while rows are selected, the selection toolbar
+//! ([`super::selection_bar`]) in its place.
 
 use super::dialogs::Dialog;
+use super::selection_bar::{BulkHost, SelectionBar};
 use super::Folder;
 use crate::app::browser;
 use crate::model::listing::{Sort, SortKey};
@@ -28,12 +30,17 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             </button>
         }
     };
-    // Not in Leptos' typed attributes: the folder picker switch.
-    let folder_input = NodeRef::<leptos::html::Input>::new();
-    folder_input.on_load(|input| {
-        let _ = input.set_attribute("webkitdirectory", "");
-    });
-    view! {
+    let selecting = Memo::new(move |_| !folder.rows.selection.with(|s| s.is_empty()));
+    let toolbar = move || {
+        if selecting.get() {
+            return view! { <SelectionBar folder=folder /> }.into_any();
+        }
+        // Not in Leptos' typed attributes: the folder picker switch.
+        let folder_input = NodeRef::<leptos::html::Input>::new();
+        folder_input.on_load(|input| {
+            let _ = input.set_attribute("webkitdirectory", "");
+        });
+        view! {
         <div class="toolbar" role="toolbar" aria-label="Folder actions">
             <label class="button primary file-pick">
                 "Upload files"
@@ -48,7 +55,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             <button class="button" id="new-folder" on:click=move |_| folder.dialog.set(Dialog::NewFolder)>"New folder"</button>
             <button class="button" on:click=move |_| folder.reload()>"Refresh"</button>
             <button class="button" id="details" on:click=move |_| folder.dialog.set(Dialog::Details)>"Details"</button>
-            <input type="search" class="filter" placeholder="Filter by name" aria-label="Filter by name"
+            <input type="search" class="filter" id="filter" placeholder="Filter by name" aria-label="Filter by name"
                 prop:value=move || folder.filter.get()
                 on:input=move |ev| folder.filter.set(event_target_value(&ev)) />
             <span class="sorts" role="group" aria-label="Sort by">
@@ -57,6 +64,12 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
                 {sort_button(SortKey::Modified, "Date")}
             </span>
         </div>
+        }
+        .into_any()
+    };
+    view! {
+        {toolbar}
+        <BulkHost folder=folder />
     }
 }
 

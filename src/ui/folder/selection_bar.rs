@@ -1,0 +1,165 @@
+//! The selection toolbar, shown instead of the folder's toolbar while rows are
+//! selected ("3 selected", the bulk actions, Clear), and the bulk dialogs: ask,
+//! then one progress line ("12 of 40"), then what was done and a list of what
+//! failed. The work is the model's ([`crate::model::bulk`]).
+//!
+//! Another action on the selection (such as "Download as zip") is one more
+//! button in [`SelectionBar`] that takes [`selected`].
+
+use super::picking::BulkAsk;
+use super::Folder;
+use crate::model::bulk::{self, BulkReport};
+use crate::model::listing::Entry;
+use crate::model::text;
+use crate::ui::dialog::Modal;
+use crate::ui::message::message_view;
+use leptos::prelude::*;
+
+/// The selected entries, in the listing's order: what every bulk action takes.
+pub(super) fn selected(folder: Folder) -> Vec<Entry> {
+    folder.listing.with_untracked(|l| {
+        folder
+            .rows
+            .selection
+            .with_untracked(|s| s.picked(l.entries()))
+    })
+}
+
+#[component]
+pub(super) fn SelectionBar(folder: Folder) -> impl IntoView {
+    let rows = folder.rows;
+    let count = move || rows.selection.with(|s| s.len());
+    view! {
+        <div class="toolbar selection-bar" role="toolbar" aria-label="Selection actions">
+            <span class="selected-count" id="selected-count">{move || format!("{} selected", count())}</span>
+            <button class="button danger" id="bulk-delete" on:click=move |_| rows.bulk.set(BulkAsk::Delete)>"Delete"</button>
+            <button class="button" id="bulk-move" on:click=move |_| rows.bulk.set(BulkAsk::Move)>"Move"</button>
+            <button class="button" id="clear-selection" on:click=move |_| {
+                rows.selection.update(|s| s.clear());
+                rows.refocus();
+            }>"Clear"</button>
+        </div>
+    }
+}
+
+/// Where a bulk action is.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Ask,
+    Running(usize, usize),
+    Done(BulkReport),
+}
+
+/// The open bulk dialog, if any.
+#[component]
+pub(super) fn BulkHost(folder: Folder) -> impl IntoView {
+    move || match folder.rows.bulk.get() {
+        BulkAsk::None => None,
+        ask => Some(view! { <BulkDialog folder=folder ask=ask /> }),
+    }
+}
+
+#[component]
+fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
+    let rows = folder.rows;
+    let entries = StoredValue::new(selected(folder));
+    let phase = RwSignal::new(Phase::Ask);
+    let destination = RwSignal::new(
+        folder
+            .prefix
+            .get_untracked()
+            .strip_prefix(&folder.session().root_prefix())
+            .unwrap_or("")
+            .to_string(),
+    );
+    let deleting = ask == BulkAsk::Delete;
+    let what = move || {
+        let n = entries.with_value(Vec::len) as u64;
+        text::count(n, "selected item", "selected items")
+    };
+    let title = if deleting {
+        "Delete the selection?"
+    } else {
+        "Move the selection"
+    };
+    let close = Callback::new(move |_| {
+        // Working: the dialog stays until the work is done.
+        if !matches!(phase.get_untracked(), Phase::Running(..)) {
+            rows.bulk.set(BulkAsk::None);
+        }
+    });
+    let start = move || {
+        phase.set(Phase::Running(0, 0));
+        let entries = entries.get_value();
+        let typed = destination.get_untracked();
+        leptos::task::spawn_local(async move {
+            let session = folder.session();
+            let progress = move |done, total| phase.set(Phase::Running(done, total));
+            let report = if deleting {
+                bulk::delete(&session, &entries, &progress).await
+            } else {
+                bulk::move_to(&session, &entries, &typed, &progress).await
+            };
+            folder.say(report.summary(if deleting { "deleted" } else { "moved" }));
+            folder.reload();
+            phase.set(Phase::Done(report));
+        });
+    };
+    let body = move || {
+        match phase.get() {
+        Phase::Ask if deleting => view! {
+            <p>"Delete " {what()} "? Folders are deleted with everything in them. This cannot be undone."</p>
+            <div class="dialog-actions">
+                <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
+                <button class="button danger" id="confirm-bulk-delete" on:click=move |_| start()>"Delete"</button>
+            </div>
+        }.into_any(),
+        Phase::Ask => view! {
+            <form on:submit=move |ev| { ev.prevent_default(); start(); }>
+                <p>"Move " {what()} " to:"</p>
+                <label for="bulk-move-input">"Destination folder (for example photos/2024; empty for My files)"</label>
+                <input id="bulk-move-input" type="text" autofocus prop:value=move || destination.get()
+                    on:input=move |ev| destination.set(event_target_value(&ev)) />
+                <div class="dialog-actions">
+                    <button type="button" class="button" on:click=move |_| close.run(())>"Cancel"</button>
+                    <button type="submit" class="button primary" id="bulk-move-ok">"Move"</button>
+                </div>
+            </form>
+        }.into_any(),
+        Phase::Running(done, total) => view! {
+            <p role="status" id="bulk-progress">
+                {if deleting { "Deleting… " } else { "Moving… " }}
+                {if total == 0 { String::new() } else { format!("{done} of {total}") }}
+            </p>
+        }.into_any(),
+        Phase::Done(report) => {
+            let summary = report.summary(if deleting { "deleted" } else { "moved" });
+            let failed = (!report.failures.is_empty()).then(|| view! {
+                <p>{text::count(report.failures.len() as u64, "item was not done:", "items were not done:")}</p>
+                <ul class="bulk-failures" id="bulk-failures">
+                    {report.failures.into_iter().map(|f| view! {
+                        <li><strong class="shown-name">{f.path}</strong>" "{message_view(f.message)}</li>
+                    }).collect_view()}
+                </ul>
+            });
+            // The button that had the focus is gone: the report's Close takes it.
+            let done = NodeRef::<leptos::html::Button>::new();
+            done.on_load(|b| {
+                let _ = b.focus();
+            });
+            view! {
+                <p role="status" id="bulk-summary">{summary}</p>
+                {failed}
+                <div class="dialog-actions">
+                    <button class="button" node_ref=done on:click=move |_| close.run(())>"Close"</button>
+                </div>
+            }.into_any()
+        }
+    }
+    };
+    view! {
+        <Modal title=title.to_string() on_close=close>
+            {body}
+        </Modal>
+    }
+}
