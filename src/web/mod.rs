@@ -10,5 +10,6 @@ pub mod first_paint;
 pub mod http;
 pub mod locks;
 pub mod random;
+pub mod save;
 pub mod storage;
 pub mod tabs;

@@ -1,5 +1,6 @@
-//! The folder's toolbar: upload pickers, new folder, refresh, details, the name
-//! filter and the sort buttons.
+//! The folder's toolbar: upload pickers, new folder, refresh, details, download
+//! as zip (with its progress line below the toolbar), the name filter and the
+//! sort buttons.
 
 use super::dialogs::Dialog;
 use super::Folder;
@@ -33,6 +34,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
     folder_input.on_load(|input| {
         let _ = input.set_attribute("webkitdirectory", "");
     });
+    let zipping = super::zip::zipping();
     view! {
         <div class="toolbar" role="toolbar" aria-label="Folder actions">
             <label class="button primary file-pick">
@@ -48,6 +50,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             <button class="button" id="new-folder" on:click=move |_| folder.dialog.set(Dialog::NewFolder)>"New folder"</button>
             <button class="button" on:click=move |_| folder.reload()>"Refresh"</button>
             <button class="button" id="details" on:click=move |_| folder.dialog.set(Dialog::Details)>"Details"</button>
+            <button class="button" id="download-zip" on:click=move |_| super::zip::start(folder, zipping)>"Download as zip"</button>
             <input type="search" class="filter" placeholder="Filter by name" aria-label="Filter by name"
                 prop:value=move || folder.filter.get()
                 on:input=move |ev| folder.filter.set(event_target_value(&ev)) />
@@ -57,6 +60,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
                 {sort_button(SortKey::Modified, "Date")}
             </span>
         </div>
+        <super::zip::ZipLine zipping=zipping />
     }
 }
 

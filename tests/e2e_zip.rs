@@ -1,0 +1,172 @@
+//! End-to-end tests of "Download as zip": a folder with nested subfolders, names
+//! with Unicode, spaces and `+`, an empty file, an empty folder and a file over
+//! 8 MiB (two ranged reads) is saved as a zip that Python's `zipfile` unzips to
+//! exactly the stored bytes and paths, through the service worker's streamed
+//! download and through the in-memory fallback. Chromium has the save picker,
+//! which needs a person at a dialog: the test page hides it (and then the
+//! service worker) with a script before the click, so the app takes the way a
+//! browser without them takes, and the build is the shipped one.
+#![cfg(not(target_arch = "wasm32"))]
+// Tests wait on wall-clock deadlines; only the app itself must avoid the clock.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use support::app::{sign_in, wait_for_rows, wait_until, ALICE};
+use support::axe::assert_accessible;
+use support::native::NativeClient;
+use support::stack::Stack;
+use support::webdriver::Browser;
+
+/// Bytes that do not repeat with any short period (so a misplaced range shows).
+fn noise(size: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    (0..size)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 56) as u8
+        })
+        .collect()
+}
+
+/// The folder zipped: path below it and contents; a path ending in `/` is an
+/// empty folder (its marker object).
+fn folder_contents() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("top level.txt", b"at the top\n".to_vec()),
+        (
+            "Sommer 2024/Ünïcödé ✓ + plus.txt",
+            "grüße\n".as_bytes().to_vec(),
+        ),
+        ("Sommer 2024/empty.bin", Vec::new()),
+        (
+            "Sommer 2024/tief/a+b c.txt",
+            b"three levels down\n".to_vec(),
+        ),
+        ("big file.bin", noise((8 << 20) + 123_457, 7)),
+        ("Leer/", Vec::new()),
+    ]
+}
+
+/// What `zipfile` finds in the zip at `path`: name to bytes (folders: empty),
+/// after `testzip()` checked every CRC.
+fn unzip(path: &Path) -> BTreeMap<String, Vec<u8>> {
+    let script = r#"
+import json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    assert z.testzip() is None
+    print(json.dumps({i.filename: z.read(i).hex() for i in z.infolist()}))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "zipfile refused {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let map: BTreeMap<String, String> = serde_json::from_slice(&out.stdout).unwrap();
+    map.into_iter()
+        .map(|(name, hex)| {
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// Clicks "Download as zip", waits for the line to say the zip is in the
+/// downloads and for the file `name` to be whole in the download folder.
+fn download_zip(browser: &Browser, name: &str) -> std::path::PathBuf {
+    browser.find("#download-zip").unwrap().click();
+    wait_until("the zip to be written", 60, browser, || {
+        browser.text("#zip-line").contains("is in your downloads")
+            || browser.text("#zip-line").contains("Could not")
+    });
+    let line = browser.text("#zip-line");
+    assert!(line.contains("“Fotos.zip” is in your downloads"), "{line}");
+    let saved = browser.downloads.join(name);
+    wait_until(&format!("{name} in the downloads"), 30, browser, || {
+        saved.exists()
+            && std::fs::read_dir(&browser.downloads).unwrap().all(|e| {
+                !e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".crdownload")
+            })
+    });
+    saved
+}
+
+#[test]
+fn a_folder_downloads_as_a_zip_of_exactly_its_files() {
+    let stack = Stack::start("zip");
+    let browser = Browser::start();
+    sign_in(&browser, &stack, ALICE);
+    let native = NativeClient::for_signed_in_user(&stack, &browser);
+    let contents = folder_contents();
+    for (path, body) in &contents {
+        native.put(&native.key(&format!("Fotos/{path}")), body);
+    }
+    // Outside the folder: not in its zip.
+    native.put(&native.key("outside.txt"), b"not zipped");
+    browser.refresh();
+    wait_for_rows(&browser, &["Fotos", "outside.txt"]);
+    browser
+        .execute(
+            "[...document.querySelectorAll('.folder-link')].find(b => b.textContent == 'Fotos').click()",
+            json!([]),
+        );
+    wait_for_rows(
+        &browser,
+        &["Leer", "Sommer 2024", "big file.bin", "top level.txt"],
+    );
+
+    let mut expected: BTreeMap<String, Vec<u8>> = contents
+        .iter()
+        .map(|(path, body)| (path.to_string(), body.clone()))
+        .collect();
+    // The empty file's folder is known by its path; the empty folder by its entry.
+    expected.insert("Leer/".into(), Vec::new());
+
+    // A browser without the save picker: the service worker streams the download.
+    browser.execute(
+        "window.showSaveFilePicker = undefined; delete window.showSaveFilePicker",
+        json!([]),
+    );
+    let saved = download_zip(&browser, "Fotos.zip");
+    assert_eq!(
+        unzip(&saved),
+        expected,
+        "the zip streamed by the service worker"
+    );
+    browser.screenshot_to_output("zip-done-1280");
+    assert_accessible(&browser, "the zip's progress line, done");
+    assert_eq!(
+        browser.execute(
+            "return navigator.serviceWorker.getRegistrations().then(rs => rs.map(r => r.scope))",
+            json!([]),
+        ),
+        json!([format!("{}zip-download/", stack.app_url())]),
+        "one service worker, whose scope holds only the zip downloads"
+    );
+
+    // Neither: the zip is built in memory (the limit said on the line).
+    browser.execute(
+        "Object.defineProperty(navigator, 'serviceWorker', { value: undefined })",
+        json!([]),
+    );
+    let saved = download_zip(&browser, "Fotos (1).zip");
+    assert_eq!(unzip(&saved), expected, "the zip built in memory");
+}
