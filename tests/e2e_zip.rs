@@ -16,6 +16,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 use support::app::{sign_in, wait_for_rows, wait_until, ALICE};
 use support::axe::assert_accessible;
 use support::native::NativeClient;
@@ -86,27 +87,32 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         .collect()
 }
 
+/// The whole zips in the download folder.
+fn zips(browser: &Browser) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(&browser.downloads)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "zip"))
+        .collect()
+}
+
 /// Clicks "Download as zip", waits for the line to say the zip is in the
-/// downloads and for the file `name` to be whole in the download folder.
-fn download_zip(browser: &Browser, name: &str) -> std::path::PathBuf {
+/// downloads and for a new zip to be whole in the download folder; returns it.
+fn download_zip(browser: &Browser) -> std::path::PathBuf {
+    let before = zips(browser);
     browser.find("#download-zip").unwrap().click();
     wait_until("the zip to be written", 60, browser, || {
-        browser.text("#zip-line").contains("is in your downloads")
-            || browser.text("#zip-line").contains("Could not")
+        let line = browser.text("#zip-line");
+        line.contains("is in your downloads") || line.contains("Could not")
     });
     let line = browser.text("#zip-line");
     assert!(line.contains("“Fotos.zip” is in your downloads"), "{line}");
-    let saved = browser.downloads.join(name);
-    wait_until(&format!("{name} in the downloads"), 30, browser, || {
-        saved.exists()
-            && std::fs::read_dir(&browser.downloads).unwrap().all(|e| {
-                !e.unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(".crdownload")
-            })
+    let mut saved = None;
+    wait_until("a new zip in the downloads", 30, browser, || {
+        saved = zips(browser).into_iter().find(|p| !before.contains(p));
+        saved.is_some()
     });
-    saved
+    saved.unwrap()
 }
 
 #[test]
@@ -145,7 +151,7 @@ fn a_folder_downloads_as_a_zip_of_exactly_its_files() {
         "window.showSaveFilePicker = undefined; delete window.showSaveFilePicker",
         json!([]),
     );
-    let saved = download_zip(&browser, "Fotos.zip");
+    let saved = download_zip(&browser);
     assert_eq!(
         unzip(&saved),
         expected,
@@ -162,11 +168,39 @@ fn a_folder_downloads_as_a_zip_of_exactly_its_files() {
         "one service worker, whose scope holds only the zip downloads"
     );
 
+    // Cancel while an object is on its way: the reads stop, the line says the
+    // zip was not saved, and the download fails (no whole zip appears).
+    stack.control().set_latency(Duration::from_millis(1500));
+    browser.find("#download-zip").unwrap().click();
+    wait_until("the zip to start writing", 30, &browser, || {
+        browser.text("#zip-line").contains(" of 5 files")
+    });
+    browser.screenshot_to_output("zip-progress-1280");
+    assert_accessible(&browser, "the zip's progress line, writing");
+    let gets_before = stack.s3_requests("GetObject");
+    browser.find("#zip-line button").unwrap().click();
+    wait_until("the zip to stop", 10, &browser, || {
+        browser
+            .text("#zip-line")
+            .contains("Stopped: “Fotos.zip” was not saved.")
+    });
+    stack.control().set_latency(Duration::ZERO);
+    // Nothing to wait for but time: no new whole zip shows up in 3 s.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        assert_eq!(zips(&browser).len(), 1, "a cancelled zip was saved whole");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        stack.s3_requests("GetObject") <= gets_before + 1,
+        "no object read after Cancel"
+    );
+
     // Neither: the zip is built in memory (the limit said on the line).
     browser.execute(
         "Object.defineProperty(navigator, 'serviceWorker', { value: undefined })",
         json!([]),
     );
-    let saved = download_zip(&browser, "Fotos (1).zip");
+    let saved = download_zip(&browser);
     assert_eq!(unzip(&saved), expected, "the zip built in memory");
 }

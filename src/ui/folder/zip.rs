@@ -160,7 +160,8 @@ pub(super) fn ZipLine(zipping: Zipping) -> impl IntoView {
                     </small>
                 }
             });
-            let fraction = (bytes_total > 0).then(|| bytes_done as f64 / bytes_total as f64);
+            // Whole numbers: an `f64` attribute would bring float printing (12 KB).
+            let (max, value) = (bytes_total.max(1).to_string(), bytes_done.to_string());
             let abort = run.abort.clone();
             let failed = matches!(run.phase, Phase::Failed(_));
             view! {
@@ -168,7 +169,7 @@ pub(super) fn ZipLine(zipping: Zipping) -> impl IntoView {
                     role=if failed { "alert" } else { "status" } id="zip-line">
                     <p class="zip-text">{message_view(line)}{memory_note}</p>
                     {busy.then(|| view! {
-                        <progress aria-label="Zip progress" max="1" value=fraction.unwrap_or(0.0)></progress>
+                        <progress aria-label="Zip progress" max=max value=value></progress>
                         <button class="button" on:click=move |_| abort.abort()>"Cancel zip"</button>
                     })}
                     {(!busy).then(|| view! {
