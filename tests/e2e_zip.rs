@@ -1,17 +1,20 @@
 //! End-to-end tests of "Download as zip": a folder with nested subfolders, names
 //! with Unicode, spaces and `+`, an empty file, an empty folder and a file over
 //! 8 MiB (two ranged reads) is saved as a zip that Python's `zipfile` unzips to
-//! exactly the stored bytes and paths, through the service worker's streamed
-//! download and through the in-memory fallback. Chromium has the save picker,
-//! which needs a person at a dialog: the test page hides it (and then the
-//! service worker) with a script before the click, so the app takes the way a
-//! browser without them takes, and the build is the shipped one.
+//! exactly the stored bytes and paths, in each of the three ways: the save
+//! picker's file (Chromium's way; the picker's dialog needs a person, so the test
+//! page's picker hands over a file of the origin's private file system without
+//! asking), the service worker's streamed download and the in-memory fallback
+//! (the test page hides the picker, then the service worker, with a script
+//! before the click: the build is the shipped one). Cancel mid-download leaves
+//! no file behind that looks whole, in the first two ways.
 #![cfg(not(target_arch = "wasm32"))]
 // Tests wait on wall-clock deadlines; only the app itself must avoid the clock.
 #![allow(clippy::disallowed_methods)]
 
 mod support;
 
+use cubby_core::encoding::base64_decode;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -146,6 +149,64 @@ fn a_folder_downloads_as_a_zip_of_exactly_its_files() {
     // The empty file's folder is known by its path; the empty folder by its entry.
     expected.insert("Leer/".into(), Vec::new());
 
+    // Chromium's way: the save picker's file, written through its writable
+    // stream. The picker's dialog needs a person, so the page's picker is
+    // replaced by one that picks a file in the origin's private file system
+    // without asking (the same `FileSystemFileHandle`), read back after.
+    browser.execute(
+        "window.showSaveFilePicker = async (options) => {
+             const dir = await navigator.storage.getDirectory();
+             return dir.getFileHandle(options.suggestedName, { create: true });
+         }",
+        json!([]),
+    );
+    browser.find("#download-zip").unwrap().click();
+    wait_until("the picked file to be written", 60, &browser, || {
+        let line = browser.text("#zip-line");
+        line.contains("Saved") || line.contains("Could not")
+    });
+    assert!(browser.text("#zip-line").contains("Saved “Fotos.zip”."));
+    let picked = browser.execute(
+        "const dir = await navigator.storage.getDirectory();
+         const file = await (await dir.getFileHandle('Fotos.zip')).getFile();
+         const bytes = new Uint8Array(await file.arrayBuffer());
+         let text = '';
+         for (let i = 0; i < bytes.length; i += 32768) {
+             text += String.fromCharCode(...bytes.subarray(i, i + 32768));
+         }
+         await dir.removeEntry('Fotos.zip');
+         return btoa(text)",
+        json!([]),
+    );
+    let picked = base64_decode(picked.as_str().unwrap()).unwrap();
+    let path = std::env::temp_dir().join(format!("cubby-e2e-zip-{}.zip", std::process::id()));
+    std::fs::write(&path, &picked).unwrap();
+    assert_eq!(
+        unzip(&path),
+        expected,
+        "the zip written into the picked file"
+    );
+    std::fs::remove_file(path).unwrap();
+
+    // Cancelled, the picked file is removed: nothing cut off is left behind.
+    stack.control().set_latency(Duration::from_millis(800));
+    browser.find("#download-zip").unwrap().click();
+    wait_until("the zip to start writing", 30, &browser, || {
+        browser.text("#zip-line").contains(" of 5 files")
+    });
+    browser.find("#zip-line button").unwrap().click();
+    stack.control().set_latency(Duration::ZERO);
+    wait_until("the cut-off file to be removed", 10, &browser, || {
+        browser
+            .text("#zip-line")
+            .contains("Stopped: “Fotos.zip” was not saved.")
+            && browser.execute(
+                "const dir = await navigator.storage.getDirectory();
+                 return dir.getFileHandle('Fotos.zip').then(() => 'there', e => e.name)",
+                json!([]),
+            ) == json!("NotFoundError")
+    });
+
     // A browser without the save picker: the service worker streams the download.
     browser.execute(
         "window.showSaveFilePicker = undefined; delete window.showSaveFilePicker",
@@ -170,7 +231,7 @@ fn a_folder_downloads_as_a_zip_of_exactly_its_files() {
 
     // Cancel while an object is on its way: the reads stop, the line says the
     // zip was not saved, and the download fails (no whole zip appears).
-    stack.control().set_latency(Duration::from_millis(1500));
+    stack.control().set_latency(Duration::from_millis(800));
     browser.find("#download-zip").unwrap().click();
     wait_until("the zip to start writing", 30, &browser, || {
         browser.text("#zip-line").contains(" of 5 files")
