@@ -15,6 +15,9 @@ const waiting = new Map();
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
+// Any message to the worker is an event that keeps it alive a while: the page
+// sends "keep-alive" every 10 s while a zip streams (messages on the port are
+// not events of the worker).
 self.addEventListener("message", (event) => {
   const { id, name } = event.data || {};
   const port = event.ports[0];

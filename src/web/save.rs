@@ -202,6 +202,8 @@ pub async fn worker_download(name: &str) -> Result<Box<dyn ZipSink>, String> {
         .map_err(|e| reason(&e))?;
     let sink = WorkerSink {
         port,
+        worker,
+        pinged: std::cell::Cell::new(js_sys::Date::now()),
         messages: RefCell::new(Some(receiver)),
         _on_message: on_message,
     };
@@ -218,6 +220,12 @@ pub async fn worker_download(name: &str) -> Result<Box<dyn ZipSink>, String> {
 /// ask for more (the download's own pace), so little is held anywhere.
 struct WorkerSink {
     port: web_sys::MessagePort,
+    /// The worker itself: a browser may stop a service worker it thinks idle
+    /// (Chromium after 30 s without an event), and messages over the port are
+    /// not events of the worker; a message to the worker is.
+    worker: JsValue,
+    /// When the worker last heard from the page directly (`Date.now()`, ms).
+    pinged: std::cell::Cell<f64>,
     messages: RefCell<Option<mpsc::UnboundedReceiver<JsValue>>>,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
@@ -232,6 +240,12 @@ impl WorkerSink {
     }
 
     async fn send(&self, message: &Object, transfer: &Array) -> Result<(), String> {
+        if js_sys::Date::now() - self.pinged.get() > 10_000.0 {
+            self.pinged.set(js_sys::Date::now());
+            if let Ok(post) = get(&self.worker, "postMessage").dyn_into::<Function>() {
+                let _ = post.call1(&self.worker, &"keep-alive".into());
+            }
+        }
         match self.next().await.as_deref() {
             Some("pull") => self
                 .port
