@@ -5,7 +5,7 @@
 use super::Folder;
 use crate::app::browser::{self, SaveWay};
 use crate::model::archive::{self, Progress, ZipFailure, ZipSink};
-use crate::model::listing::format_size;
+use crate::model::listing::{format_size, Entry};
 use crate::model::text;
 use crate::model::transport::AbortSignal;
 use crate::ui::message::message_view;
@@ -37,9 +37,21 @@ pub(super) fn zipping() -> Zipping {
     RwSignal::new_local(None)
 }
 
-/// Starts the zip of the open folder. The save picker opens first, while the
-/// click still counts as the user's (the browser asks for that).
-pub(super) fn start(folder: Folder, zipping: Zipping) {
+/// What to zip.
+#[derive(Clone)]
+pub(super) enum ZipWhat {
+    /// The open folder, named relative to it.
+    OpenFolder,
+    /// Entries of the open folder (a selection: files and folders), named
+    /// relative to it. For the selection's bulk action.
+    #[allow(dead_code)]
+    Entries(Vec<Entry>),
+}
+
+/// Starts the zip of the open folder, or of entries in it. The save picker
+/// opens first, while the click still counts as the user's (the browser asks
+/// for that).
+pub(super) fn start(folder: Folder, zipping: Zipping, what: ZipWhat) {
     if zipping.with_untracked(|z| {
         z.as_ref()
             .is_some_and(|z| matches!(z.phase, Phase::Listing | Phase::Writing))
@@ -74,11 +86,15 @@ pub(super) fn start(folder: Folder, zipping: Zipping) {
                 Err(e) => return set_phase(Phase::Failed(could_not_save(&e))),
             }
         }
-        let plan = match archive::plan_folder(&session, &prefix).await {
+        let plan = match &what {
+            ZipWhat::OpenFolder => archive::plan_folder(&session, &prefix).await,
+            ZipWhat::Entries(entries) => archive::plan_entries(&session, &prefix, entries).await,
+        };
+        let plan = match plan {
             Ok(plan) => plan,
             Err(e) => {
                 sink.inspect(|s| s.abort());
-                return set_phase(Phase::Failed(e.user_message("list the folder for the zip")));
+                return set_phase(Phase::Failed(e.user_message("list the files for the zip")));
             }
         };
         if abort.is_aborted() {
