@@ -316,7 +316,7 @@ mod tests {
     use super::*;
     use crate::model::testing::{self, ready};
     use crate::model::transport::{send_plainly, HttpResult, SendResult, Transport};
-    use cubby_core::encoding::percent_decode;
+    use cubby_core::encoding::{percent_decode, uri_encode};
     use std::cell::{Cell, RefCell};
     use std::collections::BTreeMap;
     use std::rc::Rc;
@@ -333,6 +333,30 @@ mod tests {
     impl Objects {
         fn answer(&self, request: http::Request<Vec<u8>>) -> HttpResult {
             let key = percent_decode(request.uri().path().trim_start_matches('/'), false).unwrap();
+            let query = request.uri().query().unwrap_or("");
+            if let Some(prefix) = query.split('&').find_map(|kv| kv.strip_prefix("prefix=")) {
+                // ListObjectsV2 (one page, no delimiter): the keys under `prefix`.
+                let prefix = percent_decode(prefix, false).unwrap();
+                let mut body = String::from(
+                    "<ListBucketResult><EncodingType>url</EncodingType>\
+                     <IsTruncated>false</IsTruncated>",
+                );
+                for (k, bytes) in self.bodies.range(prefix.clone()..) {
+                    if !k.starts_with(&prefix) {
+                        break;
+                    }
+                    body.push_str(&format!(
+                        "<Contents><Key>{}</Key><Size>{}</Size><ETag>\"e\"</ETag></Contents>",
+                        uri_encode(k, true),
+                        bytes.len()
+                    ));
+                }
+                body.push_str("</ListBucketResult>");
+                return Ok(http::Response::builder()
+                    .status(200)
+                    .body(body.into_bytes())
+                    .unwrap());
+            }
             let range = request.headers()["range"].to_str().unwrap().to_string();
             self.log.borrow_mut().push(format!("{key} {range}"));
             if self.denied.as_deref() == Some(key.as_str()) {
@@ -519,6 +543,61 @@ mod tests {
         assert_eq!(result, Err(ZipFailure::Cancelled));
         assert!(sink.aborted.get() && !sink.closed.get());
         assert_eq!(objects.log.borrow().len(), 1);
+    }
+
+    #[test]
+    fn plans_name_entries_relative_to_the_folder_zipped() {
+        let keys = [
+            "r/F/",
+            "r/F/a.txt",
+            "r/F/Sub/",
+            "r/F/Sub/ü +b.txt",
+            "r/F/Sub/deeper/c",
+            "r/F/../x",
+            "r/G/only.txt",
+            "r/top.txt",
+        ];
+        let objects = Rc::new(Objects {
+            bodies: keys.iter().map(|k| (k.to_string(), vec![1; 3])).collect(),
+            ..Objects::default()
+        });
+        let session = testing::session(objects, testing::fixed_env());
+        let names = |plan: Plan| -> Vec<(String, Option<String>)> {
+            plan.items.into_iter().map(|i| (i.name, i.key)).collect()
+        };
+        let item = |name: &str, key: Option<&str>| (name.to_string(), key.map(str::to_string));
+        // The folder: its own marker left out, other markers kept as folders,
+        // a `..` segment made harmless.
+        assert_eq!(
+            names(ready(plan_folder(&session, "r/F/")).unwrap()),
+            [
+                item("_../x", Some("r/F/../x")),
+                item("Sub/", None),
+                item("Sub/deeper/c", Some("r/F/Sub/deeper/c")),
+                item("Sub/ü +b.txt", Some("r/F/Sub/ü +b.txt")),
+                item("a.txt", Some("r/F/a.txt")),
+            ]
+        );
+        // A selection in `r/`: a folder's contents under its name, its marker
+        // as its entry; a file as itself.
+        let entry = |key: &str, kind| Entry {
+            name: String::new(),
+            key: key.to_string(),
+            kind,
+            size: 3,
+            last_modified: None,
+        };
+        let selection = [
+            entry("r/G/", crate::model::listing::EntryKind::Folder),
+            entry("r/top.txt", crate::model::listing::EntryKind::File),
+        ];
+        assert_eq!(
+            names(ready(plan_entries(&session, "r/", &selection)).unwrap()),
+            [
+                item("G/only.txt", Some("r/G/only.txt")),
+                item("top.txt", Some("r/top.txt")),
+            ]
+        );
     }
 
     #[test]
