@@ -183,7 +183,7 @@ fn zip_round_trip(engine: Engine) {
         expected,
         "the zip streamed by the service worker"
     );
-    browser.screenshot_to_output(&format!("zip-done-{}-1280", engine.name()));
+    browser.screenshot_to_output("zip-done-1280");
     assert_accessible(&browser, "the zip's progress line, done");
     assert_eq!(
         browser.execute(
@@ -201,7 +201,7 @@ fn zip_round_trip(engine: Engine) {
     wait_until("the zip to start writing", 30, &browser, || {
         browser.text("#zip-line").contains(" of 5 files")
     });
-    browser.screenshot_to_output(&format!("zip-progress-{}-1280", engine.name()));
+    browser.screenshot_to_output("zip-progress-1280");
     assert_accessible(&browser, "the zip's progress line, writing");
     let gets_before = stack.s3_requests("GetObject");
     browser.find("#zip-line button").unwrap().click();
