@@ -26,3 +26,4 @@ pub mod s3;
 pub mod secret;
 pub mod sts;
 pub mod xml;
+pub mod zip;

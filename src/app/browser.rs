@@ -10,3 +10,6 @@ pub use crate::web::files::{
     read_dropped, revoke_object_url, BlobSource, PickedFile,
 };
 pub use crate::web::first_paint::take_over as take_over_first_paint;
+pub use crate::web::save::{
+    memory_download, pick_file as pick_zip_file, save_way, worker_download, SaveWay, MEMORY_LIMIT,
+};

@@ -103,7 +103,17 @@ pub async fn list_page(
 
 /// Every key at or below `prefix` (no delimiter), for recursive delete and move.
 pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<String>, CallError> {
-    let mut keys = Vec::new();
+    let objects = all_objects_under(session, prefix).await?;
+    Ok(objects.into_iter().map(|o| o.key).collect())
+}
+
+/// Every object at or below `prefix` (no delimiter) with its size and date, in
+/// key order.
+pub async fn all_objects_under(
+    session: &Session,
+    prefix: &str,
+) -> Result<Vec<s3::ObjectSummary>, CallError> {
+    let mut objects = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let page = list_objects(
@@ -115,10 +125,10 @@ pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<Strin
             SendOptions::default(),
         )
         .await?;
-        keys.extend(page.objects.into_iter().map(|o| o.key));
+        objects.extend(page.objects);
         match page.next_continuation_token.filter(|_| page.is_truncated) {
             Some(next) => token = Some(next),
-            None => return Ok(keys),
+            None => return Ok(objects),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The app's state and rules, apart from components: what the UI shows and how user
 //! actions turn into protocol calls. No DOM here.
 
+pub mod archive;
 pub mod auth;
 pub mod bulk;
 pub mod files;

@@ -12,5 +12,6 @@ pub mod http;
 pub mod locks;
 pub mod online;
 pub mod random;
+pub mod save;
 pub mod storage;
 pub mod tabs;

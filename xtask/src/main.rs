@@ -148,7 +148,7 @@ fn dev(extra: &[String]) -> Result<(), String> {
 /// end in `_in_<engine>`.
 const OTHER_ENGINES: [&str; 2] = ["firefox", "webkit"];
 /// The test targets holding those tests.
-const E2E_TARGETS: [&str; 2] = ["e2e_app", "e2e_transfers"];
+const E2E_TARGETS: [&str; 3] = ["e2e_app", "e2e_transfers", "e2e_zip"];
 
 /// One step of `cargo xtask test`.
 struct Step {

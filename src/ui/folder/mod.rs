@@ -1,7 +1,8 @@
 //! The file browser: breadcrumbs, toolbar ([`toolbar`]), a virtual list that
 //! renders only the rows in view ([`list`]: 100,000 objects cost a few dozen DOM
 //! rows), the dialogs for new folder, rename, move, delete, share links and
-//! account details ([`dialogs`]), and the file preview ([`preview`]).
+//! account details ([`dialogs`]), the file preview ([`preview`]) and the
+//! folder downloaded as a zip ([`zip`]).
 
 mod dialogs;
 mod list;
@@ -10,6 +11,7 @@ mod preview;
 mod row_menu;
 mod selection_bar;
 mod toolbar;
+mod zip;
 
 use crate::app::{self, browser};
 use crate::model::folder::{FolderListing, Load};

@@ -26,7 +26,7 @@ pub(super) fn selected(folder: Folder) -> Vec<Entry> {
 }
 
 #[component]
-pub(super) fn SelectionBar(folder: Folder) -> impl IntoView {
+pub(super) fn SelectionBar(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
     let rows = folder.rows;
     let count = move || rows.selection.with(|s| s.len());
     view! {
@@ -34,6 +34,9 @@ pub(super) fn SelectionBar(folder: Folder) -> impl IntoView {
             <span class="selected-count" id="selected-count">{move || format!("{} selected", count())}</span>
             <button class="button danger" id="bulk-delete" on:click=move |_| rows.bulk.set(BulkAsk::Delete)>"Delete"</button>
             <button class="button" id="bulk-move" on:click=move |_| rows.bulk.set(BulkAsk::Move)>"Move"</button>
+            <button class="button" id="bulk-zip" on:click=move |_| {
+                super::zip::start(folder, zipping, super::zip::ZipWhat::Entries(selected(folder)));
+            }>"Download as zip"</button>
             <button class="button" id="clear-selection" on:click=move |_| {
                 rows.selection.update(|s| s.clear());
                 rows.refocus();

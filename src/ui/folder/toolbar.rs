@@ -1,5 +1,6 @@
-//! The folder's toolbar: upload pickers, new folder, refresh, details, the name
-//! filter and the sort buttons; while rows are selected, the selection toolbar
+//! The folder's toolbar: upload pickers, new folder, refresh, details, download
+//! as zip (with its progress line below the toolbar), the name filter and the
+//! sort buttons; while rows are selected, the selection toolbar
 //! ([`super::selection_bar`]) in its place.
 
 use super::dialogs::Dialog;
@@ -30,10 +31,11 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             </button>
         }
     };
+    let zipping = super::zip::zipping();
     let selecting = Memo::new(move |_| !folder.rows.selection.with(|s| s.is_empty()));
     let toolbar = move || {
         if selecting.get() {
-            return view! { <SelectionBar folder=folder /> }.into_any();
+            return view! { <SelectionBar folder=folder zipping=zipping /> }.into_any();
         }
         // Not in Leptos' typed attributes: the folder picker switch.
         let folder_input = NodeRef::<leptos::html::Input>::new();
@@ -55,6 +57,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             <button class="button" id="new-folder" on:click=move |_| folder.dialog.set(Dialog::NewFolder)>"New folder"</button>
             <button class="button" on:click=move |_| folder.reload()>"Refresh"</button>
             <button class="button" id="details" on:click=move |_| folder.dialog.set(Dialog::Details)>"Details"</button>
+            <button class="button" id="download-zip" on:click=move |_| super::zip::start(folder, zipping, super::zip::ZipWhat::OpenFolder)>"Download as zip"</button>
             <input type="search" class="filter" id="filter" placeholder="Filter by name" aria-label="Filter by name"
                 prop:value=move || folder.filter.get()
                 on:input=move |ev| folder.filter.set(event_target_value(&ev)) />
@@ -70,6 +73,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
     view! {
         {toolbar}
         <BulkHost folder=folder />
+        <super::zip::ZipLine zipping=zipping />
     }
 }
 
