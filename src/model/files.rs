@@ -470,6 +470,21 @@ pub async fn presigned_get(
     seconds: u64,
     download_as: Option<&str>,
 ) -> Result<PresignedUrl, CallError> {
+    presigned_get_version(session, key, None, seconds, download_as).await
+}
+
+/// [`presigned_get`] of one version of `key` (`versionId`), or of the current
+/// object when `version_id` is `None`.
+///
+/// # Errors
+/// As [`presigned_get`].
+pub async fn presigned_get_version(
+    session: &Session,
+    key: &str,
+    version_id: Option<&str>,
+    seconds: u64,
+    download_as: Option<&str>,
+) -> Result<PresignedUrl, CallError> {
     let credentials = session.credentials().await.map_err(CallError::Auth)?;
     let bucket = crate::model::session::bucket_for(&session.config).map_err(CallError::S3)?;
     let ctx = s3::RequestContext {
@@ -478,7 +493,7 @@ pub async fn presigned_get(
         time: session.signing_time(),
     };
     let serve = download_as.map_or(s3::Serve::Open, s3::Serve::Download);
-    s3::presign_get(&ctx, key, seconds, serve).map_err(CallError::S3)
+    s3::presign_get_version(&ctx, key, version_id, seconds, serve).map_err(CallError::S3)
 }
 
 #[cfg(test)]

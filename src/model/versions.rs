@@ -6,6 +6,7 @@
 //! `s3:GetBucketVersioning`): a file whose only version has the id `null` (S3's
 //! answer for a bucket whose versioning is off) tells it.
 
+use crate::model::files;
 use crate::model::session::{CallError, Session};
 use crate::model::transport::SendOptions;
 use cubby_core::s3::{self, ListObjectVersionsRequest, PresignedUrl, NULL_VERSION_ID};
@@ -144,15 +145,7 @@ pub async fn presigned_get(
     seconds: u64,
     download_as: Option<&str>,
 ) -> Result<PresignedUrl, CallError> {
-    let credentials = session.credentials().await.map_err(CallError::Auth)?;
-    let bucket = crate::model::session::bucket_for(&session.config).map_err(CallError::S3)?;
-    let ctx = s3::RequestContext {
-        bucket: &bucket,
-        credentials: &credentials,
-        time: session.signing_time(),
-    };
-    let serve = download_as.map_or(s3::Serve::Open, s3::Serve::Download);
-    s3::presign_get_version(&ctx, key, Some(version_id), seconds, serve).map_err(CallError::S3)
+    files::presigned_get_version(session, key, Some(version_id), seconds, download_as).await
 }
 
 #[cfg(test)]
