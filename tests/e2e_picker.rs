@@ -135,6 +135,23 @@ fn move_through_the_picker_by_keyboard_and_mouse_with_a_new_folder_and_the_case_
     browser.keys_to_focused(ENTER);
     assert_eq!(move_input(&browser), "Photos/2024");
     assert!(tree(&browser).contains(&("2024".to_string(), true)));
+    // Each level is indented (set through the CSSOM: the page's CSP refuses
+    // style attributes).
+    let indents = browser.execute(
+        "return [...document.querySelectorAll('#folder-tree [role=treeitem]')]
+             .map(i => parseFloat(getComputedStyle(i).paddingLeft))",
+        json!([]),
+    );
+    let indents: Vec<f64> = indents
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        indents[0] < indents[1] && indents[1] < indents[2],
+        "My files, Photos, 2024: {indents:?}"
+    );
     browser.screenshot_to_output("picker_move_nested_1280");
     browser.find("#move-ok").unwrap().click();
     browser.wait_for_text("notes.txt moved to Photos/2024.", 10);

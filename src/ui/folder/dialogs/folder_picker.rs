@@ -142,7 +142,7 @@ pub(in crate::ui::folder) fn FolderPicker(
                 aria-expanded=move || expanded.get()
                 aria-selected=move || (chosen.get().trim_matches('/') == path).to_string()
                 tabindex=tabindex
-                style=format!("--depth: {}", node.depth)
+                style:padding-left=format!("{}rem", 0.25 + 1.25 * node.depth as f64)
                 on:click=move |ev| {
                     choose(&pick);
                     if let Some(e) = ev.current_target() {
