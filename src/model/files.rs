@@ -323,6 +323,18 @@ pub async fn delete_entry(session: &Session, entry: &Entry) -> Result<(), CallEr
 /// nothing was copied; otherwise [`CallError::Incomplete`] saying exactly what was
 /// moved, what was not, and which originals are still there beside their copies.
 pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Result<(), CallError> {
+    move_entry_watched(session, entry, new_key, &|_, _| true).await
+}
+
+/// [`move_entry`], telling `go_on(copied, total)` (in objects) before each copy;
+/// when it answers `false` the copying stops there, the copies made are finished
+/// (their originals deleted) and the rest stays: the report names both.
+pub async fn move_entry_watched(
+    session: &Session,
+    entry: &Entry,
+    new_key: &str,
+    go_on: &dyn Fn(usize, usize) -> bool,
+) -> Result<(), CallError> {
     let sources = if entry.is_folder() {
         all_keys_under(session, &entry.key).await?
     } else {
@@ -335,6 +347,10 @@ pub async fn move_entry(session: &Session, entry: &Entry, new_key: &str) -> Resu
     let mut copied: Vec<String> = Vec::new();
     let mut not_copied: Option<(usize, CallError)> = None;
     for (index, source) in sources.iter().enumerate() {
+        if !go_on(index, sources.len()) {
+            not_copied = Some((index, CallError::Aborted));
+            break;
+        }
         match copy_unless_there(session, source, &target_of(source)).await {
             Ok(()) => copied.push(source.clone()),
             Err(e) => {
@@ -600,15 +616,32 @@ pub(crate) mod tests {
                         "<ListBucketResult><EncodingType>url</EncodingType>\
                          <IsTruncated>false</IsTruncated>",
                     );
+                    // With a delimiter, keys below a further `/` roll up into
+                    // their common prefix, once each, as S3 does.
+                    let rolled_up = param("delimiter").is_some();
+                    let mut common: Vec<String> = Vec::new();
                     for (k, (bytes, etag)) in objects.range(prefix.clone()..) {
                         if !k.starts_with(&prefix) {
                             break;
+                        }
+                        if let Some(slash) = k[prefix.len()..].find('/').filter(|_| rolled_up) {
+                            let folder = &k[..prefix.len() + slash + 1];
+                            if common.last().map(String::as_str) != Some(folder) {
+                                common.push(folder.to_string());
+                            }
+                            continue;
                         }
                         body.push_str(&format!(
                             "<Contents><Key>{}</Key><Size>{}</Size><ETag>{}</ETag></Contents>",
                             uri_encode(k, true),
                             bytes.len(),
                             xml::escape(etag)
+                        ));
+                    }
+                    for folder in common {
+                        body.push_str(&format!(
+                            "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+                            uri_encode(&folder, true)
                         ));
                     }
                     ok(&[], &(body + "</ListBucketResult>"))
@@ -890,5 +923,63 @@ pub(crate) mod tests {
             .user_message("create")
             .contains("1,056 bytes, 32 bytes too many"));
         assert_eq!(bucket.count("PUT"), 0);
+    }
+
+    #[test]
+    fn a_folder_move_tells_its_progress_and_stops_when_told() {
+        let bucket = Bucket::with(&["pics/", "pics/a.png", "pics/b.png", "pics/c.png"]);
+        let session = session(&bucket);
+        let target = format!("{}new/", root());
+        let told = RefCell::new(Vec::new());
+        ready(move_entry_watched(
+            &session,
+            &entry("pics/"),
+            &target,
+            &|done, total| {
+                told.borrow_mut().push((done, total));
+                true
+            },
+        ))
+        .unwrap();
+        assert_eq!(*told.borrow(), vec![(0, 4), (1, 4), (2, 4), (3, 4)]);
+        assert_eq!(
+            bucket.keys(),
+            vec!["new/", "new/a.png", "new/b.png", "new/c.png"]
+        );
+
+        // Stopped after two copies: those two are moved (originals gone), the rest
+        // stays where it was, and the report names both.
+        let bucket = Bucket::with(&["pics/", "pics/a.png", "pics/b.png", "pics/c.png"]);
+        let session = self::session(&bucket);
+        let message = ready(move_entry_watched(
+            &session,
+            &entry("pics/"),
+            &target,
+            &|done, _| done < 2,
+        ))
+        .unwrap_err()
+        .user_message("move pics");
+        assert_eq!(
+            bucket.keys(),
+            vec!["new/", "new/a.png", "pics/b.png", "pics/c.png"]
+        );
+        assert!(
+            message.contains("2 of 4 items moved (pics/, pics/a.png); not moved: pics/b.png, pics/c.png. Stopped"),
+            "{message}"
+        );
+        assert_eq!(bucket.count("PUT"), 2, "{:?}", bucket.log.borrow());
+
+        // Stopped before anything was copied: nothing moved, nothing touched.
+        let bucket = Bucket::with(&["pics/", "pics/a.png"]);
+        let session = self::session(&bucket);
+        let err = ready(move_entry_watched(
+            &session,
+            &entry("pics/"),
+            &target,
+            &|_, _| false,
+        ))
+        .unwrap_err();
+        assert!(matches!(err, CallError::Aborted), "{err:?}");
+        assert_eq!(bucket.keys(), vec!["pics/", "pics/a.png"]);
     }
 }

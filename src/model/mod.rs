@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bulk;
 pub mod files;
 pub mod folder;
+pub mod folder_tree;
 pub mod listing;
 pub mod message;
 pub mod route;

@@ -6,6 +6,7 @@
 //! Another action on the selection (such as "Download as zip") is one more
 //! button in [`SelectionBar`] that takes [`selected`].
 
+use super::dialogs::FolderPicker;
 use super::picking::BulkAsk;
 use super::Folder;
 use crate::model::bulk::{self, BulkReport};
@@ -120,7 +121,8 @@ fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
         Phase::Ask => view! {
             <form on:submit=move |ev| { ev.prevent_default(); start(); }>
                 <p>"Move " {what()} " to:"</p>
-                <label for="bulk-move-input">"Destination folder (for example photos/2024; empty for My files)"</label>
+                <FolderPicker folder=folder chosen=destination excluded=None />
+                <label for="bulk-move-input">"Or type a folder path (for example photos/2024; empty for My files)"</label>
                 <input id="bulk-move-input" type="text" autofocus prop:value=move || destination.get()
                     on:input=move |ev| destination.set(event_target_value(&ev)) />
                 <div class="dialog-actions">

@@ -1,9 +1,10 @@
 //! The folder's dialogs, one open at a time: new folder and rename ([`name`]),
-//! move ([`move_to`]), delete, share link, previous versions ([`versions`]) and
+//! move ([`move_to`], through the [`folder_picker`]), delete, share link, previous versions ([`versions`]) and
 //! account details; the one-field prompt the name and move dialogs share ([`prompt`]).
 
 mod delete;
 mod details;
+mod folder_picker;
 mod link;
 mod move_to;
 mod name;
@@ -20,6 +21,9 @@ use link::LinkDialog;
 use move_to::MoveDialog;
 use name::NameDialog;
 use versions::VersionsDialog;
+
+/// The folder picker, also in the selection's bulk move.
+pub(super) use folder_picker::FolderPicker;
 
 /// The dialog open over the folder.
 #[derive(Clone, Debug)]

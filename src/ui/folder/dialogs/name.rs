@@ -1,7 +1,7 @@
 //! New folder and rename: one dialog asking for a name.
 
 use super::super::Folder;
-use super::prompt::{PromptDialog, PromptWork};
+use super::prompt::{PromptDialog, PromptWork, Watch};
 use crate::model::files;
 use crate::model::listing::{self, Entry};
 use crate::model::text;
@@ -19,7 +19,7 @@ pub(super) fn NameDialog(
         None => "New folder".to_string(),
     };
     let initial = entry.as_ref().map(|e| e.name.clone()).unwrap_or_default();
-    let start = move |typed: String| -> Result<PromptWork, String> {
+    let start = move |typed: String, watch: Watch| -> Result<PromptWork, String> {
         let name = typed.trim().to_string();
         listing::validate_name(&name)?;
         let entry = entry.clone();
@@ -35,10 +35,13 @@ pub(super) fn NameDialog(
                 Some(e) => {
                     let old = text::shown_name(&e.name);
                     let suffix = if e.is_folder() { "/" } else { "" };
-                    files::move_entry(&session, e, &format!("{prefix}{name}{suffix}"))
-                        .await
-                        .map(|()| (format!("{old} renamed to {shown}."), Some(name.clone())))
-                        .map_err(|err| err.user_message(&format!("rename {old} to {shown}")))
+                    let new_key = format!("{prefix}{name}{suffix}");
+                    files::move_entry_watched(&session, e, &new_key, &|done, total| {
+                        watch.go_on(done, total)
+                    })
+                    .await
+                    .map(|()| (format!("{old} renamed to {shown}."), Some(name.clone())))
+                    .map_err(|err| err.user_message(&format!("rename {old} to {shown}")))
                 }
             }
         }) as PromptWork)
