@@ -259,15 +259,40 @@ fn at_390px_one_toolbar_line_one_scroll_area_44px_targets_and_only_shown_sorts()
     );
     browser.keys_to_focused(ENTER);
     browser.wait_for("dialog[open]", 10);
-    let small_in_dialog: Vec<String> = small_targets(&browser);
-    eprintln!("in the New folder dialog: {small_in_dialog:?}");
-    browser.execute(
-        "[...document.querySelectorAll('dialog button')].find(b => b.textContent == 'Cancel').click()",
-        json!([]),
+    let small = small_targets(&browser);
+    assert!(
+        small.is_empty(),
+        "touch targets under 44×44 px in the New folder dialog: {small:?}"
     );
+    browser.wait_for("#name-input", 10).send_keys("album");
+    browser.find("#name-ok").unwrap().click();
     wait_until("the dialog to close", 10, &browser, || {
         browser.find("dialog").is_none()
     });
+    // The notice's dismiss button, and a subfolder's breadcrumbs.
+    browser.wait_for(".notice", 10);
+    let small = small_targets(&browser);
+    assert!(
+        small.is_empty(),
+        "touch targets under 44×44 px beside a notice: {small:?}"
+    );
+    browser.execute(
+        "[...document.querySelectorAll('.folder-link')].find(b => b.textContent == 'album').click()",
+        json!([]),
+    );
+    browser.wait_for(".crumbs .link", 10);
+    let small = small_targets(&browser);
+    assert!(
+        small.is_empty(),
+        "touch targets under 44×44 px in a subfolder: {small:?}"
+    );
+    assert_eq!(
+        scrollers(&browser).len(),
+        0,
+        "an empty folder scrolls nothing"
+    );
+    browser.find(".crumbs .link").unwrap().click();
+    browser.wait_for_text("41 items.", 30);
 
     // The selection toolbar is one line too.
     browser.execute(
