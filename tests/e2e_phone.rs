@@ -9,8 +9,10 @@
 mod support;
 
 use serde_json::{json, Value};
+use support::app::Files;
 use support::app::{sign_in, wait_until, ALICE};
 use support::axe::assert_accessible;
+use support::files::pick_upload;
 use support::stack::Stack;
 use support::webdriver::Browser;
 
@@ -293,6 +295,15 @@ fn at_390px_one_toolbar_line_one_scroll_area_44px_targets_and_only_shown_sorts()
     );
     browser.find(".crumbs .link").unwrap().click();
     browser.wait_for_text("41 items.", 30);
+    // A folder's icon and name stay on one line in its row.
+    let tall = browser.execute(
+        "return Math.max(...[...document.querySelectorAll('.name-link')].map(b => b.getBoundingClientRect().height))",
+        json!([]),
+    );
+    assert!(
+        tall.as_f64().unwrap() <= 44.5,
+        "a name wraps in its row: {tall} px"
+    );
 
     // The selection toolbar is one line too.
     browser.execute(
@@ -315,4 +326,46 @@ fn at_390px_one_toolbar_line_one_scroll_area_44px_targets_and_only_shown_sorts()
     );
     screenshots(&browser, "phone_390_selection");
     browser.find("#clear-selection").unwrap().click();
+
+    // The uploads panel sits above the list (never over it), the page still
+    // does not scroll, and collapsing the panel gives the list its room.
+    let files = Files::new("phone");
+    for name in ["a.txt", "b.txt"] {
+        pick_upload(&browser, &files.write(name, b"hello"));
+    }
+    browser.wait_for_text("43 items.", 30);
+    let layout = || {
+        browser.execute(
+            "const up = document.querySelector('.uploads').getBoundingClientRect();
+             const list = document.querySelector('.file-list').getBoundingClientRect();
+             return [up.bottom <= list.top, list.height, list.bottom <= innerHeight + 1]",
+            json!([]),
+        )
+    };
+    let open = layout();
+    assert_eq!(
+        open[0],
+        json!(true),
+        "the uploads panel is above the list: {open}"
+    );
+    assert_eq!(open[2], json!(true), "the list ends on screen: {open}");
+    assert!(
+        open[1].as_f64().unwrap() >= 112.0,
+        "the list keeps room: {open}"
+    );
+    assert_eq!(
+        scrollers(&browser),
+        ["file-list"],
+        "one scroll area with uploads"
+    );
+    screenshots(&browser, "phone_390_uploads");
+    browser.find(".uploads-toggle").unwrap().click();
+    wait_until("the panel to collapse", 10, &browser, || {
+        layout()[1].as_f64() > open[1].as_f64()
+    });
+    let small = small_targets(&browser);
+    assert!(
+        small.is_empty(),
+        "touch targets under 44×44 px with uploads: {small:?}"
+    );
 }
