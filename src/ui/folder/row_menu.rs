@@ -15,6 +15,7 @@ use crate::model::listing::{self, Entry};
 use crate::model::text;
 use leptos::html;
 use leptos::prelude::*;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
 /// Screens this wide or narrower get the bottom sheet; must match style/main.css.
@@ -47,19 +48,6 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
     let rows = folder.rows;
     let entry = at.entry.clone();
     let name = text::shown_name(&entry.name);
-    // What had the focus (the menu button, or the row): Escape returns it there.
-    let opener = StoredValue::new_local(document().active_element());
-    let close = move |return_focus: bool| {
-        rows.menu.set(None);
-        if return_focus {
-            match opener.get_value().filter(|e| e.is_connected()) {
-                Some(e) => {
-                    let _ = e.unchecked_into::<web_sys::HtmlElement>().focus();
-                }
-                None => rows.refocus(),
-            }
-        }
-    };
     let mut actions = Vec::new();
     if entry.is_folder() {
         actions.push((Action::Open, "Open"));
@@ -79,7 +67,6 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
     let run = move |action: Action, entry: Entry| {
         // The row is what the dialog returns the focus to.
         rows.cursor.set(Some(entry.key.clone()));
-        close(false);
         match action {
             Action::Open => {
                 if entry.is_folder() {
@@ -99,7 +86,65 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
             Action::Delete => folder.dialog.set(Dialog::Delete(entry)),
         }
     };
-    let (_, top, right, bottom) = at.anchor;
+    let items = actions
+        .into_iter()
+        .map(|(action, label)| {
+            let entry = entry.clone();
+            MenuItem {
+                label: label.to_string(),
+                danger: action == Action::Delete,
+                checked: None,
+                run: Rc::new(move || run(action, entry.clone())),
+            }
+        })
+        .collect();
+    view! {
+        <Popup anchor=at.anchor label=format!("Actions for {name}") title=name items=items
+            on_close=Rc::new(move || rows.menu.set(None))
+            refocus=Rc::new(move || rows.refocus()) />
+    }
+}
+
+/// One item of a [`Popup`] menu.
+pub(super) struct MenuItem {
+    pub label: String,
+    pub danger: bool,
+    /// For a choice among several (a sort): whether it is the one in force; the
+    /// item is then a `menuitemradio`.
+    pub checked: Option<bool>,
+    /// What the item does; the menu is closed first.
+    pub run: Rc<dyn Fn()>,
+}
+
+/// A menu of `items` for the menu button whose box is `anchor` (viewport
+/// pixels: left, top, right, bottom): the row menus' and the toolbar's "More"
+/// menu. `on_close` forgets the menu (the caller owns whether it is open);
+/// Escape, Tab and a click beside it close it and return the focus to what had
+/// it, or call `refocus` when that is gone.
+#[component]
+pub(super) fn Popup(
+    anchor: (f64, f64, f64, f64),
+    label: String,
+    /// Shown above the items on the sheet of narrow screens.
+    title: String,
+    items: Vec<MenuItem>,
+    on_close: Rc<dyn Fn()>,
+    refocus: Rc<dyn Fn()>,
+) -> impl IntoView {
+    // What had the focus (the menu button, or the row): Escape returns it there.
+    let opener = StoredValue::new_local(document().active_element());
+    let close = Rc::new(move |return_focus: bool| {
+        on_close();
+        if return_focus {
+            match opener.get_value().filter(|e| e.is_connected()) {
+                Some(e) => {
+                    let _ = e.unchecked_into::<web_sys::HtmlElement>().focus();
+                }
+                None => refocus(),
+            }
+        }
+    });
+    let (_, top, right, bottom) = anchor;
     let width = window()
         .inner_width()
         .ok()
@@ -128,16 +173,17 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
                     (None, Some(format!("{}px", above.round())))
                 }));
             }
-            if let Some(first) = menu.query_selector("[role=menuitem]").ok().flatten() {
+            if let Some(first) = menu.query_selector("[role^=menuitem]").ok().flatten() {
                 let _ = first.unchecked_into::<web_sys::HtmlElement>().focus();
             }
         });
     });
+    let key_close = close.clone();
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let Some(menu) = menu.get_untracked() else {
             return;
         };
-        let Ok(items) = menu.query_selector_all("[role=menuitem]") else {
+        let Ok(items) = menu.query_selector_all("[role^=menuitem]") else {
             return;
         };
         let count = items.length();
@@ -156,11 +202,11 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
             "Escape" => {
                 ev.prevent_default();
                 ev.stop_propagation();
-                close(true);
+                key_close(true);
                 return;
             }
             "Tab" => {
-                close(true);
+                key_close(true);
                 return;
             }
             _ => return,
@@ -170,22 +216,25 @@ fn MenuPopup(folder: Folder, at: MenuAt) -> impl IntoView {
             let _ = item.unchecked_into::<web_sys::HtmlElement>().focus();
         }
     };
-    let label = format!("Actions for {name}");
+    let backdrop_close = close.clone();
     view! {
-        <div class="menu-backdrop" class:sheet=narrow on:click=move |_| close(true)></div>
+        <div class="menu-backdrop" class:sheet=narrow on:click=move |_| backdrop_close(true)></div>
         // Transparent until placed (a frame), so it never shows in the wrong place.
         <div class="row-menu" class:sheet=narrow
             style:opacity=move || (!narrow && place.with(Option::is_none)).then_some("0")
             style:top=move || if narrow { None } else { place.get().map_or(Some("0".to_string()), |p| p.0) }
             style:bottom=move || place.get().and_then(|p| p.1)
             style:right=move || (!narrow).then(|| format!("{right}px"))>
-            {narrow.then(|| view! { <p class="menu-title" aria-hidden="true">{name.clone()}</p> })}
+            {narrow.then(|| view! { <p class="menu-title" aria-hidden="true">{title}</p> })}
             <div role="menu" aria-label=label node_ref=menu on:keydown=on_key>
-                {actions.into_iter().map(|(action, text)| {
-                    let entry = entry.clone();
+                {items.into_iter().map(|item| {
+                    let close = close.clone();
+                    let run = item.run;
                     view! {
-                        <button role="menuitem" tabindex="-1" class:danger=action == Action::Delete
-                            on:click=move |_| run(action, entry.clone())>{text}</button>
+                        <button role=if item.checked.is_some() { "menuitemradio" } else { "menuitem" }
+                            aria-checked=item.checked.map(|c| c.to_string())
+                            tabindex="-1" class:danger=item.danger
+                            on:click=move |_| { close(false); run(); }>{item.label}</button>
                     }
                 }).collect_view()}
             </div>

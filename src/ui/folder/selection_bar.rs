@@ -34,14 +34,27 @@ pub(super) fn SelectionBar(folder: Folder, zipping: super::zip::Zipping) -> impl
         <div class="toolbar selection-bar" role="toolbar" aria-label="Selection actions">
             <span class="selected-count" id="selected-count">{move || format!("{} selected", count())}</span>
             <button class="button danger" id="bulk-delete" on:click=move |_| rows.bulk.set(BulkAsk::Delete)>"Delete"</button>
-            <button class="button" id="bulk-move" on:click=move |_| rows.bulk.set(BulkAsk::Move)>"Move"</button>
-            <button class="button" id="bulk-zip" on:click=move |_| {
+            <button class="button wide-only" id="bulk-move" on:click=move |_| rows.bulk.set(BulkAsk::Move)>"Move"</button>
+            <button class="button wide-only" id="bulk-zip" on:click=move |_| {
                 super::zip::start(folder, zipping, super::zip::ZipWhat::Entries(selected(folder)));
             }>"Download as zip"</button>
             <button class="button" id="clear-selection" on:click=move |_| {
                 rows.selection.update(|s| s.clear());
                 rows.refocus();
             }>"Clear"</button>
+            // Narrow screens: Move and Download as zip in a menu, so the bar is one line.
+            <super::toolbar::MoreButton label="More selection actions" id="more-selection"
+                items=std::rc::Rc::new(move || {
+                    let item = |label: &str, run: std::rc::Rc<dyn Fn()>| super::row_menu::MenuItem {
+                        label: label.to_string(), danger: false, checked: None, run,
+                    };
+                    vec![
+                        item("Move", std::rc::Rc::new(move || rows.bulk.set(BulkAsk::Move))),
+                        item("Download as zip", std::rc::Rc::new(move || {
+                            super::zip::start(folder, zipping, super::zip::ZipWhat::Entries(selected(folder)));
+                        })),
+                    ]
+                }) />
         </div>
     }
 }

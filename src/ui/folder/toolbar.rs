@@ -2,18 +2,26 @@
 //! as zip (with its progress line below the toolbar), the name filter and the
 //! sort buttons; while rows are selected, the selection toolbar
 //! ([`super::selection_bar`]) in its place.
+//!
+//! On narrow screens (640 px and below, where the rows show no size or date:
+//! style/main.css) the toolbar is one line: "Upload files", the filter and a
+//! "More" menu ([`MoreMenu`]) with the other actions and the sorts of what the
+//! rows show; the wide-only controls are hidden by the stylesheet.
 
 use super::dialogs::Dialog;
+use super::row_menu::{MenuItem, Popup};
 use super::selection_bar::{BulkHost, SelectionBar};
 use super::Folder;
 use crate::app::browser;
 use crate::model::listing::{Sort, SortKey};
 use crate::ui::uploads::Uploads;
 use leptos::prelude::*;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
 
 #[component]
 pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
-    let sort_button = move |key: SortKey, label: &'static str| {
+    let sort_button = move |key: SortKey, label: &'static str, class: &'static str| {
         let pressed = move || folder.sort.get().key == key;
         let arrow = move || match (pressed(), folder.sort.get().ascending) {
             (false, _) => "",
@@ -21,7 +29,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             (true, false) => " ↓",
         };
         view! {
-            <button class="button sort" aria-pressed=move || pressed().to_string()
+            <button class=class aria-pressed=move || pressed().to_string()
                 on:click=move |_| {
                     let current = folder.sort.get_untracked();
                     let ascending = if current.key == key { !current.ascending } else { true };
@@ -49,23 +57,24 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
                 <input type="file" multiple class="visually-hidden" id="upload-files"
                     on:change=move |ev| upload_picked(&ev, folder, uploads) />
             </label>
-            <label class="button file-pick">
+            <label class="button file-pick wide-only">
                 "Upload folder"
                 <input type="file" multiple node_ref=folder_input class="visually-hidden" id="upload-folder"
                     on:change=move |ev| upload_picked(&ev, folder, uploads) />
             </label>
-            <button class="button" id="new-folder" on:click=move |_| folder.dialog.set(Dialog::NewFolder)>"New folder"</button>
-            <button class="button" on:click=move |_| folder.reload()>"Refresh"</button>
-            <button class="button" id="details" on:click=move |_| folder.dialog.set(Dialog::Details)>"Details"</button>
-            <button class="button" id="download-zip" on:click=move |_| super::zip::start(folder, zipping, super::zip::ZipWhat::OpenFolder)>"Download as zip"</button>
+            <button class="button wide-only" id="new-folder" on:click=move |_| folder.dialog.set(Dialog::NewFolder)>"New folder"</button>
+            <button class="button wide-only" on:click=move |_| folder.reload()>"Refresh"</button>
+            <button class="button wide-only" id="details" on:click=move |_| folder.dialog.set(Dialog::Details)>"Details"</button>
+            <button class="button wide-only" id="download-zip" on:click=move |_| super::zip::start(folder, zipping, super::zip::ZipWhat::OpenFolder)>"Download as zip"</button>
             <input type="search" class="filter" id="filter" placeholder="Filter by name" aria-label="Filter by name"
                 prop:value=move || folder.filter.get()
                 on:input=move |ev| folder.filter.set(event_target_value(&ev)) />
-            <span class="sorts" role="group" aria-label="Sort by">
-                {sort_button(SortKey::Name, "Name")}
-                {sort_button(SortKey::Size, "Size")}
-                {sort_button(SortKey::Modified, "Date")}
+            <span class="sorts wide-only" role="group" aria-label="Sort by">
+                {sort_button(SortKey::Name, "Name", "button sort")}
+                {sort_button(SortKey::Size, "Size", "button sort by-size")}
+                {sort_button(SortKey::Modified, "Date", "button sort by-date")}
             </span>
+            <MoreMenu folder=folder zipping=zipping />
         </div>
         }
         .into_any()
@@ -74,6 +83,97 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
         {toolbar}
         <BulkHost folder=folder />
         <super::zip::ZipLine zipping=zipping />
+    }
+}
+
+/// Where an open "More" menu's button is (viewport pixels: left, top, right,
+/// bottom), or `None` while it is closed.
+type Open = RwSignal<Option<(f64, f64, f64, f64)>>;
+
+/// The "More" button of a narrow screen's toolbar (hidden on wide ones) and its
+/// menu (the row menus' [`Popup`]): `items` makes the items each time it opens.
+#[component]
+pub(super) fn MoreButton(
+    label: &'static str,
+    id: &'static str,
+    items: Rc<dyn Fn() -> Vec<MenuItem>>,
+) -> impl IntoView {
+    let open: Open = RwSignal::new(None);
+    let items = StoredValue::new_local(items);
+    view! {
+        <button class="button more-button narrow-only" id=id aria-haspopup="menu" aria-label=label
+            aria-expanded=move || open.with(Option::is_some).to_string()
+            on:click=move |ev| {
+                let button: web_sys::Element = event_target(&ev);
+                let r = button.get_bounding_client_rect();
+                open.set(Some((r.left(), r.top(), r.right(), r.bottom())));
+            }>"More"</button>
+        {move || open.get().map(|anchor| {
+            let button = move || {
+                if let Some(b) = document().get_element_by_id(id) {
+                    let _ = b.unchecked_into::<web_sys::HtmlElement>().focus();
+                }
+            };
+            view! {
+                <Popup anchor=anchor label=label.to_string() title=label.to_string() items=items.with_value(|make| make())
+                    on_close=Rc::new(move || open.set(None)) refocus=Rc::new(button) />
+            }
+        })}
+    }
+}
+
+/// The folder's "More" menu: the actions the narrow toolbar does not show, and
+/// the sorts of what the narrow rows show (their name: size and date are hidden
+/// there). Room is left for more actions: each is one item.
+#[component]
+fn MoreMenu(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
+    let items = Rc::new(move || {
+        let item = |label: &str, run: Rc<dyn Fn()>| MenuItem {
+            label: label.to_string(),
+            danger: false,
+            checked: None,
+            run,
+        };
+        let sort = folder.sort.get_untracked();
+        let by_name = |ascending: bool, label: &str| MenuItem {
+            label: label.to_string(),
+            danger: false,
+            checked: Some(sort.key == SortKey::Name && sort.ascending == ascending),
+            run: Rc::new(move || {
+                folder.resort(Sort {
+                    key: SortKey::Name,
+                    ascending,
+                })
+            }),
+        };
+        vec![
+            item("Upload folder", Rc::new(|| click_by_id("upload-folder"))),
+            item(
+                "New folder",
+                Rc::new(move || folder.dialog.set(Dialog::NewFolder)),
+            ),
+            item("Refresh", Rc::new(move || folder.reload())),
+            item(
+                "Details",
+                Rc::new(move || folder.dialog.set(Dialog::Details)),
+            ),
+            item(
+                "Download as zip",
+                Rc::new(move || {
+                    super::zip::start(folder, zipping, super::zip::ZipWhat::OpenFolder)
+                }),
+            ),
+            by_name(true, "Sort by name, A to Z"),
+            by_name(false, "Sort by name, Z to A"),
+        ]
+    });
+    view! { <MoreButton label="More folder actions" id="more-actions" items=items /> }
+}
+
+/// Clicks the element `id` (a hidden file input: its picker opens).
+fn click_by_id(id: &str) {
+    if let Some(e) = document().get_element_by_id(id) {
+        e.unchecked_into::<web_sys::HtmlElement>().click();
     }
 }
 
