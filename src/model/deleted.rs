@@ -12,7 +12,7 @@ use crate::model::listing;
 use crate::model::session::{CallError, Session};
 use crate::model::transfers::queue::Conflict;
 use crate::model::versions;
-use cubby_core::s3::NULL_VERSION_ID;
+use cubby_core::s3::{S3Error, NULL_VERSION_ID};
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
@@ -143,6 +143,10 @@ pub enum Outcome {
     Restored(String),
     /// A file by its name exists now and the user chose to skip it.
     Skipped,
+    /// A file was stored at its name since the list was made (the copy's
+    /// `If-None-Match` failed): the user is to be asked, then [`restore`] run
+    /// again with the answer.
+    Taken,
     /// The copy failed: the message for people (plain words, then details).
     Failed(String),
 }
@@ -192,6 +196,14 @@ pub async fn restore(
             versions::restore_to(session, &file.key, &file.version_id, &destination, !replace)
                 .await;
         let outcome = match result {
+            Err(e)
+                if !taken
+                    && e.s3().is_some_and(S3Error::is_precondition_failed)
+                    && destination == file.key =>
+            {
+                deleted.current.insert(file.key.clone());
+                Outcome::Taken
+            }
             Ok(()) => {
                 deleted.current.insert(destination.clone());
                 deleted.files.retain(|f| f.key != file.key);
@@ -347,20 +359,33 @@ mod tests {
     }
 
     #[test]
-    fn a_name_taken_now_is_replaced_kept_beside_or_skipped_as_asked() {
-        // g/c.txt deleted, beside current files in its folder.
+    fn a_name_taken_since_the_list_is_asked_then_replaced_kept_beside_or_skipped() {
+        // g/c.txt deleted, beside a current g/c (1).txt; a new g/c.txt is stored
+        // after the list was made.
         let entries = [
-            ("g/b (1).txt", "x1", false),
-            ("g/b.txt", "x0", false),
+            ("g/c (1).txt", "x1", false),
             ("g/c.txt", "m", true),
             ("g/c.txt", "v7", false),
         ];
-        let bucket = Versions::new(&entries, 1000);
+        let bucket = Rc::new(Versions {
+            stored_since: Some(key("g/c.txt")),
+            ..Rc::into_inner(Versions::new(&entries, 1000)).unwrap()
+        });
         let session = session(&bucket);
         let mut found = ready(list(&session, &root())).unwrap();
-        // Pretend g/c.txt's name is taken, as if a new g/c.txt came meanwhile.
-        found.current.insert(key("g/c.txt"));
         let file = found.files[0].clone();
+        assert!(!found.exists_now(&file.key));
+
+        let first = ready(restore(
+            &session,
+            &mut found,
+            std::slice::from_ref(&file),
+            Conflict::Skip,
+        ));
+        assert_eq!(first[0].outcome, Outcome::Taken);
+        assert!(found.exists_now(&file.key), "the name is known taken now");
+        assert_eq!(found.files.len(), 1, "still deleted");
+        let sent = bucket.log.borrow().len();
 
         let skipped = ready(restore(
             &session,
@@ -369,7 +394,7 @@ mod tests {
             Conflict::Skip,
         ));
         assert_eq!(skipped[0].outcome, Outcome::Skipped);
-        assert!(bucket.log.borrow().len() == 1, "skipping sends nothing");
+        assert_eq!(bucket.log.borrow().len(), sent, "skipping sends nothing");
 
         let replaced = ready(restore(
             &session,
@@ -381,7 +406,6 @@ mod tests {
         let copy = bucket.log.borrow().last().unwrap().clone();
         assert!(copy.headers().get("if-none-match").is_none());
 
-        found.current.insert(key("g/c (1).txt"));
         let both = ready(restore(&session, &mut found, &[file], Conflict::KeepBoth));
         assert_eq!(both[0].outcome, Outcome::Restored(key("g/c (2).txt")));
         let copy = bucket.log.borrow().last().unwrap().clone();

@@ -217,6 +217,9 @@ pub(crate) mod tests {
         pub(crate) copy_answer: (u16, &'static str),
         /// A copy onto this key is refused (AccessDenied) whatever `copy_answer` says.
         pub(crate) fail_copy_of: Option<String>,
+        /// A conditional copy (`If-None-Match: *`) onto this key is refused (412):
+        /// an object was stored there.
+        pub(crate) stored_since: Option<String>,
     }
 
     pub(crate) fn key(name: &str) -> String {
@@ -237,6 +240,7 @@ pub(crate) mod tests {
                     "<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>",
                 ),
                 fail_copy_of: None,
+                stored_since: None,
             })
         }
 
@@ -257,6 +261,19 @@ pub(crate) mod tests {
                     (
                         403,
                         "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                            .to_string(),
+                    )
+                }
+                "PUT"
+                    if request.headers().contains_key("if-none-match")
+                        && self.stored_since.as_ref().is_some_and(|k| {
+                            percent_decode(request.uri().path(), false).unwrap() == format!("/{k}")
+                        }) =>
+                {
+                    (
+                        412,
+                        "<Error><Code>PreconditionFailed</Code><Message>At least one of the \
+                         pre-conditions you specified did not hold</Message></Error>"
                             .to_string(),
                     )
                 }
