@@ -57,6 +57,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             <button class="button" id="new-folder" on:click=move |_| folder.dialog.set(Dialog::NewFolder)>"New folder"</button>
             <button class="button" on:click=move |_| folder.reload()>"Refresh"</button>
             <button class="button" id="details" on:click=move |_| folder.dialog.set(Dialog::Details)>"Details"</button>
+            <button class="button" id="recently-deleted" on:click=move |_| folder.recently_deleted.set(true)>"Recently deleted"</button>
             <button class="button" id="download-zip" on:click=move |_| super::zip::start(folder, zipping, super::zip::ZipWhat::OpenFolder)>"Download as zip"</button>
             <input type="search" class="filter" id="filter" placeholder="Filter by name" aria-label="Filter by name"
                 prop:value=move || folder.filter.get()
