@@ -196,15 +196,20 @@ fn DeletedDialog(folder: Folder, close: Callback<()>) -> impl IntoView {
                     .iter()
                     .filter(|f| found.exists_now(&f.key))
                     .map(|f| text::shown_name(&f.name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                _ => String::new(),
+                    .collect::<Vec<_>>(),
+                _ => Vec::new(),
             });
+            let (lead, them) = if names.len() > 1 {
+                ("Files with these names exist now: ", "them")
+            } else {
+                ("A file with this name exists now: ", "it")
+            };
+            let names = names.join(", ");
             let (replace, both, skip) = (files.clone(), files.clone(), files);
             view! {
                 <div class="confirm" role="group" aria-label="A file with this name exists">
-                    <p>"A file with this name exists now: " <span class="shown-name">{names}</span>
-                       ". Replace it, keep both (the restored one gets a new name), or skip it?"</p>
+                    <p>{lead} <span class="shown-name">{names}</span>
+                       {format!(". Replace {them}, keep both (what is restored gets a new name), or skip {them}?")}</p>
                     <div class="dialog-actions">
                         <button class="button" id="restore-skip" on:click=move |_| run(skip.clone(), Conflict::Skip)>"Skip"</button>
                         <button class="button" id="restore-keep-both" on:click=move |_| run(both.clone(), Conflict::KeepBoth)>"Keep both"</button>
