@@ -184,6 +184,7 @@ fn at_390px_one_toolbar_line_one_scroll_area_44px_targets_and_only_shown_sorts()
             "New folder",
             "Refresh",
             "Details",
+            "Recently deleted",
             "Download as zip",
             "Name",
             "Size",
@@ -245,6 +246,7 @@ fn at_390px_one_toolbar_line_one_scroll_area_44px_targets_and_only_shown_sorts()
         "New folder",
         "Refresh",
         "Details",
+        "Recently deleted",
         "Download as zip",
     ] {
         assert!(

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod auth;
 pub mod bulk;
+pub mod deleted;
 pub mod files;
 pub mod folder;
 pub mod folder_tree;

@@ -9,14 +9,17 @@
 use crate::model::files;
 use crate::model::session::{CallError, Session};
 use crate::model::transport::SendOptions;
-use cubby_core::s3::{self, ListObjectVersionsRequest, PresignedUrl, NULL_VERSION_ID};
+use cubby_core::s3::{
+    self, ListObjectVersionsRequest, ObjectVersion, PresignedUrl, NULL_VERSION_ID,
+};
+use std::ops::ControlFlow;
 
-/// What the page says when the bucket keeps no versions, and how to change that.
-pub const VERSIONING_OFF: &str = "No previous versions are kept for this file: versioning is \
-    off for this bucket, so S3 keeps only the current version of each file. To keep them, \
-    turn versioning on: in the S3 console open the bucket, then Properties, Bucket \
-    Versioning, Edit, Enable (or deploy Cubby's template, which turns it on). Versions are \
-    kept from then on; earlier ones cannot be brought back.";
+/// How to turn versioning on, which every view that needs versions says after
+/// its own first sentence when the bucket keeps none.
+pub const TURN_VERSIONING_ON: &str = "To keep previous versions and deleted files, turn \
+    versioning on: in the S3 console open the bucket, then Properties, Bucket Versioning, \
+    Edit, Enable (or deploy Cubby's template, which turns it on). Versions are kept from \
+    then on; earlier ones cannot be brought back.";
 
 /// One stored version of a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +63,38 @@ impl History {
 /// The first listing call that failed ([`CallError`]).
 pub async fn list(session: &Session, key: &str) -> Result<History, CallError> {
     let mut history = History::default();
+    each_version(session, key, |version| {
+        if version.key != key {
+            // Keys come in ascending order and `key` sorts first among the keys
+            // it prefixes: nothing of it follows.
+            return ControlFlow::Break(());
+        }
+        if !version.is_delete_marker {
+            history.versions.push(FileVersion {
+                version_id: version.version_id,
+                last_modified: version.last_modified,
+                size: version.size,
+                is_current: version.is_latest,
+            });
+        }
+        ControlFlow::Continue(())
+    })
+    .await?;
+    Ok(history)
+}
+
+/// Walks every version and delete marker under `prefix` (no delimiter: the whole
+/// tree below it), in S3's order (keys ascending, each key's newest first), page
+/// after page, until `each` says to stop or the listing ends.
+///
+/// # Errors
+///
+/// The first listing call that failed ([`CallError`]).
+pub async fn each_version(
+    session: &Session,
+    prefix: &str,
+    mut each: impl FnMut(ObjectVersion) -> ControlFlow<()>,
+) -> Result<(), CallError> {
     let mut markers: Option<(String, Option<String>)> = None;
     loop {
         let page = session
@@ -68,7 +103,7 @@ pub async fn list(session: &Session, key: &str) -> Result<History, CallError> {
                     s3::build_list_object_versions(
                         ctx,
                         &ListObjectVersionsRequest {
-                            prefix: key,
+                            prefix,
                             delimiter: None,
                             max_keys: Some(1000),
                             key_marker: markers.as_ref().map(|(k, _)| k.as_str()),
@@ -81,23 +116,13 @@ pub async fn list(session: &Session, key: &str) -> Result<History, CallError> {
             )
             .await?;
         for version in page.versions {
-            if version.key != key {
-                // Keys come in ascending order and `key` sorts first among the keys
-                // it prefixes: nothing of it follows.
-                return Ok(history);
-            }
-            if !version.is_delete_marker {
-                history.versions.push(FileVersion {
-                    version_id: version.version_id,
-                    last_modified: version.last_modified,
-                    size: version.size,
-                    is_current: version.is_latest,
-                });
+            if each(version).is_break() {
+                return Ok(());
             }
         }
         match page.next_key_marker.filter(|_| page.is_truncated) {
             Some(next) => markers = Some((next, page.next_version_id_marker)),
-            None => return Ok(history),
+            None => return Ok(()),
         }
     }
 }
@@ -111,7 +136,24 @@ pub async fn list(session: &Session, key: &str) -> Result<History, CallError> {
 ///
 /// The copy's failure ([`CallError`]).
 pub async fn restore(session: &Session, key: &str, version_id: &str) -> Result<(), CallError> {
-    let content_type = s3::content_type_for(key);
+    restore_to(session, key, version_id, key, false).await
+}
+
+/// [`restore`] onto `destination` (the same key, or a free name beside it for
+/// "keep both"); `if_none_match` makes the copy fail (412) rather than replace an
+/// object stored at `destination` meanwhile.
+///
+/// # Errors
+///
+/// The copy's failure ([`CallError`]).
+pub async fn restore_to(
+    session: &Session,
+    key: &str,
+    version_id: &str,
+    destination: &str,
+    if_none_match: bool,
+) -> Result<(), CallError> {
+    let content_type = s3::content_type_for(destination);
     session
         .s3(
             |ctx| {
@@ -119,9 +161,9 @@ pub async fn restore(session: &Session, key: &str, version_id: &str) -> Result<(
                     ctx,
                     key,
                     Some(version_id),
-                    key,
+                    destination,
                     Some(content_type),
-                    false,
+                    if_none_match,
                 )
             },
             s3::parse_copy_object,
@@ -149,7 +191,7 @@ pub async fn presigned_get(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::testing::{self, ready, IDENTITY_ID};
     use crate::model::transport::{send_plainly, HttpResult, LocalFuture, SendResult, Transport};
@@ -160,20 +202,25 @@ mod tests {
     /// A bucket that answers ListObjectVersions from a fixed list of entries
     /// (`(key, version id, is delete marker)`, newest first per key), `page_size`
     /// at a time whatever `max-keys` says (as S3 may), and records every request.
-    struct Versions {
-        entries: Vec<(String, String, bool)>,
-        page_size: usize,
-        log: RefCell<Vec<http::Request<Vec<u8>>>>,
+    pub(crate) struct Versions {
+        pub(crate) entries: Vec<(String, String, bool)>,
+        pub(crate) page_size: usize,
+        pub(crate) log: RefCell<Vec<http::Request<Vec<u8>>>>,
         /// What a PUT (the restoring copy) answers: status and body.
-        copy_answer: (u16, &'static str),
+        pub(crate) copy_answer: (u16, &'static str),
+        /// A copy onto this key is refused (AccessDenied) whatever `copy_answer` says.
+        pub(crate) fail_copy_of: Option<String>,
+        /// A conditional copy (`If-None-Match: *`) onto this key is refused (412):
+        /// an object was stored there.
+        pub(crate) stored_since: Option<String>,
     }
 
-    fn key(name: &str) -> String {
+    pub(crate) fn key(name: &str) -> String {
         format!("private/{IDENTITY_ID}/{name}")
     }
 
     impl Versions {
-        fn new(entries: &[(&str, &str, bool)], page_size: usize) -> Rc<Versions> {
+        pub(crate) fn new(entries: &[(&str, &str, bool)], page_size: usize) -> Rc<Versions> {
             Rc::new(Versions {
                 entries: entries
                     .iter()
@@ -185,6 +232,8 @@ mod tests {
                     200,
                     "<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>",
                 ),
+                fail_copy_of: None,
+                stored_since: None,
             })
         }
 
@@ -197,6 +246,30 @@ mod tests {
                 })
             };
             let (status, body) = match request.method().as_str() {
+                "PUT"
+                    if self.fail_copy_of.as_ref().is_some_and(|k| {
+                        percent_decode(request.uri().path(), false).unwrap() == format!("/{k}")
+                    }) =>
+                {
+                    (
+                        403,
+                        "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                            .to_string(),
+                    )
+                }
+                "PUT"
+                    if request.headers().contains_key("if-none-match")
+                        && self.stored_since.as_ref().is_some_and(|k| {
+                            percent_decode(request.uri().path(), false).unwrap() == format!("/{k}")
+                        }) =>
+                {
+                    (
+                        412,
+                        "<Error><Code>PreconditionFailed</Code><Message>At least one of the \
+                         pre-conditions you specified did not hold</Message></Error>"
+                            .to_string(),
+                    )
+                }
                 "PUT" => (self.copy_answer.0, self.copy_answer.1.to_string()),
                 "GET" => {
                     assert!(query.starts_with("versions&encoding-type=url"), "{query}");
@@ -270,7 +343,7 @@ mod tests {
         }
     }
 
-    fn session(bucket: &Rc<Versions>) -> Session {
+    pub(crate) fn session(bucket: &Rc<Versions>) -> Session {
         testing::session(bucket.clone(), testing::fixed_env())
     }
 
@@ -326,7 +399,7 @@ mod tests {
         let bucket = Versions::new(&[("a.txt", "m", true)], 1000);
         let history = ready(list(&session(&bucket), &key("a.txt"))).unwrap();
         assert!(history.versions.is_empty() && !history.versioning_off());
-        assert!(VERSIONING_OFF.contains("Bucket Versioning"));
+        assert!(TURN_VERSIONING_ON.contains("Bucket Versioning"));
     }
 
     #[test]

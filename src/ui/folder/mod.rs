@@ -1,9 +1,10 @@
 //! The file browser: breadcrumbs, toolbar ([`toolbar`]), a virtual list that
 //! renders only the rows in view ([`list`]: 100,000 objects cost a few dozen DOM
 //! rows), the dialogs for new folder, rename, move, delete, share links and
-//! account details ([`dialogs`]), the file preview ([`preview`]) and the
+//! account details ([`dialogs`]), the user's deleted files ([`deleted`]), the file preview ([`preview`]) and the
 //! folder downloaded as a zip ([`zip`]).
 
+mod deleted;
 mod dialogs;
 mod list;
 mod picking;
@@ -41,6 +42,8 @@ struct Folder {
     notice: RwSignal<Option<String>>,
     filter: RwSignal<String>,
     dialog: RwSignal<Dialog>,
+    /// Whether the Recently deleted dialog is open ([`deleted`]).
+    recently_deleted: RwSignal<bool>,
     /// The user's folder (`private/<identity id>/`).
     root: StoredValue<String>,
     /// What the live region says: the folder just opened and its item count.
@@ -66,6 +69,7 @@ impl Folder {
             notice: RwSignal::new(None),
             filter: RwSignal::new(String::new()),
             dialog: RwSignal::new(Dialog::None),
+            recently_deleted: RwSignal::new(false),
             root: StoredValue::new(root),
             announce: RwSignal::new(String::new()),
             focus_after_load: StoredValue::new(None),
@@ -285,6 +289,7 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
             })}
             <FileList folder=folder />
             <DialogHost folder=folder />
+            <deleted::DeletedHost folder=folder />
         </section>
     }
 }

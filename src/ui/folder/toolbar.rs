@@ -65,6 +65,7 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             <button class="button wide-only" id="new-folder" on:click=move |_| folder.dialog.set(Dialog::NewFolder)>"New folder"</button>
             <button class="button wide-only" on:click=move |_| folder.reload()>"Refresh"</button>
             <button class="button wide-only" id="details" on:click=move |_| folder.dialog.set(Dialog::Details)>"Details"</button>
+            <button class="button wide-only" id="recently-deleted" on:click=move |_| folder.recently_deleted.set(true)>"Recently deleted"</button>
             <button class="button wide-only" id="download-zip" on:click=move |_| super::zip::start(folder, zipping, super::zip::ZipWhat::OpenFolder)>"Download as zip"</button>
             <input type="search" class="filter" id="filter" placeholder="Filter by name" aria-label="Filter by name"
                 prop:value=move || folder.filter.get()
@@ -156,6 +157,10 @@ fn MoreMenu(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
             item(
                 "Details",
                 Rc::new(move || folder.dialog.set(Dialog::Details)),
+            ),
+            item(
+                "Recently deleted",
+                Rc::new(move || folder.recently_deleted.set(true)),
             ),
             item(
                 "Download as zip",

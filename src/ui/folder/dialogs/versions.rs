@@ -6,7 +6,7 @@ use super::super::Folder;
 use crate::app::browser;
 use crate::model::listing::{self, Entry};
 use crate::model::text;
-use crate::model::versions::{self, FileVersion, History, VERSIONING_OFF};
+use crate::model::versions::{self, FileVersion, History, TURN_VERSIONING_ON};
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
 use leptos::prelude::*;
@@ -158,7 +158,14 @@ pub(super) fn VersionsDialog(folder: Folder, entry: Entry, close: Callback<()>) 
             view! { <p class="error-text" role="alert">{message_view(message)}</p> }.into_any()
         }
         Listed::Done(history) if history.versioning_off() => {
-            view! { <p class="versioning-off" id="versioning-off">{VERSIONING_OFF}</p> }.into_any()
+            view! {
+                <p class="versioning-off" id="versioning-off">
+                    "No previous versions are kept for this file: versioning is off for this \
+                     bucket, so S3 keeps only the current version of each file. "
+                    {TURN_VERSIONING_ON}
+                </p>
+            }
+            .into_any()
         }
         Listed::Done(history) if history.versions.is_empty() => view! {
             <p>"No versions of this file were found: it may have been deleted or moved. Reload the folder to see."</p>
