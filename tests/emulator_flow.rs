@@ -874,7 +874,6 @@ mod lost_answers {
     //! deleted) and reports the outcome S3 holds, once; a real conflict stays one.
 
     use super::*;
-    use cubby::model::files;
     use cubby::model::listing::{Entry, EntryKind};
     use cubby::model::session::{CallError, Env as ModelEnv, LocalOnly, Session as ModelSession};
     use cubby::model::testing::{tokens, FAR};
@@ -882,6 +881,7 @@ mod lost_answers {
     use cubby::model::transport::{
         send_plainly, LocalFuture, NetworkError, SendOptions, SendResult, Transport,
     };
+    use cubby::model::{files, reading};
     use cubby_emulator::FaultKind;
     use std::rc::Rc;
 
@@ -943,7 +943,7 @@ mod lost_answers {
 
     /// The bytes stored at `key`.
     async fn stored(session: &ModelSession, key: &str) -> Vec<u8> {
-        files::read_start(session, key, 1 << 30).await.unwrap()
+        reading::read_start(session, key, 1 << 30).await.unwrap()
     }
 
     /// S3 requests of `operation` so far.

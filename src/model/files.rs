@@ -5,7 +5,7 @@ use crate::model::listing::{Entry, EntryKind};
 use crate::model::session::{CallError, Intended, Session};
 use crate::model::text;
 use crate::model::transport::SendOptions;
-use cubby_core::s3::{self, ListObjectsRequest, PresignedUrl, PutObjectRequest};
+use cubby_core::s3::{self, ListObjectsRequest, PutObjectRequest};
 
 /// One page of a folder listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -454,62 +454,6 @@ fn names<'a>(root: &str, keys: impl Iterator<Item = &'a String>) -> String {
 /// without their full stop, which [`CallError::Incomplete`]'s message adds).
 fn why(e: &CallError, what: &str) -> String {
     e.plain_message(what).trim_end_matches('.').to_string()
-}
-
-/// The first `max_bytes` of an object (for previews).
-pub async fn read_start(
-    session: &Session,
-    key: &str,
-    max_bytes: u64,
-) -> Result<Vec<u8>, CallError> {
-    let range = s3::ByteRange {
-        first: 0,
-        last: Some(max_bytes.saturating_sub(1)),
-    };
-    session
-        .s3(
-            |ctx| s3::build_get_object(ctx, key, Some(range)),
-            s3::parse_get_object,
-            SendOptions::default(),
-        )
-        .await
-        .map(|out| out.body)
-}
-
-/// A presigned GET for `key`, living `seconds` at most (capped by the credentials'
-/// life). With `download_as`, the browser saves the file under that name; without,
-/// it opens it only if its name's type is safe to show inline (else saves it), with
-/// that type forced whatever the object was stored with ([`s3::Serve`]).
-pub async fn presigned_get(
-    session: &Session,
-    key: &str,
-    seconds: u64,
-    download_as: Option<&str>,
-) -> Result<PresignedUrl, CallError> {
-    presigned_get_version(session, key, None, seconds, download_as).await
-}
-
-/// [`presigned_get`] of one version of `key` (`versionId`), or of the current
-/// object when `version_id` is `None`.
-///
-/// # Errors
-/// As [`presigned_get`].
-pub async fn presigned_get_version(
-    session: &Session,
-    key: &str,
-    version_id: Option<&str>,
-    seconds: u64,
-    download_as: Option<&str>,
-) -> Result<PresignedUrl, CallError> {
-    let credentials = session.credentials().await.map_err(CallError::Auth)?;
-    let bucket = crate::model::session::bucket_for(&session.config).map_err(CallError::S3)?;
-    let ctx = s3::RequestContext {
-        bucket: &bucket,
-        credentials: &credentials,
-        time: session.signing_time(),
-    };
-    let serve = download_as.map_or(s3::Serve::Open, s3::Serve::Download);
-    s3::presign_get_version(&ctx, key, version_id, seconds, serve).map_err(CallError::S3)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod folder;
 pub mod folder_tree;
 pub mod listing;
 pub mod message;
+pub mod reading;
 pub mod route;
 pub mod selection;
 pub mod session;

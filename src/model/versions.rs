@@ -6,7 +6,7 @@
 //! `s3:GetBucketVersioning`): a file whose only version has the id `null` (S3's
 //! answer for a bucket whose versioning is off) tells it.
 
-use crate::model::files;
+use crate::model::reading;
 use crate::model::session::{CallError, Session};
 use crate::model::transport::SendOptions;
 use cubby_core::s3::{
@@ -174,7 +174,7 @@ pub async fn restore_to(
 }
 
 /// A presigned GET of version `version_id` of `key`, as
-/// [`crate::model::files::presigned_get`] gives for the current one: saved under
+/// [`crate::model::reading::presigned_get`] gives for the current one: saved under
 /// `download_as`, or without it opened when its name's type is safe to show.
 ///
 /// # Errors
@@ -187,7 +187,7 @@ pub async fn presigned_get(
     seconds: u64,
     download_as: Option<&str>,
 ) -> Result<PresignedUrl, CallError> {
-    files::presigned_get_version(session, key, Some(version_id), seconds, download_as).await
+    reading::presigned_get_version(session, key, Some(version_id), seconds, download_as).await
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use super::Folder;
 use crate::app::browser;
-use crate::model::files;
 use crate::model::listing::{self, Entry};
+use crate::model::reading;
 use crate::model::text;
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
@@ -32,7 +32,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
         let session = folder.session();
         let shown = match kind {
             Some(listing::PreviewKind::Pdf) => {
-                match files::presigned_get(&session, &entry.key, 300, None).await {
+                match reading::presigned_get(&session, &entry.key, 300, None).await {
                     Ok(url) => {
                         browser::open_in_new_tab(&url.url);
                         PreviewContent::Opened
@@ -40,7 +40,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
                     Err(e) => PreviewContent::Failed(e.user_message(&format!("open {shown}"))),
                 }
             }
-            Some(kind) => match files::read_start(&session, &entry.key, PREVIEW_BYTES).await {
+            Some(kind) => match reading::read_start(&session, &entry.key, PREVIEW_BYTES).await {
                 Ok(bytes) => match kind {
                     listing::PreviewKind::Image(mime) => match browser::object_url(&bytes, mime) {
                         Some(url) => PreviewContent::Image(url),

@@ -10,8 +10,8 @@ use super::list::activate;
 use super::picking::MenuAt;
 use super::Folder;
 use crate::app::browser;
-use crate::model::files;
 use crate::model::listing::{self, Entry};
+use crate::model::reading;
 use crate::model::text;
 use leptos::html;
 use leptos::prelude::*;
@@ -246,7 +246,7 @@ pub(super) fn Popup(
 fn download(folder: Folder, entry: Entry) {
     leptos::task::spawn_local(async move {
         let session = folder.session();
-        match files::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
+        match reading::presigned_get(&session, &entry.key, 300, Some(&entry.name)).await {
             Ok(url) => browser::open_download(&url.url),
             Err(e) => {
                 let message =

@@ -2,8 +2,8 @@
 
 use super::super::Folder;
 use crate::app::browser;
-use crate::model::files;
 use crate::model::listing::Entry;
+use crate::model::reading;
 use crate::model::share_link::{self, LifetimeChoices};
 use crate::model::text;
 use crate::ui::dialog::Modal;
@@ -38,7 +38,7 @@ pub(super) fn LinkDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
         leptos::task::spawn_local(async move {
             let session = folder.session();
             let asked = lifetime.get_untracked();
-            match files::presigned_get(&session, &entry.key, asked, None).await {
+            match reading::presigned_get(&session, &entry.key, asked, None).await {
                 Ok(url) => {
                     let ok = browser::copy_text(&url.url).await;
                     copied.set(ok);
