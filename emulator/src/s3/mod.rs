@@ -13,7 +13,8 @@
 //! 3. [`access::Policy`]: the per-identity IAM policy (`private/<identity id>/` only),
 //!    enforced from the data in [`crate::policy`].
 //! 4. [`objects::CubbyS3`]: object operations (per-key DeleteObjects authorisation,
-//!    opaque continuation tokens, `encoding-type=url`) and, in [`multipart`], upload
+//!    opaque continuation tokens, `encoding-type=url`, listings from [`listing`]'s
+//!    index of the keys) and, in [`multipart`], upload
 //!    tracking and part checks; delegates to `s3s_fs::FileSystem`, which keeps the
 //!    current objects. [`versioned`] keeps the older versions and delete markers
 //!    (recorded in [`versions`]) and [`version_list`] lists them.
@@ -23,6 +24,7 @@ mod cors;
 mod digests;
 mod errors;
 mod gate;
+mod listing;
 mod multipart;
 mod objects;
 mod version_list;
@@ -52,6 +54,7 @@ pub fn build_service(state: Arc<State>, root: &std::path::Path) -> std::io::Resu
     let mut builder = s3s::service::S3ServiceBuilder::new(CubbyS3 {
         fs,
         versions: versioned::Versions::load(root),
+        index: Arc::default(),
         state: state.clone(),
         root: root.to_path_buf(),
     });

@@ -21,6 +21,8 @@ pub(super) struct CubbyS3 {
     pub(super) fs: s3s_fs::FileSystem,
     /// Older versions and delete markers (`s3s-fs` keeps only current objects).
     pub(super) versions: Versions,
+    /// The sorted keys of each bucket, for listings.
+    pub(super) index: Arc<super::listing::KeyIndex>,
     pub(super) state: Arc<State>,
     /// The s3s-fs root (buckets are folders in it; upload parts and records are files).
     pub(super) root: std::path::PathBuf,
@@ -145,11 +147,8 @@ impl S3 for CubbyS3 {
             .encoding_type
             .as_ref()
             .is_some_and(|e| e.as_str() == EncodingType::URL);
-        let mut resp = self.fs.list_objects_v2(req).await?;
+        let mut resp = S3Response::new(self.list_v2(req.input).await?);
         let out = &mut resp.output;
-        for o in out.contents.iter_mut().flatten() {
-            o.key = o.key.as_deref().map(s3_key);
-        }
         out.continuation_token = original_token;
         out.next_continuation_token = out
             .next_continuation_token

@@ -9,7 +9,7 @@ use super::versioned::{check_id, internal};
 use super::versions::iso_date;
 use super::versions::{self, Version, NULL};
 use s3s::dto::*;
-use s3s::{s3_error, S3Request, S3Result, S3};
+use s3s::{s3_error, S3Request, S3Result};
 
 /// A 200 answer's XML body the emulator writes itself, for [`super::serve`] to send
 /// instead of `s3s`'s: `s3s` writes ListObjectVersions' `Version` and `DeleteMarker`
@@ -18,7 +18,8 @@ use s3s::{s3_error, S3Request, S3Result, S3};
 #[derive(Clone, Debug)]
 pub(super) struct XmlBody(pub String);
 
-/// A request the emulator makes of `s3s-fs` itself.
+/// A request the emulator makes of `s3s-fs` itself (the tests' writes).
+#[cfg(test)]
 pub(super) fn internal_req<T>(input: T, method: http::Method) -> S3Request<T> {
     S3Request {
         input,
@@ -76,11 +77,7 @@ impl CubbyS3 {
                 .continuation_token(token.take())
                 .build()
                 .map_err(internal)?;
-            let page = self
-                .fs
-                .list_objects_v2(internal_req(input, http::Method::GET))
-                .await?
-                .output;
+            let page = self.list_v2(input).await?;
             for o in page.contents.into_iter().flatten() {
                 let Some(key) = o.key.as_deref().map(super::objects::s3_key) else {
                     continue;

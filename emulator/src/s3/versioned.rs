@@ -499,6 +499,7 @@ mod tests {
         CubbyS3 {
             fs: s3s_fs::FileSystem::new(&root).unwrap(),
             versions: Versions::load(&root),
+            index: Arc::default(),
             state: Arc::new(state),
             root,
         }
