@@ -153,7 +153,78 @@ const E2E_TARGETS: [&str; 3] = ["e2e_app", "e2e_transfers", "e2e_zip"];
 /// One step of `cargo xtask test`.
 struct Step {
     name: &'static str,
-    command: Command,
+    /// Run in order; a failure does not stop the later ones (`--no-fail-fast`
+    /// across commands), and fails the step.
+    commands: Vec<Command>,
+    /// Started once the first command succeeded and waited for after the last:
+    /// tests that mostly wait on timers run beside the others instead of after
+    /// them. Its output goes to a log file, printed when it ends.
+    beside: Option<(Command, PathBuf)>,
+}
+
+impl Step {
+    fn new(name: &'static str, command: Command) -> Step {
+        Step {
+            name,
+            commands: vec![command],
+            beside: None,
+        }
+    }
+
+    fn run(&mut self) -> Result<(), String> {
+        let mut errors = Vec::new();
+        let mut beside = None;
+        for (i, command) in self.commands.iter_mut().enumerate() {
+            if let Err(e) = run(command) {
+                errors.push(e);
+                if i == 0 {
+                    break;
+                }
+            }
+            if i == 0 {
+                if let Some((command, log)) = &mut self.beside {
+                    beside = Some(start_beside(command, log)?);
+                }
+            }
+        }
+        if let Some((mut child, described, log)) = beside {
+            let status = child
+                .wait()
+                .map_err(|e| format!("`{described}` could not be waited for: {e}"))?;
+            eprintln!("\n$ {described} (beside the above; its output:)");
+            eprint!("{}", std::fs::read_to_string(&log).unwrap_or_default());
+            if !status.success() {
+                errors.push(format!("`{described}` failed ({status})"));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+/// Starts `command` with its output into `log`.
+fn start_beside(
+    command: &mut Command,
+    log: &Path,
+) -> Result<(std::process::Child, String, PathBuf), String> {
+    let described = describe(command);
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let out =
+        std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    eprintln!("$ {described} (beside; output in {})", log.display());
+    let child = command
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("could not start `{described}`: {e}"))?;
+    Ok((child, described, log.to_path_buf()))
 }
 
 fn test() -> Result<(), String> {
@@ -162,15 +233,15 @@ fn test() -> Result<(), String> {
     let wasm = "wasm32-unknown-unknown";
 
     let mut steps = Vec::new();
-    let mut add = |name: &'static str, command: Command| steps.push(Step { name, command });
+    let mut add = |step: Step| steps.push(step);
 
     let mut fmt = cargo(&tools);
     fmt.args(["fmt", "--all", "--", "--check"]);
-    add("format", fmt);
+    add(Step::new("format", fmt));
 
     let mut tidy = cargo(&tools);
     tidy.args(["xtask", "tidy"]);
-    add("tidy", tidy);
+    add(Step::new("tidy", tidy));
 
     let mut clippy_host = cargo(&tools);
     clippy_host.args([
@@ -181,7 +252,7 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ]);
-    add("clippy (host)", clippy_host);
+    add(Step::new("clippy (host)", clippy_host));
 
     let mut clippy_wasm = cargo(&tools);
     clippy_wasm.args([
@@ -197,31 +268,62 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ]);
-    add("clippy (wasm)", clippy_wasm);
+    add(Step::new("clippy (wasm)", clippy_wasm));
 
     let mut lint_template = tools.command("cfn-lint");
     lint_template.arg("deploy/cubby.yaml");
-    add("cfn-lint deploy/cubby.yaml", lint_template);
+    add(Step::new("cfn-lint deploy/cubby.yaml", lint_template));
 
     for (name, command) in deny::steps(&tools) {
-        add(name, command);
+        add(Step::new(name, command));
     }
 
     // The release build comes before the tests: the end-to-end tests serve dist/.
     let mut build = tools.command("trunk");
     build.args(["build", "--release"]);
-    add("release build", build);
+    add(Step::new("release build", build));
+
+    // Host tests. `e2e_sessions` waits out token lifetimes (minutes of timers, little
+    // CPU): once everything is built it runs beside the others, all its tests at once.
+    let skip_engines = |cmd: &mut Command| {
+        for engine in OTHER_ENGINES {
+            cmd.args(["--skip", &format!("_in_{engine}")]);
+        }
+        cmd.env("CUBBY_DIST", project_root().join("dist"));
+    };
+    let mut build_tests = cargo(&tools);
+    build_tests.args(["test", "--workspace", "--no-run"]);
+    // Every command names the whole workspace, so all resolve the same features and
+    // reuse what `build_tests` built.
+    let mut others = cargo(&tools);
+    others.args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins"]);
+    for target in host_test_targets()? {
+        if target != TIMER_TESTS {
+            others.args(["--test", &target]);
+        }
+    }
+    others.arg("--");
+    skip_engines(&mut others);
+    let mut doc = cargo(&tools);
+    doc.args(["test", "--workspace", "--doc"]);
+    let mut timers = cargo(&tools);
+    timers.args([
+        "test",
+        "--workspace",
+        "--test",
+        TIMER_TESTS,
+        "--",
+        "--test-threads=16",
+    ]);
+    skip_engines(&mut timers);
+    add(Step {
+        name: "host tests (end-to-end in Chromium)",
+        commands: vec![build_tests, others, doc],
+        beside: Some((timers, project_root().join("target/xtask/e2e_sessions.log"))),
+    });
 
     // The end-to-end tests in Firefox ESR and WebKit (`*_in_firefox`, `*_in_webkit`)
     // run as steps of their own, so each engine's cost shows in the summary.
-    let mut host = cargo(&tools);
-    host.args(["test", "--workspace", "--no-fail-fast", "--"]);
-    for engine in OTHER_ENGINES {
-        host.args(["--skip", &format!("_in_{engine}")]);
-    }
-    host.env("CUBBY_DIST", project_root().join("dist"));
-    add("host tests (end-to-end in Chromium)", host);
-
     for (engine, name) in OTHER_ENGINES.iter().zip([
         "end-to-end tests (Firefox ESR)",
         "end-to-end tests (WebKit, on Xvfb)",
@@ -234,7 +336,7 @@ fn test() -> Result<(), String> {
         // WebKit needs a display: the test harness starts Xvfb when there is none.
         e2e.args(["--", &format!("_in_{engine}")]);
         e2e.env("CUBBY_DIST", project_root().join("dist"));
-        add(name, e2e);
+        add(Step::new(name, e2e));
     }
 
     let mut browser = cargo(&tools);
@@ -242,14 +344,17 @@ fn test() -> Result<(), String> {
     for test in wasm_test_targets()? {
         browser.args(["--test", &test]);
     }
-    add("browser tests (wasm, headless Chromium)", browser);
+    add(Step::new(
+        "browser tests (wasm, headless Chromium)",
+        browser,
+    ));
 
     let mut failed = Vec::new();
     let total = steps.len();
     for mut step in steps {
         eprintln!("\n== {}", step.name);
         let t = Instant::now();
-        match run(&mut step.command) {
+        match step.run() {
             Ok(()) => eprintln!("== {}: ok in {:.1}s", step.name, t.elapsed().as_secs_f64()),
             Err(e) => {
                 eprintln!("== {}: FAILED: {e}", step.name);
@@ -273,6 +378,38 @@ fn test() -> Result<(), String> {
     } else {
         Err("some steps failed".into())
     }
+}
+
+/// The test target whose tests wait on timers (token lifetimes) and run beside the rest.
+const TIMER_TESTS: &str = "e2e_sessions";
+
+/// The workspace's host test targets: `tests/*.rs` (but the browser ones,
+/// `wasm_*`) and `tests/*/main.rs` of every member.
+fn host_test_targets() -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for dir in ["tests", "core/tests", "emulator/tests", "xtask/tests"] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".rs") {
+                if !stem.starts_with("wasm_") {
+                    names.push(stem.to_string());
+                }
+            } else if entry.path().join("main.rs").is_file() {
+                names.push(name);
+            }
+        }
+    }
+    if !names.iter().any(|n| n == TIMER_TESTS) {
+        return Err(format!(
+            "tests/{TIMER_TESTS}.rs is missing (xtask runs it beside the others)"
+        ));
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// The browser test targets: `tests/wasm_*.rs`.

@@ -60,46 +60,28 @@ impl Tools {
 
         ensure_wasm_target()?;
 
-        let bindgen_version = locked_version("wasm-bindgen")?;
-        let bindgen_root = cache.join(format!("wasm-bindgen-{bindgen_version}"));
-        // Not `--locked`: wasm-bindgen-cli 0.2.130's own lock file pins webpki-roots
-        // 1.0.11 (through ureq 3.5.0), which this machine's registry mirror does not
-        // have (its newest is 1.0.10), so `cargo install --locked` fails to resolve
-        // ("failed to select a version for the requirement `webpki-roots = ^1.0.10`
-        // (locked to 1.0.11)"; tried 2026-11-30). Without it cargo resolves the
-        // newest compatible versions; try `--locked` again with the next version.
-        ensure_cargo_tool(
-            &bindgen_root,
-            "wasm-bindgen",
-            &["wasm-bindgen-cli", "--version", &bindgen_version],
-        )?;
-
-        let trunk_root = cache.join(format!("trunk-{TRUNK_VERSION}"));
-        // `--locked`: without it `lightningcss` fails to compile (see shared/toolchain.md).
-        ensure_cargo_tool(
-            &trunk_root,
-            "trunk",
-            &[&format!("trunk@{TRUNK_VERSION}"), "--locked"],
-        )?;
-
-        let binaryen_root = cache.join(format!("binaryen-{BINARYEN_VERSION}"));
-        ensure_binaryen(&binaryen_root)?;
-
-        ensure_browsers()?;
-
-        let geckodriver_root = cache.join(format!("geckodriver-{GECKODRIVER_VERSION}"));
-        ensure_cargo_tool(
-            &geckodriver_root,
-            "geckodriver",
-            &["geckodriver", "--version", GECKODRIVER_VERSION],
-        )?;
-
-        let cfn_lint_root = cache.join(format!("cfn-lint-{CFN_LINT_VERSION}"));
-        ensure_cfn_lint(&cfn_lint_root)?;
-
-        let deny_root = crate::deny::ensure_cargo_deny(&cache)?;
-        let axe_root = cache.join(format!("axe-core-{AXE_CORE_VERSION}"));
-        let axe_core = ensure_axe_core(&axe_root)?;
+        // The cargo-built tools take most of a new machine's set-up and are
+        // CPU-bound; the Debian, npm and PyPI ones mostly wait on downloads and
+        // the disk. They install side by side.
+        let (cargo_tools, other_tools) = std::thread::scope(|scope| {
+            let others = scope.spawn(|| -> Result<_, String> {
+                let binaryen_root = cache.join(format!("binaryen-{BINARYEN_VERSION}"));
+                ensure_binaryen(&binaryen_root)?;
+                ensure_browsers()?;
+                let cfn_lint_root = cache.join(format!("cfn-lint-{CFN_LINT_VERSION}"));
+                ensure_cfn_lint(&cfn_lint_root)?;
+                let axe_root = cache.join(format!("axe-core-{AXE_CORE_VERSION}"));
+                let axe_core = ensure_axe_core(&axe_root)?;
+                Ok((binaryen_root, cfn_lint_root, axe_core))
+            });
+            let cargo_tools = install_cargo_tools(&cache);
+            let other_tools = others
+                .join()
+                .unwrap_or_else(|_| Err("the npm/Debian/PyPI set-up thread panicked".into()));
+            (cargo_tools, other_tools)
+        });
+        let (bindgen_root, trunk_root, geckodriver_root, deny_root) = cargo_tools?;
+        let (binaryen_root, cfn_lint_root, axe_core) = other_tools?;
 
         eprintln!(
             "setup: all tools present ({:.1}s)",
@@ -152,6 +134,43 @@ impl Tools {
         self.apply(&mut cmd);
         cmd
     }
+}
+
+/// The tools built with `cargo install` (wasm-bindgen, trunk, geckodriver,
+/// cargo-deny), one after another: each already uses every core. Returns their
+/// install roots.
+fn install_cargo_tools(cache: &Path) -> Result<(PathBuf, PathBuf, PathBuf, PathBuf), String> {
+    let bindgen_version = locked_version("wasm-bindgen")?;
+    let bindgen_root = cache.join(format!("wasm-bindgen-{bindgen_version}"));
+    // Not `--locked`: wasm-bindgen-cli 0.2.130's own lock file pins webpki-roots
+    // 1.0.11 (through ureq 3.5.0), which this machine's registry mirror does not
+    // have (its newest is 1.0.10), so `cargo install --locked` fails to resolve
+    // ("failed to select a version for the requirement `webpki-roots = ^1.0.10`
+    // (locked to 1.0.11)"; tried 2026-11-30). Without it cargo resolves the
+    // newest compatible versions; try `--locked` again with the next version.
+    ensure_cargo_tool(
+        &bindgen_root,
+        "wasm-bindgen",
+        &["wasm-bindgen-cli", "--version", &bindgen_version],
+    )?;
+
+    let trunk_root = cache.join(format!("trunk-{TRUNK_VERSION}"));
+    // `--locked`: without it `lightningcss` fails to compile (see shared/toolchain.md).
+    ensure_cargo_tool(
+        &trunk_root,
+        "trunk",
+        &[&format!("trunk@{TRUNK_VERSION}"), "--locked"],
+    )?;
+
+    let geckodriver_root = cache.join(format!("geckodriver-{GECKODRIVER_VERSION}"));
+    ensure_cargo_tool(
+        &geckodriver_root,
+        "geckodriver",
+        &["geckodriver", "--version", GECKODRIVER_VERSION],
+    )?;
+
+    let deny_root = crate::deny::ensure_cargo_deny(cache)?;
+    Ok((bindgen_root, trunk_root, geckodriver_root, deny_root))
 }
 
 pub(crate) fn tools_dir() -> Result<PathBuf, String> {
