@@ -187,6 +187,10 @@ impl Uploads {
     /// after one click ("Resume N uploads"). Handles with no upload left are
     /// forgotten.
     async fn pick_up_kept(self) {
+        // Elsewhere uploads resume by picking the file again.
+        if !browser::can_pick_handles() {
+            return;
+        }
         let held = browser::kept_handles().await;
         if held.is_empty() {
             return;

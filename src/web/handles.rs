@@ -54,6 +54,46 @@ pub async fn pick_files() -> Vec<(web_sys::File, FileHandle)> {
     picked
 }
 
+/// The handles of a drop's files, asked for while the drop event runs (the
+/// browser empties the item list afterwards); read them with [`dropped_files`].
+/// Empty where the browser gives no handles for drops.
+pub fn dropped(data: &web_sys::DataTransfer) -> Vec<js_sys::Promise> {
+    if !can_pick() {
+        return Vec::new();
+    }
+    let items = data.items();
+    (0..items.length())
+        .filter_map(|i| items.get(i))
+        .filter(|item| item.kind() == "file")
+        .filter_map(|item| {
+            let promise = method(&item, "getAsFileSystemHandle")?.call0(&item).ok()?;
+            Some(js_sys::Promise::from(promise))
+        })
+        .collect()
+}
+
+/// The dropped files' handles (folders' are left out: their files upload
+/// without one), each with its file's name.
+pub async fn dropped_files(promises: Vec<js_sys::Promise>) -> Vec<(String, FileHandle)> {
+    let mut handles = Vec::new();
+    for promise in promises {
+        let Ok(handle) = JsFuture::from(promise).await else {
+            continue;
+        };
+        let field = |name: &str| {
+            js_sys::Reflect::get(&handle, &name.into())
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        if field("kind").as_deref() == Some("file") {
+            if let Some(name) = field("name") {
+                handles.push((name, FileHandle(handle)));
+            }
+        }
+    }
+    handles
+}
+
 /// The file a handle names, as it is now (`None` when it is gone or unreadable).
 pub async fn file(handle: &FileHandle) -> Option<web_sys::File> {
     call(&handle.0, "getFile", &JsValue::UNDEFINED)
