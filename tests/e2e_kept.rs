@@ -112,6 +112,16 @@ fn watch_next_pages(browser: &Browser, prompt: bool) {
     );
 }
 
+/// A screenshot of the page at 1280x900 into target/e2e-output/`name`-1280.png.
+fn screenshot_1280(browser: &Browser, name: &str) {
+    browser.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    browser.screenshot_to_output(&format!("{name}-1280"));
+    browser.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
+}
+
 /// The resume record of `name`'s upload in localStorage: (upload id, parts).
 fn resume_record(browser: &Browser, name: &str) -> Option<(String, usize)> {
     let record = browser.execute(
@@ -244,8 +254,7 @@ fn a_file_changed_while_the_page_was_closed_is_sent_afresh_after_one_permission_
     let resume = browser.wait_for("#resume-kept", 30);
     assert_eq!(resume.text(), "Resume 1 upload");
     assert_accessible(&browser, "the Resume uploads notice");
-    browser.resize(1280, 900);
-    browser.screenshot_to_output("kept_resume_asked-1280");
+    screenshot_1280(&browser, "kept_resume_asked");
     resume.click();
     let row = wait_for_upload(&browser, "changed.bin", 60, POLL, || {});
     let stats = control.stats();
