@@ -288,6 +288,7 @@ fn a_file_changed_while_the_page_was_closed_is_sent_afresh_after_one_permission_
         note.contains("changed.bin changed since its upload began"),
         "the row says why it starts again: {note}"
     );
+    screenshot_1280(&browser, "kept_changed_sent_afresh");
     assert_eq!(
         count("AbortMultipartUpload"),
         1,
