@@ -10,6 +10,11 @@ pub use crate::web::files::{
     read_dropped, revoke_object_url, BlobSource, PickedFile,
 };
 pub use crate::web::first_paint::take_over as take_over_first_paint;
+pub use crate::web::handles::{
+    can_pick as can_pick_handles, dropped as dropped_handles,
+    dropped_files as dropped_file_handles, file as handle_file, kept as kept_handles,
+    permission as handle_permission, pick_files as pick_file_handles, FileHandle, Permission,
+};
 pub use crate::web::save::{
     memory_download, pick_file as pick_zip_file, save_way, worker_download, SaveWay, MEMORY_LIMIT,
 };

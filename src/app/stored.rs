@@ -1,6 +1,6 @@
 //! What the app keeps in browser storage: the tokens (sessionStorage, or
 //! localStorage when the user stays signed in) and the records of unfinished
-//! uploads (localStorage). The keys: `model::storage_keys`.
+//! uploads (localStorage; their files' handles in IndexedDB). The keys: `model::storage_keys`.
 
 use super::browser_env;
 use crate::config::Config;
@@ -94,8 +94,10 @@ impl ResumeStore for UploadRecords {
         storage::set(Store::Local, id, value)
     }
 
+    /// The record and the file handle kept beside it (`web::handles`).
     fn remove(&self, id: &str) {
         storage::remove(Store::Local, id);
+        crate::web::handles::forget(id);
     }
 
     fn ids(&self) -> Vec<String> {

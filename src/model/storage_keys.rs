@@ -20,6 +20,13 @@ pub const SESSION_ONLY_TABS: &str = "cubby.session-only-tabs";
 /// localStorage keys of unfinished uploads' resume records start with this.
 pub const UPLOAD_RECORD_PREFIX: &str = "cubby.upload.";
 
+/// The IndexedDB database holding the file handles of unfinished uploads (where
+/// the browser has them), keyed by their resume records' ids.
+pub const UPLOAD_HANDLES_DB: &str = "cubby.upload-handles";
+
+/// Its one object store.
+pub const UPLOAD_HANDLES_STORE: &str = "handles";
+
 /// sessionStorage flag set just before leaving for the Hosted UI's logout (`here`)
 /// or when another tab signed out (`elsewhere`), so the sign-in card that follows
 /// says the user is signed out. Read once.
@@ -54,6 +61,8 @@ mod tests {
         assert_eq!(SESSION_ONLY_TABS, "cubby.session-only-tabs");
         assert_eq!(SIGNED_OUT, "cubby.signed-out");
         assert_eq!(UPLOAD_RECORD_PREFIX, "cubby.upload.");
+        assert_eq!(UPLOAD_HANDLES_DB, "cubby.upload-handles");
+        assert_eq!(UPLOAD_HANDLES_STORE, "handles");
         assert_eq!(IDENTITY_PREFIX, "cubby.identity.");
         assert_eq!(TAB_CHANNEL, "cubby.session");
         assert_eq!(REFRESH_LOCK, "cubby.token-refresh");

@@ -7,16 +7,19 @@
 //! the connection) is `model::transfers::queue`; this renders it and passes
 //! clicks on.
 
-use crate::app::browser::{format_local, now_millis, BlobSource, PickedFile};
+use crate::app::browser::{
+    self, format_local, now_millis, BlobSource, FileHandle, Permission, PickedFile,
+};
 use crate::model::listing;
 use crate::model::session::Session;
 use crate::model::text;
+use crate::model::transfers::kept::{self, KeptUpload};
 use crate::model::transfers::queue::{
     Conflict, ConflictAnswer, ConflictQuestion, QueueHooks, QueuedFile, QueuedUpload, UploadQueue,
     UploadState, UploadView,
 };
 use crate::model::transfers::summary::{FileProgress, QueueSummary, SpeedMeter};
-use crate::model::transfers::ResumeStore;
+use crate::model::transfers::{KeptFile, ResumeNotice, ResumeStore};
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
 use futures::channel::oneshot;
@@ -31,6 +34,8 @@ struct RowSignals {
     state: RwSignal<UploadState>,
     sending: RwSignal<bool>,
     waiting: RwSignal<bool>,
+    /// A line besides the state (the file changed and is sent afresh).
+    note: RwSignal<Option<String>>,
 }
 
 impl UploadView for RowSignals {
@@ -52,6 +57,10 @@ impl UploadView for RowSignals {
 
     fn set_waiting(&self, waiting: bool) {
         self.waiting.set(waiting);
+    }
+
+    fn set_note(&self, note: String) {
+        self.note.set(Some(note));
     }
 }
 
@@ -75,6 +84,10 @@ pub struct Uploads {
     /// The panel shows only its summary line.
     collapsed: RwSignal<bool>,
     speed: StoredValue<SpeedMeter, LocalStorage>,
+    session: StoredValue<Rc<Session>, LocalStorage>,
+    /// Kept uploads whose files the browser lets the app read only once the user
+    /// says so: "Resume N uploads".
+    to_ask: RwSignal<Vec<(KeptUpload, FileHandle)>, LocalStorage>,
 }
 
 impl Uploads {
@@ -97,41 +110,69 @@ impl Uploads {
             notice: Rc::new(move |message| notice.run(message)),
         };
         let store: Rc<dyn ResumeStore> = Rc::new(crate::app::UploadRecords);
-        Uploads {
-            queue: StoredValue::new_local(UploadQueue::new(session, store, hooks)),
+        let uploads = Uploads {
+            queue: StoredValue::new_local(UploadQueue::new(session.clone(), store, hooks)),
             items: RwSignal::new_local(Vec::new()),
             asking,
             collapsed: RwSignal::new(false),
             speed: StoredValue::new_local(SpeedMeter::default()),
-        }
+            session: StoredValue::new_local(session),
+            to_ask: RwSignal::new_local(Vec::new()),
+        };
+        leptos::task::spawn_local(uploads.pick_up_kept());
+        uploads
     }
 
     /// Queues files (with their paths below the pick or drop point) for `prefix`.
     pub fn add(&self, picked: Vec<PickedFile>, prefix: String) {
-        let queue = self.queue.get_value();
-        let added: Vec<UploadItem> = picked
+        self.add_files(picked.into_iter().map(|p| (p, None)).collect(), prefix);
+    }
+
+    /// As [`Uploads::add`], with the files' handles where the browser gave them
+    /// (their uploads then resume after a restart without a new pick).
+    pub fn add_files(&self, picked: Vec<(PickedFile, Option<FileHandle>)>, prefix: String) {
+        let added = picked
             .into_iter()
-            .map(|(file, path)| {
-                let row = RowSignals {
-                    sent: RwSignal::new(0),
-                    state: RwSignal::new(UploadState::Waiting),
-                    sending: RwSignal::new(false),
-                    waiting: RwSignal::new(false),
-                };
-                let queued = QueuedFile {
-                    name: file.name(),
-                    last_modified: file.last_modified() as u64,
-                    source: Rc::new(BlobSource(file.into())),
-                };
+            .map(|((file, path), handle)| {
                 let key = format!("{prefix}{path}");
-                let upload = queue.add(queued, path, key, Rc::new(row));
-                UploadItem {
-                    id: upload.id,
-                    row,
-                    upload: StoredValue::new_local(upload),
-                }
+                self.queue_file(file, handle, path, key)
             })
             .collect();
+        self.show(added);
+    }
+
+    /// Queues one file for `key` (shown as `path`); its row.
+    fn queue_file(
+        &self,
+        file: web_sys::File,
+        handle: Option<FileHandle>,
+        path: String,
+        key: String,
+    ) -> UploadItem {
+        let row = RowSignals {
+            sent: RwSignal::new(0),
+            state: RwSignal::new(UploadState::Waiting),
+            sending: RwSignal::new(false),
+            waiting: RwSignal::new(false),
+            note: RwSignal::new(None),
+        };
+        let queued = QueuedFile {
+            name: file.name(),
+            last_modified: file.last_modified() as u64,
+            source: Rc::new(BlobSource(file.into())),
+            kept: handle.map(|h| Rc::new(h) as Rc<dyn KeptFile>),
+        };
+        let upload = self.queue.get_value().add(queued, path, key, Rc::new(row));
+        UploadItem {
+            id: upload.id,
+            row,
+            upload: StoredValue::new_local(upload),
+        }
+    }
+
+    /// Shows rows just queued and starts the queue.
+    fn show(&self, added: Vec<UploadItem>) {
+        let queue = self.queue.get_value();
         // A failed file picked again took its row's place in the queue.
         let kept: Vec<u64> = queue.items().iter().map(|u| u.id).collect();
         self.items.update(|items| {
@@ -139,6 +180,82 @@ impl Uploads {
             items.extend(added);
         });
         queue.start();
+    }
+
+    /// At start: the uploads whose files' handles the browser kept go on where
+    /// they stopped, at once where the browser lets the app read the file, else
+    /// after one click ("Resume N uploads"). Handles with no upload left are
+    /// forgotten.
+    async fn pick_up_kept(self) {
+        // Elsewhere uploads resume by picking the file again.
+        if !browser::can_pick_handles() {
+            return;
+        }
+        let held = browser::kept_handles().await;
+        if held.is_empty() {
+            return;
+        }
+        let session = self.session.get_value();
+        let ids: Vec<String> = held.iter().map(|(id, _)| id.clone()).collect();
+        let now = (now_millis() / 1000.0) as u64;
+        let store = crate::app::UploadRecords;
+        let (found, forget) = kept::kept_uploads(&store, &ids, &session.root_prefix(), now);
+        for id in forget {
+            store.remove(&id);
+        }
+        let mut to_ask = Vec::new();
+        for upload in found {
+            let Some((_, handle)) = held.iter().find(|(id, _)| *id == upload.id) else {
+                continue;
+            };
+            match browser::handle_permission(handle, false).await {
+                Permission::Granted => self.resume_kept(upload, handle.clone()).await,
+                Permission::Prompt => to_ask.push((upload, handle.clone())),
+                // The user said no: the record stays for a pick of the file.
+                Permission::Denied => {}
+            }
+        }
+        self.to_ask.set(to_ask);
+    }
+
+    /// "Resume N uploads": one permission request per file (the browser may
+    /// fold them into one prompt), then each goes on.
+    fn resume_asked(&self) {
+        let asked = self.to_ask.try_update(std::mem::take).unwrap_or_default();
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            for (upload, handle) in asked {
+                if browser::handle_permission(&handle, true).await == Permission::Granted {
+                    this.resume_kept(upload, handle).await;
+                }
+            }
+        });
+    }
+
+    /// Queues a kept upload's file again. A file whose name, size or date changed
+    /// has its earlier upload aborted and starts afresh, and its row says so (the
+    /// bytes S3 holds are checked when the upload resumes).
+    async fn resume_kept(&self, upload: KeptUpload, handle: FileHandle) {
+        let Some(file) = browser::handle_file(&handle).await else {
+            // Gone or unreadable: the record stays for a pick of the file.
+            return;
+        };
+        let session = self.session.get_value();
+        let path = upload.path(&session.root_prefix());
+        let unchanged = upload.unchanged(
+            &file.name(),
+            file.size() as u64,
+            file.last_modified() as u64,
+        );
+        if !unchanged {
+            kept::restart(&session, &crate::app::UploadRecords, &upload).await;
+        }
+        let item = self.queue_file(file, Some(handle), path.clone(), upload.record.key);
+        if !unchanged {
+            item.row
+                .set_note(ResumeNotice::FileChanged.user_message(&path));
+        }
+        self.show(vec![item]);
     }
 
     fn retry(&self, id: u64) {
@@ -197,7 +314,20 @@ pub fn UploadPanel(uploads: Uploads) -> impl IntoView {
         }
     };
     let collapsed = uploads.collapsed;
+    let to_ask = move || uploads.to_ask.with(Vec::len) as u64;
     view! {
+        {move || (to_ask() > 0).then(|| view! {
+            <p class="notice resume-kept" role="status">
+                <span class="notice-text">{move || format!(
+                    "{} stopped when this page closed. The browser asks once before Cubby reads {} again.",
+                    text::count(to_ask(), "upload", "uploads"),
+                    if to_ask() == 1 { "its file" } else { "their files" },
+                )}</span>
+                <button class="button small" id="resume-kept" on:click=move |_| uploads.resume_asked()>
+                    {move || format!("Resume {}", text::count(to_ask(), "upload", "uploads"))}
+                </button>
+            </p>
+        })}
         {move || (!uploads.items.with(Vec::is_empty)).then(|| view! {
             <section class="uploads panel" aria-label="Uploads" class:collapsed=move || collapsed.get()>
                 <div class="uploads-head">
@@ -267,6 +397,7 @@ fn UploadRow(item: UploadItem, uploads: Uploads) -> impl IntoView {
         state,
         sending,
         waiting,
+        note,
     } = item.row;
     let id = item.id;
     let upload = item.upload;
@@ -333,6 +464,7 @@ fn UploadRow(item: UploadItem, uploads: Uploads) -> impl IntoView {
             <progress aria-label=format!("Upload of {label}") max=size.max(1).to_string()
                 value=move || sent.get().to_string()></progress>
             <span class="upload-status" role="status">{move || message_view(status())}</span>
+            {move || note.get().map(|n| view! { <span class="upload-note">{n}</span> })}
             {move || pausable.get().then(|| {
                 let pause_label = pause_label.clone();
                 view! {

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config_loader;
 pub mod files;
 pub mod first_paint;
+pub mod handles;
 pub mod history;
 pub mod http;
 pub mod locks;

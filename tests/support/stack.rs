@@ -79,6 +79,26 @@ impl Stack {
         format!("private/{id}/{name}")
     }
 
+    /// The part numbers the emulator holds of the multipart upload `upload_id`, in
+    /// order (s3s-fs keeps each as a file `.upload_id-<id>.part-<n>`).
+    pub fn stored_parts(&self, upload_id: &str) -> Vec<u32> {
+        let prefix = format!(".upload_id-{upload_id}.part-");
+        let mut parts = Vec::new();
+        let mut dirs = vec![self.data.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    dirs.push(entry.path());
+                } else if let Some(n) = name.strip_prefix(&prefix).and_then(|n| n.parse().ok()) {
+                    parts.push(n);
+                }
+            }
+        }
+        parts.sort_unstable();
+        parts
+    }
+
     /// S3 requests of `operation` counted so far (fault-injected ones included).
     pub fn s3_requests(&self, operation: &str) -> u64 {
         self.control()

@@ -612,4 +612,10 @@ impl Browser {
         let handle = handle.to_string().try_into().expect("a window handle");
         self.block("switch", self.client().switch_to_window(handle));
     }
+
+    /// Closes the current tab, as a person closing it (its page is gone, requests
+    /// in flight cut off); switch to another tab next.
+    pub fn close_tab(&self) {
+        self.block("close tab", self.client().close_window());
+    }
 }

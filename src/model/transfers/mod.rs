@@ -4,7 +4,10 @@
 //! session's policy, a CRC32 per part, and an abort on cancel or failure so no
 //! orphan parts stay behind. A multipart upload is remembered (upload id and
 //! finished parts) while it runs, so picking the same file again after a reload, or
-//! after the network gave out, sends only the parts S3 does not have yet.
+//! after the network gave out, sends only the parts S3 does not have yet; where
+//! the browser keeps the file's handle, without picking it again ([`kept`]). The
+//! parts S3 holds are checked against the file first: a changed file starts
+//! afresh.
 //!
 //! Every upload can be paused, resumed and cancelled through its [`UploadControl`]:
 //! pause and cancel cut off the requests in flight at once. Once stored, the object
@@ -12,6 +15,8 @@
 //! counts as done.
 //!
 //! - [`resume`]: resume records and picking a remembered upload up again
+//! - [`kept`]: uploads whose file's handle the browser kept, picked up when the
+//!   app opens again without a new pick
 //! - [`control`]: pause, resume and cancel ([`UploadControl`])
 //! - `single`: files below [`MULTIPART_THRESHOLD`], one PUT
 //! - `multipart` and `parts`: the multipart upload and its part scheduler
@@ -21,6 +26,7 @@
 //! - [`summary`]: the queue in numbers for the panel (files, bytes, speed)
 
 pub mod control;
+pub mod kept;
 mod multipart;
 mod parts;
 pub mod queue;
@@ -34,7 +40,7 @@ mod tests;
 
 pub use control::{Steer, UploadControl};
 pub use resume::{
-    abort_and_forget_all, resume_id, reusable_parts, stale_records, RecordedPart, Resume,
+    abort_and_forget_all, resume_id, reusable_parts, stale_records, KeptFile, RecordedPart, Resume,
     ResumeNotice, ResumeRecord, ResumeStore, RESUME_MAX_AGE,
 };
 pub use verify::{composite_crc32, stored_difference};

@@ -27,9 +27,7 @@ pub(super) async fn upload(
         .map_err(|e| UploadError::Call(CallError::S3(e)))?;
     let resume = options.resume;
     let resumed = match &resume {
-        Some(r) => resumable(session, &plan, key, r, control.send_options(None))
-            .await
-            .map_err(UploadError::Call)?,
+        Some(r) => resumable(session, source, &plan, key, r, control.send_options(None)).await?,
         None => None,
     };
     let (record, reused) = match resumed {

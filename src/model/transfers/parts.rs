@@ -77,6 +77,11 @@ impl<'a> PartScheduler<'a> {
             changed: RefCell::new(AbortSignal::new()),
         };
         scheduler.remember(None);
+        if let Some(resume) = resume.filter(|_| scheduler.record_kept.get()) {
+            if let Some(kept) = resume.kept {
+                kept.keep(&resume.id);
+            }
+        }
         upload.control.set_stored(scheduler.progress.confirmed());
         (upload.on_progress)(scheduler.progress.bytes());
         scheduler

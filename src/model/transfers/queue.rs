@@ -16,8 +16,8 @@
 //! the [`UploadView`] the page gives it.
 
 use super::{
-    resume_id, upload, ByteSource, Resume, ResumeNotice, ResumeStore, Steer, UploadControl,
-    UploadError, UploadOptions,
+    resume_id, upload, ByteSource, KeptFile, Resume, ResumeNotice, ResumeStore, Steer,
+    UploadControl, UploadError, UploadOptions,
 };
 use crate::model::files;
 use crate::model::listing;
@@ -113,6 +113,9 @@ pub struct QueuedFile {
     /// key and size they identify its resume record.
     pub name: String,
     pub last_modified: u64,
+    /// The file's handle, where the browser can keep it: a multipart upload then
+    /// resumes after a restart without a new pick.
+    pub kept: Option<Rc<dyn KeptFile>>,
 }
 
 /// Where the queue puts one file's state for the page to show (signals in the
@@ -126,6 +129,9 @@ pub trait UploadView {
     fn set_sending(&self, sending: bool);
     /// Whether the file waits for a lost connection (it goes on by itself).
     fn set_waiting(&self, waiting: bool);
+    /// A line about the file besides its state (it changed since its upload began
+    /// and is sent afresh); none by default.
+    fn set_note(&self, _note: String) {}
 }
 
 /// What the queue needs from the page besides views.
@@ -352,11 +358,19 @@ impl UploadQueue {
             }
         }
         let file = &item.file;
-        let notify = |notice: ResumeNotice| (self.hooks.notice)(notice.user_message(&item.path));
+        let notify = |notice: ResumeNotice| {
+            let message = notice.user_message(&item.path);
+            match notice {
+                // About this file alone: said in its row.
+                ResumeNotice::FileChanged => view.set_note(message),
+                _ => (self.hooks.notice)(message),
+            }
+        };
         let resume = Resume {
             store: self.store.as_ref(),
             id: resume_id(&key, &file.name, item.size, file.last_modified),
             notify: &notify,
+            kept: file.kept.as_deref(),
         };
         let shown = item.view.clone();
         let control = item.control.clone();

@@ -5,6 +5,7 @@
 //! store, or one S3 no longer answers for, is told to the user ([`ResumeNotice`])
 //! and the upload goes on without it: it never fails a file.
 
+use super::{ByteSource, UploadError};
 use crate::model::session::{CallError, Session};
 use crate::model::storage_keys::UPLOAD_RECORD_PREFIX;
 use crate::model::transport::SendOptions;
@@ -40,6 +41,10 @@ pub enum ResumeNotice {
     /// The stored record could not be used (S3 no longer has that upload, or
     /// would not list its parts): the file is sent again from its start.
     StartedAfresh,
+    /// The file is not what was sent before (its bytes differ from the parts S3
+    /// holds, or its size or date changed): the earlier upload was aborted and the
+    /// file is sent again from its start, never stitched.
+    FileChanged,
 }
 
 impl ResumeNotice {
@@ -54,6 +59,10 @@ impl ResumeNotice {
             ResumeNotice::StartedAfresh => format!(
                 "The earlier upload of {name} could not be picked up where it stopped, so it \
                  starts again from the beginning."
+            ),
+            ResumeNotice::FileChanged => format!(
+                "{name} changed since its upload began, so it is sent again from the \
+                 beginning."
             ),
         }
     }
@@ -196,6 +205,17 @@ pub struct Resume<'a> {
     pub store: &'a dyn ResumeStore,
     pub id: String,
     pub notify: &'a dyn Fn(ResumeNotice),
+    /// The file's handle, kept beside the record once it is stored (where the
+    /// browser can keep one), so the upload resumes without a new pick.
+    pub kept: Option<&'a dyn KeptFile>,
+}
+
+/// A picked file the browser can find again after a restart (a File System
+/// Access handle in the app): kept under a record's id. [`ResumeStore::remove`]
+/// forgets it with the record.
+pub trait KeptFile {
+    /// Keeps the file's handle under `id` (best effort).
+    fn keep(&self, id: &str);
 }
 
 /// Aborts the multipart upload `upload_id` of `key`, so its parts do not stay
@@ -240,18 +260,23 @@ async fn list_all_parts(
 /// planned with another part size, or one S3 would not answer for: `NoSuchUpload`,
 /// ListParts denied, any S3 error) is dropped, its upload aborted if S3 may still
 /// hold it, and the user told ([`ResumeNotice::StartedAfresh`]): the file starts
-/// afresh. `options` go with ListParts (the upload's wait for the connection).
+/// afresh. The parts S3 holds are checked against the file's bytes (CRC32): a
+/// file that changed has its earlier upload aborted and starts afresh
+/// ([`ResumeNotice::FileChanged`]). `options` go with ListParts (the upload's
+/// wait for the connection).
 ///
 /// # Errors
 ///
-/// S3 out of reach (or the session refused): the record stays for later.
+/// S3 out of reach (or the session refused): the record stays for later. The
+/// file could not be read (to check the parts S3 holds against it).
 pub(super) async fn resumable(
     session: &Session,
+    source: &dyn ByteSource,
     plan: &PartPlan,
     key: &str,
     resume: &Resume<'_>,
     options: SendOptions,
-) -> Result<Option<(ResumeRecord, Vec<CompletedPart>)>, CallError> {
+) -> Result<Option<(ResumeRecord, Vec<CompletedPart>)>, UploadError> {
     let Some(text) = resume.store.load(&resume.id) else {
         return Ok(None);
     };
@@ -275,6 +300,13 @@ pub(super) async fn resumable(
     match list_all_parts(session, key, &record.upload_id, &options).await {
         Ok(listed) => {
             let parts = reusable_parts(plan, &record, &listed);
+            if !same_bytes(source, plan, &parts).await? {
+                // A changed file: its old parts never go into the new object.
+                abort_upload(session, key, &record.upload_id).await;
+                resume.store.remove(&resume.id);
+                (resume.notify)(ResumeNotice::FileChanged);
+                return Ok(None);
+            }
             Ok(Some((record, parts)))
         }
         Err(CallError::S3(e)) => {
@@ -283,8 +315,35 @@ pub(super) async fn resumable(
             }
             start_afresh()
         }
-        Err(e) => Err(e),
+        Err(e) => Err(UploadError::Call(e)),
     }
+}
+
+/// Whether the file's bytes still give each of `parts`' CRC32 (what S3 holds of
+/// them): a file edited since those parts were sent must not be stitched to them.
+///
+/// # Errors
+///
+/// The file could not be read.
+async fn same_bytes(
+    source: &dyn ByteSource,
+    plan: &PartPlan,
+    parts: &[CompletedPart],
+) -> Result<bool, UploadError> {
+    for part in parts {
+        let Some(range) = plan.range(part.part_number) else {
+            return Ok(false);
+        };
+        let mut crc = s3::Crc32::default();
+        source
+            .read_chunks(range.start, range.end, &mut |chunk| crc.update(chunk))
+            .await
+            .map_err(UploadError::Read)?;
+        if part.checksum_crc32.as_deref() != Some(crc.finish().as_str()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

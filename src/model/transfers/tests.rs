@@ -188,11 +188,34 @@ impl FakeS3 {
                     ),
                 )
             }
+            "GET" if param("uploadId").is_some() && self.list_parts_error.get().is_none() => {
+                // The parts held, with the CRC32 each was sent with.
+                let parts: String = self
+                    .parts
+                    .borrow()
+                    .iter()
+                    .map(|(number, bytes)| {
+                        format!(
+                            "<Part><PartNumber>{number}</PartNumber><ETag>\"e{number}\"</ETag>\
+                             <Size>{}</Size><ChecksumCRC32>{}</ChecksumCRC32></Part>",
+                            bytes.len(),
+                            s3::crc32_checksum(bytes)
+                        )
+                    })
+                    .collect();
+                (
+                    "ListParts",
+                    ok.body(
+                        format!(
+                            "<ListPartsResult><IsTruncated>false</IsTruncated>{parts}\
+                             </ListPartsResult>"
+                        )
+                        .into_bytes(),
+                    ),
+                )
+            }
             "GET" if param("uploadId").is_some() => {
-                let code = self
-                    .list_parts_error
-                    .get()
-                    .expect("ListParts answers an error");
+                let code = self.list_parts_error.get().unwrap_or_default();
                 let status = if code == "AccessDenied" { 403 } else { 404 };
                 (
                     "ListParts",
@@ -689,6 +712,7 @@ struct Row {
     state: RefCell<Option<queue::UploadState>>,
     sent: Cell<u64>,
     waiting: Cell<bool>,
+    note: RefCell<Option<String>>,
 }
 
 impl queue::UploadView for Row {
@@ -707,6 +731,9 @@ impl queue::UploadView for Row {
     fn set_sending(&self, _sending: bool) {}
     fn set_waiting(&self, waiting: bool) {
         self.waiting.set(waiting);
+    }
+    fn set_note(&self, note: String) {
+        *self.note.borrow_mut() = Some(note);
     }
 }
 
@@ -777,6 +804,7 @@ fn a_paused_file_lets_the_queue_go_on_and_resumes_alongside_it() {
         source: Rc::new(Memory(bytes)),
         name: name.into(),
         last_modified: 1,
+        kept: None,
     };
     let big_bytes = noise(2 * MULTIPART_THRESHOLD as usize);
     let (big_row, small_row) = (Rc::new(Row::default()), Rc::new(Row::default()));
@@ -878,6 +906,7 @@ fn queue_file(
             source: Rc::new(Memory(bytes.to_vec())),
             name: name.into(),
             last_modified: 1,
+            kept: None,
         },
         name.into(),
         format!("private/x/{name}"),
@@ -988,6 +1017,72 @@ fn a_resume_record_that_cannot_be_used_starts_afresh_and_says_so() {
         assert_eq!(s3.count("AbortMultipartUpload"), aborts, "{why}");
         assert!(records.stored.borrow().is_empty(), "{why}: no record left");
     }
+}
+
+/// S3 holds the first part of `held` under upload u1, remembered for big.bin of
+/// `bytes`' size; `bytes` is then queued as big.bin. The S3, records, row and
+/// notices.
+fn resume_over_held_part(
+    held: &[u8],
+    bytes: &[u8],
+) -> (Rc<FakeS3>, Rc<Records>, Rc<Row>, Vec<String>) {
+    let s3 = Rc::new(FakeS3::new(Tamper::Nothing));
+    let plan = s3::plan_parts(held.len() as u64, PREFERRED_PART_SIZE).unwrap();
+    let first = plan.range(1).unwrap();
+    s3.parts
+        .borrow_mut()
+        .insert(1, held[first.start as usize..first.end as usize].to_vec());
+    let records = Rc::new(Records::default());
+    let mut old = record(testing::NOW - 60);
+    old.part_size = plan.part_size();
+    let id = resume_id("private/x/big.bin", "big.bin", bytes.len() as u64, 1);
+    records.stored.borrow_mut().insert(id, old.to_json());
+    let (queue, notices) = queue_with(&s3, &records);
+    let row = upload_big(&queue, bytes);
+    let notices = notices.borrow().clone();
+    (s3, records, row, notices)
+}
+
+#[test]
+fn a_resumed_upload_reuses_the_parts_s3_holds_of_the_same_bytes() {
+    let bytes = noise(3 * MULTIPART_THRESHOLD as usize);
+    let (s3, records, row, notices) = resume_over_held_part(&bytes, &bytes);
+    assert_eq!(row.state(), queue::UploadState::Done);
+    assert_eq!(s3.count("ListParts"), 1);
+    assert_eq!(s3.count("CreateMultipartUpload"), 0);
+    assert_eq!(
+        s3.count("UploadPart"),
+        2,
+        "the part S3 held is not sent again"
+    );
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, bytes);
+    assert!(notices.is_empty() && row.note.borrow().is_none());
+    assert!(records.stored.borrow().is_empty());
+}
+
+#[test]
+fn a_file_changed_within_the_parts_sent_starts_afresh_and_is_never_stitched() {
+    let before = noise(3 * MULTIPART_THRESHOLD as usize);
+    let mut after = before.clone();
+    // Same size, name and date: only the bytes of the part S3 holds differ.
+    after[10] ^= 0xff;
+    let (s3, records, row, notices) = resume_over_held_part(&before, &after);
+    assert_eq!(row.state(), queue::UploadState::Done);
+    assert_eq!(s3.count("ListParts"), 1);
+    assert_eq!(
+        s3.count("AbortMultipartUpload"),
+        1,
+        "the old upload is aborted"
+    );
+    assert_eq!(s3.count("CreateMultipartUpload"), 1, "a new one");
+    assert_eq!(s3.count("UploadPart"), 3, "every part sent again");
+    assert_eq!(s3.object.borrow().as_ref().unwrap().0, after);
+    assert!(notices.is_empty(), "said in the row, not the page");
+    assert_eq!(
+        row.note.borrow().as_deref(),
+        Some(ResumeNotice::FileChanged.user_message("big.bin").as_str())
+    );
+    assert!(records.stored.borrow().is_empty());
 }
 
 #[test]

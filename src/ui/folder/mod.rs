@@ -259,9 +259,22 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
                 ev.prevent_default();
                 let Some(data) = ev.data_transfer() else { return };
                 let entries = browser::dropped_entries(&data);
+                // Where the browser gives them, the dropped files' handles: their
+                // uploads survive a restart (files inside folders go without).
+                let handles = browser::dropped_handles(&data);
                 let prefix = folder.prefix.get_untracked();
                 leptos::task::spawn_local(async move {
-                    uploads.add(browser::read_dropped(entries).await, prefix);
+                    let files = browser::read_dropped(entries).await;
+                    let mut handles = browser::dropped_file_handles(handles).await;
+                    let files = files
+                        .into_iter()
+                        .map(|(file, path)| {
+                            let at = handles.iter().position(|(name, _)| *name == path);
+                            let handle = at.map(|i| handles.swap_remove(i).1);
+                            ((file, path), handle)
+                        })
+                        .collect();
+                    uploads.add_files(files, prefix);
                 });
             }>
             // The breadcrumbs show where you are; their last item is the page's one

@@ -52,7 +52,10 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
         });
         view! {
         <div class="toolbar" role="toolbar" aria-label="Folder actions">
-            <label class="button primary file-pick">
+            // Where the browser's picker gives file handles, it is used instead
+            // of the input's (the input stays: other browsers, and tests): an
+            // upload then survives a restart without a new pick.
+            <label class="button primary file-pick" on:click=move |ev| pick_with_handles(&ev, folder, uploads)>
                 "Upload files"
                 <input type="file" multiple class="visually-hidden" id="upload-files"
                     on:change=move |ev| upload_picked(&ev, folder, uploads) />
@@ -180,6 +183,27 @@ fn click_by_id(id: &str) {
     if let Some(e) = document().get_element_by_id(id) {
         e.unchecked_into::<web_sys::HtmlElement>().click();
     }
+}
+
+/// On a click of "Upload files" (or its input), shows the browser's picker
+/// that gives handles, where there is one, in place of the input's.
+fn pick_with_handles(ev: &leptos::ev::MouseEvent, folder: Folder, uploads: Uploads) {
+    if !browser::can_pick_handles() {
+        return;
+    }
+    ev.prevent_default();
+    let prefix = folder.prefix.get_untracked();
+    leptos::task::spawn_local(async move {
+        let picked = browser::pick_file_handles().await;
+        let picked = picked
+            .into_iter()
+            .map(|(file, handle)| {
+                let path = file.name();
+                ((file, path), Some(handle))
+            })
+            .collect();
+        uploads.add_files(picked, prefix);
+    });
 }
 
 /// Queues the files just picked in a file input (one function for both pickers,
