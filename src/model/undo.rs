@@ -122,7 +122,7 @@ pub fn kept(before: &Snapshot, after: &Snapshot) -> bool {
 /// An operation under way: the scopes it touches and their state before.
 #[derive(Clone, Debug)]
 pub struct Recording {
-    /// The operation as the outcome names it ("the delete").
+    /// The operation as the outcome names it ("delete").
     what: String,
     scopes: Vec<String>,
     before: Snapshot,
@@ -141,7 +141,7 @@ pub struct Offer {
 
 impl Recording {
     /// Lists `scopes` (keys; one ending in `/` is a folder and everything under
-    /// it) before operation `what` ("the delete") runs.
+    /// it) before operation `what` ("delete") runs.
     ///
     /// # Errors
     ///
@@ -167,8 +167,8 @@ impl Recording {
     /// A listing that failed ([`CallError`]).
     pub async fn finish(self, session: &Session) -> Result<Option<Offer>, CallError> {
         let after = snapshot(session, &self.scopes).await?;
-        let changed = keys(&self.before, &after)
-            .any(|k| first(&self.before, k) != first(&after, k));
+        let changed =
+            keys(&self.before, &after).any(|k| first(&self.before, k) != first(&after, k));
         Ok(changed.then(|| Offer {
             versioning_off: !kept(&self.before, &after),
             what: self.what,
@@ -247,6 +247,8 @@ pub struct NotRestored {
 /// What an undo did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// The operation undone ("delete").
+    pub what: String,
     /// Keys put back as they were.
     pub restored: usize,
     pub not_restored: Vec<NotRestored>,
@@ -257,11 +259,12 @@ impl Outcome {
     /// (at most five named) and why.
     pub fn summary(&self) -> String {
         let total = (self.restored + self.not_restored.len()) as u64;
+        let what = &self.what;
         if self.not_restored.is_empty() {
-            return format!("Undone: {} as before.", text::count(total, "item", "items"));
+            return format!("The {what} is undone.");
         }
         let mut out = format!(
-            "Undo put back {} of {}.",
+            "The {what} is undone in part: {} of {} as before.",
             self.restored,
             text::count(total, "item", "items")
         );
@@ -286,7 +289,10 @@ pub async fn undo(session: &Session, offer: &Offer) -> Result<Outcome, CallError
     let now = snapshot(session, &offer.scopes).await?;
     let root = session.root_prefix();
     let shown = |key: &str| text::shown_name(key.strip_prefix(root.as_str()).unwrap_or(key));
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome {
+        what: offer.what.clone(),
+        ..Outcome::default()
+    };
     let mut removals = Vec::new();
     for key in keys(&offer.before, &offer.after) {
         let step = plan(
@@ -300,8 +306,7 @@ pub async fn undo(session: &Session, offer: &Offer) -> Result<Outcome, CallError
                 removals.push(key.clone());
                 continue;
             }
-            Step::Restore(version_id) => match versions::restore(session, key, &version_id).await
-            {
+            Step::Restore(version_id) => match versions::restore(session, key, &version_id).await {
                 Ok(()) => {
                     outcome.restored += 1;
                     continue;
@@ -309,12 +314,10 @@ pub async fn undo(session: &Session, offer: &Offer) -> Result<Outcome, CallError
                 Err(e) => e.plain_message(&format!("restore {}", shown(key))),
             },
             Step::Skip(Why::ChangedSince) => format!(
-                "it changed after {}, so it was left as it is.",
+                "it changed after the {}, so it was left as it is.",
                 offer.what
             ),
-            Step::Skip(Why::NotKept) => {
-                "the version it held before is no longer kept.".to_string()
-            }
+            Step::Skip(Why::NotKept) => "the version it held before is no longer kept.".to_string(),
         };
         outcome.not_restored.push(NotRestored {
             path: shown(key),
@@ -382,7 +385,11 @@ mod tests {
         // A move's destination that did not exist, or held only a deleted file.
         assert_eq!(plan(&[], &[v("n1")], &[v("n1")]), Step::Remove);
         assert_eq!(
-            plan(&[m("d0"), v("o")], &[v("n1"), m("d0"), v("o")], &[v("n1"), m("d0"), v("o")]),
+            plan(
+                &[m("d0"), v("o")],
+                &[v("n1"), m("d0"), v("o")],
+                &[v("n1"), m("d0"), v("o")]
+            ),
             Step::Remove
         );
     }
@@ -391,7 +398,11 @@ mod tests {
     fn a_key_changed_since_is_left_alone_and_an_untouched_one_is_not_counted() {
         // Someone uploaded over the deleted file's name, or deleted again.
         assert_eq!(
-            plan(&[v("v1")], &[m("d2"), v("v1")], &[v("v3"), m("d2"), v("v1")]),
+            plan(
+                &[v("v1")],
+                &[m("d2"), v("v1")],
+                &[v("v3"), m("d2"), v("v1")]
+            ),
             Step::Skip(Why::ChangedSince)
         );
         assert_eq!(
@@ -399,7 +410,10 @@ mod tests {
             Step::Skip(Why::ChangedSince)
         );
         // A key the operation failed on (or never reached).
-        assert_eq!(plan(&[v("v1")], &[v("v1")], &[v("v3"), v("v1")]), Step::Nothing);
+        assert_eq!(
+            plan(&[v("v1")], &[v("v1")], &[v("v3"), v("v1")]),
+            Step::Nothing
+        );
         // The earlier version expired meanwhile (lifecycle rule).
         assert_eq!(
             plan(&[v("v1")], &[m("d2"), v("v1")], &[m("d2")]),
@@ -430,11 +444,13 @@ mod tests {
     #[test]
     fn the_outcome_names_what_was_not_undone_and_why() {
         let all = Outcome {
-            restored: 3,
+            what: "rename".into(),
+            restored: 2,
             not_restored: vec![],
         };
-        assert_eq!(all.summary(), "Undone: 3 items as before.");
+        assert_eq!(all.summary(), "The rename is undone.");
         let some = Outcome {
+            what: "delete".into(),
             restored: 1,
             not_restored: vec![NotRestored {
                 path: "notes.txt".into(),
@@ -443,8 +459,8 @@ mod tests {
         };
         assert_eq!(
             some.summary(),
-            "Undo put back 1 of 2 items. Not undone: notes.txt: it changed after the delete, \
-             so it was left as it is."
+            "The delete is undone in part: 1 of 2 items as before. Not undone: notes.txt: it \
+             changed after the delete, so it was left as it is."
         );
     }
 
@@ -463,7 +479,7 @@ mod tests {
         );
         let session = session(&bucket);
         let offer = Offer {
-            what: "the delete".into(),
+            what: "delete".into(),
             scopes: vec![key("a.txt"), key("b.txt")],
             before: [(key("a.txt"), vec![v("v1")]), (key("b.txt"), vec![v("w1")])].into(),
             after: [

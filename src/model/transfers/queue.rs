@@ -364,7 +364,7 @@ impl UploadQueue {
         };
         // What Undo restores: the version the file replaces.
         let recording = match overwrite {
-            true => undo::Recording::start(session, "the replace", vec![key.clone()])
+            true => undo::Recording::start(session, "upload", vec![key.clone()])
                 .await
                 .ok(),
             false => None,

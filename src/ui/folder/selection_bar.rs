@@ -11,8 +11,8 @@ use super::picking::BulkAsk;
 use super::Folder;
 use crate::model::bulk::{self, BulkReport};
 use crate::model::listing::{self, Entry};
-use crate::model::undo;
 use crate::model::text;
+use crate::model::undo;
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
 use leptos::prelude::*;
@@ -125,10 +125,10 @@ fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
             }
             let (report, offer) = if deleting {
                 let work = bulk::delete(&session, &entries, &progress);
-                undo::recorded(&session, "the delete", scopes, work).await
+                undo::recorded(&session, "delete", scopes, work).await
             } else {
                 let work = bulk::move_to(&session, &entries, &typed, &progress);
-                undo::recorded(&session, "the move", scopes, work).await
+                undo::recorded(&session, "move", scopes, work).await
             };
             let summary = report.summary(if deleting { "deleted" } else { "moved" });
             folder.say_undoable(summary, offer);

@@ -27,7 +27,7 @@ pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) ->
             let session = folder.session();
             let (result, offer) = undo::recorded(
                 &session,
-                "the delete",
+                "delete",
                 vec![entry.key.clone()],
                 files::delete_entry(&session, &entry),
             )

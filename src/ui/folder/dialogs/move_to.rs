@@ -64,7 +64,7 @@ pub(super) fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
             };
             let (result, offer) = undo::recorded(
                 &session,
-                "the move",
+                "move",
                 vec![entry.key.clone(), target.clone()],
                 files::move_entry_watched(&session, &entry, &target, &|done, total| {
                     watch.go_on(done, total)
@@ -72,7 +72,12 @@ pub(super) fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
             )
             .await;
             result
-                .map(|()| (folder.keep_undo(format!("{name} moved to {to}."), offer), None))
+                .map(|()| {
+                    (
+                        folder.keep_undo(format!("{name} moved to {to}."), offer),
+                        None,
+                    )
+                })
                 .map_err(|e| e.user_message(&format!("move {name}")))
         }) as PromptWork)
     };

@@ -39,7 +39,7 @@ pub(super) fn NameDialog(
                     let new_key = format!("{prefix}{name}{suffix}");
                     let (result, offer) = undo::recorded(
                         &session,
-                        "the rename",
+                        "rename",
                         vec![e.key.clone(), new_key.clone()],
                         files::move_entry_watched(&session, e, &new_key, &|done, total| {
                             watch.go_on(done, total)
