@@ -194,9 +194,16 @@ fn an_undo_leaves_a_file_changed_since_and_says_so() {
     native.put(&native.key("plain.txt"), b"kept nowhere else");
     browser.refresh();
     wait_for_rows(&browser, &["plain.txt"]);
+    let files = Files::new("undo-off");
+    pick_upload(&browser, &files.write("plain.txt", REPLACED));
+    browser.wait_for("dialog[open] #replace", 30).click();
+    browser.wait_for_text("This cannot be undone", 30);
+    let notice = browser.text(".notice");
+    assert!(notice.contains("plain.txt replaced."), "{notice}");
+    assert!(browser.find("#undo").is_none(), "no Undo without versions");
     click_labelled(&browser, "Delete plain.txt");
     browser.wait_for("#confirm-delete", 10).click();
-    browser.wait_for_text("This cannot be undone", 30);
+    browser.wait_for_text("plain.txt deleted. This cannot be undone", 30);
     let notice = browser.text(".notice");
     assert!(notice.contains("plain.txt deleted."), "{notice}");
     assert!(notice.contains("Bucket Versioning"), "{notice}");

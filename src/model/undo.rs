@@ -39,6 +39,9 @@ pub struct Stored {
     /// S3's version id (opaque; `null` where versioning is off).
     pub version_id: String,
     pub is_delete_marker: bool,
+    /// Its ETag (`None` for a marker): with versioning off every id is `null`,
+    /// and this tells a replaced object from the one before.
+    pub etag: Option<String>,
 }
 
 impl Stored {
@@ -226,6 +229,7 @@ async fn snapshot(session: &Session, scopes: &[String]) -> Result<Snapshot, Call
             out.entry(v.key).or_default().push(Stored {
                 version_id: v.version_id,
                 is_delete_marker: v.is_delete_marker,
+                etag: v.etag,
             });
             ControlFlow::Continue(())
         })
@@ -356,6 +360,7 @@ mod tests {
         Stored {
             version_id: id.into(),
             is_delete_marker: false,
+            etag: Some(format!("\"{id}\"")),
         }
     }
 
@@ -363,6 +368,7 @@ mod tests {
         Stored {
             version_id: id.into(),
             is_delete_marker: true,
+            etag: None,
         }
     }
 
@@ -433,6 +439,12 @@ mod tests {
         let before = snap(&[("a", vec![v("null")])]);
         assert!(!kept(&before, &snap(&[])));
         assert!(!kept(&before, &snap(&[("b", vec![v("null")])])));
+        // A replace with versioning off: the same id, other bytes.
+        let replaced = Stored {
+            etag: Some("\"other\"".into()),
+            ..v("null")
+        };
+        assert!(!kept(&before, &snap(&[("a", vec![replaced])])));
         // Versioning on: the old version stays below the marker.
         assert!(kept(&before, &snap(&[("a", vec![m("d1"), v("null")])])));
         assert!(kept(
@@ -466,6 +478,11 @@ mod tests {
 
     #[test]
     fn undo_copies_the_earlier_version_back_and_skips_a_key_changed_since() {
+        // The fake bucket lists no ETags.
+        let bare = |id: &str| Stored {
+            etag: None,
+            ..v(id)
+        };
         // Now: a.txt still deleted by our marker; b.txt written again after it.
         let bucket = Versions::new(
             &[
@@ -481,10 +498,14 @@ mod tests {
         let offer = Offer {
             what: "delete".into(),
             scopes: vec![key("a.txt"), key("b.txt")],
-            before: [(key("a.txt"), vec![v("v1")]), (key("b.txt"), vec![v("w1")])].into(),
+            before: [
+                (key("a.txt"), vec![bare("v1")]),
+                (key("b.txt"), vec![bare("w1")]),
+            ]
+            .into(),
             after: [
-                (key("a.txt"), vec![m("d2"), v("v1")]),
-                (key("b.txt"), vec![m("e2"), v("w1")]),
+                (key("a.txt"), vec![m("d2"), bare("v1")]),
+                (key("b.txt"), vec![m("e2"), bare("w1")]),
             ]
             .into(),
             versioning_off: false,

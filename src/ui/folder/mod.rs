@@ -221,6 +221,8 @@ impl Folder {
             return;
         };
         self.say("Undoing…".to_string());
+        // The button goes with the notice it was in: the heading keeps the focus.
+        request_animation_frame(|| focus_element(HEADING_ID));
         let this = *self;
         leptos::task::spawn_local(async move {
             let session = this.session();
@@ -228,7 +230,7 @@ impl Folder {
                 Ok(outcome) => outcome.summary(),
                 Err(e) => e.user_message("undo"),
             };
-            if this.notice.try_set(Some(message)).is_some() {
+            if this.notice.try_set(Some(message)).is_none() {
                 this.reload();
             }
         });
