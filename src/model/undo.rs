@@ -39,9 +39,11 @@ pub struct Stored {
     /// S3's version id (opaque; `null` where versioning is off).
     pub version_id: String,
     pub is_delete_marker: bool,
-    /// Its ETag (`None` for a marker): with versioning off every id is `null`,
-    /// and this tells a replaced object from the one before.
+    /// Its ETag, size and date (`None`, 0 for a marker): with versioning off
+    /// every id is `null`, and these tell a replaced object from the one before.
     pub etag: Option<String>,
+    pub size: u64,
+    pub last_modified: Option<u64>,
 }
 
 impl Stored {
@@ -230,6 +232,8 @@ async fn snapshot(session: &Session, scopes: &[String]) -> Result<Snapshot, Call
                 version_id: v.version_id,
                 is_delete_marker: v.is_delete_marker,
                 etag: v.etag,
+                size: v.size,
+                last_modified: v.last_modified,
             });
             ControlFlow::Continue(())
         })
@@ -361,6 +365,8 @@ mod tests {
             version_id: id.into(),
             is_delete_marker: false,
             etag: Some(format!("\"{id}\"")),
+            size: 1,
+            last_modified: Some(1),
         }
     }
 
@@ -369,6 +375,8 @@ mod tests {
             version_id: id.into(),
             is_delete_marker: true,
             etag: None,
+            size: 0,
+            last_modified: Some(1),
         }
     }
 
@@ -478,9 +486,15 @@ mod tests {
 
     #[test]
     fn undo_copies_the_earlier_version_back_and_skips_a_key_changed_since() {
-        // The fake bucket lists no ETags.
+        // The fake bucket lists no ETags, and its fixed date.
+        let marker = |id: &str| Stored {
+            last_modified: Some(1_796_040_000),
+            ..m(id)
+        };
         let bare = |id: &str| Stored {
             etag: None,
+            size: id.len() as u64,
+            last_modified: Some(1_796_040_000),
             ..v(id)
         };
         // Now: a.txt still deleted by our marker; b.txt written again after it.
@@ -504,8 +518,8 @@ mod tests {
             ]
             .into(),
             after: [
-                (key("a.txt"), vec![m("d2"), bare("v1")]),
-                (key("b.txt"), vec![m("e2"), bare("w1")]),
+                (key("a.txt"), vec![marker("d2"), bare("v1")]),
+                (key("b.txt"), vec![marker("e2"), bare("w1")]),
             ]
             .into(),
             versioning_off: false,
