@@ -22,4 +22,5 @@ pub mod testing;
 pub mod text;
 pub mod transfers;
 pub mod transport;
+pub mod undo;
 pub mod versions;

@@ -20,6 +20,7 @@ use crate::model::transfers::queue::{
 };
 use crate::model::transfers::summary::{FileProgress, QueueSummary, SpeedMeter};
 use crate::model::transfers::{KeptFile, ResumeNotice, ResumeStore};
+use crate::model::undo::Offer;
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
 use futures::channel::oneshot;
@@ -92,8 +93,14 @@ pub struct Uploads {
 
 impl Uploads {
     /// The queue of one folder view: `on_done` hears that it ran dry, `notice`
-    /// a message for the page.
-    pub fn new(session: Rc<Session>, on_done: Callback<()>, notice: Callback<String>) -> Uploads {
+    /// a message for the page, `replaced` that a file replaced one (the notice
+    /// and what Undo restores).
+    pub fn new(
+        session: Rc<Session>,
+        on_done: Callback<()>,
+        notice: Callback<String>,
+        replaced: Callback<(String, Option<Offer>)>,
+    ) -> Uploads {
         let asking: RwSignal<Option<Ask>, LocalStorage> = RwSignal::new_local(None);
         let hooks = QueueHooks {
             spawn: |task| leptos::task::spawn_local(task),
@@ -108,6 +115,7 @@ impl Uploads {
             }),
             on_done: Rc::new(move || on_done.run(())),
             notice: Rc::new(move |message| notice.run(message)),
+            replaced: Rc::new(move |message, offer| replaced.run((message, offer))),
         };
         let store: Rc<dyn ResumeStore> = Rc::new(crate::app::UploadRecords);
         let uploads = Uploads {

@@ -23,6 +23,7 @@ use crate::model::files;
 use crate::model::listing;
 use crate::model::session::{CallError, Session};
 use crate::model::transport::{LocalFuture, SendOptions};
+use crate::model::undo;
 use futures::channel::oneshot;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -146,6 +147,9 @@ pub struct QueueHooks {
     /// Hears a message for the page about a file's upload that is not its
     /// state (its resume record could not be stored, or not be used).
     pub notice: Rc<dyn Fn(String)>,
+    /// Hears that a file replaced the one stored under its name: the notice
+    /// to show and what Undo would restore ([`undo`]).
+    pub replaced: Rc<dyn Fn(String, Option<undo::Offer>)>,
 }
 
 /// One file in the queue.
@@ -372,6 +376,13 @@ impl UploadQueue {
             notify: &notify,
             kept: file.kept.as_deref(),
         };
+        // What Undo restores: the version the file replaces.
+        let recording = match overwrite {
+            true => undo::Recording::start(session, "upload", vec![key.clone()])
+                .await
+                .ok(),
+            false => None,
+        };
         let shown = item.view.clone();
         let control = item.control.clone();
         view.set_sending(true);
@@ -395,6 +406,11 @@ impl UploadQueue {
         )
         .await;
         view.set_sending(false);
+        if let (Ok(()), Some(recording)) = (&result, recording) {
+            let offer = recording.finish(session).await.ok().flatten();
+            let name = crate::model::text::shown_name(&item.path);
+            (self.hooks.replaced)(format!("{name} replaced."), offer);
+        }
         view.set_state(match result {
             Ok(()) => {
                 view.set_sent(item.size);

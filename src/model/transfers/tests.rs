@@ -798,6 +798,7 @@ fn a_paused_file_lets_the_queue_go_on_and_resumes_alongside_it() {
             ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip.into() })),
             on_done: Rc::new(move || heard.set(heard.get() + 1)),
             notice: Rc::new(|message| panic!("no notice expected: {message}")),
+            replaced: Rc::new(|message, _| panic!("nothing replaced: {message}")),
         },
     );
     let file = |bytes: Vec<u8>, name: &str| queue::QueuedFile {
@@ -877,6 +878,7 @@ fn queue_with(
             ask: Rc::new(|_| Box::pin(async { queue::Conflict::Skip.into() })),
             on_done: Rc::new(|| {}),
             notice: Rc::new(move |message| heard.borrow_mut().push(message)),
+            replaced: Rc::new(|message, _| panic!("nothing replaced: {message}")),
         },
     );
     (queue, notices)
@@ -1270,6 +1272,7 @@ fn a_conflict_shows_both_files_and_an_answer_for_all_holds_for_the_rest() {
             }),
             on_done: Rc::new(|| {}),
             notice: Rc::new(|message| panic!("no notice expected: {message}")),
+            replaced: Rc::new(|message, _| panic!("nothing replaced: {message}")),
         },
     );
     let rows: Vec<Rc<Row>> = ["a.txt", "b.txt", "c.txt"]

@@ -19,6 +19,7 @@ use crate::model::folder::{FolderListing, Load};
 use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
 use crate::model::text;
+use crate::model::undo::{self, Offer};
 use crate::ui::message::message_view;
 use crate::ui::uploads::{UploadPanel, Uploads};
 use dialogs::{Dialog, DialogHost};
@@ -40,6 +41,10 @@ struct Folder {
     error: Memo<Option<String>>,
     sort: Memo<Sort>,
     notice: RwSignal<Option<String>>,
+    /// The operation just done that Undo can revert, with the notice that told
+    /// it: the Undo button shows only beside that notice, so any later message
+    /// (a new operation, another folder) takes the offer away.
+    undo: RwSignal<Option<(String, Offer)>>,
     filter: RwSignal<String>,
     dialog: RwSignal<Dialog>,
     /// Whether the Recently deleted dialog is open ([`deleted`]).
@@ -67,6 +72,7 @@ impl Folder {
             error: Memo::new(move |_| listing.with(|l| l.error().map(str::to_string))),
             sort: Memo::new(move |_| listing.with(FolderListing::sort)),
             notice: RwSignal::new(None),
+            undo: RwSignal::new(None),
             filter: RwSignal::new(String::new()),
             dialog: RwSignal::new(Dialog::None),
             recently_deleted: RwSignal::new(false),
@@ -107,6 +113,7 @@ impl Folder {
     fn go(&self, prefix: String) {
         self.filter.set(String::new());
         self.notice.set(None);
+        self.undo.set(None);
         self.run(self.listing.try_update(|l| l.open(prefix)), true);
         request_animation_frame(|| focus_element(HEADING_ID));
     }
@@ -180,6 +187,54 @@ impl Folder {
     fn say(&self, message: String) {
         self.notice.set(Some(message));
     }
+
+    /// Keeps `offer` for the operation `notice` tells, and returns the notice to
+    /// show: with Undo beside it, or saying why it cannot be undone (versioning
+    /// off). A prompt's work calls this, its dialog shows the notice.
+    fn keep_undo(&self, notice: String, offer: Option<Offer>) -> String {
+        match offer {
+            Some(offer) if offer.versioning_off => {
+                self.undo.set(None);
+                format!("{notice} {}", offer.cannot_undo())
+            }
+            Some(offer) => {
+                self.undo.set(Some((notice.clone(), offer)));
+                notice
+            }
+            None => {
+                self.undo.set(None);
+                notice
+            }
+        }
+    }
+
+    /// Shows `notice` with Undo for `offer` ([`Folder::keep_undo`]).
+    fn say_undoable(&self, notice: String, offer: Option<Offer>) {
+        let notice = self.keep_undo(notice, offer);
+        self.say(notice);
+    }
+
+    /// Undoes the operation the notice on screen tells, then says what came back
+    /// and what did not, and lists the folder again.
+    fn undo_last(&self) {
+        let Some((_, offer)) = self.undo.try_update(Option::take).flatten() else {
+            return;
+        };
+        self.say("Undoing…".to_string());
+        // The button goes with the notice it was in: the heading keeps the focus.
+        request_animation_frame(|| focus_element(HEADING_ID));
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            let session = this.session();
+            let message = match undo::undo(&session, &offer).await {
+                Ok(outcome) => outcome.summary(),
+                Err(e) => e.user_message("undo"),
+            };
+            if this.notice.try_set(Some(message)).is_none() {
+                this.reload();
+            }
+        });
+    }
 }
 
 /// The id of the open folder's heading (the breadcrumbs' last item).
@@ -228,6 +283,7 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
         folder.session.get_value(),
         Callback::new(move |_| folder.reload()),
         Callback::new(move |message| folder.say(message)),
+        Callback::new(move |(message, offer)| folder.say_undoable(message, offer)),
     );
 
     let crumbs = move || {
@@ -283,11 +339,16 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
             // Says which folder opened and how many items it holds.
             <p class="visually-hidden" id="folder-announce" aria-live="polite">{move || folder.announce.get()}</p>
             <Toolbar folder=folder uploads=uploads />
-            {move || folder.notice.get().map(|n| view! {
+            {move || folder.notice.get().map(|n| {
+                let undoable = folder.undo.with(|u| u.as_ref().is_some_and(|(told, _)| *told == n));
+                view! {
                 <p class="notice" role="status"><span class="notice-text">{n}</span>
+                    {undoable.then(|| view! {
+                        <button class="button undo" id="undo" on:click=move |_| folder.undo_last()>"Undo"</button>
+                    })}
                     <button class="link dismiss" aria-label="Dismiss message" on:click=move |_| folder.notice.set(None)>"×"</button>
                 </p>
-            })}
+            }})}
             {move || missing.get().then(|| view! {
                 <p class="panel note" id="folder-missing" role="status">
                     "There is no folder by this name (yet): nothing is stored under it. \

@@ -10,8 +10,9 @@ use super::dialogs::FolderPicker;
 use super::picking::BulkAsk;
 use super::Folder;
 use crate::model::bulk::{self, BulkReport};
-use crate::model::listing::Entry;
+use crate::model::listing::{self, Entry};
 use crate::model::text;
+use crate::model::undo;
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
 use leptos::prelude::*;
@@ -112,12 +113,25 @@ fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let session = folder.session();
             let progress = move |done, total| phase.set(Phase::Running(done, total));
-            let report = if deleting {
-                bulk::delete(&session, &entries, &progress).await
+            // Undo covers every entry and, for a move, each one's new place.
+            let root = session.root_prefix();
+            let mut scopes: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
+            if !deleting {
+                scopes.extend(
+                    entries
+                        .iter()
+                        .filter_map(|e| listing::move_target(&root, &typed, e).ok()),
+                );
+            }
+            let (report, offer) = if deleting {
+                let work = bulk::delete(&session, &entries, &progress);
+                undo::recorded(&session, "delete", scopes, work).await
             } else {
-                bulk::move_to(&session, &entries, &typed, &progress).await
+                let work = bulk::move_to(&session, &entries, &typed, &progress);
+                undo::recorded(&session, "move", scopes, work).await
             };
-            folder.say(report.summary(if deleting { "deleted" } else { "moved" }));
+            let summary = report.summary(if deleting { "deleted" } else { "moved" });
+            folder.say_undoable(summary, offer);
             folder.reload();
             phase.set(Phase::Done(report));
         });
@@ -125,7 +139,7 @@ fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
     let body = move || {
         match phase.get() {
         Phase::Ask if deleting => view! {
-            <p>"Delete " {what()} "? Folders are deleted with everything in them. This cannot be undone."</p>
+            <p>"Delete " {what()} "? Folders are deleted with everything in them."</p>
             <div class="dialog-actions">
                 <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
                 <button class="button danger" id="confirm-bulk-delete" on:click=move |_| start()>"Delete"</button>

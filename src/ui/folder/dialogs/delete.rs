@@ -4,6 +4,7 @@ use super::super::Folder;
 use crate::model::files;
 use crate::model::listing::Entry;
 use crate::model::text;
+use crate::model::undo;
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
 use leptos::prelude::*;
@@ -24,12 +25,18 @@ pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) ->
         let name = name.clone();
         leptos::task::spawn_local(async move {
             let session = folder.session();
-            let result = files::delete_entry(&session, &entry).await;
+            let (result, offer) = undo::recorded(
+                &session,
+                "delete",
+                vec![entry.key.clone()],
+                files::delete_entry(&session, &entry),
+            )
+            .await;
             busy.set(false);
             match result {
                 Ok(()) => {
                     close.run(());
-                    folder.say(format!("{name} deleted."));
+                    folder.say_undoable(format!("{name} deleted."), offer);
                     // Its row is gone: the folder's heading takes the focus.
                     folder.reload_and_focus(None);
                 }
@@ -39,7 +46,7 @@ pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) ->
     };
     view! {
         <Modal title="Delete?".to_string() on_close=close>
-            <p>"Delete " <strong class="shown-name">{what}</strong> "? This cannot be undone."</p>
+            <p>"Delete " <strong class="shown-name">{what}</strong> "?"</p>
             {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{message_view(p)}</p> })}
             <div class="dialog-actions">
                 <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>

@@ -8,6 +8,7 @@ use crate::model::files;
 use crate::model::folder_tree;
 use crate::model::listing::{self, Entry};
 use crate::model::text;
+use crate::model::undo;
 use leptos::prelude::*;
 
 #[component]
@@ -61,12 +62,23 @@ pub(super) fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> i
             } else {
                 text::shown_name(&path)
             };
-            files::move_entry_watched(&session, &entry, &target, &|done, total| {
-                watch.go_on(done, total)
-            })
-            .await
-            .map(|()| (format!("{name} moved to {to}."), None))
-            .map_err(|e| e.user_message(&format!("move {name}")))
+            let (result, offer) = undo::recorded(
+                &session,
+                "move",
+                vec![entry.key.clone(), target.clone()],
+                files::move_entry_watched(&session, &entry, &target, &|done, total| {
+                    watch.go_on(done, total)
+                }),
+            )
+            .await;
+            result
+                .map(|()| {
+                    (
+                        folder.keep_undo(format!("{name} moved to {to}."), offer),
+                        None,
+                    )
+                })
+                .map_err(|e| e.user_message(&format!("move {name}")))
         }) as PromptWork)
     };
     view! {

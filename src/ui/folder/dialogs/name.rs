@@ -5,6 +5,7 @@ use super::prompt::{PromptDialog, PromptWork, Watch};
 use crate::model::files;
 use crate::model::listing::{self, Entry};
 use crate::model::text;
+use crate::model::undo;
 use leptos::prelude::*;
 
 /// New folder (no entry) or rename (an entry).
@@ -36,12 +37,21 @@ pub(super) fn NameDialog(
                     let old = text::shown_name(&e.name);
                     let suffix = if e.is_folder() { "/" } else { "" };
                     let new_key = format!("{prefix}{name}{suffix}");
-                    files::move_entry_watched(&session, e, &new_key, &|done, total| {
-                        watch.go_on(done, total)
-                    })
-                    .await
-                    .map(|()| (format!("{old} renamed to {shown}."), Some(name.clone())))
-                    .map_err(|err| err.user_message(&format!("rename {old} to {shown}")))
+                    let (result, offer) = undo::recorded(
+                        &session,
+                        "rename",
+                        vec![e.key.clone(), new_key.clone()],
+                        files::move_entry_watched(&session, e, &new_key, &|done, total| {
+                            watch.go_on(done, total)
+                        }),
+                    )
+                    .await;
+                    result
+                        .map(|()| {
+                            let notice = format!("{old} renamed to {shown}.");
+                            (folder.keep_undo(notice, offer), Some(name.clone()))
+                        })
+                        .map_err(|err| err.user_message(&format!("rename {old} to {shown}")))
                 }
             }
         }) as PromptWork)
