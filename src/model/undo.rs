@@ -77,6 +77,10 @@ pub enum Why {
     NotKept,
 }
 
+/// Said in a delete's confirmation: the Undo comes after, and only when the bucket
+/// keeps previous versions (the app learns that from the versions it lists then).
+pub const UNDO_HINT: &str = "If the bucket keeps previous versions, you can undo this right after.";
+
 /// The step for one key, from its entries (newest first) before the operation,
 /// right after it, and now. Pure.
 pub fn plan(before: &[Stored], after: &[Stored], now: &[Stored]) -> Step {

@@ -140,6 +140,7 @@ fn BulkDialog(folder: Folder, ask: BulkAsk) -> impl IntoView {
         match phase.get() {
         Phase::Ask if deleting => view! {
             <p>"Delete " {what()} "? Folders are deleted with everything in them."</p>
+            <p class="hint">{crate::model::undo::UNDO_HINT}</p>
             <div class="dialog-actions">
                 <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
                 <button class="button danger" id="confirm-bulk-delete" on:click=move |_| start()>"Delete"</button>

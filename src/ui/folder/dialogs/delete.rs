@@ -47,6 +47,7 @@ pub(super) fn DeleteDialog(folder: Folder, entry: Entry, close: Callback<()>) ->
     view! {
         <Modal title="Delete?".to_string() on_close=close>
             <p>"Delete " <strong class="shown-name">{what}</strong> "?"</p>
+            <p class="hint">{undo::UNDO_HINT}</p>
             {move || problem.get().map(|p| view! { <p class="error-text" role="alert">{message_view(p)}</p> })}
             <div class="dialog-actions">
                 <button class="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
