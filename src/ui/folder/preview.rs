@@ -40,7 +40,7 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
                     Err(e) => PreviewContent::Failed(e.user_message(&format!("open {shown}"))),
                 }
             }
-            Some(kind) => match reading::read_start(&session, &entry.key, PREVIEW_BYTES).await {
+            Some(kind) => match reading::read_start(&session, &entry.key, PREVIEW_BYTES, None).await {
                 Ok(bytes) => match kind {
                     listing::PreviewKind::Image(mime) => match browser::object_url(&bytes, mime) {
                         Some(url) => PreviewContent::Image(url),
