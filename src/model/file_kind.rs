@@ -156,9 +156,21 @@ impl Geometry {
 
     /// The items on the lines in view (`scroll_top` and `viewport` in pixels),
     /// with `overscan` lines more on each side.
-    pub fn in_view(&self, scroll_top: f64, viewport: f64, total: usize, overscan: usize) -> Range<usize> {
+    pub fn in_view(
+        &self,
+        scroll_top: f64,
+        viewport: f64,
+        total: usize,
+        overscan: usize,
+    ) -> Range<usize> {
         let lines = total.div_ceil(self.columns);
-        let range = listing::visible_rows(scroll_top, viewport, self.item_height as f64, lines, overscan);
+        let range = listing::visible_rows(
+            scroll_top,
+            viewport,
+            self.item_height as f64,
+            lines,
+            overscan,
+        );
         (range.start * self.columns).min(total)..(range.end * self.columns).min(total)
     }
 
@@ -252,7 +264,10 @@ mod tests {
             thumbnail_type(&file("a.webp", THUMBNAIL_MAX_BYTES)),
             Some("image/webp")
         );
-        assert_eq!(thumbnail_type(&file("a.png", THUMBNAIL_MAX_BYTES + 1)), None);
+        assert_eq!(
+            thumbnail_type(&file("a.png", THUMBNAIL_MAX_BYTES + 1)),
+            None
+        );
         assert_eq!(thumbnail_type(&file("a.png", 0)), None);
         // Markup, even when it draws a picture.
         assert_eq!(thumbnail_type(&file("a.svg", 10)), None);

@@ -968,7 +968,13 @@ pub(crate) mod tests {
 
     #[test]
     fn a_trees_totals_count_its_files_and_bytes_not_its_folder_markers() {
-        let bucket = Bucket::with(&["pics/", "pics/a.png", "pics/2024/", "pics/2024/b.png", "other.txt"]);
+        let bucket = Bucket::with(&[
+            "pics/",
+            "pics/a.png",
+            "pics/2024/",
+            "pics/2024/b.png",
+            "other.txt",
+        ]);
         let session = session(&bucket);
         let told = RefCell::new(Vec::new());
         let totals = ready(tree_totals(
@@ -979,7 +985,13 @@ pub(crate) mod tests {
         ))
         .unwrap();
         let bytes = "bytes of pics/a.png".len() + "bytes of pics/2024/b.png".len();
-        assert_eq!(totals, TreeTotals { files: 2, bytes: bytes as u64 });
+        assert_eq!(
+            totals,
+            TreeTotals {
+                files: 2,
+                bytes: bytes as u64
+            }
+        );
         assert_eq!(*told.borrow(), vec![totals]);
         let stopped = AbortSignal::new();
         stopped.abort();

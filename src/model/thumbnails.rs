@@ -196,7 +196,10 @@ mod tests {
         // Back in view, the row is read again (with a new ticket).
         let plan = t.want(ids(0..2));
         assert_eq!(started(&plan), ids(0..2));
-        assert!(plan.start.iter().all(|(_, ticket)| !tickets.contains(ticket)));
+        assert!(plan
+            .start
+            .iter()
+            .all(|(_, ticket)| !tickets.contains(ticket)));
     }
 
     #[test]

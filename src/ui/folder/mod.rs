@@ -11,10 +11,12 @@ mod picking;
 mod preview;
 mod row_menu;
 mod selection_bar;
+mod thumbs;
 mod toolbar;
 mod zip;
 
 use crate::app::{self, browser};
+use crate::model::file_kind::Layout;
 use crate::model::folder::{FolderListing, Load};
 use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
@@ -53,6 +55,8 @@ struct Folder {
     focus_after_load: StoredValue<Option<Option<String>>>,
     /// The list's selection, focused row, row menu and bulk dialog.
     rows: picking::Picking,
+    /// Rows or tiles, as this browser last chose.
+    layout: RwSignal<Layout>,
 }
 
 impl Folder {
@@ -74,6 +78,7 @@ impl Folder {
             announce: RwSignal::new(String::new()),
             focus_after_load: StoredValue::new(None),
             rows: picking::Picking::new(),
+            layout: RwSignal::new(browser::stored_layout()),
         }
     }
 
@@ -175,6 +180,12 @@ impl Folder {
 
     fn resort(&self, sort: Sort) {
         self.listing.update(|l| l.resort(sort));
+    }
+
+    /// Shows the items as `layout`, and remembers it in this browser.
+    fn set_layout(&self, layout: Layout) {
+        self.layout.set(layout);
+        browser::store_layout(layout);
     }
 
     fn say(&self, message: String) {
