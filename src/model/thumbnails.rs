@@ -6,8 +6,6 @@
 //! ([`crate::model::reading::read_start`] with an abort signal) and turns the
 //! bytes into `blob:` URLs, which it revokes when the cache evicts them.
 
-use std::collections::{HashSet, VecDeque};
-
 /// Reads at once: enough to fill a screen quickly, few enough to leave the
 /// browser's six connections per host to the listing and uploads.
 pub const MAX_IN_FLIGHT: usize = 4;
@@ -47,9 +45,10 @@ pub struct Thumbnails<U> {
     wanted: Vec<ThumbId>,
     in_flight: Vec<(ThumbId, u64)>,
     next_ticket: u64,
-    /// Most recently shown last.
-    made: VecDeque<(ThumbId, U)>,
-    failed: HashSet<ThumbId>,
+    /// Most recently shown last. Plain vectors: a few hundred items, and no
+    /// hash map or deque code of their own in the wasm.
+    made: Vec<(ThumbId, U)>,
+    failed: Vec<ThumbId>,
 }
 
 impl<U> Default for Thumbnails<U> {
@@ -58,8 +57,8 @@ impl<U> Default for Thumbnails<U> {
             wanted: Vec::new(),
             in_flight: Vec::new(),
             next_ticket: 0,
-            made: VecDeque::new(),
-            failed: HashSet::new(),
+            made: Vec::new(),
+            failed: Vec::new(),
         }
     }
 }
@@ -79,8 +78,8 @@ impl<U: Clone> Thumbnails<U> {
     pub fn want(&mut self, wanted: Vec<ThumbId>) -> Plan {
         for id in &wanted {
             if let Some(at) = self.made.iter().position(|(made, _)| made == id) {
-                let entry = self.made.remove(at).expect("found just now");
-                self.made.push_back(entry);
+                let entry = self.made.remove(at);
+                self.made.push(entry);
             }
         }
         self.wanted = wanted;
@@ -104,13 +103,13 @@ impl<U: Clone> Thumbnails<U> {
         let at = self.in_flight.iter().position(|(_, t)| *t == ticket);
         match (at.map(|at| self.in_flight.remove(at)), outcome) {
             (Some((id, _)), Outcome::Made(url)) => {
-                self.made.push_back((id, url));
-                while self.made.len() > CACHE_SIZE {
-                    released.extend(self.made.pop_front().map(|(_, url)| url));
+                self.made.push((id, url));
+                if self.made.len() > CACHE_SIZE {
+                    released.push(self.made.remove(0).1);
                 }
             }
             (Some((id, _)), Outcome::Failed) => {
-                self.failed.insert(id);
+                self.failed.push(id);
             }
             // Aborted or no longer awaited: a URL made anyway goes.
             (_, Outcome::Made(url)) => released.push(url),

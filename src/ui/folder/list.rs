@@ -21,7 +21,7 @@ use super::row_menu::RowMenu;
 use super::thumbs::{ItemIcon, Thumbs};
 use super::Folder;
 use crate::app::browser;
-use crate::model::file_kind::{Geometry, Layout, Step};
+use crate::model::file_kind::{Layout, Step};
 use crate::model::folder::FolderListing;
 use crate::model::listing::{self, Entry};
 use crate::model::selection::AllState;
@@ -61,15 +61,14 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     let rows = folder.rows;
     let scroll_top = RwSignal::new(0.0);
     let viewport = RwSignal::new(600.0);
-    let width = RwSignal::new(800usize);
+    let width = folder.list_width;
     let list = NodeRef::<html::Div>::new();
-    let geometry = Memo::new(move |_| folder.layout.get().geometry(width.get()));
     // The list's box, read when it is mounted, scrolls, or the window resizes.
     let measure = move || {
         if let Some(el) = list.get_untracked() {
             scroll_top.set(f64::from(el.scroll_top()));
             viewport.set(f64::from(el.client_height()));
-            width.set(el.client_width().max(0) as usize);
+            width.set(f64::from(el.client_width()));
         }
     };
     list.on_load(move |_| request_animation_frame(measure));
@@ -163,7 +162,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         let Some(el) = list.get_untracked() else {
             return;
         };
-        let g = geometry.get_untracked();
+        let g = folder.geometry_untracked();
         let (top, item) = (g.place(position).1 as i32, g.item_height as i32);
         let height = el.client_height();
         let mut scroll = el.scroll_top();
@@ -207,7 +206,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         let on_row = target.get_attribute("role").as_deref() == Some("row");
         let total = visible.with_untracked(Vec::len);
         let here = cursor_at.get_untracked().unwrap_or(0);
-        let g = geometry.get_untracked();
+        let g = folder.geometry_untracked();
         let page = (viewport.get_untracked() as usize / g.item_height).max(2) - 1;
         let cursor = || entry_at(here);
         let step = |step| Some(g.step(here, total, step));
@@ -281,15 +280,15 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
 
     let window = move || {
         let total = visible.with(Vec::len);
-        geometry
-            .get()
+        folder
+            .geometry()
             .in_view(scroll_top.get(), viewport.get(), total, 10)
     };
     // Thumbnails for the image rows on screen, not those rendered around them.
     Effect::new(move |_| {
         let total = visible.with(Vec::len);
-        let on_screen = geometry
-            .get()
+        let on_screen = folder
+            .geometry()
             .strictly_in_view(scroll_top.get(), viewport.get(), total);
         let rows: Vec<Entry> = on_screen.filter_map(entry_at).collect();
         folder.listing.track();
@@ -358,12 +357,12 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                 aria-rowcount=move || visible.with(Vec::len).to_string()
                 aria-busy=move || folder.loading.get().to_string()
                 on:keydown=on_key
-                style:height=move || format!("{}px", geometry.get().height(visible.with(Vec::len)))>
+                style:height=move || format!("{}px", folder.geometry().height(visible.with(Vec::len)))>
                 // Keyed by the object, not its place: a row whose place changes (one
                 // added above it) keeps its element, and so its focus.
                 <For each=move || shown.get() key=|(_, e)| (e.key.clone(), e.size, e.last_modified)
                     children=move |(_, entry)| view! {
-                        <Row folder=folder entry=entry shown=shown visible=visible geometry=geometry thumbs=thumbs />
+                        <Row folder=folder entry=entry shown=shown visible=visible thumbs=thumbs />
                     } />
             </div>
             {move || empty().then(|| view! {
@@ -394,7 +393,6 @@ fn Row(
     /// The rows rendered, with their places: this row's place is read here.
     shown: Memo<Vec<(usize, Entry)>>,
     visible: Memo<Vec<usize>>,
-    geometry: Memo<Geometry>,
     thumbs: Thumbs,
 ) -> impl IntoView {
     let rows = folder.rows;
@@ -452,10 +450,10 @@ fn Row(
         <div class="row" role="row" node_ref=node aria-rowindex=move || (position.get() + 1).to_string()
             aria-selected=move || selected.get().to_string() tabindex=tab
             style:transform=move || {
-                let (x, y) = geometry.get().place(position.get());
+                let (x, y) = folder.geometry().place(position.get());
                 format!("translate({x}px, {y}px)")
             }
-            style:width=move || geometry.get().item_width.map(|w| format!("{w}px"))
+            style:width=move || folder.geometry().item_width.map(|w| format!("{w}px"))
             on:focusin=move |_| {
                 if !is_cursor.get_untracked() {
                     rows.cursor.set(Some(key.get_value()));

@@ -16,7 +16,7 @@ mod toolbar;
 mod zip;
 
 use crate::app::{self, browser};
-use crate::model::file_kind::Layout;
+use crate::model::file_kind::{Geometry, Layout};
 use crate::model::folder::{FolderListing, Load};
 use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
@@ -57,6 +57,8 @@ struct Folder {
     rows: picking::Picking,
     /// Rows or tiles, as this browser last chose.
     layout: RwSignal<Layout>,
+    /// The list's width in pixels (how many tiles a line holds).
+    list_width: RwSignal<f64>,
 }
 
 impl Folder {
@@ -79,6 +81,7 @@ impl Folder {
             focus_after_load: StoredValue::new(None),
             rows: picking::Picking::new(),
             layout: RwSignal::new(browser::stored_layout()),
+            list_width: RwSignal::new(800.0),
         }
     }
 
@@ -186,6 +189,16 @@ impl Folder {
     fn set_layout(&self, layout: Layout) {
         self.layout.set(layout);
         browser::store_layout(layout);
+    }
+
+    /// Where the list's items go (tracked: the layout and the list's width).
+    fn geometry(&self) -> Geometry {
+        self.layout.get().geometry(self.list_width.get() as usize)
+    }
+
+    fn geometry_untracked(&self) -> Geometry {
+        let width = self.list_width.get_untracked() as usize;
+        self.layout.get_untracked().geometry(width)
     }
 
     fn say(&self, message: String) {

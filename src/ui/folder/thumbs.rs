@@ -16,15 +16,19 @@ use crate::model::session::CallError;
 use crate::model::thumbnails::{Outcome, Plan, ThumbId, Thumbnails};
 use crate::model::transport::AbortSignal;
 use leptos::prelude::*;
-use std::collections::HashMap;
 
 /// The list's thumbnails: what is made, and the reads running (by ticket).
 #[derive(Clone, Copy)]
 pub(super) struct Thumbs {
-    state: StoredValue<Thumbnails<String>, LocalStorage>,
-    running: StoredValue<HashMap<u64, AbortSignal>, LocalStorage>,
+    state: StoredValue<State, LocalStorage>,
     /// Bumped when a thumbnail is made: rows look again.
     made: RwSignal<u64>,
+}
+
+#[derive(Default)]
+struct State {
+    thumbnails: Thumbnails<String>,
+    running: Vec<(u64, AbortSignal)>,
 }
 
 /// The thumbnail's id of `entry`, when it gets one.
@@ -37,12 +41,11 @@ impl Thumbs {
     /// Starts empty; everything made is released when the list goes.
     pub fn new() -> Thumbs {
         let thumbs = Thumbs {
-            state: StoredValue::new_local(Thumbnails::default()),
-            running: StoredValue::new_local(HashMap::new()),
+            state: StoredValue::new_local(State::default()),
             made: RwSignal::new(0),
         };
         on_cleanup(move || {
-            if let Some((tickets, urls)) = thumbs.state.try_update_value(|s| s.clear()) {
+            if let Some((tickets, urls)) = thumbs.state.try_update_value(|s| s.thumbnails.clear()) {
                 thumbs.stop(&tickets);
                 urls.iter().for_each(|u| browser::revoke_object_url(u));
             }
@@ -53,7 +56,7 @@ impl Thumbs {
     /// The rows now on screen, top to bottom: their image rows get thumbnails.
     pub fn want(&self, folder: Folder, rows: &[Entry]) {
         let wanted = rows.iter().filter_map(thumb_of).collect();
-        if let Some(plan) = self.state.try_update_value(|s| s.want(wanted)) {
+        if let Some(plan) = self.state.try_update_value(|s| s.thumbnails.want(wanted)) {
             self.run(folder, plan);
         }
     }
@@ -65,9 +68,8 @@ impl Thumbs {
         let this = *self;
         for ((key, _, _), ticket) in plan.start {
             let signal = AbortSignal::new();
-            self.running.update_value(|r| {
-                r.insert(ticket, signal.clone());
-            });
+            self.state
+                .update_value(|s| s.running.push((ticket, signal.clone())));
             leptos::task::spawn_local(async move {
                 let session = folder.session();
                 let read = reading::read_start(&session, &key, THUMBNAIL_MAX_BYTES, Some(signal));
@@ -82,10 +84,10 @@ impl Thumbs {
                     Outcome::Made(url) => Some(url.clone()),
                     _ => None,
                 };
-                let _ = this.running.try_update_value(|r| r.remove(&ticket));
-                let Some((next, released)) =
-                    this.state.try_update_value(|s| s.finished(ticket, outcome))
-                else {
+                let Some((next, released)) = this.state.try_update_value(|s| {
+                    s.running.retain(|(t, _)| *t != ticket);
+                    s.thumbnails.finished(ticket, outcome)
+                }) else {
                     // The list went while this read ran.
                     made.inspect(|url| browser::revoke_object_url(url));
                     return;
@@ -102,11 +104,11 @@ impl Thumbs {
     /// Aborts the reads of `tickets`.
     fn stop(&self, tickets: &[u64]) {
         for ticket in tickets {
-            if let Some(signal) = self
-                .running
-                .try_update_value(|r| r.remove(ticket))
-                .flatten()
-            {
+            let running = self.state.try_update_value(|s| {
+                let at = s.running.iter().position(|(t, _)| t == ticket)?;
+                Some(s.running.remove(at).1)
+            });
+            if let Some(signal) = running.flatten() {
                 signal.abort();
             }
         }
@@ -117,7 +119,7 @@ impl Thumbs {
     pub fn url(&self, entry: &Entry) -> Option<String> {
         self.made.track();
         let id = thumb_of(entry)?;
-        self.state.with_value(|s| s.get(&id))
+        self.state.with_value(|s| s.thumbnails.get(&id))
     }
 }
 

@@ -168,12 +168,10 @@ fn MoreMenu(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
                 })
             }),
         };
-        let layout = folder.layout.get_untracked();
-        let show_as = |to: Layout, label: &str| MenuItem {
-            label: label.to_string(),
-            danger: false,
-            checked: Some(layout == to),
-            run: Rc::new(move || folder.set_layout(to)),
+        // One item that switches to the other layout.
+        let (other, show_as) = match folder.layout.get_untracked() {
+            Layout::List => (Layout::Grid, "Show as grid"),
+            Layout::Grid => (Layout::List, "Show as list"),
         };
         vec![
             item("Upload folder", Rc::new(|| click_by_id("upload-folder"))),
@@ -198,8 +196,7 @@ fn MoreMenu(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
             ),
             by_name(true, "Sort by name, A to Z"),
             by_name(false, "Sort by name, Z to A"),
-            show_as(Layout::List, "Show as list"),
-            show_as(Layout::Grid, "Show as grid"),
+            item(show_as, Rc::new(move || folder.set_layout(other))),
         ]
     });
     view! { <MoreButton label="More folder actions" id="more-actions" items=items /> }
