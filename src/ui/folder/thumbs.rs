@@ -123,18 +123,16 @@ impl Thumbs {
     }
 }
 
-/// A row's icon by its kind, or its thumbnail once made (decorative either way:
-/// the row's name is its text). An image the browser cannot decode falls back
-/// to the icon.
+/// A row's icon by its kind, hidden by the stylesheet once its thumbnail shows
+/// (decorative either way: the row's name is its text). An image the browser
+/// cannot decode leaves the icon. One fixed view: no per-state copies.
 #[component]
 pub(super) fn ItemIcon(thumbs: Thumbs, entry: Entry) -> impl IntoView {
     let class = file_kind::file_kind(&entry).icon_class();
     let broken = RwSignal::new(false);
-    move || match thumbs.url(&entry).filter(|_| !broken.get()) {
-        Some(url) => view! {
-            <img class="thumb" src=url alt="" on:error=move |_| broken.set(true) />
-        }
-        .into_any(),
-        None => view! { <span class=class aria-hidden="true"></span> }.into_any(),
+    view! {
+        <img class="thumb" class:broken=move || broken.get() src=move || thumbs.url(&entry) alt=""
+            on:error=move |_| broken.set(true) />
+        <span class=class aria-hidden="true"></span>
     }
 }

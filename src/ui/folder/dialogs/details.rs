@@ -67,20 +67,13 @@ pub(super) fn DetailsDialog(folder: Folder, close: Callback<()>) -> impl IntoVie
         ),
         Count::Failed(_) => "—".to_string(),
     };
+    // One line that says where the count is (a failure with its details line).
     let state = move || {
-        match count.get() {
-        Count::Running(_) => view! {
-            <p class="hint" role="status"><span class="spinner" aria-hidden="true"></span>" Counting… (so far)"</p>
-        }
-        .into_any(),
-        Count::Done(_) => view! {
-            <p class="hint" role="status">"Every file in this folder and in its subfolders."</p>
-        }
-        .into_any(),
-        Count::Failed(message) => {
-            view! { <p class="error-text" role="alert">{message_view(message)}</p> }.into_any()
-        }
-    }
+        message_view(match count.get() {
+            Count::Running(_) => "Counting… (so far)".to_string(),
+            Count::Done(_) => "Every file in this folder and in its subfolders.".to_string(),
+            Count::Failed(message) => message,
+        })
     };
     view! {
         <Modal title="Details".to_string() on_close=close>
@@ -90,7 +83,7 @@ pub(super) fn DetailsDialog(folder: Folder, close: Callback<()>) -> impl IntoVie
                 <dt>"Files"</dt><dd id="tree-files">{files}</dd>
                 <dt>"Total size"</dt><dd id="tree-size">{size}</dd>
             </dl>
-            {state}
+            <p class="hint" role="status">{state}</p>
             <h3>"Account"</h3>
             <dl class="details">
                 <dt>"Signed in as"</dt><dd>{who}</dd>
