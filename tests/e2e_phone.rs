@@ -188,7 +188,8 @@ fn at_390px_one_toolbar_line_one_scroll_area_44px_targets_and_only_shown_sorts()
             "Download as zip",
             "Name",
             "Size",
-            "Date"
+            "Date",
+            "Grid view"
         ]),
         "the wide toolbar"
     );

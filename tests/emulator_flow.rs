@@ -943,7 +943,9 @@ mod lost_answers {
 
     /// The bytes stored at `key`.
     async fn stored(session: &ModelSession, key: &str) -> Vec<u8> {
-        reading::read_start(session, key, 1 << 30).await.unwrap()
+        reading::read_start(session, key, 1 << 30, None)
+            .await
+            .unwrap()
     }
 
     /// S3 requests of `operation` so far.

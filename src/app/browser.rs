@@ -18,3 +18,17 @@ pub use crate::web::handles::{
 pub use crate::web::save::{
     memory_download, pick_file as pick_zip_file, save_way, worker_download, SaveWay, MEMORY_LIMIT,
 };
+
+use crate::model::file_kind::Layout;
+use crate::model::storage_keys;
+use crate::web::storage::{self, Store};
+
+/// The folder view's layout this browser last chose (the list at first).
+pub fn stored_layout() -> Layout {
+    Layout::from_stored(storage::get(Store::Local, storage_keys::LAYOUT).as_deref())
+}
+
+/// Remembers `layout` in this browser (best effort: storage may be full or off).
+pub fn store_layout(layout: Layout) {
+    let _ = storage::set(Store::Local, storage_keys::LAYOUT, layout.as_stored());
+}

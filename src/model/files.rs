@@ -4,7 +4,7 @@
 use crate::model::listing::{Entry, EntryKind};
 use crate::model::session::{CallError, Intended, Session};
 use crate::model::text;
-use crate::model::transport::SendOptions;
+use crate::model::transport::{AbortSignal, SendOptions};
 use cubby_core::s3::{self, ListObjectsRequest, PutObjectRequest};
 
 /// One page of a folder listing.
@@ -129,6 +129,45 @@ pub async fn all_objects_under(
         match page.next_continuation_token.filter(|_| page.is_truncated) {
             Some(next) => token = Some(next),
             None => return Ok(objects),
+        }
+    }
+}
+
+/// The files at or below a folder and their bytes (folder marker objects, the
+/// zero-byte `name/` keys "New folder" makes, are not files).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TreeTotals {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Sums every object below `prefix` (ListObjectsV2 without delimiter, 1,000 keys
+/// a page; nothing kept but the sums), telling `progress` the totals so far after
+/// each page. `abort` stops it.
+///
+/// # Errors
+/// The first page that fails (`CallError::Aborted` when stopped).
+pub async fn tree_totals(
+    session: &Session,
+    prefix: &str,
+    abort: &AbortSignal,
+    progress: &dyn Fn(TreeTotals),
+) -> Result<TreeTotals, CallError> {
+    let (mut totals, mut token) = (TreeTotals::default(), None::<String>);
+    loop {
+        let options = SendOptions {
+            abort: Some(abort.clone()),
+            ..SendOptions::default()
+        };
+        let page = list_objects(session, prefix, None, 1000, token.as_deref(), options).await?;
+        for object in page.objects.iter().filter(|o| !o.key.ends_with('/')) {
+            totals.files += 1;
+            totals.bytes += object.size;
+        }
+        progress(totals);
+        match page.next_continuation_token.filter(|_| page.is_truncated) {
+            Some(next) => token = Some(next),
+            None => return Ok(totals),
         }
     }
 }
@@ -925,5 +964,38 @@ pub(crate) mod tests {
         .unwrap_err();
         assert!(matches!(err, CallError::Aborted), "{err:?}");
         assert_eq!(bucket.keys(), vec!["pics/", "pics/a.png"]);
+    }
+
+    #[test]
+    fn a_trees_totals_count_its_files_and_bytes_not_its_folder_markers() {
+        let bucket = Bucket::with(&[
+            "pics/",
+            "pics/a.png",
+            "pics/2024/",
+            "pics/2024/b.png",
+            "other.txt",
+        ]);
+        let session = session(&bucket);
+        let told = RefCell::new(Vec::new());
+        let totals = ready(tree_totals(
+            &session,
+            &format!("{}pics/", root()),
+            &AbortSignal::new(),
+            &|t| told.borrow_mut().push(t),
+        ))
+        .unwrap();
+        let bytes = "bytes of pics/a.png".len() + "bytes of pics/2024/b.png".len();
+        assert_eq!(
+            totals,
+            TreeTotals {
+                files: 2,
+                bytes: bytes as u64
+            }
+        );
+        assert_eq!(*told.borrow(), vec![totals]);
+        let stopped = AbortSignal::new();
+        stopped.abort();
+        let err = ready(tree_totals(&session, &root(), &stopped, &|_| {})).unwrap_err();
+        assert!(matches!(err, CallError::Aborted), "{err:?}");
     }
 }

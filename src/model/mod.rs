@@ -5,6 +5,7 @@ pub mod archive;
 pub mod auth;
 pub mod bulk;
 pub mod deleted;
+pub mod file_kind;
 pub mod files;
 pub mod folder;
 pub mod folder_tree;
@@ -20,6 +21,7 @@ pub mod tabs;
 #[doc(hidden)]
 pub mod testing;
 pub mod text;
+pub mod thumbnails;
 pub mod transfers;
 pub mod transport;
 pub mod undo;

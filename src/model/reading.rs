@@ -1,15 +1,18 @@
-//! Reading objects: the first bytes of one (previews) and presigned GETs of one or
-//! of one of its versions (downloads, share links, opening in a new tab).
+//! Reading objects: the first bytes of one (previews, thumbnails) and presigned
+//! GETs of one or of one of its versions (downloads, share links, opening in a new
+//! tab).
 
 use crate::model::session::{CallError, Session};
-use crate::model::transport::SendOptions;
+use crate::model::transport::{AbortSignal, SendOptions};
 use cubby_core::s3::{self, PresignedUrl};
 
-/// The first `max_bytes` of an object (for previews).
+/// The first `max_bytes` of an object (for previews and thumbnails); `abort` cuts
+/// the read off (then `CallError::Aborted`).
 pub async fn read_start(
     session: &Session,
     key: &str,
     max_bytes: u64,
+    abort: Option<AbortSignal>,
 ) -> Result<Vec<u8>, CallError> {
     let range = s3::ByteRange {
         first: 0,
@@ -19,7 +22,10 @@ pub async fn read_start(
         .s3(
             |ctx| s3::build_get_object(ctx, key, Some(range)),
             s3::parse_get_object,
-            SendOptions::default(),
+            SendOptions {
+                abort,
+                ..SendOptions::default()
+            },
         )
         .await
         .map(|out| out.body)

@@ -38,6 +38,10 @@ pub const TAB_CHANNEL: &str = "cubby.session";
 /// The Web Lock held while refreshing tokens, so one tab refreshes for all.
 pub const REFRESH_LOCK: &str = "cubby.token-refresh";
 
+/// localStorage key of the folder view's layout, `list` or `grid`
+/// (`model::file_kind::Layout`), remembered per browser.
+pub const LAYOUT: &str = "cubby.layout";
+
 /// localStorage keys caching identity ids start with this (see [`identity`]).
 pub const IDENTITY_PREFIX: &str = "cubby.identity.";
 
@@ -66,6 +70,7 @@ mod tests {
         assert_eq!(IDENTITY_PREFIX, "cubby.identity.");
         assert_eq!(TAB_CHANNEL, "cubby.session");
         assert_eq!(REFRESH_LOCK, "cubby.token-refresh");
+        assert_eq!(LAYOUT, "cubby.layout");
         assert_eq!(
             identity("us-east-1:0000-1111", "sub-1"),
             "cubby.identity.us-east-1:0000-1111.sub-1"

@@ -16,8 +16,9 @@ pub struct Fetch;
 
 impl Transport for Fetch {
     /// A `Blob` body, or progress, goes through XHR (aborted with the signal);
-    /// anything else through `fetch`, whose future is simply dropped on abort,
-    /// which leaves nothing hooked to the page.
+    /// anything else through `fetch`, whose future is dropped on abort (a fetch
+    /// given a signal is then cut off at the network too: a thumbnail whose row
+    /// scrolled away stops downloading).
     fn send(
         &self,
         request: http::Request<Vec<u8>>,
@@ -29,7 +30,10 @@ impl Transport for Fetch {
             .and_then(|body| body.0.downcast_ref::<web_sys::Blob>())
             .cloned();
         if blob.is_none() && options.progress.is_none() {
-            return send_plainly(request, &options, |request| Box::pin(fetch::send(request)));
+            let abortable = options.abort.is_some();
+            return send_plainly(request, &options, move |request| {
+                Box::pin(fetch::send(request, abortable))
+            });
         }
         let mut request = request;
         if blob.is_none() {

@@ -3,28 +3,31 @@
 //! that stays in view keeps its element (and its focus) while the list scrolls,
 //! and the focused row stays mounted even when scrolled away.
 //!
+//! Two layouts ([`Layout`]): a row per item, or tiles several to a line; either
+//! way the items are the grid's rows, and image rows in view show thumbnails
+//! ([`super::thumbs`]).
+//!
 //! Keyboard (a grid, one Tab stop: the focused row): arrows, Home/End and
-//! PageUp/PageDown move between rows, Space selects, Enter opens a folder or
+//! PageUp/PageDown move between rows (in tiles left and right by one, up and
+//! down by a line), Space selects, Enter opens a folder or
 //! previews a file, Delete asks to delete the selection (or the focused row),
 //! Backspace or Alt+Up opens the parent folder, the context-menu key or
-//! Shift+F10 opens the row's menu ([`super::row_menu`]), `/` focuses the filter.
+//! Shift+F10 opens the row's menu ([`super::row_menu`]); `/` focuses the filter
+//! ([`super::toolbar`]).
 
 use super::dialogs::Dialog;
 use super::picking::{BulkAsk, MenuAt};
 use super::row_menu::RowMenu;
+use super::thumbs::{ItemIcon, Thumbs};
 use super::Folder;
 use crate::app::browser;
+use crate::model::file_kind::{Layout, Step};
 use crate::model::folder::FolderListing;
 use crate::model::listing::{self, Entry};
 use crate::model::selection::AllState;
 use crate::model::text;
 use leptos::html;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-
-/// Height of one row in whole pixels (so styles need no float formatting); must
-/// match `.row` in style/main.css.
-const ROW_HEIGHT: usize = 44;
 
 /// Opens a folder, or previews a file: what a click on the name and Enter do.
 pub(super) fn activate(folder: Folder, entry: Entry) {
@@ -58,7 +61,20 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     let rows = folder.rows;
     let scroll_top = RwSignal::new(0.0);
     let viewport = RwSignal::new(600.0);
+    let width = folder.list_width;
     let list = NodeRef::<html::Div>::new();
+    // The list's box, read when it is mounted, scrolls, or the window resizes.
+    let measure = move || {
+        if let Some(el) = list.get_untracked() {
+            scroll_top.set(f64::from(el.scroll_top()));
+            viewport.set(f64::from(el.client_height()));
+            width.set(f64::from(el.client_width()));
+        }
+    };
+    list.on_load(move |_| request_animation_frame(measure));
+    let resized = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resized.remove());
+    let thumbs = Thumbs::new();
     let visible = Memo::new(move |_| {
         folder
             .listing
@@ -140,33 +156,20 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         }
         open
     });
-    // `/` anywhere outside a text field focuses the filter.
-    let slash = window_event_listener(leptos::ev::keydown, move |ev| {
-        let in_field = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if ev.key() == "/" && !in_field && matches!(folder.dialog.get_untracked(), Dialog::None) {
-            if let Some(filter) = document().get_element_by_id("filter") {
-                ev.prevent_default();
-                let _ = filter.unchecked_into::<web_sys::HtmlElement>().focus();
-            }
-        }
-    });
-    on_cleanup(move || slash.remove());
 
     // Scrolls just enough to show the row at `position`.
     let reveal = move |position: usize| {
         let Some(el) = list.get_untracked() else {
             return;
         };
-        let top = (position * ROW_HEIGHT) as i32;
+        let g = folder.geometry_untracked();
+        let (top, item) = (g.place(position).1 as i32, g.item_height as i32);
         let height = el.client_height();
         let mut scroll = el.scroll_top();
         if top < scroll {
             scroll = top;
-        } else if top + ROW_HEIGHT as i32 > scroll + height {
-            scroll = top + ROW_HEIGHT as i32 - height;
+        } else if top + item > scroll + height {
+            scroll = top + item - height;
         }
         if scroll != el.scroll_top() {
             el.set_scroll_top(scroll);
@@ -203,16 +206,19 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         let on_row = target.get_attribute("role").as_deref() == Some("row");
         let total = visible.with_untracked(Vec::len);
         let here = cursor_at.get_untracked().unwrap_or(0);
-        let page = (viewport.get_untracked() as usize / ROW_HEIGHT).max(2) - 1;
+        let g = folder.geometry_untracked();
+        let page = (viewport.get_untracked() as usize / g.item_height).max(2) - 1;
         let cursor = || entry_at(here);
-        let last = total.saturating_sub(1);
+        let step = |step| Some(g.step(here, total, step));
         let moved_to = match ev.key().as_str() {
-            "ArrowDown" if !ev.alt_key() => Some((here + 1).min(last)),
-            "ArrowUp" if !ev.alt_key() => Some(here.saturating_sub(1)),
+            "ArrowDown" if !ev.alt_key() => step(Step::Down(1)),
+            "ArrowUp" if !ev.alt_key() => step(Step::Up(1)),
+            "ArrowLeft" if g.columns > 1 => step(Step::Back),
+            "ArrowRight" if g.columns > 1 => step(Step::Forward),
             "Home" => Some(0),
-            "End" => Some(last),
-            "PageDown" => Some((here + page).min(last)),
-            "PageUp" => Some(here.saturating_sub(page)),
+            "End" => Some(total.saturating_sub(1)),
+            "PageDown" => step(Step::Down(page)),
+            "PageUp" => step(Step::Up(page)),
             _ => None,
         };
         let handled = match ev.key().as_str() {
@@ -274,14 +280,20 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
 
     let window = move || {
         let total = visible.with(Vec::len);
-        listing::visible_rows(
-            scroll_top.get(),
-            viewport.get(),
-            ROW_HEIGHT as f64,
-            total,
-            10,
-        )
+        folder
+            .geometry()
+            .in_view(scroll_top.get(), viewport.get(), total, 10)
     };
+    // Thumbnails for the image rows on screen, not those rendered around them.
+    Effect::new(move |_| {
+        let total = visible.with(Vec::len);
+        let on_screen = folder
+            .geometry()
+            .strictly_in_view(scroll_top.get(), viewport.get(), total);
+        let rows: Vec<Entry> = on_screen.filter_map(entry_at).collect();
+        folder.listing.track();
+        thumbs.want(folder, &rows);
+    });
     // The rows in view, and the focused row wherever it is.
     let shown = Memo::new(move |_| {
         let range = window();
@@ -318,7 +330,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         <p class="list-busy" id="list-busy" class:idle=move || !folder.loading.get()>
             <span class="spinner" aria-hidden="true"></span>"Loading…"
         </p>
-        <div class="list-head">
+        <div class="list-head" class:tiles=move || folder.layout.get() == Layout::Grid>
             <span class="pick">
                 <input type="checkbox" id="select-all" aria-label="Select all in this view"
                     disabled=move || visible.with(Vec::is_empty)
@@ -335,7 +347,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         </div>
         // The list is the spacer that holds the rows; the "empty" line beside it is
         // no row.
-        <div class="file-list" node_ref=list
+        <div class="file-list" node_ref=list class:tiles=move || folder.layout.get() == Layout::Grid
             on:scroll=move |ev| {
                 let el: web_sys::Element = event_target(&ev);
                 scroll_top.set(el.scroll_top() as f64);
@@ -345,12 +357,12 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                 aria-rowcount=move || visible.with(Vec::len).to_string()
                 aria-busy=move || folder.loading.get().to_string()
                 on:keydown=on_key
-                style:height=move || format!("{}px", visible.with(Vec::len) * ROW_HEIGHT)>
+                style:height=move || format!("{}px", folder.geometry().height(visible.with(Vec::len)))>
                 // Keyed by the object, not its place: a row whose place changes (one
                 // added above it) keeps its element, and so its focus.
                 <For each=move || shown.get() key=|(_, e)| (e.key.clone(), e.size, e.last_modified)
                     children=move |(_, entry)| view! {
-                        <Row folder=folder entry=entry shown=shown visible=visible />
+                        <Row folder=folder entry=entry shown=shown visible=visible thumbs=thumbs />
                     } />
             </div>
             {move || empty().then(|| view! {
@@ -381,6 +393,7 @@ fn Row(
     /// The rows rendered, with their places: this row's place is read here.
     shown: Memo<Vec<(usize, Entry)>>,
     visible: Memo<Vec<usize>>,
+    thumbs: Thumbs,
 ) -> impl IntoView {
     let rows = folder.rows;
     // The name as stored, every character visible; the row may cut it short, so
@@ -431,11 +444,16 @@ fn Row(
         })
     };
     let open_entry = entry.clone();
+    let icon_entry = entry.clone();
     let menu_entry = entry.clone();
     view! {
         <div class="row" role="row" node_ref=node aria-rowindex=move || (position.get() + 1).to_string()
             aria-selected=move || selected.get().to_string() tabindex=tab
-            style:transform=move || format!("translateY({}px)", position.get() * ROW_HEIGHT)
+            style:transform=move || {
+                let (x, y) = folder.geometry().place(position.get());
+                format!("translate({x}px, {y}px)")
+            }
+            style:width=move || folder.geometry().item_width.map(|w| format!("{w}px"))
             on:focusin=move |_| {
                 if !is_cursor.get_untracked() {
                     rows.cursor.set(Some(key.get_value()));
@@ -454,7 +472,7 @@ fn Row(
             <span role="gridcell" class="name" title=name.clone()>
                 <button class=if is_folder { "link name-link folder-link" } else { "link name-link" } tabindex=tab
                     on:click=move |_| activate(folder, open_entry.clone())>
-                    <span class=if is_folder { "icon folder" } else { "icon file" } aria-hidden="true"></span>
+                    <ItemIcon thumbs=thumbs entry=icon_entry />
                     {name.clone()}
                 </button>
             </span>

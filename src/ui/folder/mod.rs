@@ -11,10 +11,12 @@ mod picking;
 mod preview;
 mod row_menu;
 mod selection_bar;
+mod thumbs;
 mod toolbar;
 mod zip;
 
 use crate::app::{self, browser};
+use crate::model::file_kind::{Geometry, Layout};
 use crate::model::folder::{FolderListing, Load};
 use crate::model::listing::{self, Sort};
 use crate::model::session::Session;
@@ -58,6 +60,10 @@ struct Folder {
     focus_after_load: StoredValue<Option<Option<String>>>,
     /// The list's selection, focused row, row menu and bulk dialog.
     rows: picking::Picking,
+    /// Rows or tiles, as this browser last chose.
+    layout: RwSignal<Layout>,
+    /// The list's width in pixels (how many tiles a line holds).
+    list_width: RwSignal<f64>,
 }
 
 impl Folder {
@@ -80,6 +86,8 @@ impl Folder {
             announce: RwSignal::new(String::new()),
             focus_after_load: StoredValue::new(None),
             rows: picking::Picking::new(),
+            layout: RwSignal::new(browser::stored_layout()),
+            list_width: RwSignal::new(800.0),
         }
     }
 
@@ -182,6 +190,22 @@ impl Folder {
 
     fn resort(&self, sort: Sort) {
         self.listing.update(|l| l.resort(sort));
+    }
+
+    /// Shows the items as `layout`, and remembers it in this browser.
+    fn set_layout(&self, layout: Layout) {
+        self.layout.set(layout);
+        browser::store_layout(layout);
+    }
+
+    /// Where the list's items go (tracked: the layout and the list's width).
+    fn geometry(&self) -> Geometry {
+        self.layout.get().geometry(self.list_width.get() as usize)
+    }
+
+    fn geometry_untracked(&self) -> Geometry {
+        let width = self.list_width.get_untracked() as usize;
+        self.layout.get_untracked().geometry(width)
     }
 
     fn say(&self, message: String) {

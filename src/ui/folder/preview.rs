@@ -40,21 +40,25 @@ pub(super) fn PreviewDialog(folder: Folder, entry: Entry, close: Callback<()>) -
                     Err(e) => PreviewContent::Failed(e.user_message(&format!("open {shown}"))),
                 }
             }
-            Some(kind) => match reading::read_start(&session, &entry.key, PREVIEW_BYTES).await {
-                Ok(bytes) => match kind {
-                    listing::PreviewKind::Image(mime) => match browser::object_url(&bytes, mime) {
-                        Some(url) => PreviewContent::Image(url),
-                        None => {
-                            PreviewContent::Failed("The browser could not show this image.".into())
+            Some(kind) => {
+                match reading::read_start(&session, &entry.key, PREVIEW_BYTES, None).await {
+                    Ok(bytes) => match kind {
+                        listing::PreviewKind::Image(mime) => {
+                            match browser::object_url(&bytes, mime) {
+                                Some(url) => PreviewContent::Image(url),
+                                None => PreviewContent::Failed(
+                                    "The browser could not show this image.".into(),
+                                ),
+                            }
                         }
+                        _ => PreviewContent::Text(
+                            String::from_utf8_lossy(&bytes).into_owned(),
+                            entry.size > PREVIEW_BYTES,
+                        ),
                     },
-                    _ => PreviewContent::Text(
-                        String::from_utf8_lossy(&bytes).into_owned(),
-                        entry.size > PREVIEW_BYTES,
-                    ),
-                },
-                Err(e) => PreviewContent::Failed(e.user_message(&format!("preview {shown}"))),
-            },
+                    Err(e) => PreviewContent::Failed(e.user_message(&format!("preview {shown}"))),
+                }
+            }
             None => PreviewContent::Failed(
                 "This kind of file has no preview; download it instead.".into(),
             ),

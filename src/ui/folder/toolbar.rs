@@ -1,6 +1,6 @@
 //! The folder's toolbar: upload pickers, new folder, refresh, details, download
-//! as zip (with its progress line below the toolbar), the name filter and the
-//! sort buttons; while rows are selected, the selection toolbar
+//! as zip (with its progress line below the toolbar), the name filter, the sort
+//! buttons and the grid switch (tiles or rows, remembered per browser); while rows are selected, the selection toolbar
 //! ([`super::selection_bar`]) in its place.
 //!
 //! On narrow screens (640 px and below, where the rows show no size or date:
@@ -13,6 +13,7 @@ use super::row_menu::{MenuItem, Popup};
 use super::selection_bar::{BulkHost, SelectionBar};
 use super::Folder;
 use crate::app::browser;
+use crate::model::file_kind::Layout;
 use crate::model::listing::{Sort, SortKey};
 use crate::ui::uploads::Uploads;
 use leptos::prelude::*;
@@ -40,6 +41,20 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
         }
     };
     let zipping = super::zip::zipping();
+    // `/` anywhere outside a text field focuses the filter.
+    let slash = window_event_listener(leptos::ev::keydown, move |ev| {
+        let in_field = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if ev.key() == "/" && !in_field && matches!(folder.dialog.get_untracked(), Dialog::None) {
+            if let Some(filter) = document().get_element_by_id("filter") {
+                ev.prevent_default();
+                let _ = filter.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        }
+    });
+    on_cleanup(move || slash.remove());
     let selecting = Memo::new(move |_| !folder.rows.selection.with(|s| s.is_empty()));
     let toolbar = move || {
         if selecting.get() {
@@ -78,6 +93,12 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
                 {sort_button(SortKey::Size, "Size", "button sort by-size")}
                 {sort_button(SortKey::Modified, "Date", "button sort by-date")}
             </span>
+            <button class="button wide-only" id="grid-view"
+                aria-pressed=move || (folder.layout.get() == Layout::Grid).to_string()
+                on:click=move |_| folder.set_layout(match folder.layout.get_untracked() {
+                    Layout::List => Layout::Grid,
+                    Layout::Grid => Layout::List,
+                })>"Grid view"</button>
             <MoreMenu folder=folder zipping=zipping />
         </div>
         }
@@ -150,6 +171,11 @@ fn MoreMenu(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
                 })
             }),
         };
+        // One item that switches to the other layout.
+        let (other, show_as) = match folder.layout.get_untracked() {
+            Layout::List => (Layout::Grid, "Show as grid"),
+            Layout::Grid => (Layout::List, "Show as list"),
+        };
         vec![
             item("Upload folder", Rc::new(|| click_by_id("upload-folder"))),
             item(
@@ -173,6 +199,7 @@ fn MoreMenu(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
             ),
             by_name(true, "Sort by name, A to Z"),
             by_name(false, "Sort by name, Z to A"),
+            item(show_as, Rc::new(move || folder.set_layout(other))),
         ]
     });
     view! { <MoreButton label="More folder actions" id="more-actions" items=items /> }

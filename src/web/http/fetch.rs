@@ -5,13 +5,30 @@ use super::is_forbidden_header;
 use crate::model::transport::{HttpResult, NetworkError};
 use cubby_core::s3::ObjectRead;
 
+/// Aborts its fetch when dropped: the request's future went (its signal fired,
+/// see `send_plainly`) before the answer was read whole. After that, a no-op.
+struct CutOff(web_sys::AbortController);
+
+impl Drop for CutOff {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Sends the request with `fetch`; any HTTP status is a response, not an error.
-pub async fn send(request: http::Request<Vec<u8>>) -> HttpResult {
+/// An `abortable` request is cut off at the network when its future is dropped.
+pub async fn send(request: http::Request<Vec<u8>>, abortable: bool) -> HttpResult {
     let (parts, body) = request.into_parts();
     let mut builder = gloo_net::http::RequestBuilder::new(&parts.uri.to_string())
         .method(to_gloo_method(&parts.method)?)
         // Never send the user's cookies to AWS.
         .credentials(web_sys::RequestCredentials::Omit);
+    let cut_off = abortable
+        .then(|| web_sys::AbortController::new().ok().map(CutOff))
+        .flatten();
+    if let Some(CutOff(controller)) = &cut_off {
+        builder = builder.abort_signal(Some(&controller.signal()));
+    }
     if parts.extensions.get::<ObjectRead>().is_some() {
         builder = builder.cache(web_sys::RequestCache::NoStore);
     }
@@ -42,6 +59,7 @@ pub async fn send(request: http::Request<Vec<u8>>) -> HttpResult {
         .binary()
         .await
         .map_err(|e| NetworkError(e.to_string()))?;
+    drop(cut_off);
     out.body(bytes).map_err(|e| NetworkError(e.to_string()))
 }
 
