@@ -99,8 +99,13 @@ impl Selection {
         if self.keys.is_empty() {
             return;
         }
-        let present: BTreeSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-        self.keys.retain(|k| present.contains(k.as_str()));
+        // The kept keys, found from the entries' side: no second set type (a
+        // `BTreeSet<&str>` of every entry was its own code in the wasm).
+        self.keys = entries
+            .iter()
+            .filter(|e| self.keys.contains(&e.key))
+            .map(|e| e.key.clone())
+            .collect();
     }
 
     /// The selected entries, in the listing's order.

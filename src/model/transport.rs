@@ -3,7 +3,6 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -164,8 +163,13 @@ pub struct AbortSignal(Rc<AbortState>);
 struct AbortState {
     aborted: Cell<bool>,
     next_listener: Cell<u64>,
-    listeners: RefCell<BTreeMap<u64, Box<dyn FnOnce()>>>,
+    // A few at a time, in order of registration: a Vec, not a map (a map type
+    // of its own is a few KB more in the wasm).
+    listeners: RefCell<Vec<Listener>>,
 }
+
+/// A listener and its id (the guard's, to remove it).
+type Listener = (u64, Box<dyn FnOnce()>);
 
 impl fmt::Debug for AbortSignal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -203,7 +207,7 @@ impl AbortSignal {
         if self.is_aborted() {
             listener();
         } else {
-            self.0.listeners.borrow_mut().insert(id, Box::new(listener));
+            self.0.listeners.borrow_mut().push((id, Box::new(listener)));
         }
         AbortListener {
             signal: Rc::downgrade(&self.0),
@@ -230,7 +234,10 @@ pub struct AbortListener {
 impl Drop for AbortListener {
     fn drop(&mut self) {
         if let Some(state) = self.signal.upgrade() {
-            state.listeners.borrow_mut().remove(&self.id);
+            state
+                .listeners
+                .borrow_mut()
+                .retain(|(id, _)| *id != self.id);
         }
     }
 }

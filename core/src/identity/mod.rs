@@ -4,8 +4,6 @@
 //! `GetId`, `GetCredentialsForIdentity` and `GetOpenIdToken` are unsigned: the id
 //! token in `Logins` is the authentication.
 
-use std::collections::BTreeMap;
-
 use http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -48,7 +46,17 @@ struct Input<'a> {
     identity_pool_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     identity_id: Option<&'a str>,
-    logins: BTreeMap<&'a str, &'a str>,
+    logins: Logins<'a>,
+}
+
+/// The `Logins` map of one entry, written as a JSON object without a map type of
+/// its own in the wasm.
+struct Logins<'a>(&'a str, &'a str);
+
+impl Serialize for Logins<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map([(self.0, self.1)])
+    }
 }
 
 impl<'a> Input<'a> {
@@ -56,7 +64,7 @@ impl<'a> Input<'a> {
         Input {
             identity_pool_id: None,
             identity_id: None,
-            logins: BTreeMap::from([(logins_key, id_token.expose())]),
+            logins: Logins(logins_key, id_token.expose()),
         }
     }
 }
