@@ -13,3 +13,4 @@ pub use crate::web::first_paint::take_over as take_over_first_paint;
 pub use crate::web::save::{
     memory_download, pick_file as pick_zip_file, save_way, worker_download, SaveWay, MEMORY_LIMIT,
 };
+pub use crate::web::text::nfc;

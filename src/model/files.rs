@@ -101,6 +101,36 @@ pub async fn list_page(
     })
 }
 
+/// One page of every object at any depth below a folder (no delimiter).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectsPage {
+    pub objects: Vec<s3::ObjectSummary>,
+    /// Pass back to get the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// Lists one page (1,000 objects) of everything below `prefix`, without a
+/// delimiter: the search's pages.
+pub async fn objects_page(
+    session: &Session,
+    prefix: &str,
+    continuation: Option<&str>,
+) -> Result<ObjectsPage, CallError> {
+    let page = list_objects(
+        session,
+        prefix,
+        None,
+        1000,
+        continuation,
+        SendOptions::default(),
+    )
+    .await?;
+    Ok(ObjectsPage {
+        next: page.next_continuation_token.filter(|_| page.is_truncated),
+        objects: page.objects,
+    })
+}
+
 /// Every key at or below `prefix` (no delimiter), for recursive delete and move.
 pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<String>, CallError> {
     let objects = all_objects_under(session, prefix).await?;
@@ -116,17 +146,9 @@ pub async fn all_objects_under(
     let mut objects = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = list_objects(
-            session,
-            prefix,
-            None,
-            1000,
-            token.as_deref(),
-            SendOptions::default(),
-        )
-        .await?;
+        let page = objects_page(session, prefix, token.as_deref()).await?;
         objects.extend(page.objects);
-        match page.next_continuation_token.filter(|_| page.is_truncated) {
+        match page.next {
             Some(next) => token = Some(next),
             None => return Ok(objects),
         }

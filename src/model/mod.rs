@@ -12,6 +12,7 @@ pub mod listing;
 pub mod message;
 pub mod reading;
 pub mod route;
+pub mod search;
 pub mod selection;
 pub mod session;
 pub mod share_link;

@@ -15,3 +15,4 @@ pub mod random;
 pub mod save;
 pub mod storage;
 pub mod tabs;
+pub mod text;

@@ -16,6 +16,7 @@ use super::Folder;
 use crate::app::browser;
 use crate::model::folder::FolderListing;
 use crate::model::listing::{self, Entry};
+use crate::model::search;
 use crate::model::selection::AllState;
 use crate::model::text;
 use leptos::html;
@@ -37,8 +38,8 @@ pub(super) fn activate(folder: Folder, entry: Entry) {
 
 /// The keys of the rows in view, top to bottom, for ranges and "select all".
 fn view_keys(folder: Folder, visible: Memo<Vec<usize>>) -> Vec<String> {
-    folder.listing.with_untracked(|l| {
-        visible.with_untracked(|v| v.iter().map(|&i| l.entries()[i].key.clone()).collect())
+    folder.with_entries_untracked(|entries| {
+        visible.with_untracked(|v| v.iter().map(|&i| entries[i].key.clone()).collect())
     })
 }
 
@@ -59,22 +60,29 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     let scroll_top = RwSignal::new(0.0);
     let viewport = RwSignal::new(600.0);
     let list = NodeRef::<html::Div>::new();
+    // Indices of the rows shown: the folder's entries the filter keeps, or the
+    // search's matches (the model filters them as the query changes).
     let visible = Memo::new(move |_| {
-        folder
-            .listing
-            .with(|l| listing::filter_indices(l.entries(), &folder.filter.get()))
+        if folder.searching.get() {
+            folder
+                .search
+                .with(|s| s.matches().iter().map(|&i| i as usize).collect())
+        } else {
+            folder
+                .listing
+                .with(|l| listing::filter_indices(l.entries(), &folder.filter.get()))
+        }
     });
     let entry_at = move |position: usize| -> Option<Entry> {
-        folder.listing.with_untracked(|l| {
-            visible.with_untracked(|v| v.get(position).map(|&i| l.entries()[i].clone()))
+        folder.with_entries_untracked(|entries| {
+            visible.with_untracked(|v| v.get(position).map(|&i| entries[i].clone()))
         })
     };
     // The focused row's place among the rows shown.
     let cursor_at = Memo::new(move |_| {
         let key = rows.cursor.get()?;
         folder
-            .listing
-            .with(|l| visible.with(|v| v.iter().position(|&i| l.entries()[i].key == key)))
+            .with_entries(|entries| visible.with(|v| v.iter().position(|&i| entries[i].key == key)))
     });
     // The last place of the focused row, so a row that goes (deleted, moved) hands
     // the focus to the row that takes its place.
@@ -82,7 +90,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(at) = cursor_at.get() {
             last_at.set_value(at);
-        } else if rows.cursor.with_untracked(Option::is_some) && !folder.loading.get() {
+        } else if rows.cursor.with_untracked(Option::is_some) && !folder.busy() {
             let len = visible.with(Vec::len);
             let at = last_at.get_value().min(len.saturating_sub(1));
             rows.cursor.set(entry_at(at).map(|e| e.key));
@@ -111,12 +119,13 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     });
     // What a reload no longer lists is no longer selected.
     Effect::new(move |_| {
-        folder.listing.with(|l| {
-            if l.loading() || rows.selection.with_untracked(|s| s.is_empty()) {
+        let busy = folder.busy();
+        folder.with_entries(|entries| {
+            if busy || rows.selection.with_untracked(|s| s.is_empty()) {
                 return;
             }
             let mut kept = rows.selection.get_untracked();
-            kept.keep_only(l.entries());
+            kept.keep_only(entries);
             if kept != rows.selection.get_untracked() {
                 rows.selection.set(kept);
             }
@@ -286,7 +295,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     let shown = Memo::new(move |_| {
         let range = window();
         let cursor = cursor_at.get();
-        folder.listing.with(|l| {
+        folder.with_entries(|entries| {
             visible.with(|v| {
                 let mut positions: Vec<usize> = range.clone().collect();
                 if let Some(at) = cursor.filter(|at| !range.contains(at)) {
@@ -294,19 +303,28 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                 }
                 positions
                     .into_iter()
-                    .map(|p| (p, l.entries()[v[p]].clone()))
+                    .map(|p| (p, entries[v[p]].clone()))
                     .collect::<Vec<_>>()
             })
         })
     });
     let empty = move || {
-        !folder.loading.get() && folder.error.get().is_none() && visible.with(Vec::is_empty)
+        let failed = if folder.searching.get() {
+            folder.search.with(|s| s.error().is_some())
+        } else {
+            folder.error.get().is_some()
+        };
+        !folder.busy() && !failed && visible.with(Vec::is_empty)
     };
     let all = Memo::new(move |_| {
-        folder.listing.with(|l| {
+        folder.with_entries(|entries| {
             visible.with(|v| {
                 rows.selection.with(|s| {
-                    let keys: Vec<&str> = v.iter().map(|&i| l.entries()[i].key.as_str()).collect();
+                    if s.is_empty() {
+                        // Nothing picked: no need to gather a search's 100,000 keys.
+                        return AllState::None;
+                    }
+                    let keys: Vec<&str> = v.iter().map(|&i| entries[i].key.as_str()).collect();
                     s.all_state(&keys)
                 })
             })
@@ -315,8 +333,15 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     view! {
         // The busy state sits at the top of the list (its line kept when idle, so
         // the rows below do not jump); the rows stay while loading.
-        <p class="list-busy" id="list-busy" class:idle=move || !folder.loading.get()>
-            <span class="spinner" aria-hidden="true"></span>"Loading…"
+        <p class="list-busy" id="list-busy" class:idle=move || !folder.busy()>
+            <span class="spinner" aria-hidden="true"></span>
+            {move || if folder.searching.get() {
+                // How far the search's listing has come.
+                let listed = folder.search.with(|s| s.listed()) as u64;
+                format!("Searching… {} so far", text::count(listed, "file", "files"))
+            } else {
+                "Loading…".to_string()
+            }}
         </p>
         <div class="list-head">
             <span class="pick">
@@ -343,7 +368,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
             }>
             <div class="spacer" role="grid" aria-label="Files and folders" aria-multiselectable="true"
                 aria-rowcount=move || visible.with(Vec::len).to_string()
-                aria-busy=move || folder.loading.get().to_string()
+                aria-busy=move || folder.busy().to_string()
                 on:keydown=on_key
                 style:height=move || format!("{}px", visible.with(Vec::len) * ROW_HEIGHT)>
                 // Keyed by the object, not its place: a row whose place changes (one
@@ -354,7 +379,9 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                     } />
             </div>
             {move || empty().then(|| view! {
-                <p class="empty">{move || if folder.filter.get().trim().is_empty() {
+                <p class="empty">{move || if folder.searching.get() {
+                    "No file in this folder or below it matches."
+                } else if folder.filter.get().trim().is_empty() {
                     "This folder is empty. Upload files or drop them here."
                 } else {
                     "Nothing here matches the filter."
@@ -364,6 +391,15 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         <p class="status count" role="status">
             // Only a count that is true: none while loading or after a failure.
             {move || {
+                if folder.searching.get() {
+                    // Found among the files listed so far.
+                    let (found, listed, loading) = folder
+                        .search
+                        .with(|s| (s.matches().len(), s.listed(), s.loading()));
+                    let files = text::count(listed as u64, "file", "files");
+                    let so_far = if loading { " so far" } else { "" };
+                    return Some(format!("{found} of {files} match{so_far}."));
+                }
                 let total = folder.listing.with(FolderListing::count)?;
                 let n = visible.with(Vec::len);
                 let items = text::count(total as u64, "item", "items");
@@ -397,6 +433,10 @@ fn Row(
         .map(browser::format_local)
         .unwrap_or_default();
     let key = StoredValue::new(entry.key.clone());
+    let path = match search::folder_of(&folder.root.get_value(), &entry.key) {
+        "" => "My files".to_string(),
+        below => format!("My files/{}", text::shown_name(below)),
+    };
     let position = Memo::new(move |_| {
         key.with_value(|k| {
             shown.with(|rows| {
@@ -457,6 +497,10 @@ fn Row(
                     <span class=if is_folder { "icon folder" } else { "icon file" } aria-hidden="true"></span>
                     {name.clone()}
                 </button>
+                // A search's rows come from every folder: each says which.
+                {move || folder.searching.get().then(|| view! {
+                    <span class="path">{path.clone()}</span>
+                })}
             </span>
             <span role="gridcell" class="size">{size}</span>
             <span role="gridcell" class="modified">{modified}</span>

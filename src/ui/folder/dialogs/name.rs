@@ -35,7 +35,9 @@ pub(super) fn NameDialog(
                 Some(e) => {
                     let old = text::shown_name(&e.name);
                     let suffix = if e.is_folder() { "/" } else { "" };
-                    let new_key = format!("{prefix}{name}{suffix}");
+                    // Beside it, wherever it is (a search shows files of every folder).
+                    let parent = listing::parent_prefix(&e.key);
+                    let new_key = format!("{parent}{name}{suffix}");
                     files::move_entry_watched(&session, e, &new_key, &|done, total| {
                         watch.go_on(done, total)
                     })
