@@ -11,12 +11,11 @@
 
 use super::dialogs::Dialog;
 use super::picking::{BulkAsk, MenuAt};
+use super::row::Row;
 use super::row_menu::RowMenu;
 use super::Folder;
-use crate::app::browser;
 use crate::model::folder::FolderListing;
 use crate::model::listing::{self, Entry};
-use crate::model::search;
 use crate::model::selection::AllState;
 use crate::model::text;
 use leptos::html;
@@ -25,7 +24,7 @@ use wasm_bindgen::JsCast;
 
 /// Height of one row in whole pixels (so styles need no float formatting); must
 /// match `.row` in style/main.css.
-const ROW_HEIGHT: usize = 44;
+pub(super) const ROW_HEIGHT: usize = 44;
 
 /// Opens a folder, or previews a file: what a click on the name and Enter do.
 pub(super) fn activate(folder: Folder, entry: Entry) {
@@ -44,7 +43,7 @@ fn view_keys(folder: Folder, visible: Memo<Vec<usize>>) -> Vec<String> {
 }
 
 /// Selects from the anchor to `key` (Shift+click, Shift+Space) or toggles `key`.
-fn pick(folder: Folder, visible: Memo<Vec<usize>>, key: &str, range: bool) {
+pub(super) fn pick(folder: Folder, visible: Memo<Vec<usize>>, key: &str, range: bool) {
     if range {
         let keys = view_keys(folder, visible);
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -407,118 +406,5 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
             }}
         </p>
         <RowMenu folder=folder />
-    }
-}
-
-#[component]
-fn Row(
-    folder: Folder,
-    entry: Entry,
-    /// The rows rendered, with their places: this row's place is read here.
-    shown: Memo<Vec<(usize, Entry)>>,
-    visible: Memo<Vec<usize>>,
-) -> impl IntoView {
-    let rows = folder.rows;
-    // The name as stored, every character visible; the row may cut it short, so
-    // it is also the row's tooltip.
-    let name = text::shown_name(&entry.name);
-    let is_folder = entry.is_folder();
-    let size = if is_folder {
-        String::new()
-    } else {
-        listing::format_size(entry.size)
-    };
-    let modified = entry
-        .last_modified
-        .map(browser::format_local)
-        .unwrap_or_default();
-    let key = StoredValue::new(entry.key.clone());
-    let path = match search::folder_of(&folder.root.get_value(), &entry.key) {
-        "" => "My files".to_string(),
-        below => format!("My files/{}", text::shown_name(below)),
-    };
-    let position = Memo::new(move |_| {
-        key.with_value(|k| {
-            shown.with(|rows| {
-                rows.iter()
-                    .find(|(_, e)| e.key == *k)
-                    .map_or(0, |(p, _)| *p)
-            })
-        })
-    });
-    let is_cursor = Memo::new(move |_| {
-        rows.cursor.with(|c| match c {
-            Some(c) => key.with_value(|k| k == c),
-            None => position.get() == 0,
-        })
-    });
-    let selected = Memo::new(move |_| rows.selection.with(|s| key.with_value(|k| s.contains(k))));
-    // Only the focused row is in the Tab order, with its controls.
-    let tab = move || if is_cursor.get() { "0" } else { "-1" };
-    let node = NodeRef::<html::Div>::new();
-    Effect::new(move |_| {
-        if rows.want_focus.get() && is_cursor.get() {
-            if let Some(el) = node.get() {
-                let _ = el.focus();
-                rows.want_focus.set(false);
-            }
-        }
-    });
-    let menu_open = move || {
-        rows.menu.with(|m| {
-            m.as_ref()
-                .is_some_and(|m| key.with_value(|k| *k == m.entry.key))
-        })
-    };
-    let open_entry = entry.clone();
-    let menu_entry = entry.clone();
-    view! {
-        <div class="row" role="row" node_ref=node aria-rowindex=move || (position.get() + 1).to_string()
-            aria-selected=move || selected.get().to_string() tabindex=tab
-            style:transform=move || format!("translateY({}px)", position.get() * ROW_HEIGHT)
-            on:focusin=move |_| {
-                if !is_cursor.get_untracked() {
-                    rows.cursor.set(Some(key.get_value()));
-                }
-            }>
-            <span role="gridcell" class="pick">
-                <input type="checkbox" tabindex=tab aria-label=format!("Select {name}")
-                    prop:checked=move || selected.get()
-                    on:click=move |ev| {
-                        pick(folder, visible, &key.get_value(), ev.shift_key());
-                        // A range may leave this box as it was: say so to the box.
-                        let input: web_sys::HtmlInputElement = event_target(&ev);
-                        input.set_checked(selected.get_untracked());
-                    } />
-            </span>
-            <span role="gridcell" class="name" title=name.clone()>
-                <button class=if is_folder { "link name-link folder-link" } else { "link name-link" } tabindex=tab
-                    on:click=move |_| activate(folder, open_entry.clone())>
-                    <span class=if is_folder { "icon folder" } else { "icon file" } aria-hidden="true"></span>
-                    {name.clone()}
-                </button>
-                // A search's rows come from every folder: each says which.
-                {move || folder.searching.get().then(|| view! {
-                    <span class="path">{path.clone()}</span>
-                })}
-            </span>
-            <span role="gridcell" class="size">{size}</span>
-            <span role="gridcell" class="modified">{modified}</span>
-            <span role="gridcell" class="actions">
-                <button class="button small menu-button" tabindex=tab aria-haspopup="menu"
-                    aria-expanded=move || menu_open().to_string()
-                    aria-label=format!("Actions for {name}")
-                    on:click=move |ev| {
-                        let button: web_sys::Element = event_target(&ev);
-                        let r = button.get_bounding_client_rect();
-                        rows.menu.set(Some(MenuAt {
-                            entry: menu_entry.clone(),
-                            anchor: (r.left(), r.top(), r.right(), r.bottom()),
-                        }));
-                    }>
-                    <span aria-hidden="true">"⋯"</span>
-                </button>
-            </span>
-        </div>
     }
 }

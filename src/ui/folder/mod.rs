@@ -9,6 +9,7 @@ mod dialogs;
 mod list;
 mod picking;
 mod preview;
+mod row;
 mod row_menu;
 mod selection_bar;
 mod toolbar;
