@@ -79,7 +79,8 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
                 prop:value=move || folder.filter.get()
                 on:input=move |ev| folder.set_filter(event_target_value(&ev)) />
             // Search everything below the open folder, filtered by the same box.
-            <label class="search-all">
+            // On narrow screens it is an item of the "More" menu.
+            <label class="search-all wide-only">
                 <input type="checkbox" id="search-all" prop:checked=move || folder.searching.get()
                     on:change=move |ev| folder.search_everywhere(event_target_checked(&ev)) />
                 "In all subfolders"
@@ -176,6 +177,17 @@ fn MoreMenu(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
                 "Recently deleted",
                 Rc::new(move || folder.recently_deleted.set(true)),
             ),
+            if folder.searching.get_untracked() {
+                item(
+                    "Search only this folder",
+                    Rc::new(move || folder.search_everywhere(false)),
+                )
+            } else {
+                item(
+                    "Search in all subfolders",
+                    Rc::new(move || folder.search_everywhere(true)),
+                )
+            },
             item(
                 "Download as zip",
                 Rc::new(move || {
