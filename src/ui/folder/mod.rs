@@ -1,6 +1,6 @@
 //! The file browser: breadcrumbs, toolbar ([`toolbar`]), a virtual list that
 //! renders only the rows in view ([`list`]: 100,000 objects cost a few dozen DOM
-//! rows), the dialogs for new folder, rename, move, delete, share links and
+//! rows; the open folder's, or a search's in all subfolders: [`Search`]), the dialogs for new folder, rename, move, delete, share links and
 //! account details ([`dialogs`]), the user's deleted files ([`deleted`]), the file preview ([`preview`]) and the
 //! folder downloaded as a zip ([`zip`]).
 
@@ -218,8 +218,9 @@ impl Folder {
         });
     }
 
-    /// After a load: announces an opened folder, and focuses what an action
-    /// asked for (the listing's rows are new elements now).
+    /// After a load (the search's when `search`): announces an opened folder,
+    /// and focuses what an action asked for (the listing's rows are new elements
+    /// now) once the rows the list shows are listed.
     fn loaded(&self, opened: bool, search: bool) {
         let Some((prefix, count)) = self
             .listing
