@@ -1139,8 +1139,8 @@ mod host {
         sign_in(&browser, &stack, ALICE);
         browser.goto(&stack.app_url());
         // The folder's own listing first, so the two listings do not share the
-        // emulator.
-        wait_probe(&browser, "loaded", 3600);
+        // emulator (its count shows once it is whole).
+        browser.wait_for_text(&format!("{count} items."), 3600);
         browser.execute(
             "const b = window.__bench;
              b.searchStart = performance.now();
