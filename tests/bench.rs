@@ -1082,6 +1082,182 @@ mod host {
         );
     }
 
+    // ------------------------------------------------------------------ search
+
+    /// Types `query` into the filter (the whole text at once, as one keystroke
+    /// adds the last character) and returns the ms from the input event to the
+    /// frame after the list shows `expected` in its count line and `first` as
+    /// its first row (`performance.now()` in the page).
+    fn keystroke_ms(browser: &Browser, query: &str, expected: &str, first: Option<&str>) -> f64 {
+        let ms = browser.execute_async(
+            "const [query, expected, first] = arguments;
+             const done = arguments[arguments.length - 1];
+             const shown = () => {
+               const count = document.querySelector('.status.count');
+               const row = [...document.querySelectorAll('.row')]
+                 .find(r => r.getAttribute('aria-rowindex') == '1');
+               const name = row ? row.querySelector('.name').textContent : null;
+               return count && count.textContent == expected && name == first;
+             };
+             const box = document.getElementById('filter');
+             const start = performance.now();
+             box.value = query;
+             box.dispatchEvent(new Event('input', { bubbles: true }));
+             const stop = setTimeout(() => { observer.disconnect(); done(-1); }, 30000);
+             const observer = new MutationObserver(() => {
+               if (!shown()) return;
+               observer.disconnect();
+               clearTimeout(stop);
+               requestAnimationFrame(() => done(performance.now() - start));
+             });
+             observer.observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
+             if (shown()) { observer.disconnect(); clearTimeout(stop);
+               requestAnimationFrame(() => done(performance.now() - start)); }",
+            json!([query, expected, first]),
+        );
+        let ms = ms.as_f64().unwrap_or(-1.0);
+        assert!(
+            ms >= 0.0,
+            "the list never showed {expected:?} for {query:?}"
+        );
+        ms
+    }
+
+    /// Row: search everything at `CUBBY_BENCH_OBJECTS` (100,000) objects: how long
+    /// "In all subfolders" takes to list them all, then keystroke → results
+    /// shown (median of the keystrokes typing and erasing a query, narrowing and
+    /// widening), against the 100 ms target.
+    #[test]
+    #[ignore = "benchmark: run by `cargo xtask bench`"]
+    fn search_keystroke() {
+        let count = env_number("CUBBY_BENCH_OBJECTS", 100_000);
+        let stack = Stack::start("bench-search");
+        let name = |i: u64| format!("file-{i:06}.txt");
+        seed(&stack, "alice", count, name);
+        let browser = Browser::start();
+        install_probe(&browser);
+        sign_in(&browser, &stack, ALICE);
+        browser.goto(&stack.app_url());
+        // The folder's own listing first, so the two listings do not share the
+        // emulator (its count shows once it is whole).
+        browser.wait_for_text(&format!("{count} items."), 3600);
+        browser.execute(
+            "const b = window.__bench;
+             b.searchStart = performance.now();
+             document.getElementById('search-all').click();
+             const check = () => {
+               const c = document.querySelector('.status.count');
+               if (c && c.textContent.endsWith(' match.')) b.searchListed = performance.now();
+               else requestAnimationFrame(check);
+             };
+             requestAnimationFrame(check);",
+            json!([]),
+        );
+        let listed = wait_probe(&browser, "searchListed", 3600)
+            - probe(&browser)["searchStart"].as_f64().unwrap_or(0.0);
+        let pages = browser
+            .execute(
+                "return performance.getEntriesByType('resource')
+                   .filter(x => x.name.includes('list-type=2') && !x.name.includes('delimiter')).length",
+                json!([]),
+            )
+            .as_f64()
+            .unwrap_or(-1.0);
+        // Typing "file-0123" then erasing back to "file-", then "9.txt".
+        let mut queries: Vec<String> = (1..="file-0123".len())
+            .map(|n| "file-0123"[..n].to_string())
+            .collect();
+        queries.extend(["file-012", "file-01", "file-0", "file-"].map(String::from));
+        queries.extend(["9", "9.", "9.t", "9.tx", "9.txt"].map(String::from));
+        let mut times = Vec::new();
+        for query in &queries {
+            let matching: Vec<u64> = (0..count)
+                .filter(|&i| name(i).contains(query.as_str()))
+                .collect();
+            let expected = format!("{} of {count} files match.", matching.len());
+            let first = matching.first().map(|&i| name(i));
+            times.push(keystroke_ms(&browser, query, &expected, first.as_deref()));
+        }
+        let max_rows = probe(&browser)["maxRows"].as_f64().unwrap_or(-1.0);
+        browser.screenshot_to_output("bench_search");
+        let worst = times.iter().copied().fold(0.0, f64::max);
+        emit(
+            "search.keystroke_ms",
+            &format!("Search everything ({count} objects): keystroke to results shown, median"),
+            median(times.clone()),
+            "ms",
+            json!({
+                "baseline": 100.0,
+                "baseline_label": "the 100 ms target",
+                "keystrokes": queries.len(),
+                "worst_ms": worst,
+                "each_ms": times,
+                "max_dom_rows": max_rows,
+            }),
+        );
+        emit(
+            "search.listed_ms",
+            &format!("Search everything ({count} objects): switched on to every object listed"),
+            listed,
+            "ms",
+            json!({ "list_pages": pages, "note": "mostly the emulator's pages: it rescans the bucket for each" }),
+        );
+    }
+
+    /// Row: the bulk delete of `CUBBY_BENCH_DELETE` (5,000) objects selected in one
+    /// folder: requests the emulator saw and the time from Delete to the report,
+    /// against one DeleteObject per object.
+    #[test]
+    #[ignore = "benchmark: run by `cargo xtask bench`"]
+    fn bulk_delete() {
+        let count = env_number("CUBBY_BENCH_DELETE", 5_000);
+        let stack = Stack::start("bench-bulk-delete");
+        seed(&stack, "alice", count, |i| format!("doomed-{i:05}.txt"));
+        let browser = Browser::start();
+        sign_in(&browser, &stack, ALICE);
+        browser.wait_for_text(&format!("{count} items."), 600);
+        browser.find("#select-all").unwrap().click();
+        let all_requests =
+            |stack: &Stack| -> u64 { stack.control().stats().s3_requests.values().sum() };
+        let (before, deletes_before) = (all_requests(&stack), stack.s3_requests("DeleteObjects"));
+        browser.find("#bulk-delete").unwrap().click();
+        browser.wait_for("#confirm-bulk-delete", 10).click();
+        let started = Instant::now();
+        wait_until("the bulk delete's report", 1800, &browser, || {
+            browser.find("#bulk-summary").is_some()
+        });
+        let took = started.elapsed().as_secs_f64() * 1000.0;
+        // The folder's reload after it is one of its requests.
+        wait_until("the emptied folder listed", 600, &browser, || {
+            browser.text(".status.count") == "0 items."
+        });
+        let summary = browser.text("#bulk-summary");
+        assert_eq!(summary, format!("{count} of {count} items deleted."));
+        let requests = all_requests(&stack) - before;
+        let deletes = stack.s3_requests("DeleteObjects") - deletes_before;
+        let by_operation = stack.control().stats().s3_requests;
+        emit(
+            "bulk_delete.requests",
+            &format!("Bulk delete of {count} objects: S3 requests at the emulator"),
+            requests as f64,
+            "requests",
+            json!({
+                "baseline": count as f64,
+                "baseline_label": "one DeleteObject per object",
+                "delete_objects_calls": deletes,
+                "by_operation_whole_run": by_operation,
+                "note": "from Delete confirmed to the folder listed again (its reload included)",
+            }),
+        );
+        emit(
+            "bulk_delete.ms",
+            &format!("Bulk delete of {count} objects: Delete confirmed to the report shown"),
+            took,
+            "ms",
+            json!({ "summary": summary }),
+        );
+    }
+
     // -------------------------------------------------------------- transfers
 
     fn mib_per_s(bytes: u64, time: Duration) -> f64 {

@@ -18,6 +18,7 @@ pub use crate::web::handles::{
 pub use crate::web::save::{
     memory_download, pick_file as pick_zip_file, save_way, worker_download, SaveWay, MEMORY_LIMIT,
 };
+pub use crate::web::text::nfc;
 
 use crate::model::file_kind::Layout;
 use crate::model::storage_keys;

@@ -4,7 +4,7 @@
 use crate::model::listing::{Entry, EntryKind};
 use crate::model::session::{CallError, Intended, Session};
 use crate::model::text;
-use crate::model::transport::{AbortSignal, SendOptions};
+use crate::model::transport::SendOptions;
 use cubby_core::s3::{self, ListObjectsRequest, PutObjectRequest};
 
 /// One page of a folder listing.
@@ -27,7 +27,7 @@ pub fn display_name(prefix: &str, key: &str) -> String {
 }
 
 /// One ListObjectsV2 page through the session's retry policy.
-async fn list_objects(
+pub(super) async fn list_objects(
     session: &Session,
     prefix: &str,
     delimiter: Option<&str>,
@@ -101,6 +101,36 @@ pub async fn list_page(
     })
 }
 
+/// One page of every object at any depth below a folder (no delimiter).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectsPage {
+    pub objects: Vec<s3::ObjectSummary>,
+    /// Pass back to get the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// Lists one page (1,000 objects) of everything below `prefix`, without a
+/// delimiter: the search's pages.
+pub async fn objects_page(
+    session: &Session,
+    prefix: &str,
+    continuation: Option<&str>,
+) -> Result<ObjectsPage, CallError> {
+    let page = list_objects(
+        session,
+        prefix,
+        None,
+        1000,
+        continuation,
+        SendOptions::default(),
+    )
+    .await?;
+    Ok(ObjectsPage {
+        next: page.next_continuation_token.filter(|_| page.is_truncated),
+        objects: page.objects,
+    })
+}
+
 /// Every key at or below `prefix` (no delimiter), for recursive delete and move.
 pub async fn all_keys_under(session: &Session, prefix: &str) -> Result<Vec<String>, CallError> {
     let objects = all_objects_under(session, prefix).await?;
@@ -116,58 +146,11 @@ pub async fn all_objects_under(
     let mut objects = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = list_objects(
-            session,
-            prefix,
-            None,
-            1000,
-            token.as_deref(),
-            SendOptions::default(),
-        )
-        .await?;
+        let page = objects_page(session, prefix, token.as_deref()).await?;
         objects.extend(page.objects);
-        match page.next_continuation_token.filter(|_| page.is_truncated) {
+        match page.next {
             Some(next) => token = Some(next),
             None => return Ok(objects),
-        }
-    }
-}
-
-/// The files at or below a folder and their bytes (folder marker objects, the
-/// zero-byte `name/` keys "New folder" makes, are not files).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TreeTotals {
-    pub files: u64,
-    pub bytes: u64,
-}
-
-/// Sums every object below `prefix` (ListObjectsV2 without delimiter, 1,000 keys
-/// a page; nothing kept but the sums), telling `progress` the totals so far after
-/// each page. `abort` stops it.
-///
-/// # Errors
-/// The first page that fails (`CallError::Aborted` when stopped).
-pub async fn tree_totals(
-    session: &Session,
-    prefix: &str,
-    abort: &AbortSignal,
-    progress: &dyn Fn(TreeTotals),
-) -> Result<TreeTotals, CallError> {
-    let (mut totals, mut token) = (TreeTotals::default(), None::<String>);
-    loop {
-        let options = SendOptions {
-            abort: Some(abort.clone()),
-            ..SendOptions::default()
-        };
-        let page = list_objects(session, prefix, None, 1000, token.as_deref(), options).await?;
-        for object in page.objects.iter().filter(|o| !o.key.ends_with('/')) {
-            totals.files += 1;
-            totals.bytes += object.size;
-        }
-        progress(totals);
-        match page.next_continuation_token.filter(|_| page.is_truncated) {
-            Some(next) => token = Some(next),
-            None => return Ok(totals),
         }
     }
 }
@@ -968,6 +951,8 @@ pub(crate) mod tests {
 
     #[test]
     fn a_trees_totals_count_its_files_and_bytes_not_its_folder_markers() {
+        use crate::model::transport::AbortSignal;
+        use crate::model::tree_totals::{tree_totals, TreeTotals};
         let bucket = Bucket::with(&[
             "pics/",
             "pics/a.png",

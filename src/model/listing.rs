@@ -166,6 +166,14 @@ fn div_round_half_even(n: u64, d: u64) -> u64 {
     quotient + u64::from(round_up)
 }
 
+/// The folder `key` is in (ends with `/`; empty at the bucket's top): what a
+/// rename keeps.
+pub fn parent_prefix(key: &str) -> &str {
+    key.trim_end_matches('/')
+        .rfind('/')
+        .map_or("", |slash| &key[..=slash])
+}
+
 /// Checks a file or folder name typed by the user (its length counts only in the
 /// whole key, which every write checks).
 pub fn validate_name(name: &str) -> Result<(), String> {
@@ -455,6 +463,13 @@ mod tests {
             move_target(root, "archive", &d).unwrap(),
             "private/id/archive/docs/"
         );
+    }
+
+    #[test]
+    fn the_parent_of_a_file_or_a_folder() {
+        assert_eq!(parent_prefix("private/me/a/b.txt"), "private/me/a/");
+        assert_eq!(parent_prefix("private/me/a/"), "private/me/");
+        assert_eq!(parent_prefix("top"), "");
     }
 
     #[test]

@@ -16,3 +16,4 @@ pub mod random;
 pub mod save;
 pub mod storage;
 pub mod tabs;
+pub mod text;

@@ -29,12 +29,12 @@ usage: cargo xtask <task>
   bench   release build, then measure (bundle, start, sign-in, upload and download
           against a native client, memory, huge folder, signing, checksums); prints a table,
           writes target/bench/results.json. Optional test-name filters (first_load,
-          start_with_a_session, sign_in_path, transfers, huge_folder, signing,
-          checksum, and `peers` or one of peers_first_visit, peers_transfers,
+          start_with_a_session, sign_in_path, transfers, huge_folder,
+          search_keystroke, bulk_delete, signing, checksum, and `peers` or one of peers_first_visit, peers_transfers,
           peers_listing: Cubby beside the AWS SDK v3 and Amplify pages of
           bench/peers, built first; see README);
           CUBBY_BENCH_UPLOAD_MIB (default 256,1024; 256 skips the 1 GiB rows),
-          CUBBY_BENCH_OBJECTS (100000);
+          CUBBY_BENCH_OBJECTS (100000), CUBBY_BENCH_DELETE (5000);
           CUBBY_BENCH_PROFILE=1 saves the page's CPU profile of each upload
           (target/bench/upload-<MiB>.cpuprofile, for Chrome DevTools)
   twiggy  the wasm's ten largest items, its dominators and garbage (twiggy on the

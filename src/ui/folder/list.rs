@@ -17,10 +17,10 @@
 
 use super::dialogs::Dialog;
 use super::picking::{BulkAsk, MenuAt};
+use super::row::Row;
 use super::row_menu::RowMenu;
-use super::thumbs::{ItemIcon, Thumbs};
+use super::thumbs::Thumbs;
 use super::Folder;
-use crate::app::browser;
 use crate::model::file_kind::{Layout, Step};
 use crate::model::folder::FolderListing;
 use crate::model::listing::{self, Entry};
@@ -40,13 +40,13 @@ pub(super) fn activate(folder: Folder, entry: Entry) {
 
 /// The keys of the rows in view, top to bottom, for ranges and "select all".
 fn view_keys(folder: Folder, visible: Memo<Vec<usize>>) -> Vec<String> {
-    folder.listing.with_untracked(|l| {
-        visible.with_untracked(|v| v.iter().map(|&i| l.entries()[i].key.clone()).collect())
+    folder.with_entries_untracked(|entries| {
+        visible.with_untracked(|v| v.iter().map(|&i| entries[i].key.clone()).collect())
     })
 }
 
 /// Selects from the anchor to `key` (Shift+click, Shift+Space) or toggles `key`.
-fn pick(folder: Folder, visible: Memo<Vec<usize>>, key: &str, range: bool) {
+pub(super) fn pick(folder: Folder, visible: Memo<Vec<usize>>, key: &str, range: bool) {
     if range {
         let keys = view_keys(folder, visible);
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -75,22 +75,29 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     let resized = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resized.remove());
     let thumbs = Thumbs::new();
+    // Indices of the rows shown: the folder's entries the filter keeps, or the
+    // search's matches (the model filters them as the query changes).
     let visible = Memo::new(move |_| {
-        folder
-            .listing
-            .with(|l| listing::filter_indices(l.entries(), &folder.filter.get()))
+        if folder.searching.get() {
+            folder
+                .search
+                .with(|s| s.matches().iter().map(|&i| i as usize).collect())
+        } else {
+            folder
+                .listing
+                .with(|l| listing::filter_indices(l.entries(), &folder.filter.get()))
+        }
     });
     let entry_at = move |position: usize| -> Option<Entry> {
-        folder.listing.with_untracked(|l| {
-            visible.with_untracked(|v| v.get(position).map(|&i| l.entries()[i].clone()))
+        folder.with_entries_untracked(|entries| {
+            visible.with_untracked(|v| v.get(position).map(|&i| entries[i].clone()))
         })
     };
     // The focused row's place among the rows shown.
     let cursor_at = Memo::new(move |_| {
         let key = rows.cursor.get()?;
         folder
-            .listing
-            .with(|l| visible.with(|v| v.iter().position(|&i| l.entries()[i].key == key)))
+            .with_entries(|entries| visible.with(|v| v.iter().position(|&i| entries[i].key == key)))
     });
     // The last place of the focused row, so a row that goes (deleted, moved) hands
     // the focus to the row that takes its place.
@@ -98,7 +105,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(at) = cursor_at.get() {
             last_at.set_value(at);
-        } else if rows.cursor.with_untracked(Option::is_some) && !folder.loading.get() {
+        } else if rows.cursor.with_untracked(Option::is_some) && !folder.busy() {
             let len = visible.with(Vec::len);
             let at = last_at.get_value().min(len.saturating_sub(1));
             rows.cursor.set(entry_at(at).map(|e| e.key));
@@ -127,12 +134,13 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     });
     // What a reload no longer lists is no longer selected.
     Effect::new(move |_| {
-        folder.listing.with(|l| {
-            if l.loading() || rows.selection.with_untracked(|s| s.is_empty()) {
+        let busy = folder.busy();
+        folder.with_entries(|entries| {
+            if busy || rows.selection.with_untracked(|s| s.is_empty()) {
                 return;
             }
             let mut kept = rows.selection.get_untracked();
-            kept.keep_only(l.entries());
+            kept.keep_only(entries);
             if kept != rows.selection.get_untracked() {
                 rows.selection.set(kept);
             }
@@ -298,7 +306,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     let shown = Memo::new(move |_| {
         let range = window();
         let cursor = cursor_at.get();
-        folder.listing.with(|l| {
+        folder.with_entries(|entries| {
             visible.with(|v| {
                 let mut positions: Vec<usize> = range.clone().collect();
                 if let Some(at) = cursor.filter(|at| !range.contains(at)) {
@@ -306,19 +314,28 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                 }
                 positions
                     .into_iter()
-                    .map(|p| (p, l.entries()[v[p]].clone()))
+                    .map(|p| (p, entries[v[p]].clone()))
                     .collect::<Vec<_>>()
             })
         })
     });
     let empty = move || {
-        !folder.loading.get() && folder.error.get().is_none() && visible.with(Vec::is_empty)
+        let failed = if folder.searching.get() {
+            folder.search.with(|s| s.error().is_some())
+        } else {
+            folder.error.get().is_some()
+        };
+        !folder.busy() && !failed && visible.with(Vec::is_empty)
     };
     let all = Memo::new(move |_| {
-        folder.listing.with(|l| {
+        folder.with_entries(|entries| {
             visible.with(|v| {
                 rows.selection.with(|s| {
-                    let keys: Vec<&str> = v.iter().map(|&i| l.entries()[i].key.as_str()).collect();
+                    if s.is_empty() {
+                        // Nothing picked: no need to gather a search's 100,000 keys.
+                        return AllState::None;
+                    }
+                    let keys: Vec<&str> = v.iter().map(|&i| entries[i].key.as_str()).collect();
                     s.all_state(&keys)
                 })
             })
@@ -327,8 +344,15 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
     view! {
         // The busy state sits at the top of the list (its line kept when idle, so
         // the rows below do not jump); the rows stay while loading.
-        <p class="list-busy" id="list-busy" class:idle=move || !folder.loading.get()>
-            <span class="spinner" aria-hidden="true"></span>"Loading…"
+        <p class="list-busy" id="list-busy" class:idle=move || !folder.busy()>
+            <span class="spinner" aria-hidden="true"></span>
+            {move || if folder.searching.get() {
+                // How far the search's listing has come.
+                let listed = folder.search.with(|s| s.listed()) as u64;
+                format!("Searching… {} so far", text::count(listed, "file", "files"))
+            } else {
+                "Loading…".to_string()
+            }}
         </p>
         <div class="list-head" class:tiles=move || folder.layout.get() == Layout::Grid>
             <span class="pick">
@@ -355,7 +379,7 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
             }>
             <div class="spacer" role="grid" aria-label="Files and folders" aria-multiselectable="true"
                 aria-rowcount=move || visible.with(Vec::len).to_string()
-                aria-busy=move || folder.loading.get().to_string()
+                aria-busy=move || folder.busy().to_string()
                 on:keydown=on_key
                 style:height=move || format!("{}px", folder.geometry().height(visible.with(Vec::len)))>
                 // Keyed by the object, not its place: a row whose place changes (one
@@ -366,7 +390,9 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                     } />
             </div>
             {move || empty().then(|| view! {
-                <p class="empty">{move || if folder.filter.get().trim().is_empty() {
+                <p class="empty">{move || if folder.searching.get() {
+                    "No file in this folder or below it matches."
+                } else if folder.filter.get().trim().is_empty() {
                     "This folder is empty. Upload files or drop them here."
                 } else {
                     "Nothing here matches the filter."
@@ -376,6 +402,15 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
         <p class="status count" role="status">
             // Only a count that is true: none while loading or after a failure.
             {move || {
+                if folder.searching.get() {
+                    // Found among the files listed so far.
+                    let (found, listed, loading) = folder
+                        .search
+                        .with(|s| (s.matches().len(), s.listed(), s.loading()));
+                    let files = text::count(listed as u64, "file", "files");
+                    let so_far = if loading { " so far" } else { "" };
+                    return Some(format!("{found} of {files} match{so_far}."));
+                }
                 let total = folder.listing.with(FolderListing::count)?;
                 let n = visible.with(Vec::len);
                 let items = text::count(total as u64, "item", "items");
@@ -383,116 +418,5 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
             }}
         </p>
         <RowMenu folder=folder />
-    }
-}
-
-#[component]
-fn Row(
-    folder: Folder,
-    entry: Entry,
-    /// The rows rendered, with their places: this row's place is read here.
-    shown: Memo<Vec<(usize, Entry)>>,
-    visible: Memo<Vec<usize>>,
-    thumbs: Thumbs,
-) -> impl IntoView {
-    let rows = folder.rows;
-    // The name as stored, every character visible; the row may cut it short, so
-    // it is also the row's tooltip.
-    let name = text::shown_name(&entry.name);
-    let is_folder = entry.is_folder();
-    let size = if is_folder {
-        String::new()
-    } else {
-        listing::format_size(entry.size)
-    };
-    let modified = entry
-        .last_modified
-        .map(browser::format_local)
-        .unwrap_or_default();
-    let key = StoredValue::new(entry.key.clone());
-    let position = Memo::new(move |_| {
-        key.with_value(|k| {
-            shown.with(|rows| {
-                rows.iter()
-                    .find(|(_, e)| e.key == *k)
-                    .map_or(0, |(p, _)| *p)
-            })
-        })
-    });
-    let is_cursor = Memo::new(move |_| {
-        rows.cursor.with(|c| match c {
-            Some(c) => key.with_value(|k| k == c),
-            None => position.get() == 0,
-        })
-    });
-    let selected = Memo::new(move |_| rows.selection.with(|s| key.with_value(|k| s.contains(k))));
-    // Only the focused row is in the Tab order, with its controls.
-    let tab = move || if is_cursor.get() { "0" } else { "-1" };
-    let node = NodeRef::<html::Div>::new();
-    Effect::new(move |_| {
-        if rows.want_focus.get() && is_cursor.get() {
-            if let Some(el) = node.get() {
-                let _ = el.focus();
-                rows.want_focus.set(false);
-            }
-        }
-    });
-    let menu_open = move || {
-        rows.menu.with(|m| {
-            m.as_ref()
-                .is_some_and(|m| key.with_value(|k| *k == m.entry.key))
-        })
-    };
-    let open_entry = entry.clone();
-    let icon_entry = entry.clone();
-    let menu_entry = entry.clone();
-    view! {
-        <div class="row" role="row" node_ref=node aria-rowindex=move || (position.get() + 1).to_string()
-            aria-selected=move || selected.get().to_string() tabindex=tab
-            style:transform=move || {
-                let (x, y) = folder.geometry().place(position.get());
-                format!("translate({x}px, {y}px)")
-            }
-            style:width=move || folder.geometry().item_width.map(|w| format!("{w}px"))
-            on:focusin=move |_| {
-                if !is_cursor.get_untracked() {
-                    rows.cursor.set(Some(key.get_value()));
-                }
-            }>
-            <span role="gridcell" class="pick">
-                <input type="checkbox" tabindex=tab aria-label=format!("Select {name}")
-                    prop:checked=move || selected.get()
-                    on:click=move |ev| {
-                        pick(folder, visible, &key.get_value(), ev.shift_key());
-                        // A range may leave this box as it was: say so to the box.
-                        let input: web_sys::HtmlInputElement = event_target(&ev);
-                        input.set_checked(selected.get_untracked());
-                    } />
-            </span>
-            <span role="gridcell" class="name" title=name.clone()>
-                <button class=if is_folder { "link name-link folder-link" } else { "link name-link" } tabindex=tab
-                    on:click=move |_| activate(folder, open_entry.clone())>
-                    <ItemIcon thumbs=thumbs entry=icon_entry />
-                    {name.clone()}
-                </button>
-            </span>
-            <span role="gridcell" class="size">{size}</span>
-            <span role="gridcell" class="modified">{modified}</span>
-            <span role="gridcell" class="actions">
-                <button class="button small menu-button" tabindex=tab aria-haspopup="menu"
-                    aria-expanded=move || menu_open().to_string()
-                    aria-label=format!("Actions for {name}")
-                    on:click=move |ev| {
-                        let button: web_sys::Element = event_target(&ev);
-                        let r = button.get_bounding_client_rect();
-                        rows.menu.set(Some(MenuAt {
-                            entry: menu_entry.clone(),
-                            anchor: (r.left(), r.top(), r.right(), r.bottom()),
-                        }));
-                    }>
-                    <span aria-hidden="true">"⋯"</span>
-                </button>
-            </span>
-        </div>
     }
 }

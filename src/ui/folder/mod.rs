@@ -1,6 +1,6 @@
 //! The file browser: breadcrumbs, toolbar ([`toolbar`]), a virtual list that
 //! renders only the rows in view ([`list`]: 100,000 objects cost a few dozen DOM
-//! rows), the dialogs for new folder, rename, move, delete, share links and
+//! rows; the open folder's, or a search's in all subfolders: [`Search`]), the dialogs for new folder, rename, move, delete, share links and
 //! account details ([`dialogs`]), the user's deleted files ([`deleted`]), the file preview ([`preview`]) and the
 //! folder downloaded as a zip ([`zip`]).
 
@@ -9,6 +9,7 @@ mod dialogs;
 mod list;
 mod picking;
 mod preview;
+mod row;
 mod row_menu;
 mod selection_bar;
 mod thumbs;
@@ -18,7 +19,8 @@ mod zip;
 use crate::app::{self, browser};
 use crate::model::file_kind::{Geometry, Layout};
 use crate::model::folder::{FolderListing, Load};
-use crate::model::listing::{self, Sort};
+use crate::model::listing::{self, Entry, Sort};
+use crate::model::search::{Search, SearchLoad};
 use crate::model::session::Session;
 use crate::model::text;
 use crate::model::undo::{self, Offer};
@@ -48,6 +50,10 @@ struct Folder {
     /// (a new operation, another folder) takes the offer away.
     undo: RwSignal<Option<(String, Offer)>>,
     filter: RwSignal<String>,
+    /// Search everything ("In all subfolders"): when on, the list shows its
+    /// matches in place of the open folder's rows.
+    search: RwSignal<Search>,
+    searching: Memo<bool>,
     dialog: RwSignal<Dialog>,
     /// Whether the Recently deleted dialog is open ([`deleted`]).
     recently_deleted: RwSignal<bool>,
@@ -70,6 +76,7 @@ impl Folder {
     fn new(session: Rc<Session>) -> Folder {
         let root = session.root_prefix();
         let listing = RwSignal::new(FolderListing::new(root.clone()));
+        let search = RwSignal::new(Search::default());
         Folder {
             session: StoredValue::new_local(session),
             listing,
@@ -80,6 +87,8 @@ impl Folder {
             notice: RwSignal::new(None),
             undo: RwSignal::new(None),
             filter: RwSignal::new(String::new()),
+            search,
+            searching: Memo::new(move |_| search.with(Search::is_on)),
             dialog: RwSignal::new(Dialog::None),
             recently_deleted: RwSignal::new(false),
             root: StoredValue::new(root),
@@ -95,9 +104,87 @@ impl Folder {
         self.session.get_value()
     }
 
-    /// Lists the current folder again.
+    /// Lists the current folder again (and the search's files, while searching).
     fn reload(&self) {
+        if let Some(load) = self.search.try_update(Search::relist).flatten() {
+            self.run_search(load);
+        }
         self.run(self.listing.try_update(FolderListing::reload), false);
+    }
+
+    /// The rows the list shows: the search's files while searching, else the
+    /// open folder's entries (tracked).
+    fn with_entries<R>(&self, f: impl FnOnce(&[Entry]) -> R) -> R {
+        if self.searching.get() {
+            self.search.with(|s| f(s.entries()))
+        } else {
+            self.listing.with(|l| f(l.entries()))
+        }
+    }
+
+    /// [`Folder::with_entries`], untracked.
+    fn with_entries_untracked<R>(&self, f: impl FnOnce(&[Entry]) -> R) -> R {
+        if self.searching.get_untracked() {
+            self.search.with_untracked(|s| f(s.entries()))
+        } else {
+            self.listing.with_untracked(|l| f(l.entries()))
+        }
+    }
+
+    /// Whether the rows shown are still coming (tracked).
+    fn busy(&self) -> bool {
+        if self.searching.get() {
+            self.search.with(Search::loading)
+        } else {
+            self.loading.get()
+        }
+    }
+
+    /// The filter box's text changed: it filters the folder, or the search.
+    fn set_filter(&self, typed: String) {
+        if self.searching.get_untracked() {
+            self.search.update(|s| s.set_query(&typed, &browser::nfc));
+        }
+        self.filter.set(typed);
+    }
+
+    /// Switches "In all subfolders" on (every file below the open folder is
+    /// listed and filtered) or off (back to the open folder). The selection goes
+    /// either way: it was picked among other rows.
+    fn search_everywhere(&self, on: bool) {
+        self.rows.selection.update(|s| s.clear());
+        self.rows.cursor.set(None);
+        self.rows.menu.set(None);
+        if on {
+            let prefix = self.prefix.get_untracked();
+            let query = self.filter.get_untracked();
+            let load = self
+                .search
+                .try_update(|s| s.start(prefix, &query, &browser::nfc));
+            if let Some(load) = load {
+                self.run_search(load);
+            }
+        } else {
+            self.search.update(Search::stop);
+            // What changed while searching shows in the folder.
+            self.reload();
+        }
+    }
+
+    /// Fetches the search's pages into it until it is whole, switched off or
+    /// replaced (then the next page is never asked for), or the view is gone.
+    fn run_search(&self, load: SearchLoad) {
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            let session = this.session();
+            load.run(&session, |load, page| {
+                this.search
+                    .try_update(|s| s.take_page(load, page, &browser::nfc))
+                    .flatten()
+            })
+            .await;
+            this.loaded(false, true);
+        });
     }
 
     /// Lists the current folder again, then focuses the row named `name` (the
@@ -122,6 +209,9 @@ impl Folder {
         self.filter.set(String::new());
         self.notice.set(None);
         self.undo.set(None);
+        if self.searching.get_untracked() {
+            self.search.update(Search::stop);
+        }
         self.run(self.listing.try_update(|l| l.open(prefix)), true);
         request_animation_frame(|| focus_element(HEADING_ID));
     }
@@ -139,13 +229,14 @@ impl Folder {
                     .flatten()
             })
             .await;
-            this.loaded(opened);
+            this.loaded(opened, false);
         });
     }
 
-    /// After a load: announces an opened folder, and focuses what an action
-    /// asked for (the listing's rows are new elements now).
-    fn loaded(&self, opened: bool) {
+    /// After a load (the search's when `search`): announces an opened folder,
+    /// and focuses what an action asked for (the listing's rows are new elements
+    /// now) once the rows the list shows are listed.
+    fn loaded(&self, opened: bool, search: bool) {
         let Some((prefix, count)) = self
             .listing
             .try_with_untracked(|l| (l.prefix().to_string(), l.count()))
@@ -163,6 +254,10 @@ impl Folder {
                 self.announce.set(format!("{name}, {items}."));
             }
         }
+        // The focus waits for the listing of what the list shows.
+        if search != self.searching.get_untracked() {
+            return;
+        }
         if let Some(target) = self
             .focus_after_load
             .try_update_value(Option::take)
@@ -171,8 +266,8 @@ impl Folder {
             // The row becomes the list's cursor: the list keeps it mounted,
             // scrolls it into view and focuses it once rendered.
             let key = target.and_then(|name| {
-                self.listing.with_untracked(|l| {
-                    l.entries()
+                self.with_entries_untracked(|entries| {
+                    entries
                         .iter()
                         .find(|e| e.name == name)
                         .map(|e| e.key.clone())
@@ -381,7 +476,11 @@ pub fn FolderView(session: Rc<Session>) -> impl IntoView {
             })}
             <UploadPanel uploads=uploads />
             // Beside the rows, which stay: a failed listing wipes nothing.
-            {move || folder.error.get().map(|e| view! {
+            {move || folder.search.with(|s| s.error().map(str::to_string)).map(|e| view! {
+                <div class="panel error" role="alert"><p>{message_view(e)}</p>
+                    <button class="button" on:click=move |_| folder.reload()>"Retry"</button></div>
+            })}
+            {move || folder.error.get().filter(|_| !folder.searching.get()).map(|e| view! {
                 <div class="panel error" role="alert"><p>{message_view(e)}</p>
                     <button class="button" on:click=move |_| folder.reload()>"Retry"</button></div>
             })}

@@ -19,11 +19,8 @@ use leptos::prelude::*;
 
 /// The selected entries, in the listing's order: what every bulk action takes.
 pub(super) fn selected(folder: Folder) -> Vec<Entry> {
-    folder.listing.with_untracked(|l| {
-        folder
-            .rows
-            .selection
-            .with_untracked(|s| s.picked(l.entries()))
+    folder.with_entries_untracked(|entries| {
+        folder.rows.selection.with_untracked(|s| s.picked(entries))
     })
 }
 

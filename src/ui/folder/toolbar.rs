@@ -1,6 +1,8 @@
 //! The folder's toolbar: upload pickers, new folder, refresh, details, download
-//! as zip (with its progress line below the toolbar), the name filter, the sort
-//! buttons and the grid switch (tiles or rows, remembered per browser); while rows are selected, the selection toolbar
+//! as zip (with its progress line below the toolbar), the name filter with its
+//! "In all subfolders" switch (search everything: [`crate::model::search`]), the
+//! sort buttons and the grid switch (tiles or rows, remembered per browser); while
+//! rows are selected, the selection toolbar
 //! ([`super::selection_bar`]) in its place.
 //!
 //! On narrow screens (640 px and below, where the rows show no size or date:
@@ -61,6 +63,13 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             return view! { <SelectionBar folder=folder zipping=zipping /> }.into_any();
         }
         // Not in Leptos' typed attributes: the folder picker switch.
+        let filter_label = move || {
+            if folder.searching.get() {
+                "Search in all subfolders"
+            } else {
+                "Filter by name"
+            }
+        };
         let folder_input = NodeRef::<leptos::html::Input>::new();
         folder_input.on_load(|input| {
             let _ = input.set_attribute("webkitdirectory", "");
@@ -85,9 +94,16 @@ pub(super) fn Toolbar(folder: Folder, uploads: Uploads) -> impl IntoView {
             <button class="button wide-only" id="details" on:click=move |_| folder.dialog.set(Dialog::Details)>"Details"</button>
             <button class="button wide-only" id="recently-deleted" on:click=move |_| folder.recently_deleted.set(true)>"Recently deleted"</button>
             <button class="button wide-only" id="download-zip" on:click=move |_| super::zip::start(folder, zipping, super::zip::ZipWhat::OpenFolder)>"Download as zip"</button>
-            <input type="search" class="filter" id="filter" placeholder="Filter by name" aria-label="Filter by name"
+            <input type="search" class="filter" id="filter" aria-label=filter_label placeholder=filter_label
                 prop:value=move || folder.filter.get()
-                on:input=move |ev| folder.filter.set(event_target_value(&ev)) />
+                on:input=move |ev| folder.set_filter(event_target_value(&ev)) />
+            // Search everything below the open folder, filtered by the same box.
+            // On narrow screens it is an item of the "More" menu.
+            <label class="search-all wide-only">
+                <input type="checkbox" id="search-all" prop:checked=move || folder.searching.get()
+                    on:change=move |ev| folder.search_everywhere(event_target_checked(&ev)) />
+                "In all subfolders"
+            </label>
             <span class="sorts wide-only" role="group" aria-label="Sort by">
                 {sort_button(SortKey::Name, "Name", "button sort")}
                 {sort_button(SortKey::Size, "Size", "button sort by-size")}
@@ -191,6 +207,17 @@ fn MoreMenu(folder: Folder, zipping: super::zip::Zipping) -> impl IntoView {
                 "Recently deleted",
                 Rc::new(move || folder.recently_deleted.set(true)),
             ),
+            if folder.searching.get_untracked() {
+                item(
+                    "Search only this folder",
+                    Rc::new(move || folder.search_everywhere(false)),
+                )
+            } else {
+                item(
+                    "Search in all subfolders",
+                    Rc::new(move || folder.search_everywhere(true)),
+                )
+            },
             item(
                 "Download as zip",
                 Rc::new(move || {

@@ -1,13 +1,13 @@
 //! Details: the open folder's files and total size, counted over its whole tree
-//! ([`files::tree_totals`], a running count while the pages come, stopped when the
+//! ([`tree_totals::tree_totals`], a running count while the pages come, stopped when the
 //! dialog closes), and the account: who is signed in, the identity id and the
 //! folder.
 
 use super::super::Folder;
-use crate::model::files::{self, TreeTotals};
 use crate::model::listing;
 use crate::model::text;
 use crate::model::transport::AbortSignal;
+use crate::model::tree_totals::{self, TreeTotals};
 use crate::ui::dialog::Modal;
 use crate::ui::message::message_view;
 use leptos::prelude::*;
@@ -47,7 +47,7 @@ pub(super) fn DetailsDialog(folder: Folder, close: Callback<()>) -> impl IntoVie
         let progress = |t| {
             let _ = count.try_set(Count::Running(t));
         };
-        let done = match files::tree_totals(&session, &prefix, &abort, &progress).await {
+        let done = match tree_totals::tree_totals(&session, &prefix, &abort, &progress).await {
             Ok(totals) => Count::Done(totals),
             Err(e) => Count::Failed(e.user_message("count the files in this folder")),
         };

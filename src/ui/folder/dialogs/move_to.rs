@@ -14,10 +14,8 @@ use leptos::prelude::*;
 #[component]
 pub(super) fn MoveDialog(folder: Folder, entry: Entry, close: Callback<()>) -> impl IntoView {
     let root = folder.session().root_prefix();
-    // Start from the folder it is in, relative to the user's root.
-    let here = folder
-        .prefix
-        .get_untracked()
+    // Start from the folder it is in (a search shows files of every folder), relative to the user's root.
+    let here = listing::parent_prefix(&entry.key)
         .strip_prefix(&root)
         .unwrap_or("")
         .trim_end_matches('/')

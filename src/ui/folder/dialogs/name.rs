@@ -36,7 +36,9 @@ pub(super) fn NameDialog(
                 Some(e) => {
                     let old = text::shown_name(&e.name);
                     let suffix = if e.is_folder() { "/" } else { "" };
-                    let new_key = format!("{prefix}{name}{suffix}");
+                    // Beside it, wherever it is (a search shows files of every folder).
+                    let parent = listing::parent_prefix(&e.key);
+                    let new_key = format!("{parent}{name}{suffix}");
                     let (result, offer) = undo::recorded(
                         &session,
                         "rename",
