@@ -184,7 +184,8 @@ mod host {
     const rows = list.querySelectorAll('.row').length;
     if (rows > 0 && b.rows === undefined) { b.rows = performance.now(); frame('rowsPaint'); }
     if (rows > b.maxRows) b.maxRows = rows;
-    if (list.getAttribute('aria-busy') === 'false' && b.loaded === undefined) b.loaded = performance.now();
+    const grid = list.querySelector('[role=grid]');
+    if (grid && grid.getAttribute('aria-busy') === 'false' && b.loaded === undefined) b.loaded = performance.now();
   };
   new MutationObserver(check).observe(document, {
     childList: true, subtree: true, attributes: true, attributeFilter: ['aria-busy'],

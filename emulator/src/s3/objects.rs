@@ -328,6 +328,14 @@ impl S3 for CubbyS3 {
         let bucket = req.input.bucket.clone();
         let mut deleted = vec![];
         let mut errors = vec![];
+        // The current-version deletes go in one batch (one save of the version
+        // record), each answered in the request's order.
+        let plain: Vec<String> = allowed
+            .iter()
+            .filter(|o| o.version_id.is_none())
+            .map(|o| o.key.clone())
+            .collect();
+        let mut plain_results = self.delete_current_many(&bucket, &plain).await?.into_iter();
         for o in allowed {
             let done = match &o.version_id {
                 Some(id) => self
@@ -339,9 +347,9 @@ impl S3 for CubbyS3 {
                         version_id: Some(id.clone()),
                         key: Some(o.key.clone()),
                     }),
-                None => self
-                    .delete_current(&bucket, &o.key)
-                    .await
+                None => plain_results
+                    .next()
+                    .unwrap_or_else(|| Err(s3_error!(InternalError)))
                     .map(|marker| DeletedObject {
                         delete_marker: marker.is_some().then_some(true),
                         delete_marker_version_id: marker,

@@ -253,9 +253,37 @@ impl CubbyS3 {
     /// version and a delete marker is the latest (even for a key with no object, as
     /// in S3); returns the marker's id. Off: the current object is removed.
     pub(super) async fn delete_current(&self, bucket: &str, key: &str) -> S3Result<Option<String>> {
-        let versioning = self.versioning();
         let mut record = self.versions.record.lock().await;
-        let current = self.current(&record, bucket, key);
+        let marker = self.delete_current_in(&mut record, bucket, key).await?;
+        self.save(&record).await?;
+        Ok(marker)
+    }
+
+    /// [`Self::delete_current`] of each key, under one lock and one save of the
+    /// record (DeleteObjects: saving the whole record per key made deleting
+    /// thousands of keys quadratic). One result per key, in order.
+    pub(super) async fn delete_current_many(
+        &self,
+        bucket: &str,
+        keys: &[String],
+    ) -> S3Result<Vec<S3Result<Option<String>>>> {
+        let mut record = self.versions.record.lock().await;
+        let mut results = Vec::with_capacity(keys.len());
+        for key in keys {
+            results.push(self.delete_current_in(&mut record, bucket, key).await);
+        }
+        self.save(&record).await?;
+        Ok(results)
+    }
+
+    async fn delete_current_in(
+        &self,
+        record: &mut Record,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<Option<String>> {
+        let versioning = self.versioning();
+        let current = self.current(record, bucket, key);
         let kept = current.filter(|v| versioning || v.id != NULL);
         let files = self.current_files(bucket, key);
         if let Some(v) = &kept {
@@ -274,7 +302,6 @@ impl CubbyS3 {
                 }
                 None => record.forget_current(key),
             }
-            self.save(&record).await?;
             return Ok(None);
         }
         let marker = Version {
@@ -287,7 +314,6 @@ impl CubbyS3 {
         };
         let id = marker.id.clone();
         record.push(key, kept, marker);
-        self.save(&record).await?;
         Ok(Some(id))
     }
 
