@@ -186,6 +186,7 @@ fn at_390px_one_toolbar_line_one_scroll_area_44px_targets_and_only_shown_sorts()
             "Details",
             "Recently deleted",
             "Download as zip",
+            "In all subfolders",
             "Name",
             "Size",
             "Date",
