@@ -106,7 +106,8 @@ pub(super) fn Row(
                     <button class=if is_folder { "link name-link folder-link" } else { "link name-link" } tabindex=tab
                         on:click=move |_| activate(folder, open_entry.clone())>
                         <ItemIcon thumbs=thumbs entry=icon_entry />
-                        {name.clone()}
+                        // Its own box, so a tile can cut a long name short at its end.
+                        <span class="name-text">{name.clone()}</span>
                     </button>
                 </span>
                 // A search's rows come from every folder: each says which.
