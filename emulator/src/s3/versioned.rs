@@ -259,9 +259,8 @@ impl CubbyS3 {
         Ok(marker)
     }
 
-    /// [`Self::delete_current`] of each key, under one lock and one save of the
-    /// record (DeleteObjects: saving the whole record per key made deleting
-    /// thousands of keys quadratic). One result per key, in order.
+    /// [`Self::delete_current`] of each key (one result each, in order) with one save
+    /// of the record: a save per key made DeleteObjects of thousands quadratic.
     pub(super) async fn delete_current_many(
         &self,
         bucket: &str,
