@@ -6,10 +6,13 @@
 use crate::config::Config;
 use crate::model::auth::Tokens;
 use crate::model::session::{Env, LocalOnly, Session};
+use crate::model::transfers::ResumeStore;
 use crate::model::transport::{LocalFuture, Transport};
 use cubby_core::credentials::Credentials;
 use cubby_core::id_token::IdTokenClaims;
 use cubby_core::secret::Secret;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -128,4 +131,31 @@ pub fn poll_n<T>(future: &mut LocalFuture<'_, T>, polls: usize) -> Option<T> {
 pub fn ready<T>(future: impl Future<Output = T>) -> T {
     let mut future: LocalFuture<'_, T> = Box::pin(future);
     poll_n(&mut future, 1).expect("the future waits")
+}
+
+/// Resume records in memory (the app keeps them in localStorage); while `full`,
+/// every save fails (as `setItem` throws QuotaExceededError) and stores nothing.
+#[derive(Default)]
+pub struct MemoryRecords {
+    pub stored: RefCell<BTreeMap<String, String>>,
+    pub full: Cell<bool>,
+}
+
+impl ResumeStore for MemoryRecords {
+    fn load(&self, id: &str) -> Option<String> {
+        self.stored.borrow().get(id).cloned()
+    }
+    fn save(&self, id: &str, value: &str) -> bool {
+        if self.full.get() {
+            return false;
+        }
+        self.stored.borrow_mut().insert(id.into(), value.into());
+        true
+    }
+    fn remove(&self, id: &str) {
+        self.stored.borrow_mut().remove(id);
+    }
+    fn ids(&self) -> Vec<String> {
+        self.stored.borrow().keys().cloned().collect()
+    }
 }

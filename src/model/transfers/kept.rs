@@ -73,24 +73,8 @@ pub async fn restart(session: &Session, store: &dyn ResumeStore, kept: &KeptUplo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
 
-    #[derive(Default)]
-    struct Records(RefCell<BTreeMap<String, String>>);
-
-    impl ResumeStore for Records {
-        fn load(&self, id: &str) -> Option<String> {
-            self.0.borrow().get(id).cloned()
-        }
-        fn save(&self, id: &str, value: &str) -> bool {
-            self.0.borrow_mut().insert(id.into(), value.into());
-            true
-        }
-        fn remove(&self, id: &str) {
-            self.0.borrow_mut().remove(id);
-        }
-    }
+    use crate::model::testing::MemoryRecords as Records;
 
     const NOW: u64 = 1_700_000_000;
 

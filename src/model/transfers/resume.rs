@@ -352,27 +352,9 @@ mod tests {
     use crate::model::testing::{self, fixed_env, ready, IDENTITY_ID};
     use crate::model::transport::{send_plainly, LocalFuture, SendResult, Transport};
     use std::cell::RefCell;
-    use std::collections::BTreeMap;
     use std::rc::Rc;
 
-    #[derive(Default)]
-    struct Records(RefCell<BTreeMap<String, String>>);
-
-    impl ResumeStore for Records {
-        fn load(&self, id: &str) -> Option<String> {
-            self.0.borrow().get(id).cloned()
-        }
-        fn save(&self, id: &str, value: &str) -> bool {
-            self.0.borrow_mut().insert(id.into(), value.into());
-            true
-        }
-        fn remove(&self, id: &str) {
-            self.0.borrow_mut().remove(id);
-        }
-        fn ids(&self) -> Vec<String> {
-            self.0.borrow().keys().cloned().collect()
-        }
-    }
+    use crate::model::testing::MemoryRecords as Records;
 
     /// Answers AbortMultipartUpload with 204 and notes the upload ids; with
     /// `answers` false it never answers at all.

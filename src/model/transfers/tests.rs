@@ -737,29 +737,7 @@ impl queue::UploadView for Row {
     }
 }
 
-/// Resume records in memory; while `full`, every save throws (as `setItem` does
-/// with QuotaExceededError) and stores nothing.
-#[derive(Default)]
-struct Records {
-    stored: RefCell<BTreeMap<String, String>>,
-    full: Cell<bool>,
-}
-
-impl ResumeStore for Records {
-    fn load(&self, id: &str) -> Option<String> {
-        self.stored.borrow().get(id).cloned()
-    }
-    fn save(&self, id: &str, value: &str) -> bool {
-        if self.full.get() {
-            return false;
-        }
-        self.stored.borrow_mut().insert(id.into(), value.into());
-        true
-    }
-    fn remove(&self, id: &str) {
-        self.stored.borrow_mut().remove(id);
-    }
-}
+use crate::model::testing::MemoryRecords as Records;
 
 thread_local! {
     /// The tasks the queue spawned, run by [`run_tasks`].
