@@ -65,6 +65,11 @@ fn session(transport: Rc<FakeS3>) -> Rc<Session> {
 
 fn mount(session: Rc<Session>) -> web_sys::HtmlElement {
     let document = web_sys::window().unwrap().document().unwrap();
+    // The stylesheet makes the list the page's scroll area, a box of the window's
+    // height; without it the list would be as tall as all its rows, and all in view.
+    let style = document.create_element("style").unwrap();
+    style.set_text_content(Some(".file-list { height: 600px; overflow: auto; }"));
+    document.head().unwrap().append_child(&style).unwrap();
     let container: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&container).unwrap();
     leptos::mount::mount_to(container.clone(), move || {
