@@ -2211,7 +2211,7 @@ mod host {
             (
                 2,
                 "bytes",
-                "bytes transferred (uncompressed, as served here)",
+                "bytes transferred (gzip, as CloudFront serves http)",
                 "B",
             ),
         ] {

@@ -136,3 +136,40 @@ fn config_json_is_asked_for_beside_the_wasm() {
          ({wasm_end:.0} ms): {entries:#?}"
     );
 }
+
+#[test]
+fn the_wasm_and_config_are_asked_for_after_the_first_paint_and_come_compressed() {
+    let stack = Stack::start("wasm-after-paint");
+    let browser = Browser::start();
+    browser.goto(&stack.app_url());
+    browser.wait_for("#sign-in", 30);
+    let timing = browser.execute(
+        "const paint = performance.getEntriesByName('first-contentful-paint')[0];
+         const resources = performance.getEntriesByType('resource');
+         const wasm = resources.find(e => e.name.endsWith('.wasm'));
+         const config = resources.find(e => e.name.endsWith('/config.json'));
+         return { paint: paint ? paint.startTime : null, wasm: wasm ? wasm.startTime : null,
+                  config: config ? config.startTime : null,
+                  encoded: wasm ? wasm.encodedBodySize : null, decoded: wasm ? wasm.decodedBodySize : null }",
+        json!([]),
+    );
+    let number = |name: &str| {
+        timing[name]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no {name} in {timing}"))
+    };
+    // The static card paints on a link of its own; the wasm would otherwise share
+    // it with the stylesheet that paint waits for, and a slow config.json could
+    // hold the paint up.
+    for name in ["wasm", "config"] {
+        assert!(
+            number("paint") <= number(name),
+            "{name} was asked for before the first paint: {timing}"
+        );
+    }
+    // gzip, as CloudFront's "Compress objects automatically" would send it.
+    assert!(
+        number("encoded") < number("decoded") / 2.0,
+        "the wasm came uncompressed: {timing}"
+    );
+}

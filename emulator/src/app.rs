@@ -1,13 +1,16 @@
 //! The app origin: the built app (SPA fallback to `index.html`), the generated
 //! `/config.json`, and the security headers a production host should also send.
 
+use crate::compression;
 use crate::http_util::*;
 use crate::server::{BoxFuture, Handler};
 use crate::state::{State, Urls};
 use http::{header, HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 /// The Content-Security-Policy for the app. One place, so it can be tuned.
 ///
@@ -120,6 +123,11 @@ async fn route(state: &State, req: Request<Incoming>) -> Resp {
             "method not allowed",
         );
     }
+    let accepts_gzip = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(compression::accepts_gzip);
     let path = req.uri().path();
     if path == "/config.json" {
         let mut resp = json(StatusCode::OK, &app_config(state));
@@ -145,9 +153,27 @@ async fn route(state: &State, req: Request<Incoming>) -> Resp {
         None if !looks_like_asset => root.join("index.html"),
         None => return response(StatusCode::NOT_FOUND, "text/plain", "not found"),
     };
+    // Before the read, so a file rewritten meanwhile is never cached as the old bytes.
+    let modified = tokio::fs::metadata(&file)
+        .await
+        .and_then(|m| m.modified())
+        .ok();
     match tokio::fs::read(&file).await {
         Ok(bytes) => {
-            let mut resp = response(StatusCode::OK, content_type(&file), bytes);
+            let kind = content_type(&file);
+            let gzip = accepts_gzip && compression::compressible(kind, bytes.len());
+            let body = if gzip {
+                gzipped(&file, modified, bytes)
+            } else {
+                bytes.into()
+            };
+            let mut resp = response(StatusCode::OK, kind, body);
+            let h = resp.headers_mut();
+            // A cache between here and the browser keeps one copy per encoding.
+            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            if gzip {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
             let cache = if file.extension().is_some_and(|e| e == "html") {
                 "no-cache"
             } else {
@@ -163,4 +189,23 @@ async fn route(state: &State, req: Request<Incoming>) -> Resp {
             "The app is not built yet (no index.html in the app directory).",
         ),
     }
+}
+
+/// `bytes` (the file at `path`) in gzip, compressed once per version of the file:
+/// the wasm is about 1.3 MB, and every end-to-end test loads it.
+fn gzipped(path: &Path, modified: Option<SystemTime>, bytes: Vec<u8>) -> bytes::Bytes {
+    type Cache = Mutex<HashMap<PathBuf, (Option<SystemTime>, usize, bytes::Bytes)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some((at, len, packed)) = cache.lock().unwrap().get(path) {
+        if *at == modified && *len == bytes.len() && modified.is_some() {
+            return packed.clone();
+        }
+    }
+    let packed = bytes::Bytes::from(compression::gzip(&bytes));
+    cache
+        .lock()
+        .unwrap()
+        .insert(path.to_path_buf(), (modified, bytes.len(), packed.clone()));
+    packed
 }

@@ -21,6 +21,7 @@
 
 mod admin;
 pub mod app;
+pub mod compression;
 pub mod config;
 mod hosted_ui;
 mod http_util;

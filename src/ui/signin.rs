@@ -23,7 +23,9 @@ pub fn SignInPanel(config: Rc<Config>) -> impl IntoView {
         <section class="panel signin">
             {signed_out}
             <h1>"Your private folder in S3"</h1>
-            <p>"Sign in to see and manage your files in bucket " <code>{bucket}</code> "."</p>
+            // The same words as index.html's static card: an element larger than
+            // the one painted first would be a later largest paint.
+            <p>"Sign in to see and manage your files."</p>
             <label class="check">
                 <input type="checkbox" id="keep-signed-in"
                     prop:checked=move || keep.get()
@@ -39,6 +41,8 @@ pub fn SignInPanel(config: Rc<Config>) -> impl IntoView {
                 </button>
             </p>
             {move || error.get().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
+            // Last, so the wasm adding it moves nothing painted before it.
+            <p class="hint">"Your files are kept in bucket " <code>{bucket}</code> "."</p>
         </section>
     }
 }

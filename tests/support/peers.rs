@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
+use cubby_emulator::compression;
+
 /// The peers' build (`$CUBBY_BENCH_PEERS`, set by `cargo xtask bench`), if any.
 pub fn peers_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(std::env::var_os("CUBBY_BENCH_PEERS")?);
@@ -14,8 +16,9 @@ pub fn peers_dir() -> Option<PathBuf> {
 }
 
 /// A static file server on 127.0.0.1 (a free port), one thread per connection,
-/// `Connection: close`, no compression (as the emulator serves Cubby's files, so
-/// transferred bytes compare like with like). Runs until the process ends.
+/// `Connection: close`, gzip as the emulator's app origin serves Cubby's files
+/// (CloudFront's rules, `cubby_emulator::compression`), so transferred bytes
+/// compare like with like. Runs until the process ends.
 pub struct PeerServer {
     pub origin: String,
 }
@@ -45,9 +48,15 @@ fn serve(root: &Path, mut stream: TcpStream) {
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
-    // Headers are read and ignored: every answer is the whole file.
+    // Every answer is the whole file; of the headers only Accept-Encoding counts.
     let mut line = String::new();
+    let mut accepts_gzip = false;
     while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("accept-encoding") {
+                accepts_gzip = compression::accepts_gzip(value.trim());
+            }
+        }
         line.clear();
     }
     let path = request_line.split_whitespace().nth(1).unwrap_or("/");
@@ -61,9 +70,15 @@ fn serve(root: &Path, mut stream: TcpStream) {
         Ok(body) if safe => ("200 OK", body, content_type(&file)),
         _ => ("404 Not Found", b"not found".to_vec(), "text/plain"),
     };
+    let gzip = accepts_gzip && compression::compressible(kind, body.len());
+    let (body, encoding) = if gzip {
+        (compression::gzip(&body), "Content-Encoding: gzip\r\n")
+    } else {
+        (body, "")
+    };
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-cache\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n{encoding}\
+         Vary: Accept-Encoding\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
         body.len()
     );
     let _ = stream.write_all(head.as_bytes());
