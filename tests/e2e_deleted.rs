@@ -14,9 +14,9 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use support::app::{
-    click_labelled, row_names, sign_in, wait_for_rows, wait_until, Files, ALICE, BOB,
+    click_labelled, inner_texts, row_names, sign_in, wait_for_rows, wait_until, Files, ALICE, BOB,
 };
 use support::axe::assert_accessible;
 use support::native::NativeClient;
@@ -56,20 +56,6 @@ fn open_recently_deleted(browser: &Browser) {
     });
 }
 
-/// The text of each listed deleted file.
-fn deleted_lines(browser: &Browser) -> Vec<String> {
-    let lines: Value = browser.execute(
-        "return [...document.querySelectorAll('dialog .deleted-file')].map(e => e.innerText)",
-        json!([]),
-    );
-    lines
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
-}
-
 /// Types into the search box (replacing what it held) as a person does.
 fn search(browser: &Browser, text: &str) {
     browser.execute(
@@ -107,7 +93,7 @@ fn a_file_deleted_in_an_earlier_session_is_found_and_restored_one_or_two_at_once
     browser.refresh();
     wait_for_rows(&browser, &["kept.txt"]);
     open_recently_deleted(&browser);
-    let lines = deleted_lines(&browser);
+    let lines = inner_texts(&browser, "dialog .deleted-file");
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(
         lines
@@ -131,9 +117,9 @@ fn a_file_deleted_in_an_earlier_session_is_found_and_restored_one_or_two_at_once
     // The search finds it by part of its name, whatever the case.
     search(&browser, "NOTE");
     wait_until("one file found", 10, &browser, || {
-        deleted_lines(&browser).len() == 1
+        inner_texts(&browser, "dialog .deleted-file").len() == 1
     });
-    assert!(deleted_lines(&browser)[0].contains("notes.txt"));
+    assert!(inner_texts(&browser, "dialog .deleted-file")[0].contains("notes.txt"));
     browser
         .find("button[aria-label=\"Restore notes.txt in My files\"]")
         .expect("the row's Restore")
@@ -148,7 +134,7 @@ fn a_file_deleted_in_an_earlier_session_is_found_and_restored_one_or_two_at_once
     // Two at once, checked.
     search(&browser, "");
     wait_until("the two others listed", 10, &browser, || {
-        deleted_lines(&browser).len() == 2
+        inner_texts(&browser, "dialog .deleted-file").len() == 2
     });
     browser
         .find("input[aria-label=\"Select a.txt in My files\"]")

@@ -10,9 +10,9 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
-use support::app::{wait_for_rows, wait_until};
+use support::app::{resume_record, wait_for_rows, wait_until};
 use support::axe::assert_accessible;
 use support::files::{file_sha256, wait_for_upload, MIB};
 use support::stack::Stack;
@@ -120,21 +120,6 @@ fn screenshot_1280(browser: &Browser, name: &str) {
     );
     browser.screenshot_to_output(&format!("{name}-1280"));
     browser.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
-}
-
-/// The resume record of `name`'s upload in localStorage: (upload id, parts).
-fn resume_record(browser: &Browser, name: &str) -> Option<(String, usize)> {
-    let record = browser.execute(
-        "const id = Object.keys(localStorage)
-             .find(k => k.startsWith('cubby.upload.') && k.includes(arguments[0]));
-         return id ? localStorage.getItem(id) : null",
-        json!([name]),
-    );
-    let record: Value = serde_json::from_str(record.as_str()?).ok()?;
-    Some((
-        record["upload_id"].as_str()?.to_string(),
-        record["parts"].as_array()?.len(),
-    ))
 }
 
 /// Signs in, picks the private file `name` (SIZE bytes of noise) with the

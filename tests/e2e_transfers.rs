@@ -11,7 +11,9 @@ mod support;
 use cubby_emulator::FaultKind;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::app::{click_labelled, sign_in, wait_for_rows, wait_until, Files, ALICE};
+use support::app::{
+    click_labelled, resume_record, sign_in, wait_for_rows, wait_until, Files, ALICE,
+};
 use support::axe::assert_accessible;
 use support::files::{
     file_sha256, noise_file, pick_upload, upload_row, wait_for_upload, UploadRow, MIB,
@@ -316,21 +318,6 @@ fn expired_credentials_are_renewed_without_a_new_sign_in() {
     assert!(signed_in_page(&stack, &browser));
     assert_eq!(stored_tokens(&browser), tokens);
     browser.screenshot_to_output("credentials_renewed");
-}
-
-/// The resume record of the upload of `name` in localStorage: (upload id, parts).
-fn resume_record(browser: &Browser, name: &str) -> Option<(String, usize)> {
-    let record = browser.execute(
-        "const id = Object.keys(localStorage)
-             .find(k => k.startsWith('cubby.upload.') && k.includes(arguments[0]));
-         return id ? localStorage.getItem(id) : null",
-        json!([name]),
-    );
-    let record: Value = serde_json::from_str(record.as_str()?).ok()?;
-    Some((
-        record["upload_id"].as_str()?.to_string(),
-        record["parts"].as_array()?.len(),
-    ))
 }
 
 #[test]

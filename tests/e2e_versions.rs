@@ -8,8 +8,8 @@
 
 mod support;
 
-use serde_json::{json, Value};
-use support::app::{click_labelled, sign_in, wait_for_rows, wait_until, Files, ALICE};
+use serde_json::json;
+use support::app::{click_labelled, inner_texts, sign_in, wait_for_rows, wait_until, Files, ALICE};
 use support::axe::assert_accessible;
 use support::files::pick_upload;
 use support::native::NativeClient;
@@ -18,20 +18,6 @@ use support::webdriver::Browser;
 
 const ORIGINAL: &[u8] = b"the original notes\n";
 const REPLACED: &[u8] = b"other bytes that replaced the notes, longer\n";
-
-/// Each `.version` line of the dialog: its text.
-fn version_lines(browser: &Browser) -> Vec<String> {
-    let lines: Value = browser.execute(
-        "return [...document.querySelectorAll('dialog .version')].map(e => e.innerText)",
-        json!([]),
-    );
-    lines
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
-}
 
 /// Uploads `name` with `bytes` through the app's picker and waits for its row.
 fn upload(browser: &Browser, files: &Files, name: &str, bytes: &[u8]) {
@@ -80,9 +66,9 @@ fn previous_versions_are_listed_and_the_original_restored() {
     );
     click_labelled(&browser, "Versions of notes.txt");
     wait_until("two versions listed", 20, &browser, || {
-        version_lines(&browser).len() == 2
+        inner_texts(&browser, "dialog .version").len() == 2
     });
-    let lines = version_lines(&browser);
+    let lines = inner_texts(&browser, "dialog .version");
     assert!(lines[0].contains("Current version"), "{lines:?}");
     assert!(
         lines[0].contains(&format!("{} B", REPLACED.len())),
@@ -137,9 +123,9 @@ fn previous_versions_are_listed_and_the_original_restored() {
     browser.find("#confirm-restore").unwrap().click();
     browser.wait_for_text("is now the current version of notes.txt", 20);
     wait_until("three versions listed", 20, &browser, || {
-        version_lines(&browser).len() == 3
+        inner_texts(&browser, "dialog .version").len() == 3
     });
-    let lines = version_lines(&browser);
+    let lines = inner_texts(&browser, "dialog .version");
     assert!(
         lines[0].contains("Current version") && lines[0].contains(&format!("{} B", ORIGINAL.len())),
         "{lines:?}"

@@ -140,3 +140,33 @@ pub fn wait_for_menu(browser: &Browser) {
         ) == json!(true)
     });
 }
+
+/// The `innerText` of every element matching `selector`, in document order.
+pub fn inner_texts(browser: &Browser, selector: &str) -> Vec<String> {
+    let lines = browser.execute(
+        "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText)",
+        json!([selector]),
+    );
+    lines
+        .as_array()
+        .expect("an array of texts")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The upload id and the number of parts in the resume record (localStorage
+/// `cubby.upload.*`) of the upload whose key contains `name`, if there is one.
+pub fn resume_record(browser: &Browser, name: &str) -> Option<(String, usize)> {
+    let record = browser.execute(
+        "const id = Object.keys(localStorage)
+             .find(k => k.startsWith('cubby.upload.') && k.includes(arguments[0]));
+         return id ? localStorage.getItem(id) : null",
+        json!([name]),
+    );
+    let record: serde_json::Value = serde_json::from_str(record.as_str()?).ok()?;
+    Some((
+        record["upload_id"].as_str()?.to_string(),
+        record["parts"].as_array()?.len(),
+    ))
+}
