@@ -979,6 +979,13 @@ mod host {
         // the list to its bottom every frame until the last name shows.
         browser.goto(&stack.app_url());
         let first_rows = wait_probe(&browser, "rowsPaint", 120);
+        // CUBBY_BENCH_PROFILE=1: the page's CPU profile from the first rows to the
+        // last, for Chrome DevTools (a names-kept wasm shows the app's functions).
+        let profile = std::env::var_os("CUBBY_BENCH_PROFILE").is_some();
+        if profile {
+            browser.cdp("Profiler.enable", json!({}));
+            browser.cdp("Profiler.start", json!({}));
+        }
         let last = format!("file-{:06}.txt", count - 1);
         browser.execute(
             "const last = arguments[0];
@@ -1005,6 +1012,16 @@ mod host {
             .as_f64()
             .unwrap_or(-1.0);
         let last_shown = wait_probe(&browser, "lastShown", 1800);
+        if profile {
+            let taken = browser.cdp("Profiler.stop", json!({}));
+            let file =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench/huge-folder.cpuprofile");
+            std::fs::write(&file, taken["profile"].to_string()).unwrap();
+            println!(
+                "CPU profile of the huge folder's listing: {}",
+                file.display()
+            );
+        }
         let loaded = wait_probe(&browser, "loaded", 1800);
         let loaded_memory = memory(&browser, &family);
         // The emulator (s3s-fs) rescans the folder for every page, so most of the
