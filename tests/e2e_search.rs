@@ -179,7 +179,7 @@ fn search_results_are_deleted_in_bulk_and_thousands_keep_the_dom_small() {
     wait_for_rows(&browser, &["d0", "keep"]);
 
     search_everywhere(&browser);
-    assert_eq!(browser.text(".status.count"), "3001 of 3001 files match.");
+    assert_eq!(browser.text(".status.count"), "3,001 of 3,001 files match.");
     let dom_rows = |browser: &Browser| {
         browser
             .execute("return document.querySelectorAll('.row').length", json!([]))
@@ -204,7 +204,7 @@ fn search_results_are_deleted_in_bulk_and_thousands_keep_the_dom_small() {
     // file-0000 … file-0099: a hundred results across the ten folders.
     type_filter(&browser, "FILE-00");
     wait_until("the hundred matches", 10, &browser, || {
-        browser.text(".status.count") == "100 of 3001 files match."
+        browser.text(".status.count") == "100 of 3,001 files match."
     });
     browser.find("#select-all").unwrap().click();
     assert_eq!(browser.text("#selected-count"), "100 selected");
@@ -224,6 +224,6 @@ fn search_results_are_deleted_in_bulk_and_thousands_keep_the_dom_small() {
         .unwrap()
         .click();
     wait_until("the results listed again", 30, &browser, || {
-        browser.text(".status.count") == "0 of 2901 files match."
+        browser.text(".status.count") == "0 of 2,901 files match."
     });
 }

@@ -363,7 +363,7 @@ fn details_counts_the_files_and_bytes_of_a_nested_folder_tree() {
             .contains("Every file")
     });
     assert_eq!(browser.text("#tree-files"), "4 files");
-    assert_eq!(browser.text("#tree-size"), "294 KB (301027 bytes)");
+    assert_eq!(browser.text("#tree-size"), "294 KB (301,027 bytes)");
     assert_accessible(&browser, "the Details dialog");
     browser.screenshot_to_output("details_1280");
     browser.resize(390, 844);

@@ -123,7 +123,7 @@ async fn a_huge_folder_renders_only_the_rows_in_view() {
     });
     let page = mount(session(s3));
     settle().await;
-    assert!(page.text_content().unwrap().contains("1001 items."));
+    assert!(page.text_content().unwrap().contains("1,001 items."));
     let rendered = page.query_selector_all(".row").unwrap().length();
     assert!(
         (1..=60).contains(&rendered),

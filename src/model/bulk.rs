@@ -38,7 +38,7 @@ impl BulkReport {
     pub fn summary(&self, verb: &str) -> String {
         format!(
             "{} of {} {verb}.",
-            self.done,
+            text::number(self.done as u64),
             text::count(self.total as u64, "item", "items")
         )
     }
@@ -160,7 +160,7 @@ mod tests {
             *seen.borrow(),
             [(0, 2_348), (1_000, 2_348), (2_000, 2_348), (2_348, 2_348)]
         );
-        assert_eq!(report.summary("deleted"), "2348 of 2348 items deleted.");
+        assert_eq!(report.summary("deleted"), "2,348 of 2,348 items deleted.");
     }
 
     #[test]

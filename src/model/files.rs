@@ -324,7 +324,7 @@ pub async fn delete_entry(session: &Session, entry: &Entry) -> Result<(), CallEr
         None => Ok(()),
         Some((key, e)) => Err(CallError::Incomplete(format!(
             "{} of {} were not deleted: {}. {}",
-            failed.len(),
+            text::number(failed.len() as u64),
             text::count(keys.len() as u64, "item", "items"),
             names(&root, failed.iter().map(|(k, _)| k)),
             why(e, &format!("delete {}", shown(&root, key)))
@@ -415,8 +415,8 @@ pub async fn move_entry_watched(
     let moved: Vec<&String> = copied.iter().filter(|k| !kept_keys.contains(k)).collect();
     let mut report = format!(
         "{} of {} items moved{}",
-        moved.len(),
-        sources.len(),
+        text::number(moved.len() as u64),
+        text::number(sources.len() as u64),
         if moved.is_empty() {
             String::new()
         } else {

@@ -64,9 +64,23 @@ fn joinable(c: char) -> bool {
 }
 
 /// `n` with its noun: `count(1, "item", "items")` is "1 item", `count(0, ..)`
-/// "0 items".
+/// "0 items", `count(301027, ..)` "301,027 items" (see [`number`]).
 pub fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", number(n), if n == 1 { one } else { many })
+}
+
+/// `n` in digits with a comma between each group of three, as the page's
+/// English words write it: "1,024", "100,000"; below 1,000 as it is.
+pub fn number(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// A length of time in words, to the minute, at most two units: "15 minutes",
@@ -146,7 +160,16 @@ mod tests {
         assert_eq!(count(0, "item", "items"), "0 items");
         assert_eq!(count(1, "item", "items"), "1 item");
         assert_eq!(count(2, "item", "items"), "2 items");
-        assert_eq!(count(100_000, "item", "items"), "100000 items");
+        assert_eq!(count(100_000, "item", "items"), "100,000 items");
+        for (n, shown) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (301_027, "301,027"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(number(n), shown);
+        }
     }
 
     #[test]

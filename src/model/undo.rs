@@ -335,7 +335,7 @@ impl Outcome {
         }
         let mut out = format!(
             "The {what} is undone in part: {} of {} as before.",
-            self.restored,
+            text::number(self.restored as u64),
             text::count(total, "item", "items")
         );
         for item in self.not_restored.iter().take(5) {

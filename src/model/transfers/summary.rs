@@ -112,7 +112,11 @@ impl QueueSummary {
     /// there are such files.
     pub fn line(&self) -> String {
         let mut parts = vec![
-            format!("{} of {} done", self.done, self.files),
+            format!(
+                "{} of {} done",
+                text::number(self.done as u64),
+                text::number(self.files as u64)
+            ),
             format!(
                 "{} of {} ({}%)",
                 format_size(self.sent),

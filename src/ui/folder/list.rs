@@ -409,12 +409,17 @@ pub(super) fn FileList(folder: Folder) -> impl IntoView {
                         .with(|s| (s.matches().len(), s.listed(), s.loading()));
                     let files = text::count(listed as u64, "file", "files");
                     let so_far = if loading { " so far" } else { "" };
+                    let found = text::number(found as u64);
                     return Some(format!("{found} of {files} match{so_far}."));
                 }
                 let total = folder.listing.with(FolderListing::count)?;
                 let n = visible.with(Vec::len);
                 let items = text::count(total as u64, "item", "items");
-                Some(if n == total { format!("{items}.") } else { format!("{n} of {items}.") })
+                Some(if n == total {
+                    format!("{items}.")
+                } else {
+                    format!("{} of {items}.", text::number(n as u64))
+                })
             }}
         </p>
         <RowMenu folder=folder />

@@ -155,7 +155,7 @@ pub(super) fn ZipLine(zipping: Zipping) -> impl IntoView {
                 Phase::Listing => format!("Zipping “{name}”: listing the files…"),
                 Phase::Writing => format!(
                     "Zipping “{name}”: {} of {}, {} of {}",
-                    files_done,
+                    text::number(files_done as u64),
                     text::count(files_total as u64, "file", "files"),
                     format_size(bytes_done),
                     format_size(bytes_total)
