@@ -25,6 +25,8 @@ pub struct FolderListing {
     generation: u64,
     /// Pages taken so far by the current load.
     pages: u32,
+    /// The last page taken re-sorted the entries shown.
+    resorted: bool,
     /// The current load met the folder's marker object so far.
     seen_marker: bool,
     /// The last whole listing met it.
@@ -53,6 +55,7 @@ impl FolderListing {
             sort: Sort::default(),
             generation: 0,
             pages: 0,
+            resorted: false,
             seen_marker: false,
             marker: false,
         }
@@ -61,6 +64,12 @@ impl FolderListing {
     /// The folder on screen (a key prefix ending with `/`).
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// Whether the last page taken re-sorted the entries shown: a view that
+    /// holds positions in them must look again.
+    pub fn resorted(&self) -> bool {
+        self.resorted
     }
 
     /// Its entries so far, in [`FolderListing::sort`] order once a load is done.
@@ -166,7 +175,8 @@ impl FolderListing {
                 // re-sorting a growing list after every page would cost
                 // O(pages² · n log n) in a 100,000-object folder.
                 let shown = self.incoming.is_none();
-                if last || (shown && self.pages.is_power_of_two()) {
+                self.resorted = last || (shown && self.pages.is_power_of_two());
+                if self.resorted {
                     listing::sort_entries(&mut self.entries, self.sort);
                 }
                 if last {
@@ -287,6 +297,22 @@ mod tests {
         assert_eq!(names(&listing), ["a", "b", "c", "d", "e"]);
         assert!(!listing.loading());
         assert_eq!(listing.error(), None);
+    }
+
+    #[test]
+    fn an_opened_folder_says_which_pages_re_sorted_what_is_shown() {
+        let mut listing = FolderListing::new("private/me/".into());
+        let load = listing.open("private/me/a/".into());
+        let mut resorted = Vec::new();
+        for n in 1..=6 {
+            let next = (n < 6).then(|| format!("t{n}"));
+            let name = format!("{}", 7 - n);
+            listing.take_page(&load, page(&[name.as_str()], next.as_deref()));
+            resorted.push(listing.resorted());
+        }
+        // Pages 1, 2 and 4 (powers of two), and the last.
+        assert_eq!(resorted, [true, true, false, true, false, true]);
+        assert_eq!(names(&listing), ["1", "2", "3", "4", "5", "6"]);
     }
 
     #[test]

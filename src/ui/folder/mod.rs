@@ -7,6 +7,7 @@
 mod deleted;
 mod dialogs;
 mod list;
+mod loading;
 mod picking;
 mod preview;
 mod row;
@@ -18,9 +19,9 @@ mod zip;
 
 use crate::app::{self, browser};
 use crate::model::file_kind::{Geometry, Layout};
-use crate::model::folder::{FolderListing, Load};
+use crate::model::folder::FolderListing;
 use crate::model::listing::{self, Entry, Sort};
-use crate::model::search::{Search, SearchLoad};
+use crate::model::search::Search;
 use crate::model::session::Session;
 use crate::model::text;
 use crate::model::undo::{self, Offer};
@@ -171,22 +172,6 @@ impl Folder {
         }
     }
 
-    /// Fetches the search's pages into it until it is whole, switched off or
-    /// replaced (then the next page is never asked for), or the view is gone.
-    fn run_search(&self, load: SearchLoad) {
-        let this = *self;
-        leptos::task::spawn_local(async move {
-            let session = this.session();
-            load.run(&session, |load, page| {
-                this.search
-                    .try_update(|s| s.take_page(load, page, &browser::nfc))
-                    .flatten()
-            })
-            .await;
-            this.loaded(false, true);
-        });
-    }
-
     /// Lists the current folder again, then focuses the row named `name` (the
     /// folder's heading when it is not there: moved or deleted).
     fn reload_and_focus(&self, name: Option<String>) {
@@ -214,73 +199,6 @@ impl Folder {
         }
         self.run(self.listing.try_update(|l| l.open(prefix)), true);
         request_animation_frame(|| focus_element(HEADING_ID));
-    }
-
-    /// Fetches the pages of `load` into the listing; an `opened` folder is
-    /// announced once it is listed whole.
-    fn run(&self, load: Option<Load>, opened: bool) {
-        let Some(load) = load else { return };
-        let this = *self;
-        leptos::task::spawn_local(async move {
-            let session = this.session();
-            load.run(&session, |load, page| {
-                this.listing
-                    .try_update(|l| l.take_page(load, page))
-                    .flatten()
-            })
-            .await;
-            this.loaded(opened, false);
-        });
-    }
-
-    /// After a load (the search's when `search`): announces an opened folder,
-    /// and focuses what an action asked for (the listing's rows are new elements
-    /// now) once the rows the list shows are listed.
-    fn loaded(&self, opened: bool, search: bool) {
-        let Some((prefix, count)) = self
-            .listing
-            .try_with_untracked(|l| (l.prefix().to_string(), l.count()))
-        else {
-            return; // The view is gone.
-        };
-        if opened {
-            if let Some(count) = count {
-                let root = self.root.get_value();
-                let name = listing::breadcrumbs(&root, &prefix)
-                    .pop()
-                    .map(|(label, _)| text::shown_name(&label))
-                    .unwrap_or_default();
-                let items = text::count(count as u64, "item", "items");
-                self.announce.set(format!("{name}, {items}."));
-            }
-        }
-        // The focus waits for the listing of what the list shows.
-        if search != self.searching.get_untracked() {
-            return;
-        }
-        if let Some(target) = self
-            .focus_after_load
-            .try_update_value(Option::take)
-            .flatten()
-        {
-            // The row becomes the list's cursor: the list keeps it mounted,
-            // scrolls it into view and focuses it once rendered.
-            let key = target.and_then(|name| {
-                self.with_entries_untracked(|entries| {
-                    entries
-                        .iter()
-                        .find(|e| e.name == name)
-                        .map(|e| e.key.clone())
-                })
-            });
-            match key {
-                Some(key) => {
-                    self.rows.cursor.set(Some(key));
-                    self.rows.refocus();
-                }
-                None => request_animation_frame(|| focus_element(HEADING_ID)),
-            }
-        }
     }
 
     fn resort(&self, sort: Sort) {
