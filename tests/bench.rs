@@ -148,6 +148,9 @@ mod host {
     use super::support::native::NativeClient;
     use super::support::stack::{dist_dir, Stack};
     use super::support::webdriver::Browser;
+    // The page's own wording of counts ("100,000 items."), so the texts waited
+    // for are the ones it shows.
+    use cubby::model::text;
     use cubby::model::transfers::PREFERRED_PART_SIZE;
     use serde_json::{json, Value};
     use std::collections::{BTreeMap, HashMap};
@@ -1158,7 +1161,10 @@ mod host {
         browser.goto(&stack.app_url());
         // The folder's own listing first, so the two listings do not share the
         // emulator (its count shows once it is whole).
-        browser.wait_for_text(&format!("{count} items."), 3600);
+        browser.wait_for_text(
+            &format!("{}.", text::count(count, "item", "items")),
+            3600,
+        );
         browser.execute(
             "const b = window.__bench;
              b.searchStart = performance.now();
@@ -1192,7 +1198,11 @@ mod host {
             let matching: Vec<u64> = (0..count)
                 .filter(|&i| name(i).contains(query.as_str()))
                 .collect();
-            let expected = format!("{} of {count} files match.", matching.len());
+            let expected = format!(
+                "{} of {} match.",
+                text::number(matching.len() as u64),
+                text::count(count, "file", "files")
+            );
             let first = matching.first().map(|&i| name(i));
             times.push(keystroke_ms(&browser, query, &expected, first.as_deref()));
         }
@@ -1233,7 +1243,10 @@ mod host {
         seed(&stack, "alice", count, |i| format!("doomed-{i:05}.txt"));
         let browser = Browser::start();
         sign_in(&browser, &stack, ALICE);
-        browser.wait_for_text(&format!("{count} items."), 600);
+        browser.wait_for_text(
+            &format!("{}.", text::count(count, "item", "items")),
+            600,
+        );
         browser.find("#select-all").unwrap().click();
         let all_requests =
             |stack: &Stack| -> u64 { stack.control().stats().s3_requests.values().sum() };
@@ -1250,7 +1263,8 @@ mod host {
             browser.text(".status.count") == "0 items."
         });
         let summary = browser.text("#bulk-summary");
-        assert_eq!(summary, format!("{count} of {count} items deleted."));
+        let all = text::number(count);
+        assert_eq!(summary, format!("{all} of {all} items deleted."));
         let requests = all_requests(&stack) - before;
         let deletes = stack.s3_requests("DeleteObjects") - deletes_before;
         let by_operation = stack.control().stats().s3_requests;
