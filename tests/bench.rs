@@ -1161,10 +1161,7 @@ mod host {
         browser.goto(&stack.app_url());
         // The folder's own listing first, so the two listings do not share the
         // emulator (its count shows once it is whole).
-        browser.wait_for_text(
-            &format!("{}.", text::count(count, "item", "items")),
-            3600,
-        );
+        browser.wait_for_text(&format!("{}.", text::count(count, "item", "items")), 3600);
         browser.execute(
             "const b = window.__bench;
              b.searchStart = performance.now();
@@ -1243,10 +1240,7 @@ mod host {
         seed(&stack, "alice", count, |i| format!("doomed-{i:05}.txt"));
         let browser = Browser::start();
         sign_in(&browser, &stack, ALICE);
-        browser.wait_for_text(
-            &format!("{}.", text::count(count, "item", "items")),
-            600,
-        );
+        browser.wait_for_text(&format!("{}.", text::count(count, "item", "items")), 600);
         browser.find("#select-all").unwrap().click();
         let all_requests =
             |stack: &Stack| -> u64 { stack.control().stats().s3_requests.values().sum() };
